@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+/* PHP request latency per Apache vhost, from mod_php's own USDT probes.
+ *
+ * Exactly two probe hits per PHP request: request__startup records the start
+ * time and the vhost the Apache module wrote into its slot; request__shutdown
+ * adds the PHP time to that vhost's histogram.  Both programs are attached
+ * once, system-wide, to the libphp file; processes that are not children of
+ * our httpd parent are rejected first, with one task_struct read.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+/* Pulls in the USDT spec maps libbpf's attach_usdt() fills in. */
+#include <bpf/usdt.bpf.h>
+#include "phpbpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filled in by the helper before load. */
+const volatile __u32 httpd_pid = 0;
+const volatile __u64 slot_addr = 0;
+
+struct phpbpf_counters counters = {};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);
+    __type(value, struct phpbpf_inflight);
+} inflight SEC(".maps");
+
+/* max_entries is the vhost capacity, set by the helper before load.
+ * Mmapable so the helper can copy it without a syscall per vhost. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_hist);
+} php_hist SEC(".maps");
+
+static __always_inline int from_our_httpd(__u32 tgid)
+{
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+    /* prefork children are direct children of the parent; the parent
+     * itself serves requests only under -X. */
+    return tgid == httpd_pid || (__u32)BPF_CORE_READ(task, real_parent, tgid) == httpd_pid;
+}
+
+static __always_inline void hist_add(struct phpbpf_hist *h, __u64 us)
+{
+    __u64 old;
+    __u32 idx;
+    int i;
+
+    __sync_fetch_and_add(&h->count, 1);
+    __sync_fetch_and_add(&h->sum_us, us);
+    /* clang knows the index is already clamped and would drop the mask;
+     * the barrier makes it keep one the verifier can see. */
+    idx = phpbpf_hist_bucket(us);
+    barrier_var(idx);
+    __sync_fetch_and_add(&h->bucket[idx & (PHPBPF_HIST_BUCKETS - 1)], 1);
+    /* Bounded compare-and-swap, so a racing larger max is never lost to a
+     * smaller one. */
+    for (i = 0; i < 4; i++) {
+        old = h->max_us;
+        if (us <= old)
+            break;
+        if (__sync_val_compare_and_swap(&h->max_us, old, us) == old)
+            break;
+    }
+}
+
+SEC("usdt")
+int php_request_startup(struct pt_regs *ctx)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 tid = (__u32)id;
+    struct phpbpf_inflight f = {};
+    struct phpbpf_slot slot;
+
+    (void)ctx; /* the probe arguments are not needed: the slot has more */
+    if (!from_our_httpd(id >> 32)) {
+        __sync_fetch_and_add(&counters.foreign, 1);
+        return 0;
+    }
+    f.start_ns = bpf_ktime_get_ns();
+    if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
+        && slot.magic == PHPBPF_SLOT_MAGIC) {
+        f.vhost = slot.vhost;
+        f.method = slot.method;
+    }
+    else {
+        f.vhost = PHPBPF_VHOST_OTHER;
+        f.method = PHPBPF_M_OTHER;
+        __sync_fetch_and_add(&counters.unattributed, 1);
+    }
+    if (bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY) != 0) {
+        __sync_fetch_and_add(&counters.inflight_errors, 1);
+        return 0;
+    }
+    __sync_fetch_and_add(&counters.startups, 1);
+    return 0;
+}
+
+SEC("usdt")
+int php_request_shutdown(struct pt_regs *ctx)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 tid = (__u32)id;
+    struct phpbpf_inflight *f;
+    struct phpbpf_hist *h;
+    __u32 vhost;
+    __u64 us;
+
+    (void)ctx;
+    f = bpf_map_lookup_elem(&inflight, &tid);
+    if (!f) {
+        /* Foreign processes never get an entry; only count ours. */
+        if (from_our_httpd(id >> 32))
+            __sync_fetch_and_add(&counters.orphans, 1);
+        return 0;
+    }
+    us = (bpf_ktime_get_ns() - f->start_ns) / 1000;
+    vhost = f->vhost;
+    bpf_map_delete_elem(&inflight, &tid);
+
+    h = bpf_map_lookup_elem(&php_hist, &vhost);
+    if (!h) {
+        __sync_fetch_and_add(&counters.vhost_overflow, 1);
+        vhost = PHPBPF_VHOST_OTHER;
+        h = bpf_map_lookup_elem(&php_hist, &vhost);
+        if (!h)
+            return 0;
+    }
+    hist_add(h, us);
+    __sync_fetch_and_add(&counters.shutdowns, 1);
+    return 0;
+}

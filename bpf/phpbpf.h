@@ -1,0 +1,71 @@
+/* Shared between the BPF program, the helper and the Apache module: only
+ * the structs and constants that more than one side reads.
+ *
+ * The Apache side of the correlation is a "slot": a small struct the module
+ * allocates once from the httpd parent's process pool, so it has the same
+ * address in every child of every generation.  Each child writes its current
+ * request into its own copy-on-write copy; the BPF program reads it with
+ * bpf_probe_read_user() when PHP's request probes fire.  No extra uprobe is
+ * needed to learn which vhost a PHP request belongs to.
+ */
+#ifndef PHPBPF_H
+#define PHPBPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#include "phpbpf_hist.h"
+
+/* Changes whenever struct phpbpf_slot changes layout, so a BPF object from
+ * one build never trusts a slot written by another. */
+#define PHPBPF_SLOT_MAGIC 0x31746f6c73706870ULL /* "phpslot1" */
+
+/* Index 0 of every per-vhost table is "(other)": requests whose vhost could
+ * not be attributed, and vhosts beyond the configured capacity. */
+#define PHPBPF_VHOST_OTHER 0
+
+enum phpbpf_method {
+    PHPBPF_M_GET = 0,
+    PHPBPF_M_HEAD,
+    PHPBPF_M_POST,
+    PHPBPF_M_OTHER,
+    PHPBPF_M_COUNT
+};
+
+struct phpbpf_slot {
+    __u64 magic;
+    __u64 seq;              /* bumped for every request read */
+    __u32 vhost;            /* index into the vhost table */
+    __u32 method;           /* enum phpbpf_method */
+    __u64 request_time_us;  /* r->request_time */
+};
+
+/* BPF-side event counters, kept in .bss and read by the helper through the
+ * skeleton's mmap: every event that is not aggregated normally is counted
+ * here, so the page can show it instead of silently dropping it. */
+struct phpbpf_counters {
+    __u64 startups;         /* request__startup in our httpd's processes */
+    __u64 shutdowns;        /* request__shutdown matched to a startup */
+    __u64 foreign;          /* probe hits from processes of other programs */
+    __u64 unattributed;     /* slot unreadable or not ours: vhost (other) */
+    __u64 vhost_overflow;   /* slot named a vhost beyond the map */
+    __u64 orphans;          /* shutdown with no recorded startup */
+    __u64 inflight_errors;  /* in-flight map update failed */
+};
+
+#define PHPBPF_COUNTER_NAMES \
+    "startups", "shutdowns", "foreign", "unattributed", \
+    "vhost_overflow", "orphans", "inflight_errors"
+
+#define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
+
+/* In-flight PHP request, keyed by thread id in an LRU hash, so a process
+ * killed mid-request can never fill the map up. */
+struct phpbpf_inflight {
+    __u64 start_ns;
+    __u32 vhost;
+    __u32 method;
+};
+
+#endif

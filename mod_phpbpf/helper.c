@@ -1,0 +1,521 @@
+/* phpbpf-helper: the privileged half of mod_phpbpf.
+ *
+ * Started by the httpd parent in post_config (never by children), it loads
+ * the BPF skeleton, attaches php:request__startup/shutdown once with pid -1
+ * to the libphp file, then drops every capability and answers snapshot
+ * requests on a Unix socket only Apache's User can open.
+ *
+ * fd 0 is a pipe from the httpd parent: one line per new Apache generation,
+ * EOF when the parent is gone.  fd 1 is a pipe the parent reads only when we
+ * exit, for the reason of a startup failure.  fd 2 is Apache's error log.
+ * Exit status PHPBPF_EXIT_STARTUP means "do not respawn me".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include "snapshot.h"
+#include "phpbpf.skel.h"
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+
+struct config {
+    const char *library;
+    const char *socket_path;
+    uid_t uid;
+    gid_t gid;
+    pid_t httpd_pid;
+    unsigned long long slot_addr;
+    unsigned int vhosts;
+    int debug;
+};
+
+static struct config cfg;
+static struct phpbpf *skel;
+static const struct phpbpf_hist *hists;  /* mmap of the php_hist map */
+static size_t hists_len;
+static struct phpbpf_snap_vhost *snap_room;
+static uint64_t started_us;
+static uint32_t generation;
+static int listen_fd = -1;
+
+static uint64_t now_us(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
+
+/* Lines in the shape of Apache's own error log, so they sort and grep with
+ * everything else in it. */
+static void vlogmsg(const char *level, const char *fmt, va_list ap)
+{
+    char ts[64], *msg;
+    struct timeval tv;
+    struct tm tm;
+
+    gettimeofday(&tv, NULL);
+    localtime_r(&tv.tv_sec, &tm);
+    strftime(ts, sizeof(ts), "%a %b %d %H:%M:%S", &tm);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        return;
+    /* libbpf hands over a verifier log as one multi-line message. */
+    for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n"))
+        fprintf(stderr, "[%s.%06ld %d] [phpbpf:%s] [pid %d] phpbpf-helper: %s\n",
+                ts, (long)tv.tv_usec, tm.tm_year + 1900, level, (int)getpid(), line);
+    free(msg);
+}
+
+static void logmsg(const char *level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlogmsg(level, fmt, ap);
+    va_end(ap);
+}
+
+/* One clear line in the error log and the same line for the module, which
+ * shows it on /server-bpf; then an exit status that stops respawning. */
+static void startup_failure(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    ssize_t unused;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    logmsg("error", "tracing unavailable: %s", msg);
+    strcat(msg, "\n");
+    unused = write(STDOUT_FILENO, msg, strlen(msg));
+    (void)unused;
+    exit(PHPBPF_EXIT_STARTUP);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    if (level == LIBBPF_DEBUG && !cfg.debug)
+        return 0;
+    vlogmsg(level == LIBBPF_WARN ? "warn" : level == LIBBPF_INFO ? "info" : "debug",
+            fmt, ap);
+    return 0;
+}
+
+static void usage(void)
+{
+    startup_failure("usage: phpbpf-helper --library PATH --socket PATH --uid N --gid N "
+                    "--httpd-pid N --slot ADDR --vhosts N [--debug]");
+}
+
+static unsigned long long number(const char *s, const char *what)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || !*s || *end)
+        startup_failure("bad number for --%s: '%s'", what, s);
+    return v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "library", required_argument, NULL, 'l' },
+        { "socket", required_argument, NULL, 's' },
+        { "uid", required_argument, NULL, 'u' },
+        { "gid", required_argument, NULL, 'g' },
+        { "httpd-pid", required_argument, NULL, 'p' },
+        { "slot", required_argument, NULL, 'a' },
+        { "vhosts", required_argument, NULL, 'n' },
+        { "debug", no_argument, NULL, 'd' },
+        { NULL, 0, NULL, 0 }
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': cfg.library = optarg; break;
+        case 's': cfg.socket_path = optarg; break;
+        case 'u': cfg.uid = (uid_t)number(optarg, "uid"); break;
+        case 'g': cfg.gid = (gid_t)number(optarg, "gid"); break;
+        case 'p': cfg.httpd_pid = (pid_t)number(optarg, "httpd-pid"); break;
+        case 'a': cfg.slot_addr = number(optarg, "slot"); break;
+        case 'n': cfg.vhosts = (unsigned int)number(optarg, "vhosts"); break;
+        case 'd': cfg.debug = 1; break;
+        default: usage();
+        }
+    }
+    if (!cfg.library || !cfg.socket_path || !cfg.httpd_pid || !cfg.slot_addr
+        || cfg.vhosts < 2 || optind != argc)
+        usage();
+}
+
+/* Before anything else: we may have inherited descriptors and signal
+ * settings from httpd that are not ours.  Keep 0-2 only, leave the
+ * server's process group so its graceful/restart signals are not ours, and
+ * die with the parent. */
+static void sanitize_process(void)
+{
+    sigset_t none;
+    int sig;
+
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+    }
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
+    signal(SIGWINCH, SIG_IGN);
+    setsid();
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* libbpf's own error for a library without notes is a debug-level line
+ * about "no USDT notes"; check first so the operator reads a real reason. */
+static int has_php_probe(const char *path, const char *probe)
+{
+    Elf *elf;
+    Elf_Scn *scn = NULL;
+    size_t shstrndx;
+    int fd, found = 0;
+
+    elf_version(EV_CURRENT);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        startup_failure("cannot open PHP library %s: %s", path, strerror(errno));
+    elf = elf_begin(fd, ELF_C_READ, NULL);
+    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0) {
+        close(fd);
+        startup_failure("%s is not an ELF shared object", path);
+    }
+    while (!found && (scn = elf_nextscn(elf, scn)) != NULL) {
+        GElf_Shdr sh;
+        GElf_Nhdr nh;
+        size_t off = 0, name_off, desc_off;
+        Elf_Data *data;
+        const char *name;
+
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+            continue;
+        name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (!name || strcmp(name, ".note.stapsdt") != 0)
+            continue;
+        data = elf_getdata(scn, NULL);
+        while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+            const char *desc = (const char *)data->d_buf + desc_off;
+            size_t addrs = 3 * 8, plen;
+
+            if (nh.n_type != 3 || nh.n_descsz <= addrs)
+                continue;
+            plen = strnlen(desc + addrs, nh.n_descsz - addrs);
+            if (strcmp(desc + addrs, "php") == 0 && addrs + plen + 1 < nh.n_descsz
+                && strncmp(desc + addrs + plen + 1, probe,
+                           nh.n_descsz - addrs - plen - 1) == 0) {
+                found = 1;
+                break;
+            }
+        }
+    }
+    elf_end(elf);
+    close(fd);
+    return found;
+}
+
+static void check_prerequisites(void)
+{
+    if (access(BTF_PATH, R_OK) != 0)
+        startup_failure("the kernel exposes no BTF (%s: %s); a kernel built with "
+                        "CONFIG_DEBUG_INFO_BTF is required", BTF_PATH, strerror(errno));
+    if (!has_php_probe(cfg.library, "request__startup")
+        || !has_php_probe(cfg.library, "request__shutdown"))
+        startup_failure("%s has no php:request__startup/shutdown USDT probes "
+                        "(PHP built without --enable-dtrace?)", cfg.library);
+}
+
+static void load_and_attach(void)
+{
+    struct bpf_link *link;
+    int err;
+
+    skel = phpbpf__open();
+    if (!skel)
+        startup_failure("cannot open the BPF object: %s", strerror(errno));
+    skel->rodata->httpd_pid = (__u32)cfg.httpd_pid;
+    skel->rodata->slot_addr = cfg.slot_addr;
+    err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
+    if (!err)
+        err = phpbpf__load(skel);
+    if (err)
+        startup_failure("the kernel refused the BPF programs: %s%s", strerror(-err),
+                        err == -EPERM ? " (httpd must be started as root)" : "");
+
+    link = bpf_program__attach_usdt(skel->progs.php_request_startup, -1, cfg.library,
+                                    "php", "request__startup", NULL);
+    if (!link)
+        startup_failure("cannot attach php:request__startup in %s: %s", cfg.library,
+                        strerror(errno));
+    skel->links.php_request_startup = link;
+    link = bpf_program__attach_usdt(skel->progs.php_request_shutdown, -1, cfg.library,
+                                    "php", "request__shutdown", NULL);
+    if (!link)
+        startup_failure("cannot attach php:request__shutdown in %s: %s", cfg.library,
+                        strerror(errno));
+    skel->links.php_request_shutdown = link;
+
+    hists_len = (size_t)cfg.vhosts * sizeof(struct phpbpf_hist);
+    hists = mmap(NULL, hists_len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.php_hist), 0);
+    if (hists == MAP_FAILED)
+        startup_failure("cannot map the histogram map: %s", strerror(errno));
+    snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
+    if (!snap_room)
+        startup_failure("out of memory for %u vhosts", cfg.vhosts);
+}
+
+static void open_socket(void)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    mode_t old;
+
+    if (strlen(cfg.socket_path) >= sizeof(sa.sun_path))
+        startup_failure("socket path too long: %s", cfg.socket_path);
+    strcpy(sa.sun_path, cfg.socket_path);
+    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listen_fd < 0)
+        startup_failure("socket: %s", strerror(errno));
+    unlink(cfg.socket_path);
+    /* No window in which the socket exists with looser permissions. */
+    old = umask(0077);
+    if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        umask(old);
+        startup_failure("cannot bind %s: %s", cfg.socket_path, strerror(errno));
+    }
+    umask(old);
+    if (chown(cfg.socket_path, cfg.uid, cfg.gid) != 0
+        || chmod(cfg.socket_path, 0600) != 0)
+        startup_failure("cannot hand %s to uid %u: %s", cfg.socket_path,
+                        (unsigned)cfg.uid, strerror(errno));
+    if (listen(listen_fd, 64) != 0)
+        startup_failure("listen on %s: %s", cfg.socket_path, strerror(errno));
+}
+
+/* Everything privileged is done: links, maps and the socket are open
+ * descriptors now, and reading them needs no capability at all. */
+static void drop_privileges(void)
+{
+    cap_t none;
+    cap_value_t c;
+
+    for (c = 0; c <= CAP_LAST_CAP; c++)
+        if (cap_drop_bound(c) != 0 && errno != EINVAL)
+            startup_failure("cannot drop capability %d from the bounding set: %s",
+                            (int)c, strerror(errno));
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        startup_failure("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    none = cap_init();
+    if (!none || cap_set_proc(none) != 0)
+        startup_failure("cannot drop capabilities: %s", strerror(errno));
+    cap_free(none);
+}
+
+static void take_snapshot(struct phpbpf_snapshot *s)
+{
+    const volatile __u64 *c = (const volatile __u64 *)&skel->bss->counters;
+    unsigned int i;
+
+    memset(s, 0, sizeof(*s));
+    s->state = PHPBPF_STATE_ACTIVE;
+    s->helper_pid = (uint32_t)getpid();
+    s->started_us = started_us;
+    s->now_us = now_us();
+    s->generation = generation;
+    s->probes = PHPBPF_PROBE_REQUEST_STARTUP | PHPBPF_PROBE_REQUEST_SHUTDOWN;
+    for (i = 0; i < PHPBPF_NCOUNTERS; i++)
+        s->counters[i] = c[i];
+    snprintf(s->library, sizeof(s->library), "%s", cfg.library);
+    for (i = 0; i < cfg.vhosts; i++) {
+        snap_room[i].idx = i;
+        memcpy(&snap_room[i].php, &hists[i], sizeof(struct phpbpf_hist));
+    }
+    s->vhosts = snap_room;
+    s->nvhosts = cfg.vhosts;
+}
+
+static void write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* One request per connection.  Timeouts bound what a stuck client costs
+ * us; a client that sends more than a request is refused, not trusted. */
+static void serve_client(int fd)
+{
+    struct timeval tmo = { .tv_sec = 1 };
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    unsigned char req[sizeof(struct phpbpf_request) + 1];
+    struct phpbpf_buf out = { 0 };
+    struct phpbpf_snapshot s;
+    const char *bad;
+    size_t got = 0;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0
+        || (cred.uid != cfg.uid && cred.uid != 0)) {
+        logmsg("warn", "refused a connection from uid %d pid %d: not the server's User",
+               (int)cred.uid, (int)cred.pid);
+        return;
+    }
+    while (got < sizeof(req)) {
+        ssize_t r = read(fd, req + got, sizeof(req) - got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    bad = phpbpf_request_check(req, got, (uint32_t)cfg.httpd_pid);
+    if (bad) {
+        logmsg("warn", "bad request from pid %d: %s", (int)cred.pid, bad);
+        phpbpf_error_encode(&out, bad);
+    }
+    else {
+        take_snapshot(&s);
+        if (phpbpf_snapshot_encode(&out, &s) != 0) {
+            phpbpf_buf_free(&out);
+            phpbpf_error_encode(&out, "out of memory");
+        }
+    }
+    write_all(fd, out.data, out.len);
+    phpbpf_buf_free(&out);
+}
+
+/* The parent writes "generation N" after every graceful or plain restart;
+ * the counters stay, since the vhost table indexes never change meaning. */
+static int read_parent(void)
+{
+    char buf[256];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf) - 1);
+    unsigned int g;
+
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+        return -1;
+    if (n < 0)
+        return 0;
+    buf[n] = '\0';
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        if (sscanf(line, "generation %u", &g) == 1) {
+            generation = g;
+            logmsg("info", "Apache generation %u: counters kept", g);
+        }
+    return 0;
+}
+
+static int serve(void)
+{
+    struct pollfd pfd[3];
+    sigset_t sigs;
+    int sfd;
+
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    if (sfd < 0)
+        startup_failure("signalfd: %s", strerror(errno));
+
+    pfd[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+    pfd[1] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+    pfd[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+    for (;;) {
+        if (poll(pfd, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            logmsg("error", "poll: %s", strerror(errno));
+            return 1;
+        }
+        if (pfd[2].revents) {
+            logmsg("info", "stopping on signal");
+            return 0;
+        }
+        if (pfd[1].revents && read_parent() != 0) {
+            logmsg("info", "httpd parent went away; stopping");
+            return 0;
+        }
+        if (pfd[0].revents & POLLIN) {
+            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+            if (fd >= 0) {
+                serve_client(fd);
+                close(fd);
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int rc;
+
+    sanitize_process();
+    parse_args(argc, argv);
+    if (getppid() != cfg.httpd_pid)
+        startup_failure("parent is not httpd pid %d", (int)cfg.httpd_pid);
+    libbpf_set_print(libbpf_log);
+    check_prerequisites();
+    load_and_attach();
+    open_socket();
+    drop_privileges();
+    started_us = now_us();
+    logmsg("notice", "tracing %s (php:request__startup, php:request__shutdown) for httpd "
+           "pid %d, %u vhost slots; socket %s", cfg.library, (int)cfg.httpd_pid,
+           cfg.vhosts, cfg.socket_path);
+
+    rc = serve();
+
+    unlink(cfg.socket_path);
+    phpbpf__destroy(skel);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* Histogram arithmetic shared by the module and the helper: bucket bounds,
+ * merging and percentiles.  Pure C, no APR, so the unit tests link it alone. */
+#ifndef PHPBPF_HIST_FUNCS_H
+#define PHPBPF_HIST_FUNCS_H
+
+#include <stdint.h>
+#include "../bpf/phpbpf.h"
+
+/* Smallest value (us) that falls in bucket idx, and the bucket's width. */
+uint64_t phpbpf_bucket_lower(uint32_t idx);
+uint64_t phpbpf_bucket_width(uint32_t idx);
+
+/* Adds one sample: the user-space twin of the BPF program's hist_add(). */
+void phpbpf_hist_record(struct phpbpf_hist *h, uint64_t us);
+
+/* dst += src, bucket by bucket. */
+void phpbpf_hist_merge(struct phpbpf_hist *dst, const struct phpbpf_hist *src);
+
+/* The q-quantile (0 < q <= 1) in microseconds: the middle of the bucket
+ * holding the ceil(q*count)-th smallest sample, clamped to max.  0 when the
+ * histogram is empty. */
+double phpbpf_hist_quantile(const struct phpbpf_hist *h, double q);
+
+double phpbpf_hist_mean(const struct phpbpf_hist *h);
+
+#endif

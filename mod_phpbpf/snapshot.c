@@ -1,0 +1,263 @@
+#include <stdlib.h>
+#include <string.h>
+#include "snapshot.h"
+
+void phpbpf_buf_free(struct phpbpf_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+static void put(struct phpbpf_buf *b, const void *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        unsigned char *d;
+
+        while (cap < b->len + n)
+            cap *= 2;
+        d = realloc(b->data, cap);
+        if (!d) {
+            b->oom = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void put32(struct phpbpf_buf *b, uint32_t v) { put(b, &v, 4); }
+static void put64(struct phpbpf_buf *b, uint64_t v) { put(b, &v, 8); }
+static void put16(struct phpbpf_buf *b, uint16_t v) { put(b, &v, 2); }
+
+static void putstr(struct phpbpf_buf *b, const char *s)
+{
+    size_t n = strnlen(s, PHPBPF_STR_MAX - 1);
+
+    put16(b, (uint16_t)n);
+    put(b, s, n);
+}
+
+/* Writes the header with a placeholder length, patched by finish(). */
+static size_t begin(struct phpbpf_buf *b, uint32_t status)
+{
+    size_t at = b->len;
+
+    put32(b, PHPBPF_RSP_MAGIC);
+    put32(b, PHPBPF_PROTO_VERSION);
+    put32(b, status);
+    put32(b, 0);
+    return at;
+}
+
+static int finish(struct phpbpf_buf *b, size_t at)
+{
+    uint32_t n;
+
+    if (b->oom)
+        return -1;
+    n = (uint32_t)(b->len - at - PHPBPF_RSP_HDR_LEN);
+    memcpy(b->data + at + 12, &n, 4);
+    return 0;
+}
+
+int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
+{
+    size_t at = begin(b, 0);
+    uint32_t i, j, n = 0;
+
+    put32(b, s->state);
+    put32(b, s->helper_pid);
+    put64(b, s->started_us);
+    put64(b, s->now_us);
+    put32(b, s->generation);
+    put32(b, s->probes);
+    put32(b, PHPBPF_NCOUNTERS);
+    for (i = 0; i < PHPBPF_NCOUNTERS; i++)
+        put64(b, s->counters[i]);
+    putstr(b, s->library);
+    putstr(b, s->reason);
+    for (i = 0; i < s->nvhosts; i++)
+        n += s->vhosts[i].php.count != 0;
+    put32(b, n);
+    for (i = 0; i < s->nvhosts; i++) {
+        const struct phpbpf_hist *h = &s->vhosts[i].php;
+        uint16_t nnz = 0;
+
+        if (!h->count)
+            continue;
+        for (j = 0; j < PHPBPF_HIST_BUCKETS; j++)
+            nnz += h->bucket[j] != 0;
+        put32(b, s->vhosts[i].idx);
+        put64(b, h->count);
+        put64(b, h->sum_us);
+        put64(b, h->max_us);
+        put16(b, nnz);
+        for (j = 0; j < PHPBPF_HIST_BUCKETS; j++) {
+            if (h->bucket[j]) {
+                put16(b, (uint16_t)j);
+                put64(b, h->bucket[j]);
+            }
+        }
+    }
+    return finish(b, at);
+}
+
+int phpbpf_error_encode(struct phpbpf_buf *b, const char *msg)
+{
+    size_t at = begin(b, 1);
+
+    putstr(b, msg);
+    return finish(b, at);
+}
+
+int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
+                        uint32_t *payload_len)
+{
+    uint32_t v[4];
+
+    if (len < PHPBPF_RSP_HDR_LEN)
+        return -1;
+    memcpy(v, hdr, sizeof(v));
+    if (v[0] != PHPBPF_RSP_MAGIC || v[1] != PHPBPF_PROTO_VERSION
+        || v[3] > PHPBPF_MAX_REPLY)
+        return -1;
+    *status = v[2];
+    *payload_len = v[3];
+    return 0;
+}
+
+struct cursor {
+    const unsigned char *p;
+    size_t left;
+    int bad;
+};
+
+static void get(struct cursor *c, void *out, size_t n)
+{
+    if (c->bad || c->left < n) {
+        c->bad = 1;
+        memset(out, 0, n);
+        return;
+    }
+    memcpy(out, c->p, n);
+    c->p += n;
+    c->left -= n;
+}
+
+static uint16_t get16(struct cursor *c) { uint16_t v; get(c, &v, 2); return v; }
+static uint32_t get32(struct cursor *c) { uint32_t v; get(c, &v, 4); return v; }
+static uint64_t get64(struct cursor *c) { uint64_t v; get(c, &v, 8); return v; }
+
+static void getstr(struct cursor *c, char *out, size_t outlen)
+{
+    uint16_t n = get16(c);
+
+    if (n >= outlen || n > c->left) {
+        c->bad = 1;
+        out[0] = '\0';
+        return;
+    }
+    get(c, out, n);
+    out[n] = '\0';
+}
+
+int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
+                           struct phpbpf_snapshot *s,
+                           struct phpbpf_snap_vhost *room, uint32_t room_n,
+                           const char **err)
+{
+    struct cursor c = { p, len, 0 };
+    uint32_t i, j, nc, n;
+
+    memset(s, 0, sizeof(*s));
+    s->state = get32(&c);
+    s->helper_pid = get32(&c);
+    s->started_us = get64(&c);
+    s->now_us = get64(&c);
+    s->generation = get32(&c);
+    s->probes = get32(&c);
+    nc = get32(&c);
+    for (i = 0; i < nc && !c.bad; i++) {
+        uint64_t v = get64(&c);
+
+        if (i < PHPBPF_NCOUNTERS)
+            s->counters[i] = v;
+    }
+    getstr(&c, s->library, sizeof(s->library));
+    getstr(&c, s->reason, sizeof(s->reason));
+    n = get32(&c);
+    if (c.bad) {
+        *err = "truncated snapshot header";
+        return -1;
+    }
+    if (n > room_n) {
+        *err = "snapshot has more vhosts than configured";
+        return -1;
+    }
+    s->vhosts = room;
+    for (i = 0; i < n; i++) {
+        struct phpbpf_snap_vhost *v = &room[i];
+        uint16_t nnz;
+
+        memset(v, 0, sizeof(*v));
+        v->idx = get32(&c);
+        v->php.count = get64(&c);
+        v->php.sum_us = get64(&c);
+        v->php.max_us = get64(&c);
+        nnz = get16(&c);
+        if (nnz > PHPBPF_HIST_BUCKETS)
+            c.bad = 1;
+        for (j = 0; j < nnz && !c.bad; j++) {
+            uint16_t b = get16(&c);
+            uint64_t cnt = get64(&c);
+
+            if (b >= PHPBPF_HIST_BUCKETS) {
+                c.bad = 1;
+                break;
+            }
+            v->php.bucket[b] += cnt;
+        }
+        if (c.bad) {
+            *err = "truncated or corrupt vhost entry";
+            return -1;
+        }
+    }
+    if (c.left) {
+        *err = "trailing bytes after snapshot";
+        return -1;
+    }
+    s->nvhosts = n;
+    return 0;
+}
+
+int phpbpf_error_decode(const unsigned char *p, size_t len, char *msg, size_t msglen)
+{
+    struct cursor c = { p, len, 0 };
+
+    getstr(&c, msg, msglen);
+    return c.bad ? -1 : 0;
+}
+
+const char *phpbpf_request_check(const void *p, size_t len, uint32_t httpd_pid)
+{
+    struct phpbpf_request r;
+
+    if (len != sizeof(r))
+        return "request has the wrong size";
+    memcpy(&r, p, sizeof(r));
+    if (r.magic != PHPBPF_REQ_MAGIC)
+        return "request has a bad magic number";
+    if (r.version != PHPBPF_PROTO_VERSION)
+        return "request has an unsupported protocol version";
+    if (r.type != PHPBPF_REQ_SNAPSHOT)
+        return "unknown request type";
+    if (r.httpd_pid != httpd_pid)
+        return "request comes from another server instance";
+    return NULL;
+}

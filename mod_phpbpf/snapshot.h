@@ -1,0 +1,99 @@
+/* The helper's Unix-socket protocol: one fixed-size request, one snapshot
+ * reply.  Both ends run on the same host, so fields are in host byte order;
+ * every length is checked on decode because the reply crosses a privilege
+ * boundary.  Pure C (malloc-free on decode: the caller supplies memory) so
+ * the unit tests and a fuzzer can drive it alone. */
+#ifndef PHPBPF_SNAPSHOT_H
+#define PHPBPF_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../bpf/phpbpf.h"
+
+#define PHPBPF_PROTO_VERSION 1
+#define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
+#define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
+#define PHPBPF_REQ_SNAPSHOT 1
+
+/* Exit status of a helper that could not start tracing (no BTF, no probes,
+ * BPF refused...): the module shows the reason and does not respawn it,
+ * since trying again would fail the same way. */
+#define PHPBPF_EXIT_STARTUP 78
+
+/* Largest reply a client accepts: 1024 vhosts with every bucket in use is
+ * about 5 MB, so 32 MB leaves room without letting a bad length exhaust an
+ * Apache child. */
+#define PHPBPF_MAX_REPLY (32u << 20)
+#define PHPBPF_RSP_HDR_LEN 16
+#define PHPBPF_STR_MAX 4096
+
+enum phpbpf_state {
+    PHPBPF_STATE_ACTIVE = 1,
+    PHPBPF_STATE_UNAVAILABLE = 2
+};
+
+/* Bits of phpbpf_snapshot.probes */
+#define PHPBPF_PROBE_REQUEST_STARTUP  (1u << 0)
+#define PHPBPF_PROBE_REQUEST_SHUTDOWN (1u << 1)
+
+struct phpbpf_request {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t type;
+    uint32_t httpd_pid;   /* rejects a client of another server instance */
+};
+
+struct phpbpf_snap_vhost {
+    uint32_t idx;
+    struct phpbpf_hist php;
+};
+
+struct phpbpf_snapshot {
+    uint32_t state;
+    uint32_t helper_pid;
+    uint64_t started_us;      /* wall clock, when the probes were attached */
+    uint64_t now_us;
+    uint32_t generation;      /* Apache generation the helper was told of */
+    uint32_t probes;
+    uint64_t counters[PHPBPF_NCOUNTERS];
+    char library[PHPBPF_STR_MAX];
+    char reason[PHPBPF_STR_MAX];
+    uint32_t nvhosts;
+    struct phpbpf_snap_vhost *vhosts;
+};
+
+/* A growable output buffer; the helper owns it. */
+struct phpbpf_buf {
+    unsigned char *data;
+    size_t len, cap;
+    int oom;
+};
+
+void phpbpf_buf_free(struct phpbpf_buf *b);
+
+/* Appends the full reply (header included).  Vhosts with count 0 are left
+ * out and only non-empty buckets are sent.  Returns 0, or -1 if out of
+ * memory. */
+int phpbpf_snapshot_encode(struct phpbpf_buf *out, const struct phpbpf_snapshot *s);
+
+/* An error reply carrying one line of text. */
+int phpbpf_error_encode(struct phpbpf_buf *out, const char *msg);
+
+/* Validates a reply header; on success *payload_len is what follows it. */
+int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
+                        uint32_t *payload_len);
+
+/* Decodes a payload.  vhosts[] is filled from `room` (space for `room_n`
+ * entries).  Returns 0, or -1 with `err` (a static string) set. */
+int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
+                           struct phpbpf_snapshot *s,
+                           struct phpbpf_snap_vhost *room, uint32_t room_n,
+                           const char **err);
+
+/* Decodes the message of an error reply into msg (NUL-terminated). */
+int phpbpf_error_decode(const unsigned char *p, size_t len, char *msg, size_t msglen);
+
+/* Checks a request read from a client; returns NULL or why it is bad. */
+const char *phpbpf_request_check(const void *p, size_t len, uint32_t httpd_pid);
+
+#endif

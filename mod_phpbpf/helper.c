@@ -48,6 +48,7 @@ struct config {
     pid_t httpd_pid;
     unsigned long long slot_addr;
     unsigned int vhosts;
+    unsigned int delay_s;   /* respawn backoff, chosen by the module */
     int debug;
 };
 
@@ -127,7 +128,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static void usage(void)
 {
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --uid N --gid N "
-                    "--httpd-pid N --slot ADDR --vhosts N [--debug]");
+                    "--httpd-pid N --slot ADDR --vhosts N [--delay S] [--debug]");
 }
 
 static unsigned long long number(const char *s, const char *what)
@@ -152,6 +153,7 @@ static void parse_args(int argc, char **argv)
         { "httpd-pid", required_argument, NULL, 'p' },
         { "slot", required_argument, NULL, 'a' },
         { "vhosts", required_argument, NULL, 'n' },
+        { "delay", required_argument, NULL, 'w' },
         { "debug", no_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 }
     };
@@ -166,6 +168,7 @@ static void parse_args(int argc, char **argv)
         case 'p': cfg.httpd_pid = (pid_t)number(optarg, "httpd-pid"); break;
         case 'a': cfg.slot_addr = number(optarg, "slot"); break;
         case 'n': cfg.vhosts = (unsigned int)number(optarg, "vhosts"); break;
+        case 'w': cfg.delay_s = (unsigned int)number(optarg, "delay"); break;
         case 'd': cfg.debug = 1; break;
         default: usage();
         }
@@ -504,6 +507,8 @@ int main(int argc, char **argv)
     if (getppid() != cfg.httpd_pid)
         startup_failure("parent is not httpd pid %d", (int)cfg.httpd_pid);
     libbpf_set_print(libbpf_log);
+    if (cfg.delay_s)
+        sleep(cfg.delay_s);
     check_prerequisites();
     load_and_attach();
     open_socket();

@@ -1,0 +1,1005 @@
+/* mod_phpbpf: per-vhost PHP latency from mod_php's own USDT probes.
+ *
+ *   LoadModule phpbpf_module modules/mod_phpbpf.so
+ *   <Location /server-bpf>
+ *       SetHandler server-bpf
+ *       Require local
+ *   </Location>
+ *
+ * The httpd parent starts a small privileged helper (phpbpf-helper) in
+ * post_config, the way mod_cgid starts its daemon.  The helper attaches BPF
+ * programs to php:request__startup/shutdown in the libphp that mod_php was
+ * loaded from, and keeps PHP time per vhost in BPF maps.
+ *
+ * The module's part in the children is cheap and probe-free: after reading
+ * a request it writes the vhost into a "slot" that the BPF programs read
+ * from user memory, and at log time it adds Apache's own request time and
+ * final status to a shared-memory table.  The server-bpf handler joins the
+ * two: Apache's view from shared memory, PHP's view from the helper.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <dlfcn.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_mpm.h"
+#include "mpm_common.h"
+#include "mod_status.h"
+#include "unixd.h"
+#include "apr_strings.h"
+#include "apr_shm.h"
+#include "apr_thread_proc.h"
+
+#include "mod_phpbpf.h"
+
+APLOG_USE_MODULE(phpbpf);
+
+#ifndef PHPBPF_DEFAULT_HELPER
+#define PHPBPF_DEFAULT_HELPER "/usr/lib/apache2/phpbpf-helper"
+#endif
+
+/* Below the runtime dir, with ".<parent pid>" appended, so two httpd
+ * instances sharing a runtime dir never talk to each other's helper. */
+#define PHPBPF_DEFAULT_SOCKET "phpbpf.sock"
+
+/* 1024 vhosts cost about 4 MB of shared memory here and 4 MB of BPF map in
+ * the kernel; both are sized once, when the server starts. */
+#define PHPBPF_DEFAULT_MAX_VHOSTS 1024
+
+/* A helper that keeps dying is restarted with a delay that doubles up to a
+ * minute, and resets after it has stayed up that long. */
+#define PHPBPF_BACKOFF_MAX_S 60
+
+/* How long the handler waits for the helper.  The helper answers from
+ * memory in well under a millisecond; anything slower means it is stuck,
+ * and the page must not hold an Apache child for long. */
+#define PHPBPF_CONNECT_TRIES 3
+#define PHPBPF_IO_TIMEOUT_MS 2000
+
+typedef struct {
+    int enabled;                  /* -1 unset */
+    const char *library;
+    const char *helper;
+    const char *socket;
+    int max_vhosts;
+    __u32 vhost_idx;              /* per server_rec, set in post_config */
+} phpbpf_server_conf;
+
+/* Lives in the process pool: outlives generations, so the helper, its
+ * counters and the slot address survive graceful and plain restarts. */
+typedef struct {
+    pid_t parent_pid;
+    apr_pool_t *pool;             /* the process pool */
+    apr_pool_t *gen_pool;         /* this generation's pconf */
+    apr_shm_t *shm;
+    struct phpbpf_shared *sh;
+    struct phpbpf_slot *slot;
+    /* the running helper, if any */
+    apr_pool_t *hpool;
+    apr_proc_t helper;
+    int helper_running;
+    int registered;               /* with the other-child API, in gen_pool */
+    apr_file_t *to_helper, *from_helper;
+    const char *helper_cmd;       /* full command line: if it changes, respawn */
+    const char *socket_path;
+    apr_time_t helper_spawned;
+    int backoff_s;
+    int stopping;
+    /* what the next spawn uses, refreshed each generation */
+    const char *const *argv;
+    const char *helper_path;
+} phpbpf_proc;
+
+static phpbpf_proc *proc;
+
+static int module_enabled(void)
+{
+    return proc && proc->sh && proc->sh->helper_state != PHPBPF_HELPER_OFF;
+}
+
+/* ------------------------------------------------------------ directives */
+
+static void *create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    phpbpf_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->enabled = -1;
+    c->max_vhosts = 0;
+    return c;
+}
+
+static phpbpf_server_conf *sconf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &phpbpf_module);
+}
+
+static const char *set_enabled(cmd_parms *cmd, void *dummy, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err)
+        return err;
+    sconf(cmd->server)->enabled = flag;
+    return NULL;
+}
+
+static const char *set_library(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    struct stat st;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if (arg[0] != '/')
+        return apr_psprintf(cmd->pool, "PhpBpfLibrary: '%s' is not an absolute path", arg);
+    if (stat(arg, &st) != 0 || !S_ISREG(st.st_mode))
+        return apr_psprintf(cmd->pool, "PhpBpfLibrary: '%s' is not a readable file", arg);
+    sconf(cmd->server)->library = arg;
+    return NULL;
+}
+
+static const char *set_helper(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+
+    (void)dummy;
+    if (err)
+        return err;
+    if (!path || access(path, X_OK) != 0)
+        return apr_psprintf(cmd->pool, "PhpBpfHelper: '%s' is not an executable file", arg);
+    sconf(cmd->server)->helper = path;
+    return NULL;
+}
+
+static const char *set_socket(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    struct sockaddr_un sa;
+
+    (void)dummy;
+    if (err)
+        return err;
+    /* 12 bytes for ".<pid>" and the NUL. */
+    if (!*arg || strlen(ap_runtime_dir_relative(cmd->pool, arg)) + 12 > sizeof(sa.sun_path))
+        return apr_psprintf(cmd->pool, "PhpBpfSocket: '%s' is empty or too long for a "
+                            "Unix socket path (at most %d bytes with the runtime dir)",
+                            arg, (int)sizeof(sa.sun_path) - 12);
+    sconf(cmd->server)->socket = arg;
+    return NULL;
+}
+
+static const char *set_max_vhosts(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    (void)dummy;
+    if (err)
+        return err;
+    n = strtol(arg, &end, 10);
+    if (*end || n < 2 || n > 65536)
+        return apr_psprintf(cmd->pool, "PhpBpfMaxVhosts: '%s' is not a number from 2 to 65536", arg);
+    sconf(cmd->server)->max_vhosts = (int)n;
+    return NULL;
+}
+
+static const command_rec phpbpf_cmds[] = {
+    AP_INIT_FLAG("PhpBpf", set_enabled, NULL, RSRC_CONF,
+                 "On to trace PHP requests with BPF (default), Off to do nothing"),
+    AP_INIT_TAKE1("PhpBpfLibrary", set_library, NULL, RSRC_CONF,
+                  "libphp file to attach to (default: the one mod_php was loaded from)"),
+    AP_INIT_TAKE1("PhpBpfHelper", set_helper, NULL, RSRC_CONF,
+                  "path of the phpbpf-helper program"),
+    AP_INIT_TAKE1("PhpBpfSocket", set_socket, NULL, RSRC_CONF,
+                  "helper socket, relative to the runtime dir; the parent's pid is appended"),
+    AP_INIT_TAKE1("PhpBpfMaxVhosts", set_max_vhosts, NULL, RSRC_CONF,
+                  "vhosts tracked one by one (default 1024); more are counted as (other)"),
+    { NULL }
+};
+
+/* ------------------------------------------------------- shared state */
+
+static void set_state(enum phpbpf_helper_state st, const char *reason)
+{
+    proc->sh->helper_state = st;
+    apr_cpystrn(proc->sh->reason, reason ? reason : "", sizeof(proc->sh->reason));
+}
+
+static phpbpf_proc *proc_state(server_rec *s, int cap)
+{
+    static const char key[] = "phpbpf_proc";
+    apr_pool_t *pp = s->process->pool;
+    phpbpf_proc *ps = NULL;
+    apr_size_t size;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&ps, key, pp);
+    if (ps)
+        return ps;
+    ps = apr_pcalloc(pp, sizeof(*ps));
+    ps->pool = pp;
+    ps->parent_pid = getpid();
+    size = sizeof(struct phpbpf_shared) + (apr_size_t)cap * sizeof(struct phpbpf_vhost_rec);
+    rv = apr_shm_create(&ps->shm, size, NULL, pp);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "mod_phpbpf: cannot create %lu bytes of shared memory", (unsigned long)size);
+        return NULL;
+    }
+    ps->sh = apr_shm_baseaddr_get(ps->shm);
+    memset(ps->sh, 0, size);
+    ps->sh->cap = (__u32)cap;
+    ps->sh->nvhosts = 1;
+    apr_cpystrn(ps->sh->vhost[PHPBPF_VHOST_OTHER].name, "(other)", PHPBPF_NAME_MAX);
+    ps->sh->since_us = (__u64)apr_time_now();
+    /* Allocated once from the process pool, so every child of every
+     * generation has it at this same address: the helper learns it once. */
+    ps->slot = apr_pcalloc(pp, sizeof(*ps->slot));
+    apr_pool_userdata_set(ps, key, apr_pool_cleanup_null, pp);
+    return ps;
+}
+
+static const char *vhost_name(apr_pool_t *p, server_rec *s)
+{
+    apr_port_t port = s->port;
+
+    if (!port && s->addrs)
+        port = s->addrs->host_port;
+    if (!port && ap_listeners)
+        port = ap_listeners->bind_addr->port;
+    return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname : "(unnamed)",
+                        (unsigned)port);
+}
+
+/* Indexes are append-only across generations: a vhost keeps its counters
+ * through a graceful restart, and one that disappears keeps its history. */
+static void map_vhosts(apr_pool_t *p, server_rec *main_s)
+{
+    struct phpbpf_shared *sh = proc->sh;
+    server_rec *s;
+    __u32 i, untracked = 0;
+
+    for (s = main_s; s; s = s->next) {
+        const char *name = vhost_name(p, s);
+
+        for (i = 1; i < sh->nvhosts; i++)
+            if (strncmp(sh->vhost[i].name, name, PHPBPF_NAME_MAX - 1) == 0)
+                break;
+        if (i == sh->nvhosts) {
+            if (sh->nvhosts < sh->cap) {
+                apr_cpystrn(sh->vhost[i].name, name, PHPBPF_NAME_MAX);
+                sh->nvhosts++;
+            }
+            else {
+                i = PHPBPF_VHOST_OTHER;
+                untracked++;
+            }
+        }
+        sconf(s)->vhost_idx = i;
+    }
+    sh->untracked_vhosts = untracked;
+    if (untracked)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_s,
+                     "mod_phpbpf: %u vhosts beyond PhpBpfMaxVhosts %u are counted as (other)",
+                     untracked, sh->cap);
+}
+
+/* The libphp mod_php was really loaded from: ask the dynamic linker where
+ * mod_php's module record lives, rather than trusting a path in a config. */
+static const char *find_libphp(apr_pool_t *p)
+{
+    module *m;
+    Dl_info info;
+
+    for (m = ap_top_module; m; m = m->next) {
+        if (strncmp(m->name, "mod_php", 7) != 0)
+            continue;
+        if (dladdr(m, &info) && info.dli_fname) {
+            char *real = realpath(info.dli_fname, NULL);
+            const char *path = apr_pstrdup(p, real ? real : info.dli_fname);
+
+            free(real);
+            return path;
+        }
+    }
+    return NULL;
+}
+
+/* --------------------------------------------------- helper supervision */
+
+static void helper_maint(int reason, void *data, apr_wait_t status);
+
+static void helper_kill(void)
+{
+    int i;
+
+    if (!proc->helper_running)
+        return;
+    proc->helper_running = 0;
+    if (proc->registered)
+        apr_proc_other_child_unregister(proc);
+    kill(proc->helper.pid, SIGTERM);
+    for (i = 0; i < 100; i++) {
+        if (waitpid(proc->helper.pid, NULL, WNOHANG) != 0)
+            break;
+        apr_sleep(apr_time_from_msec(10));
+    }
+    if (i == 100) {
+        kill(proc->helper.pid, SIGKILL);
+        waitpid(proc->helper.pid, NULL, 0);
+    }
+    if (proc->socket_path)
+        unlink(proc->socket_path);
+    apr_pool_destroy(proc->hpool);
+    proc->hpool = NULL;
+}
+
+static void helper_register(void)
+{
+    apr_proc_other_child_register(&proc->helper, helper_maint, proc, NULL, proc->gen_pool);
+    proc->registered = 1;
+}
+
+static void helper_spawn(server_rec *s)
+{
+    apr_procattr_t *attr;
+    apr_status_t rv;
+    /* A clean environment: the helper needs nothing from httpd's. */
+    static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+    const char **argv;
+    int n = 0;
+
+    apr_pool_create(&proc->hpool, proc->pool);
+    argv = apr_pcalloc(proc->hpool, 24 * sizeof(char *));
+    while (proc->argv[n]) {
+        argv[n] = proc->argv[n];
+        n++;
+    }
+    if (proc->backoff_s) {
+        argv[n++] = "--delay";
+        argv[n++] = apr_itoa(proc->hpool, proc->backoff_s);
+    }
+    argv[n] = NULL;
+
+    if ((rv = apr_procattr_create(&attr, proc->hpool)) != APR_SUCCESS
+        || (rv = apr_procattr_io_set(attr, APR_FULL_BLOCK, APR_FULL_BLOCK, APR_NO_PIPE))
+           != APR_SUCCESS
+        || (rv = apr_procattr_child_err_set(attr, s->error_log, NULL)) != APR_SUCCESS
+        || (rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM)) != APR_SUCCESS
+        || (rv = apr_procattr_error_check_set(attr, 1)) != APR_SUCCESS
+        || (rv = apr_proc_create(&proc->helper, proc->helper_path, argv, env, attr,
+                                 proc->hpool)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "mod_phpbpf: cannot start the helper %s; PHP tracing is unavailable",
+                     proc->helper_path);
+        set_state(PHPBPF_HELPER_FAILED,
+                  apr_psprintf(proc->hpool, "cannot start the helper %s", proc->helper_path));
+        apr_pool_destroy(proc->hpool);
+        proc->hpool = NULL;
+        return;
+    }
+    proc->to_helper = proc->helper.in;
+    proc->from_helper = proc->helper.out;
+    proc->helper_running = 1;
+    proc->helper_spawned = apr_time_now();
+    proc->sh->helper_pid = (__u32)proc->helper.pid;
+    proc->sh->helper_spawned_us = (__u64)proc->helper_spawned;
+    set_state(PHPBPF_HELPER_STARTING, NULL);
+    helper_register();
+}
+
+/* The one line a failed helper left on its stdout. */
+static const char *helper_failure_reason(apr_pool_t *p)
+{
+    char buf[512];
+    apr_size_t n = sizeof(buf) - 1;
+
+    apr_file_pipe_timeout_set(proc->from_helper, 0);
+    if (apr_file_read(proc->from_helper, buf, &n) != APR_SUCCESS || n == 0)
+        return "the helper exited at startup without a reason";
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return apr_pstrdup(p, buf);
+}
+
+static void helper_maint(int reason, void *data, apr_wait_t status)
+{
+    server_rec *s = ap_server_conf;
+
+    (void)data;
+    switch (reason) {
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        if (!proc->helper_running)
+            return;
+        proc->helper_running = 0;
+        if (proc->registered)
+            apr_proc_other_child_unregister(proc);
+        if (reason == APR_OC_REASON_DEATH && WIFEXITED(status)
+            && WEXITSTATUS(status) == PHPBPF_EXIT_STARTUP) {
+            /* Retrying would fail the same way; the helper logged why. */
+            set_state(PHPBPF_HELPER_FAILED, helper_failure_reason(proc->pool));
+            apr_pool_destroy(proc->hpool);
+            proc->hpool = NULL;
+            return;
+        }
+        if (proc->socket_path)
+            unlink(proc->socket_path);
+        apr_pool_destroy(proc->hpool);
+        proc->hpool = NULL;
+        if (apr_time_now() - proc->helper_spawned > apr_time_from_sec(PHPBPF_BACKOFF_MAX_S))
+            proc->backoff_s = 0;
+        else
+            proc->backoff_s = proc->backoff_s ? proc->backoff_s * 2 : 1;
+        if (proc->backoff_s > PHPBPF_BACKOFF_MAX_S)
+            proc->backoff_s = PHPBPF_BACKOFF_MAX_S;
+        proc->sh->restarts++;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "mod_phpbpf: helper pid %d %s %d; restarting it%s%s",
+                     (int)proc->helper.pid,
+                     WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+                     proc->backoff_s ? " in " : "",
+                     proc->backoff_s ? apr_psprintf(proc->pool, "%ds", proc->backoff_s) : "");
+        if (!proc->stopping)
+            helper_spawn(s);
+        if (proc->helper_running)
+            set_state(PHPBPF_HELPER_RESTARTING, "the helper died and is being restarted");
+        break;
+    case APR_OC_REASON_RESTART:
+        /* The helper outlives generations on purpose: post_config tells
+         * it about the new one, or replaces it if its command changed. */
+        break;
+    case APR_OC_REASON_UNREGISTER:
+        /* The registration lives in pconf, not the process pool, because
+         * this callback lives in our DSO, which httpd unloads between
+         * generations.  So pconf going away is either a restart (the next
+         * post_config registers again) or httpd exiting (stop the helper). */
+        proc->registered = 0;
+        if (proc->helper_running && getpid() == proc->parent_pid
+            && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING) {
+            proc->stopping = 1;
+            proc->helper_running = 0;
+            kill(proc->helper.pid, SIGTERM);
+            waitpid(proc->helper.pid, NULL, 0);
+            if (proc->socket_path)
+                unlink(proc->socket_path);
+        }
+        break;
+    }
+}
+
+static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *helper,
+                                      const char *library, const char *sock)
+{
+    const char **argv = apr_pcalloc(p, 20 * sizeof(char *));
+    int n = 0;
+
+    argv[n++] = helper;
+    argv[n++] = "--library";   argv[n++] = library;
+    argv[n++] = "--socket";    argv[n++] = sock;
+    argv[n++] = "--uid";       argv[n++] = apr_psprintf(p, "%ld", (long)ap_unixd_config.user_id);
+    argv[n++] = "--gid";       argv[n++] = apr_psprintf(p, "%ld", (long)ap_unixd_config.group_id);
+    argv[n++] = "--httpd-pid"; argv[n++] = apr_psprintf(p, "%ld", (long)proc->parent_pid);
+    argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "%pp", (void *)proc->slot);
+    argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
+    if (APLOG_IS_LEVEL(s, APLOG_DEBUG))
+        argv[n++] = "--debug";
+    argv[n] = NULL;
+    return argv;
+}
+
+/* Everything that decides whether tracing can run, as one error line and
+ * one banner reason; NULL when the helper should run. */
+static const char *tracing_blocker(apr_pool_t *p, server_rec *s, const char **library)
+{
+    phpbpf_server_conf *c = sconf(s);
+    int threaded = 0;
+
+    *library = c->library ? c->library : find_libphp(p);
+    if (!*library)
+        return "mod_php is not loaded (no php_module found); nothing to trace";
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    if (threaded != AP_MPMQ_NOT_SUPPORTED)
+        return "a threaded MPM is in use; mod_php and mod_phpbpf need mpm_prefork";
+    if (geteuid() != 0)
+        return "httpd was not started as root, so the helper cannot load BPF programs";
+    return NULL;
+}
+
+static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    phpbpf_server_conf *c = sconf(s);
+    const char *library, *blocker, *cmd, *sock;
+    const char *const *argv;
+    int i;
+
+    (void)plog;
+    /* Like mod_cgid: the first pass only checks the config, and -t/-S/-M
+     * never serve, so none of them may start a privileged helper. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
+        || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
+        return OK;
+
+    proc = proc_state(s, c->max_vhosts ? c->max_vhosts : PHPBPF_DEFAULT_MAX_VHOSTS);
+    if (!proc)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (c->max_vhosts && (__u32)c->max_vhosts != proc->sh->cap)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "mod_phpbpf: PhpBpfMaxVhosts changes only on a full stop and start; "
+                     "keeping %u", proc->sh->cap);
+    proc->gen_pool = pconf;
+    map_vhosts(pconf, s);
+    proc->sh->generation = (__u32)ap_state_query(AP_SQ_CONFIG_GEN);
+
+    if (c->enabled == 0) {
+        helper_kill();
+        set_state(PHPBPF_HELPER_OFF, "PhpBpf Off");
+        return OK;
+    }
+    blocker = tracing_blocker(ptemp, s, &library);
+    apr_cpystrn(proc->sh->library, library ? library : "", sizeof(proc->sh->library));
+    if (blocker) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_phpbpf: PHP tracing unavailable: %s",
+                     blocker);
+        helper_kill();
+        set_state(PHPBPF_HELPER_FAILED, blocker);
+        return OK;
+    }
+    /* Only prefork children may write the slot: the BPF side trusts it
+     * only when it carries the magic. */
+    proc->slot->magic = PHPBPF_SLOT_MAGIC;
+
+    sock = apr_psprintf(ptemp, "%s.%ld",
+                        ap_runtime_dir_relative(ptemp, c->socket ? c->socket : PHPBPF_DEFAULT_SOCKET),
+                        (long)proc->parent_pid);
+    argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, library, sock);
+    cmd = "";
+    for (i = 0; argv[i]; i++)
+        cmd = apr_pstrcat(ptemp, cmd, argv[i], " ", NULL);
+    {
+        /* The uprobes sit on libphp's inode: a package upgrade that
+         * replaced the file needs a new attach, so the file's identity is
+         * part of what must not change for the helper to be kept. */
+        struct stat st;
+
+        if (stat(library, &st) == 0)
+            cmd = apr_psprintf(ptemp, "%sdev=%lu ino=%lu", cmd, (unsigned long)st.st_dev,
+                               (unsigned long)st.st_ino);
+    }
+
+    /* It may have died between generations, while nobody was registered
+     * to hear of it. */
+    if (proc->helper_running && kill(proc->helper.pid, 0) != 0)
+        proc->helper_running = 0;
+    if (proc->helper_running && proc->helper_cmd && strcmp(proc->helper_cmd, cmd) == 0) {
+        char *line = apr_psprintf(ptemp, "generation %u\n", proc->sh->generation);
+        apr_size_t n = strlen(line);
+
+        apr_file_write(proc->to_helper, line, &n);
+        helper_register();
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "mod_phpbpf: keeping helper pid %d and its counters", (int)proc->helper.pid);
+        return OK;
+    }
+    if (proc->helper_running)
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "mod_phpbpf: helper settings or %s changed; restarting the helper", library);
+    helper_kill();
+    /* Copies into the process pool: this generation's pools will not last
+     * as long as the helper. */
+    {
+        const char **copy = apr_pcalloc(proc->pool, 20 * sizeof(char *));
+
+        for (i = 0; argv[i]; i++)
+            copy[i] = apr_pstrdup(proc->pool, argv[i]);
+        proc->argv = copy;
+    }
+    proc->helper_path = proc->argv[0];
+    proc->helper_cmd = apr_pstrdup(proc->pool, cmd);
+    proc->socket_path = apr_pstrdup(proc->pool, sock);
+    proc->backoff_s = 0;
+    helper_spawn(s);
+    return OK;
+}
+
+static void phpbpf_child_init(apr_pool_t *p, server_rec *s)
+{
+    (void)p;
+    (void)s;
+    /* The helper's pipes are the parent's business only. */
+    if (proc && proc->helper_running) {
+        apr_file_close(proc->to_helper);
+        apr_file_close(proc->from_helper);
+    }
+}
+
+/* ------------------------------------------------------ request hooks */
+
+static __u32 method_class(int m)
+{
+    switch (m) {
+    case M_GET: return PHPBPF_M_GET;
+    case M_POST: return PHPBPF_M_POST;
+    default: return PHPBPF_M_OTHER;
+    }
+}
+
+static __u32 method_of(const request_rec *r)
+{
+    return r->header_only && r->method_number == M_GET ? PHPBPF_M_HEAD
+                                                        : method_class(r->method_number);
+}
+
+/* A plain store into this child's copy of the slot: the BPF programs read
+ * it when PHP starts, which costs no probe of our own. */
+static int phpbpf_post_read_request(request_rec *r)
+{
+    struct phpbpf_slot *slot;
+
+    if (!module_enabled() || r->main || r->prev)
+        return DECLINED;
+    slot = proc->slot;
+    slot->vhost = sconf(r->server)->vhost_idx;
+    slot->method = method_of(r);
+    slot->request_time_us = (__u64)r->request_time;
+    slot->seq++;
+    return DECLINED;
+}
+
+/* mod_php leaves this note on every request it ran. */
+static int ran_php(request_rec *r)
+{
+    for (; r; r = r->next)
+        if (apr_table_get(r->notes, "mod_php_memory_usage"))
+            return 1;
+    return 0;
+}
+
+static void add_max(__u64 *slot, __u64 v)
+{
+    __u64 old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+    while (v > old && !__atomic_compare_exchange_n(slot, &old, v, 1, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED))
+        ;
+}
+
+static void note_recent(request_rec *r, request_rec *last, __u32 idx, __u64 us)
+{
+    struct phpbpf_shared *sh = proc->sh;
+    __u64 n = __atomic_fetch_add(&sh->recent_head, 1, __ATOMIC_RELAXED);
+    struct phpbpf_recent *e = &sh->recent[n % PHPBPF_RECENT];
+    __u64 seq = __atomic_fetch_add(&e->seq, 1, __ATOMIC_ACQ_REL) + 1;
+
+    if (!(seq & 1)) {
+        /* Another child is mid-write on this entry; skip rather than tear it. */
+        __atomic_fetch_add(&e->seq, 1, __ATOMIC_RELEASE);
+        return;
+    }
+    e->time_us = (__u64)r->request_time;
+    e->apache_us = us;
+    e->vhost = idx;
+    e->status = (__u32)last->status;
+    apr_cpystrn(e->method, r->method ? r->method : "", sizeof(e->method));
+    apr_cpystrn(e->host, r->hostname ? r->hostname : "", sizeof(e->host));
+    /* r->uri has no query string: query strings often carry tokens and
+     * personal data, so the page never stores them. */
+    apr_cpystrn(e->uri, r->uri ? r->uri : "", sizeof(e->uri));
+    if (r->args && strlen(e->uri) + 3 < sizeof(e->uri))
+        strcat(e->uri, "?\xe2\x80\xa6");
+    __atomic_fetch_add(&e->seq, 1, __ATOMIC_RELEASE);
+}
+
+static int phpbpf_log_transaction(request_rec *r)
+{
+    struct phpbpf_vhost_rec *v;
+    request_rec *last = r;
+    __u32 idx;
+    __u64 us;
+    int cls;
+
+    if (!module_enabled() || !ran_php(r))
+        return DECLINED;
+    while (last->next)
+        last = last->next;
+    idx = sconf(r->server)->vhost_idx;
+    if (idx >= proc->sh->nvhosts)
+        idx = PHPBPF_VHOST_OTHER;
+    v = &proc->sh->vhost[idx];
+    us = (__u64)(apr_time_now() - r->request_time);
+    cls = last->status / 100;
+    if (cls >= 1 && cls <= 5)
+        __atomic_fetch_add(&v->status[cls - 1], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->method[method_of(r)], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->apache.bucket[phpbpf_hist_bucket(us)], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->apache.sum_us, us, __ATOMIC_RELAXED);
+    add_max(&v->apache.max_us, us);
+    __atomic_fetch_add(&v->apache.count, 1, __ATOMIC_RELAXED);
+    note_recent(r, last, idx, us);
+    return DECLINED;
+}
+
+/* --------------------------------------------------------- the handler */
+
+static int fd_wait(int fd, short ev)
+{
+    struct pollfd pfd = { fd, ev, 0 };
+
+    return poll(&pfd, 1, PHPBPF_IO_TIMEOUT_MS) == 1 ? 0 : -1;
+}
+
+static int read_full(int fd, unsigned char *p, size_t n)
+{
+    while (n) {
+        ssize_t r;
+
+        if (fd_wait(fd, POLLIN) != 0)
+            return -1;
+        r = read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int connect_helper(request_rec *r)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int i, fd;
+
+    apr_cpystrn(sa.sun_path, proc->socket_path, sizeof(sa.sun_path));
+    for (i = 0; i < PHPBPF_CONNECT_TRIES; i++) {
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return -1;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+            return fd;
+        close(fd);
+        if (errno != ECONNREFUSED && errno != ENOENT && errno != EAGAIN)
+            break;
+        apr_sleep(apr_time_from_msec(50));
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, errno, r,
+                  "mod_phpbpf: cannot reach the helper at %s", proc->socket_path);
+    return -1;
+}
+
+/* Asks the helper for a snapshot; NULL on success, else why not. */
+static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
+{
+    struct phpbpf_request req = { PHPBPF_REQ_MAGIC, PHPBPF_PROTO_VERSION,
+                                  PHPBPF_REQ_SNAPSHOT, (uint32_t)proc->parent_pid };
+    unsigned char hdr[PHPBPF_RSP_HDR_LEN], *payload;
+    uint32_t status, len;
+    struct phpbpf_snap_vhost *room;
+    const char *err = NULL;
+    int fd;
+
+    if (!proc->socket_path || (fd = connect_helper(r)) < 0)
+        return "the helper is not running or not reachable";
+    if (write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)
+        || shutdown(fd, SHUT_WR) != 0
+        || read_full(fd, hdr, sizeof(hdr)) != 0
+        || phpbpf_reply_header(hdr, sizeof(hdr), &status, &len) != 0) {
+        close(fd);
+        return "the helper did not answer";
+    }
+    payload = apr_palloc(r->pool, len + 1);
+    if (read_full(fd, payload, len) != 0) {
+        close(fd);
+        return "the helper's answer was cut short";
+    }
+    close(fd);
+    if (status != 0) {
+        char msg[PHPBPF_STR_MAX];
+
+        if (phpbpf_error_decode(payload, len, msg, sizeof(msg)) != 0)
+            return "the helper refused the request";
+        return apr_pstrcat(r->pool, "the helper refused the request: ", msg, NULL);
+    }
+    room = apr_palloc(r->pool, proc->sh->nvhosts * sizeof(*room));
+    if (phpbpf_snapshot_decode(payload, len, snap, room, proc->sh->nvhosts, &err) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_phpbpf: bad snapshot from helper: %s", err);
+        return apr_pstrcat(r->pool, "bad snapshot from the helper: ", err, NULL);
+    }
+    return NULL;
+}
+
+/* mod_status-style options: a small table, and refresh takes digits only
+ * (mod_status's refresh XSS is why). */
+static int parse_args(request_rec *r, enum phpbpf_format *fmt, int *refresh, const char **err)
+{
+    char *args, *tok, *last;
+
+    *fmt = PHPBPF_FMT_HTML;
+    *refresh = 0;
+    if (!r->args)
+        return 0;
+    args = apr_pstrdup(r->pool, r->args);
+    for (tok = apr_strtok(args, "&;", &last); tok; tok = apr_strtok(NULL, "&;", &last)) {
+        if (strcmp(tok, "auto") == 0)
+            *fmt = PHPBPF_FMT_AUTO;
+        else if (strcmp(tok, "json") == 0)
+            *fmt = PHPBPF_FMT_JSON;
+        else if (strncmp(tok, "refresh=", 8) == 0) {
+            const char *d = tok + 8;
+            long n;
+
+            if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 5
+                || (n = atol(d)) < 1 || n > 86400) {
+                *err = "refresh must be a number of seconds from 1 to 86400";
+                return -1;
+            }
+            *refresh = (int)n;
+        }
+        /* Unknown options are ignored, as mod_status does, so cache
+         * busters and old bookmarks keep working. */
+    }
+    return 0;
+}
+
+static void copy_view(request_rec *r, struct phpbpf_view *v)
+{
+    apr_size_t n = proc->sh->nvhosts;
+    apr_size_t size = sizeof(struct phpbpf_shared) + n * sizeof(struct phpbpf_vhost_rec);
+    int i;
+
+    v->sh = apr_palloc(r->pool, size);
+    memcpy(v->sh, proc->sh, size);
+    v->sh->nvhosts = (__u32)n;
+    /* Drop ring entries caught mid-write. */
+    for (i = 0; i < PHPBPF_RECENT; i++)
+        if (v->sh->recent[i].seq & 1 || v->sh->recent[i].seq != proc->sh->recent[i].seq)
+            v->sh->recent[i].time_us = 0;
+    v->php = apr_pcalloc(r->pool, n * sizeof(struct phpbpf_hist));
+}
+
+static const char *state_reason(const struct phpbpf_shared *sh)
+{
+    switch (sh->helper_state) {
+    case PHPBPF_HELPER_OFF: return "PhpBpf Off";
+    case PHPBPF_HELPER_FAILED: return sh->reason[0] ? sh->reason : "the helper failed";
+    default: return NULL;
+    }
+}
+
+static int phpbpf_handler(request_rec *r)
+{
+    enum phpbpf_format fmt;
+    struct phpbpf_view v = { 0 };
+    struct phpbpf_snapshot *snap;
+    const char *err = NULL;
+    __u32 i;
+
+    if (strcmp(r->handler, "server-bpf") != 0)
+        return DECLINED;
+    r->allowed = AP_METHOD_BIT << M_GET;
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    if (parse_args(r, &fmt, &v.refresh, &err) != 0) {
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+        r->status = HTTP_BAD_REQUEST;
+        ap_rprintf(r, "Bad request: %s\n", err);
+        return OK;
+    }
+    if (!proc || !proc->sh) {
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+        r->status = HTTP_SERVICE_UNAVAILABLE;
+        ap_rputs("mod_phpbpf is not initialised\n", r);
+        return OK;
+    }
+    v.now = apr_time_now();
+    copy_view(r, &v);
+    v.unavailable = state_reason(v.sh);
+    if (!v.unavailable) {
+        snap = apr_pcalloc(r->pool, sizeof(*snap));
+        err = query_helper(r, snap);
+        if (err) {
+            v.unavailable = err;
+            v.helper_unreachable = 1;
+        }
+        else {
+            v.snap = snap;
+            for (i = 0; i < snap->nvhosts; i++)
+                if (snap->vhosts[i].idx < v.sh->nvhosts)
+                    v.php[snap->vhosts[i].idx] = snap->vhosts[i].php;
+        }
+    }
+    if (v.helper_unreachable)
+        r->status = HTTP_SERVICE_UNAVAILABLE;
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    switch (fmt) {
+    case PHPBPF_FMT_AUTO:
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+        if (!r->header_only)
+            phpbpf_render_auto(r, &v);
+        break;
+    case PHPBPF_FMT_JSON:
+        ap_set_content_type(r, "application/json");
+        if (!r->header_only)
+            phpbpf_render_json(r, &v);
+        break;
+    default:
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        if (!r->header_only)
+            phpbpf_render_html(r, &v);
+    }
+    return OK;
+}
+
+/* A short section on /server-status, from shared memory only: mod_status
+ * pages are polled often, so no helper round trip here. */
+static int phpbpf_status_hook(request_rec *r, int flags)
+{
+    struct phpbpf_shared *sh;
+    __u64 req = 0, php5xx = 0;
+    __u32 i;
+    const char *state;
+
+    if (!proc || !proc->sh)
+        return OK;
+    sh = proc->sh;
+    for (i = 0; i < sh->nvhosts; i++) {
+        req += sh->vhost[i].apache.count;
+        php5xx += sh->vhost[i].status[4];
+    }
+    state = sh->helper_state == PHPBPF_HELPER_OFF ? "off"
+          : sh->helper_state == PHPBPF_HELPER_FAILED ? "unavailable" : "active";
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "PhpBpfTracing: %s\nPhpBpfPhpRequests: %llu\nPhpBpfPhp5xx: %llu\n",
+                   state, (unsigned long long)req, (unsigned long long)php5xx);
+        return OK;
+    }
+    ap_rprintf(r, "<hr /><h2>PHP tracing (mod_phpbpf)</h2>\n<dl><dt>Tracing: %s%s%s</dt>\n"
+               "<dt>PHP requests: %llu, of which 5xx: %llu</dt>\n"
+               "<dt>Per-vhost latency: see the server-bpf handler</dt></dl>\n",
+               state, state_reason(sh) ? " &mdash; " : "",
+               state_reason(sh) ? ap_escape_html(r->pool, state_reason(sh)) : "",
+               (unsigned long long)req, (unsigned long long)php5xx);
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(phpbpf_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(phpbpf_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(phpbpf_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, phpbpf_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA phpbpf_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                       /* dir config */
+    NULL,                       /* merge dir config */
+    create_server_conf,
+    NULL,                       /* merge server config */
+    phpbpf_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

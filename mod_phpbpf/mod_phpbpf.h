@@ -1,0 +1,86 @@
+/* Internal interface between mod_phpbpf.c (hooks, helper supervision) and
+ * render.c (the server-bpf page).  Not installed. */
+#ifndef MOD_PHPBPF_H
+#define MOD_PHPBPF_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "hist.h"
+#include "snapshot.h"
+
+#define PHPBPF_NAME_MAX 256
+
+/* Why tracing is not running, as shown in the banner.  Kept by the parent
+ * in shared memory so every child renders the same state. */
+enum phpbpf_helper_state {
+    PHPBPF_HELPER_OFF = 0,        /* PhpBpf Off */
+    PHPBPF_HELPER_STARTING,       /* spawned, not yet known to be serving */
+    PHPBPF_HELPER_FAILED,         /* could not start: reason says why */
+    PHPBPF_HELPER_RESTARTING      /* died; a new one is on its way */
+};
+
+/* Apache's side of one vhost, updated by every child at log_transaction
+ * with atomic adds: what the access log would say about PHP requests. */
+struct phpbpf_vhost_rec {
+    char name[PHPBPF_NAME_MAX];
+    __u64 status[5];              /* 1xx .. 5xx, final status as %>s */
+    __u64 method[PHPBPF_M_COUNT];
+    struct phpbpf_hist apache;    /* request read -> logged, as %D */
+};
+
+/* The last PHP requests, for the page: a ring written at log_transaction.
+ * `seq` is odd while an entry is being written, so a reader can tell a torn
+ * copy and skip it. */
+#define PHPBPF_RECENT 16
+#define PHPBPF_URI_MAX 256
+#define PHPBPF_HOST_MAX 128
+
+struct phpbpf_recent {
+    __u64 seq;
+    __u64 time_us;
+    __u64 apache_us;
+    __u32 vhost;
+    __u32 status;
+    char method[16];
+    char host[PHPBPF_HOST_MAX];
+    char uri[PHPBPF_URI_MAX];
+};
+
+struct phpbpf_shared {
+    __u32 cap;                    /* entries in vhost[] */
+    __u32 nvhosts;                /* entries in use, append-only */
+    __u32 untracked_vhosts;       /* vhosts beyond cap, counted as (other) */
+    __u32 helper_state;
+    __u32 helper_pid;
+    __u32 restarts;
+    __u32 generation;
+    __u32 threaded_mpm;
+    __u64 since_us;               /* when these counters started */
+    __u64 helper_spawned_us;
+    __u64 recent_head;
+    char reason[512];
+    char library[1024];
+    struct phpbpf_recent recent[PHPBPF_RECENT];
+    struct phpbpf_vhost_rec vhost[]; /* cap entries */
+};
+
+/* What a page is rendered from: a private copy, never live shared memory
+ * (mod_status's CVE-2014-0226 was rendering data while it changed). */
+struct phpbpf_view {
+    struct phpbpf_shared *sh;     /* copy, with sh->nvhosts vhost entries */
+    struct phpbpf_hist *php;      /* per vhost index, from the helper */
+    const struct phpbpf_snapshot *snap; /* NULL if the helper gave none */
+    const char *unavailable;      /* why tracing is not active, or NULL */
+    int helper_unreachable;       /* -> 503 */
+    int refresh;                  /* seconds, 0 = none */
+    int redact_query;
+    apr_time_t now;
+};
+
+enum phpbpf_format { PHPBPF_FMT_HTML, PHPBPF_FMT_AUTO, PHPBPF_FMT_JSON };
+
+void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v);
+void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v);
+void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v);
+
+#endif

@@ -1,0 +1,449 @@
+/* The server-bpf page in its three formats.  Everything here renders a
+ * private copy (struct phpbpf_view); every string that can come from a
+ * request goes through ap_escape_html2() or json_str() on the way out. */
+#include "httpd.h"
+#include "http_protocol.h"
+#include "http_core.h"
+#include "apr_strings.h"
+
+#include "mod_phpbpf.h"
+
+static const char *const counter_names[] = { PHPBPF_COUNTER_NAMES };
+static const char *const status_names[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
+static const char *const method_names[] = { "GET", "HEAD", "POST", "other" };
+
+#define HIST_ROWS_MAX 40
+
+static int vhost_shown(const struct phpbpf_view *v, __u32 i)
+{
+    return v->sh->vhost[i].apache.count || v->php[i].count;
+}
+
+static const char *tracing_state(const struct phpbpf_view *v)
+{
+    return v->unavailable ? "unavailable" : "active";
+}
+
+static double elapsed_s(const struct phpbpf_view *v)
+{
+    double s = (double)((__u64)v->now - v->sh->since_us) / 1e6;
+
+    return s > 0.001 ? s : 0.001;
+}
+
+static const char *fmt_us(apr_pool_t *p, double us)
+{
+    if (us >= 1e6)
+        return apr_psprintf(p, "%.2f s", us / 1e6);
+    if (us >= 1e3)
+        return apr_psprintf(p, "%.2f ms", us / 1e3);
+    return apr_psprintf(p, "%.0f &micro;s", us);
+}
+
+static const char *fmt_age(apr_pool_t *p, __u64 s)
+{
+    if (s >= 86400)
+        return apr_psprintf(p, "%llud %lluh", s / 86400, s % 86400 / 3600);
+    if (s >= 3600)
+        return apr_psprintf(p, "%lluh %llum", s / 3600, s % 3600 / 60);
+    if (s >= 60)
+        return apr_psprintf(p, "%llum %llus", s / 60, s % 60);
+    return apr_psprintf(p, "%llus", s);
+}
+
+static const char *esc(request_rec *r, const char *s)
+{
+    return ap_escape_html2(r->pool, s, 1);
+}
+
+static __u64 tracing_uptime(const struct phpbpf_view *v)
+{
+    return v->snap && v->snap->now_us > v->snap->started_us
+               ? (v->snap->now_us - v->snap->started_us) / 1000000 : 0;
+}
+
+/* ------------------------------------------------------------------ HTML */
+
+static const char css[] =
+    "<style>body{font-family:sans-serif;margin:1em 2em}"
+    "table{border-collapse:collapse;margin:.5em 0}"
+    "th,td{border:1px solid #bbb;padding:2px 6px;text-align:right}"
+    "th{background:#eee}td.l,th.l{text-align:left}"
+    ".banner{padding:.6em 1em;margin:.5em 0;border-radius:4px}"
+    ".ok{background:#e3f4e1;border:1px solid #7b7}"
+    ".bad{background:#fbe3e0;border:1px solid #d77}"
+    ".hist td{border:none;padding:0 6px;font-family:monospace}"
+    ".bar{background:#4a7fc1;height:.9em}"
+    ".hists{display:flex;gap:3em;flex-wrap:wrap}</style>\n";
+
+static void html_banner(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    const char *lib = s ? s->library : v->sh->library;
+
+    ap_rprintf(r, "<div class=\"banner %s\"><b>Tracing: %s</b>", v->unavailable ? "bad" : "ok",
+               tracing_state(v));
+    if (v->unavailable)
+        ap_rprintf(r, " &mdash; %s", esc(r, v->unavailable));
+    ap_rputs("<br>\n", r);
+    ap_rprintf(r, "Library: <code>%s</code><br>\n", *lib ? esc(r, lib) : "(none)");
+    if (s) {
+        ap_rprintf(r, "Probes attached: %s%s<br>\n",
+                   s->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "php:request__startup " : "",
+                   s->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "php:request__shutdown" : "");
+        ap_rprintf(r, "Tracing for %s (helper pid %u, restarts %u)<br>\n",
+                   fmt_age(r->pool, tracing_uptime(v)), s->helper_pid, v->sh->restarts);
+    }
+    else if (v->sh->restarts)
+        ap_rprintf(r, "Helper restarts: %u<br>\n", v->sh->restarts);
+    ap_rprintf(r, "Apache counters since %s (%s)</div>\n",
+               esc(r, ap_ht_time(r->pool, (apr_time_t)v->sh->since_us, "%Y-%m-%d %H:%M:%S %Z", 0)),
+               fmt_age(r->pool, (__u64)elapsed_s(v)));
+}
+
+static void html_lat_cells(request_rec *r, const struct phpbpf_hist *h)
+{
+    if (!h->count) {
+        ap_rputs("<td colspan=5>&ndash;</td>", r);
+        return;
+    }
+    ap_rprintf(r, "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>",
+               fmt_us(r->pool, phpbpf_hist_mean(h)),
+               fmt_us(r->pool, phpbpf_hist_quantile(h, 0.50)),
+               fmt_us(r->pool, phpbpf_hist_quantile(h, 0.90)),
+               fmt_us(r->pool, phpbpf_hist_quantile(h, 0.99)),
+               fmt_us(r->pool, (double)h->max_us));
+}
+
+static void html_table(request_rec *r, const struct phpbpf_view *v)
+{
+    __u32 i, k, shown = 0;
+
+    ap_rputs("<h2>Per virtual host</h2>\n<table>\n"
+             "<tr><th class=l rowspan=2>Vhost</th><th rowspan=2>Requests</th>"
+             "<th rowspan=2>Req/s</th><th colspan=5>Apache request time</th>"
+             "<th colspan=5>PHP time</th><th colspan=5>Status</th></tr>\n<tr>"
+             "<th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th>"
+             "<th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th>"
+             "<th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th></tr>\n", r);
+    for (i = 0; i < v->sh->nvhosts; i++) {
+        const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i];
+
+        if (!vhost_shown(v, i))
+            continue;
+        shown++;
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>%llu</td><td>%.2f</td>", esc(r, vh->name),
+                   (unsigned long long)vh->apache.count,
+                   (double)vh->apache.count / elapsed_s(v));
+        html_lat_cells(r, &vh->apache);
+        html_lat_cells(r, &v->php[i]);
+        for (k = 0; k < 5; k++)
+            ap_rprintf(r, "<td>%llu</td>", (unsigned long long)vh->status[k]);
+        ap_rputs("</tr>\n", r);
+    }
+    if (!shown)
+        ap_rputs("<tr><td class=l colspan=18>No PHP requests yet.</td></tr>\n", r);
+    ap_rputs("</table>\n", r);
+    ap_rprintf(r, "<p>%u vhosts configured; %u shown with PHP traffic.%s "
+               "Percentiles are within 3.2%% (half a histogram bucket).</p>\n",
+               v->sh->nvhosts - 1, shown,
+               v->sh->untracked_vhosts
+                   ? apr_psprintf(r->pool, " %u vhosts beyond PhpBpfMaxVhosts are counted as (other).",
+                                  v->sh->untracked_vhosts) : "");
+}
+
+/* The picture bpftrace's hist() draws, with finer rows: single buckets
+ * when the data spans few of them, one row per power of two otherwise. */
+static void html_hist(request_rec *r, const char *title, const struct phpbpf_hist *h)
+{
+    __u32 first = PHPBPF_HIST_BUCKETS, last = 0, i, j, step;
+    __u64 maxrow = 0;
+
+    for (i = 0; i < PHPBPF_HIST_BUCKETS; i++)
+        if (h->bucket[i]) {
+            if (first == PHPBPF_HIST_BUCKETS)
+                first = i;
+            last = i;
+        }
+    ap_rprintf(r, "<div><b>%s</b>", title);
+    if (first == PHPBPF_HIST_BUCKETS) {
+        ap_rputs("<br>no samples</div>\n", r);
+        return;
+    }
+    step = last - first + 1 <= HIST_ROWS_MAX ? 1 : PHPBPF_HIST_SUB;
+    if (step > 1)
+        first -= first % step;
+    for (i = first; i <= last; i += step) {
+        __u64 n = 0;
+
+        for (j = i; j < i + step && j < PHPBPF_HIST_BUCKETS; j++)
+            n += h->bucket[j];
+        if (n > maxrow)
+            maxrow = n;
+    }
+    ap_rputs("<table class=hist>\n", r);
+    for (i = first; i <= last; i += step) {
+        __u32 end = i + step < PHPBPF_HIST_BUCKETS ? i + step : PHPBPF_HIST_BUCKETS;
+        __u64 n = 0, hi = phpbpf_bucket_lower(end - 1) + phpbpf_bucket_width(end - 1);
+
+        for (j = i; j < end; j++)
+            n += h->bucket[j];
+        ap_rprintf(r, "<tr><td>[%s, %s)</td><td>%llu</td><td style=\"width:20em\">"
+                   "<div class=bar style=\"width:%.1f%%\"></div></td></tr>\n",
+                   fmt_us(r->pool, (double)phpbpf_bucket_lower(i)), fmt_us(r->pool, (double)hi),
+                   (unsigned long long)n, maxrow ? 100.0 * (double)n / (double)maxrow : 0);
+    }
+    ap_rputs("</table></div>\n", r);
+}
+
+static void html_recent(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_shared *sh = v->sh;
+    __u64 head = sh->recent_head;
+    int i;
+
+    ap_rputs("<h2>Last PHP requests</h2>\n<table>\n<tr><th class=l>Time</th>"
+             "<th class=l>Vhost</th><th class=l>Host header</th><th class=l>Request</th>"
+             "<th>Status</th><th>Apache time</th></tr>\n", r);
+    for (i = 1; i <= PHPBPF_RECENT; i++) {
+        const struct phpbpf_recent *e;
+
+        if (head < (__u64)i)
+            break;
+        e = &sh->recent[(head - (__u64)i) % PHPBPF_RECENT];
+        if (!e->time_us)
+            continue;
+        ap_rprintf(r, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td>"
+                   "<td class=l>%s %s</td><td>%u</td><td>%s</td></tr>\n",
+                   ap_ht_time(r->pool, (apr_time_t)e->time_us, "%H:%M:%S", 0),
+                   esc(r, e->vhost < sh->nvhosts ? sh->vhost[e->vhost].name : "?"),
+                   esc(r, e->host), esc(r, e->method), esc(r, e->uri), e->status,
+                   fmt_us(r->pool, (double)e->apache_us));
+    }
+    ap_rputs("</table>\n<p>Query strings are never recorded.</p>\n", r);
+}
+
+static void html_counters(request_rec *r, const struct phpbpf_view *v)
+{
+    unsigned i;
+
+    if (!v->snap)
+        return;
+    ap_rputs("<h2>Probe counters</h2>\n<table>\n", r);
+    for (i = 0; i < PHPBPF_NCOUNTERS; i++)
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>%llu</td></tr>\n", counter_names[i],
+                   (unsigned long long)v->snap->counters[i]);
+    ap_rputs("</table>\n<p>foreign: probe hits from processes that are not this server's; "
+             "unattributed: PHP requests whose vhost could not be read (counted as (other)); "
+             "orphans: request ends whose start was missed, e.g. across a helper restart.</p>\n",
+             r);
+}
+
+void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
+{
+    __u32 i;
+
+    ap_rputs(DOCTYPE_HTML_4_01 "<html><head>\n<meta charset=\"utf-8\">\n", r);
+    if (v->refresh)
+        ap_rprintf(r, "<meta http-equiv=\"refresh\" content=\"%d\">\n", v->refresh);
+    ap_rprintf(r, "<title>PHP tracing for %s</title>\n%s</head><body>\n"
+               "<h1>PHP tracing for %s</h1>\n",
+               esc(r, ap_get_server_name(r)), css, esc(r, ap_get_server_name(r)));
+    ap_rprintf(r, "<p>Server version: %s<br>Current time: %s</p>\n",
+               esc(r, ap_get_server_description()),
+               esc(r, ap_ht_time(r->pool, v->now, "%Y-%m-%d %H:%M:%S %Z", 0)));
+    html_banner(r, v);
+    html_table(r, v);
+    ap_rputs("<h2>Latency histograms</h2>\n", r);
+    for (i = 0; i < v->sh->nvhosts; i++) {
+        if (!vhost_shown(v, i))
+            continue;
+        ap_rprintf(r, "<h3>%s</h3>\n<div class=hists>\n", esc(r, v->sh->vhost[i].name));
+        html_hist(r, "Apache request time", &v->sh->vhost[i].apache);
+        html_hist(r, "PHP time", &v->php[i]);
+        ap_rputs("</div>\n", r);
+    }
+    html_recent(r, v);
+    html_counters(r, v);
+    ap_rputs("<hr><address>mod_phpbpf</address></body></html>\n", r);
+}
+
+/* ------------------------------------------------------------------ auto */
+
+static void auto_lat(request_rec *r, const char *what, const char *name,
+                     const struct phpbpf_hist *h)
+{
+    ap_rprintf(r, "%sCount[%s]: %llu\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
+               "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: %llu\n",
+               what, name, (unsigned long long)h->count, what, name, phpbpf_hist_mean(h),
+               what, name, phpbpf_hist_quantile(h, 0.5), what, name,
+               phpbpf_hist_quantile(h, 0.9), what, name, phpbpf_hist_quantile(h, 0.99),
+               what, name, (unsigned long long)h->max_us);
+}
+
+void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
+{
+    __u32 i, k;
+
+    ap_rprintf(r, "TracingState: %s\n", tracing_state(v));
+    if (v->unavailable)
+        ap_rprintf(r, "TracingReason: %s\n", v->unavailable);
+    ap_rprintf(r, "Library: %s\n", v->snap ? v->snap->library : v->sh->library);
+    if (v->snap) {
+        ap_rprintf(r, "Probes: %s%s\nTracingUptime: %llu\nHelperPid: %u\n",
+                   v->snap->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "php:request__startup " : "",
+                   v->snap->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "php:request__shutdown" : "",
+                   (unsigned long long)tracing_uptime(v), v->snap->helper_pid);
+        for (k = 0; k < PHPBPF_NCOUNTERS; k++)
+            ap_rprintf(r, "Probe_%s: %llu\n", counter_names[k],
+                       (unsigned long long)v->snap->counters[k]);
+    }
+    ap_rprintf(r, "HelperRestarts: %u\nVhostsConfigured: %u\nVhostsUntracked: %u\n",
+               v->sh->restarts, v->sh->nvhosts - 1, v->sh->untracked_vhosts);
+    for (i = 0; i < v->sh->nvhosts; i++) {
+        const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i];
+
+        if (!vhost_shown(v, i))
+            continue;
+        ap_rprintf(r, "Vhost: %s\nRequests[%s]: %llu\nReqPerSec[%s]: %.3f\n", vh->name,
+                   vh->name, (unsigned long long)vh->apache.count, vh->name,
+                   (double)vh->apache.count / elapsed_s(v));
+        auto_lat(r, "Latency", vh->name, &vh->apache);
+        auto_lat(r, "Php", vh->name, &v->php[i]);
+        for (k = 0; k < 5; k++)
+            ap_rprintf(r, "Status%s[%s]: %llu\n", status_names[k], vh->name,
+                       (unsigned long long)vh->status[k]);
+    }
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+/* JSON string with everything outside printable ASCII escaped, '<' '>' '&'
+ * included so the text is inert even if pasted into HTML; bytes that are
+ * not valid UTF-8 become U+FFFD rather than invalid JSON. */
+static void json_str(request_rec *r, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    ap_rputc('"', r);
+    while (*p) {
+        unsigned char c = *p;
+        int n = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
+
+        if (c >= 0x80) {
+            int ok = n > 0, k;
+
+            for (k = 1; ok && k <= n; k++)
+                ok = (p[k] & 0xc0) == 0x80;
+            if (ok) {
+                ap_rwrite(p, n + 1, r);
+                p += n + 1;
+            }
+            else {
+                ap_rputs("\\ufffd", r);
+                p++;
+            }
+            continue;
+        }
+        if (c == '"' || c == '\\')
+            ap_rprintf(r, "\\%c", c);
+        else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f)
+            ap_rprintf(r, "\\u%04x", c);
+        else
+            ap_rputc(c, r);
+        p++;
+    }
+    ap_rputc('"', r);
+}
+
+static void json_lat(request_rec *r, const char *key, const struct phpbpf_hist *h)
+{
+    ap_rprintf(r, "\"%s\": {\"count\": %llu, \"mean\": %.1f, \"p50\": %.1f, \"p90\": %.1f, "
+               "\"p99\": %.1f, \"max\": %llu}",
+               key, (unsigned long long)h->count, phpbpf_hist_mean(h),
+               phpbpf_hist_quantile(h, 0.5), phpbpf_hist_quantile(h, 0.9),
+               phpbpf_hist_quantile(h, 0.99), (unsigned long long)h->max_us);
+}
+
+static void json_tracing(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    unsigned k;
+
+    ap_rprintf(r, "{\"state\": \"%s\", \"reason\": ", tracing_state(v));
+    if (v->unavailable)
+        json_str(r, v->unavailable);
+    else
+        ap_rputs("null", r);
+    ap_rputs(", \"library\": ", r);
+    json_str(r, s ? s->library : v->sh->library);
+    ap_rprintf(r, ", \"helper_restarts\": %u", v->sh->restarts);
+    if (s) {
+        ap_rprintf(r, ", \"probes\": [%s%s%s], \"since\": %llu, \"uptime_s\": %llu, "
+                   "\"helper_pid\": %u, \"generation\": %u, \"counters\": {",
+                   s->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "\"php:request__startup\"" : "",
+                   (s->probes & 3) == 3 ? ", " : "",
+                   s->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "\"php:request__shutdown\"" : "",
+                   (unsigned long long)(s->started_us / 1000000),
+                   (unsigned long long)tracing_uptime(v), s->helper_pid, s->generation);
+        for (k = 0; k < PHPBPF_NCOUNTERS; k++)
+            ap_rprintf(r, "%s\"%s\": %llu", k ? ", " : "", counter_names[k],
+                       (unsigned long long)s->counters[k]);
+        ap_rputs("}", r);
+    }
+    ap_rputs(", \"histogram\": {\"unit\": \"us\", \"relative_precision\": 0.032}}", r);
+}
+
+void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_shared *sh = v->sh;
+    __u32 i, k, n = 0;
+    __u64 head = sh->recent_head;
+
+    ap_rputs("{\"tracing\": ", r);
+    json_tracing(r, v);
+    ap_rprintf(r, ",\n \"apache\": {\"since\": %llu, \"vhosts_configured\": %u, "
+               "\"vhosts_untracked\": %u},\n \"vhosts\": [",
+               (unsigned long long)(sh->since_us / 1000000), sh->nvhosts - 1,
+               sh->untracked_vhosts);
+    for (i = 0; i < sh->nvhosts; i++) {
+        const struct phpbpf_vhost_rec *vh = &sh->vhost[i];
+
+        if (!vhost_shown(v, i))
+            continue;
+        ap_rputs(n++ ? ",\n  {\"name\": " : "\n  {\"name\": ", r);
+        json_str(r, vh->name);
+        ap_rprintf(r, ", \"requests\": %llu, \"requests_per_s\": %.3f, ",
+                   (unsigned long long)vh->apache.count, (double)vh->apache.count / elapsed_s(v));
+        json_lat(r, "latency_us", &vh->apache);
+        ap_rputs(", ", r);
+        json_lat(r, "php_us", &v->php[i]);
+        ap_rputs(", \"status\": {", r);
+        for (k = 1; k < 5; k++)
+            ap_rprintf(r, "%s\"%s\": %llu", k > 1 ? ", " : "", status_names[k],
+                       (unsigned long long)vh->status[k]);
+        ap_rputs("}, \"methods\": {", r);
+        for (k = 0; k < PHPBPF_M_COUNT; k++)
+            ap_rprintf(r, "%s\"%s\": %llu", k ? ", " : "", method_names[k],
+                       (unsigned long long)vh->method[k]);
+        ap_rputs("}}", r);
+    }
+    ap_rputs("],\n \"recent\": [", r);
+    for (i = 1, n = 0; i <= PHPBPF_RECENT && head >= i; i++) {
+        const struct phpbpf_recent *e = &sh->recent[(head - i) % PHPBPF_RECENT];
+
+        if (!e->time_us)
+            continue;
+        ap_rputs(n++ ? ",\n  {\"vhost\": " : "\n  {\"vhost\": ", r);
+        json_str(r, e->vhost < sh->nvhosts ? sh->vhost[e->vhost].name : "?");
+        ap_rputs(", \"host\": ", r);
+        json_str(r, e->host);
+        ap_rputs(", \"method\": ", r);
+        json_str(r, e->method);
+        ap_rputs(", \"uri\": ", r);
+        json_str(r, e->uri);
+        ap_rprintf(r, ", \"status\": %u, \"time\": %llu, \"apache_us\": %llu}", e->status,
+                   (unsigned long long)(e->time_us / 1000000), (unsigned long long)e->apache_us);
+    }
+    ap_rputs("]}\n", r);
+}

@@ -1,0 +1,194 @@
+/* Unit tests for the pure C parts: histogram math and the snapshot
+ * protocol.  Prints TAP, so prove (via t/01unit.t) reads it directly. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "hist.h"
+#include "snapshot.h"
+
+static int ntest, nfail;
+
+static void ok(int cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static void ok(int cond, const char *fmt, ...)
+{
+    va_list ap;
+
+    ntest++;
+    printf("%s %d - ", cond ? "ok" : "not ok", ntest);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    if (!cond)
+        nfail++;
+}
+
+static int within(double got, double want, double rel)
+{
+    return fabs(got - want) <= rel * want + 1e-9;
+}
+
+static void test_buckets(void)
+{
+    uint64_t v;
+    uint32_t prev = 0, idx;
+    int bad_range = 0, bad_mono = 0, bad_width = 0;
+
+    for (v = 0; v < 5000000; v += (v < 2048 ? 1 : v / 1000)) {
+        idx = phpbpf_hist_bucket(v);
+        if (v < phpbpf_bucket_lower(idx)
+            || v >= phpbpf_bucket_lower(idx) + phpbpf_bucket_width(idx))
+            bad_range++;
+        if (idx < prev)
+            bad_mono++;
+        prev = idx;
+    }
+    ok(bad_range == 0, "every value falls inside its bucket's bounds (%d misses)", bad_range);
+    ok(bad_mono == 0, "bucket index never decreases as values grow");
+    for (idx = PHPBPF_HIST_SUB; idx < PHPBPF_HIST_BUCKETS; idx++)
+        if ((double)phpbpf_bucket_width(idx) / (double)phpbpf_bucket_lower(idx) > 1.0 / 16 + 1e-12)
+            bad_width++;
+    ok(bad_width == 0, "no bucket is wider than 1/16 of its lower bound");
+    ok(phpbpf_hist_bucket(0) == 0 && phpbpf_hist_bucket(15) == 15 && phpbpf_hist_bucket(31) == 31,
+       "values below 32 us get exact buckets");
+    ok(phpbpf_hist_bucket(~0ULL) == PHPBPF_HIST_BUCKETS - 1, "huge values land in the last bucket");
+    for (idx = 1, bad_range = 0; idx < PHPBPF_HIST_BUCKETS; idx++)
+        if (phpbpf_bucket_lower(idx) != phpbpf_bucket_lower(idx - 1) + phpbpf_bucket_width(idx - 1))
+            bad_range++;
+    ok(bad_range == 0, "buckets are contiguous");
+    ok(phpbpf_log2(1) == 0 && phpbpf_log2(2) == 1 && phpbpf_log2(1ULL << 40) == 40
+       && phpbpf_log2((1ULL << 40) - 1) == 39, "log2 is exact at powers of two");
+}
+
+static void test_quantiles(void)
+{
+    static struct phpbpf_hist h, h2;
+    uint64_t i;
+    double worst = 0;
+
+    ok(phpbpf_hist_quantile(&h, 0.5) == 0 && phpbpf_hist_mean(&h) == 0,
+       "empty histogram: quantiles and mean are 0");
+    for (i = 0; i < 1000; i++)
+        phpbpf_hist_record(&h, 20000 + i % 7);
+    ok(within(phpbpf_hist_quantile(&h, 0.5), 20003, 0.032), "constant 20 ms: p50 %.0f within 3.2%%",
+       phpbpf_hist_quantile(&h, 0.5));
+    ok(phpbpf_hist_quantile(&h, 0.99) <= h.max_us, "quantile never exceeds max");
+    ok(h.count == 1000 && h.max_us == 20006, "count and max are exact");
+    ok(within(phpbpf_hist_mean(&h), 20000 + 2997.0 / 1000, 1e-12), "mean is exact (%.3f)",
+       phpbpf_hist_mean(&h));
+
+    memset(&h, 0, sizeof(h));
+    for (i = 1; i <= 100000; i++)
+        phpbpf_hist_record(&h, i);
+    for (i = 1; i <= 99; i++) {
+        double q = (double)i / 100, got = phpbpf_hist_quantile(&h, q), want = q * 100000;
+        double err = fabs(got - want) / want;
+
+        if (err > worst)
+            worst = err;
+    }
+    ok(worst <= 0.032, "uniform 1..100000 us: every percentile within 3.2%% (worst %.4f)", worst);
+    ok(phpbpf_hist_quantile(&h, 1.0) == 100000, "p100 is the max");
+
+    memset(&h2, 0, sizeof(h2));
+    phpbpf_hist_record(&h2, 7);
+    phpbpf_hist_merge(&h2, &h);
+    ok(h2.count == 100001 && h2.max_us == 100000 && h2.bucket[7] == 2, "merge adds counts and keeps max");
+    memset(&h, 0, sizeof(h));
+    for (i = 0; i < 90; i++)
+        phpbpf_hist_record(&h, 2000);
+    for (i = 0; i < 10; i++)
+        phpbpf_hist_record(&h, 20000);
+    ok(within(phpbpf_hist_quantile(&h, 0.90), 2000, 0.032)
+       && within(phpbpf_hist_quantile(&h, 0.91), 20000, 0.032),
+       "bimodal: p90 in the low mode, p91 in the high one");
+}
+
+static void test_snapshot(void)
+{
+    static struct phpbpf_snapshot s, d;
+    static struct phpbpf_snap_vhost in[3], room[3];
+    struct phpbpf_buf b = { 0 };
+    uint32_t status, plen;
+    const char *err = NULL;
+    char msg[64];
+    size_t cut;
+    int bad = 0;
+    struct phpbpf_request rq = { PHPBPF_REQ_MAGIC, PHPBPF_PROTO_VERSION, PHPBPF_REQ_SNAPSHOT, 42 };
+
+    s.state = PHPBPF_STATE_ACTIVE;
+    s.helper_pid = 1234;
+    s.started_us = 1700000000000000ULL;
+    s.now_us = s.started_us + 5000000;
+    s.generation = 3;
+    s.probes = 3;
+    s.counters[0] = 10;
+    s.counters[PHPBPF_NCOUNTERS - 1] = 99;
+    strcpy(s.library, "/usr/lib/apache2/modules/libphp8.2.so");
+    strcpy(s.reason, "");
+    in[0].idx = 0;                          /* empty: not sent */
+    in[1].idx = 1;
+    phpbpf_hist_record(&in[1].php, 20000);
+    phpbpf_hist_record(&in[1].php, 20500);
+    in[2].idx = 2;
+    phpbpf_hist_record(&in[2].php, 3);
+    phpbpf_hist_record(&in[2].php, 1ULL << 40);
+    s.vhosts = in;
+    s.nvhosts = 3;
+
+    ok(phpbpf_snapshot_encode(&b, &s) == 0, "encode succeeds");
+    ok(phpbpf_reply_header(b.data, b.len, &status, &plen) == 0 && status == 0
+       && plen == b.len - PHPBPF_RSP_HDR_LEN, "reply header is valid and sized");
+    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, &err) == 0,
+       "decode succeeds");
+    ok(d.state == s.state && d.helper_pid == 1234 && d.started_us == s.started_us
+       && d.now_us == s.now_us && d.generation == 3 && d.probes == 3,
+       "scalar fields round-trip");
+    ok(d.counters[0] == 10 && d.counters[PHPBPF_NCOUNTERS - 1] == 99, "counters round-trip");
+    ok(strcmp(d.library, s.library) == 0 && d.reason[0] == '\0', "strings round-trip");
+    ok(d.nvhosts == 2 && d.vhosts[0].idx == 1 && d.vhosts[1].idx == 2, "only non-empty vhosts are sent");
+    ok(memcmp(&d.vhosts[0].php, &in[1].php, sizeof(struct phpbpf_hist)) == 0
+       && memcmp(&d.vhosts[1].php, &in[2].php, sizeof(struct phpbpf_hist)) == 0,
+       "histograms round-trip bucket for bucket");
+    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 1, &err) != 0,
+       "decode refuses more vhosts than the room it was given (%s)", err ? err : "");
+
+    for (cut = 0; cut < plen; cut++)
+        if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, cut, &d, room, 3, &err) == 0)
+            bad++;
+    ok(bad == 0, "every truncation of the payload is refused");
+    /* The last (u16 bucket, u64 count) pair ends the payload. */
+    memset(b.data + PHPBPF_RSP_HDR_LEN + plen - 10, 0xff, 2);
+    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, &err) != 0,
+       "an out-of-range bucket index is refused");
+    b.data[0] ^= 1;
+    ok(phpbpf_reply_header(b.data, b.len, &status, &plen) != 0, "a bad magic is refused");
+    phpbpf_buf_free(&b);
+
+    ok(phpbpf_error_encode(&b, "request comes from another server instance") == 0
+       && phpbpf_reply_header(b.data, b.len, &status, &plen) == 0 && status == 1
+       && phpbpf_error_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, msg, sizeof(msg)) == 0
+       && strcmp(msg, "request comes from another server instance") == 0,
+       "error replies round-trip");
+    phpbpf_buf_free(&b);
+
+    ok(phpbpf_request_check(&rq, sizeof(rq), 42) == NULL, "a good request passes");
+    ok(phpbpf_request_check(&rq, sizeof(rq) - 1, 42) != NULL, "a short request is refused");
+    ok(phpbpf_request_check(&rq, sizeof(rq) + 1, 42) != NULL, "a long request is refused");
+    ok(phpbpf_request_check(&rq, sizeof(rq), 43) != NULL, "another server's request is refused");
+    rq.type = 9;
+    ok(phpbpf_request_check(&rq, sizeof(rq), 42) != NULL, "an unknown type is refused");
+}
+
+int main(void)
+{
+    test_buckets();
+    test_quantiles();
+    test_snapshot();
+    printf("1..%d\n", ntest);
+    return nfail != 0;
+}

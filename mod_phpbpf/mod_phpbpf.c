@@ -44,6 +44,9 @@
 
 #include "mod_phpbpf.h"
 
+/* APR's formatter has no %llu. */
+#define U64 "%" APR_UINT64_T_FMT
+
 APLOG_USE_MODULE(phpbpf);
 
 #ifndef PHPBPF_DEFAULT_HELPER
@@ -118,6 +121,17 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
     (void)s;
     c->enabled = -1;
     c->max_vhosts = 0;
+    return c;
+}
+
+/* Every vhost needs a config of its own to hold its index, even one with
+ * no PhpBpf directive: hence the merge, and AP_MODULE_FLAG_ALWAYS_MERGE. */
+static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    phpbpf_server_conf *c = apr_pmemdup(p, basev, sizeof(*c));
+
+    (void)addv;                 /* all directives are GLOBAL_ONLY */
+    c->vhost_idx = PHPBPF_VHOST_OTHER;
     return c;
 }
 
@@ -309,7 +323,10 @@ static const char *find_libphp(apr_pool_t *p)
     Dl_info info;
 
     for (m = ap_top_module; m; m = m->next) {
-        if (strncmp(m->name, "mod_php", 7) != 0)
+        /* mod_php.c in PHP 8, mod_php7.c and mod_php5.c before */
+        if (strncmp(m->name, "mod_php", 7) != 0
+            || strspn(m->name + 7, "0123456789") > 1
+            || strcmp(m->name + 7 + strspn(m->name + 7, "0123456789"), ".c") != 0)
             continue;
         if (dladdr(m, &info) && info.dli_fname) {
             char *real = realpath(info.dli_fname, NULL);
@@ -419,9 +436,12 @@ static const char *helper_failure_reason(apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
+/* The MPMs hand us the exit code, or the signal number when the helper
+ * was killed; PHPBPF_EXIT_STARTUP is above every signal number. */
 static void helper_maint(int reason, void *data, apr_wait_t status)
 {
     server_rec *s = ap_server_conf;
+    int mpm_state = 0;
 
     (void)data;
     switch (reason) {
@@ -432,8 +452,7 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
         proc->helper_running = 0;
         if (proc->registered)
             apr_proc_other_child_unregister(proc);
-        if (reason == APR_OC_REASON_DEATH && WIFEXITED(status)
-            && WEXITSTATUS(status) == PHPBPF_EXIT_STARTUP) {
+        if (reason == APR_OC_REASON_DEATH && status == PHPBPF_EXIT_STARTUP) {
             /* Retrying would fail the same way; the helper logged why. */
             set_state(PHPBPF_HELPER_FAILED, helper_failure_reason(proc->pool));
             apr_pool_destroy(proc->hpool);
@@ -450,16 +469,16 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
             proc->backoff_s = proc->backoff_s ? proc->backoff_s * 2 : 1;
         if (proc->backoff_s > PHPBPF_BACKOFF_MAX_S)
             proc->backoff_s = PHPBPF_BACKOFF_MAX_S;
+        ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state);
+        if (proc->stopping || mpm_state == AP_MPMQ_STOPPING)
+            return;
         proc->sh->restarts++;
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     "mod_phpbpf: helper pid %d %s %d; restarting it%s%s",
-                     (int)proc->helper.pid,
-                     WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
-                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-                     proc->backoff_s ? " in " : "",
+                     "mod_phpbpf: helper pid %d died (exit code or signal %d); "
+                     "PHP requests in flight are not counted; restarting it%s%s",
+                     (int)proc->helper.pid, (int)status, proc->backoff_s ? " in " : "",
                      proc->backoff_s ? apr_psprintf(proc->pool, "%ds", proc->backoff_s) : "");
-        if (!proc->stopping)
-            helper_spawn(s);
+        helper_spawn(s);
         if (proc->helper_running)
             set_state(PHPBPF_HELPER_RESTARTING, "the helper died and is being restarted");
         break;
@@ -498,7 +517,8 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
     argv[n++] = "--uid";       argv[n++] = apr_psprintf(p, "%ld", (long)ap_unixd_config.user_id);
     argv[n++] = "--gid";       argv[n++] = apr_psprintf(p, "%ld", (long)ap_unixd_config.group_id);
     argv[n++] = "--httpd-pid"; argv[n++] = apr_psprintf(p, "%ld", (long)proc->parent_pid);
-    argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "%pp", (void *)proc->slot);
+    argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT,
+                                                     (apr_uint64_t)(uintptr_t)proc->slot);
     argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
     if (APLOG_IS_LEVEL(s, APLOG_DEBUG))
         argv[n++] = "--debug";
@@ -969,16 +989,16 @@ static int phpbpf_status_hook(request_rec *r, int flags)
     state = sh->helper_state == PHPBPF_HELPER_OFF ? "off"
           : sh->helper_state == PHPBPF_HELPER_FAILED ? "unavailable" : "active";
     if (flags & AP_STATUS_SHORT) {
-        ap_rprintf(r, "PhpBpfTracing: %s\nPhpBpfPhpRequests: %llu\nPhpBpfPhp5xx: %llu\n",
-                   state, (unsigned long long)req, (unsigned long long)php5xx);
+        ap_rprintf(r, "PhpBpfTracing: %s\nPhpBpfPhpRequests: " U64 "\nPhpBpfPhp5xx: " U64 "\n",
+                   state, (apr_uint64_t)req, (apr_uint64_t)php5xx);
         return OK;
     }
     ap_rprintf(r, "<hr /><h2>PHP tracing (mod_phpbpf)</h2>\n<dl><dt>Tracing: %s%s%s</dt>\n"
-               "<dt>PHP requests: %llu, of which 5xx: %llu</dt>\n"
+               "<dt>PHP requests: " U64 ", of which 5xx: " U64 "</dt>\n"
                "<dt>Per-vhost latency: see the server-bpf handler</dt></dl>\n",
                state, state_reason(sh) ? " &mdash; " : "",
                state_reason(sh) ? ap_escape_html(r->pool, state_reason(sh)) : "",
-               (unsigned long long)req, (unsigned long long)php5xx);
+               (apr_uint64_t)req, (apr_uint64_t)php5xx);
     return OK;
 }
 
@@ -998,8 +1018,8 @@ module AP_MODULE_DECLARE_DATA phpbpf_module = {
     NULL,                       /* dir config */
     NULL,                       /* merge dir config */
     create_server_conf,
-    NULL,                       /* merge server config */
+    merge_server_conf,
     phpbpf_cmds,
     register_hooks,
-    AP_MODULE_FLAG_NONE
+    AP_MODULE_FLAG_ALWAYS_MERGE
 };

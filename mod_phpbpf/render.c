@@ -8,6 +8,9 @@
 
 #include "mod_phpbpf.h"
 
+/* APR's formatter has no %llu. */
+#define U64 "%" APR_UINT64_T_FMT
+
 static const char *const counter_names[] = { PHPBPF_COUNTER_NAMES };
 static const char *const status_names[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 static const char *const method_names[] = { "GET", "HEAD", "POST", "other" };
@@ -40,15 +43,15 @@ static const char *fmt_us(apr_pool_t *p, double us)
     return apr_psprintf(p, "%.0f &micro;s", us);
 }
 
-static const char *fmt_age(apr_pool_t *p, __u64 s)
+static const char *fmt_age(apr_pool_t *p, apr_uint64_t s)
 {
     if (s >= 86400)
-        return apr_psprintf(p, "%llud %lluh", s / 86400, s % 86400 / 3600);
+        return apr_psprintf(p, U64 "d " U64 "h", s / 86400, s % 86400 / 3600);
     if (s >= 3600)
-        return apr_psprintf(p, "%lluh %llum", s / 3600, s % 3600 / 60);
+        return apr_psprintf(p, U64 "h " U64 "m", s / 3600, s % 3600 / 60);
     if (s >= 60)
-        return apr_psprintf(p, "%llum %llus", s / 60, s % 60);
-    return apr_psprintf(p, "%llus", s);
+        return apr_psprintf(p, U64 "m " U64 "s", s / 60, s % 60);
+    return apr_psprintf(p, U64 "s", s);
 }
 
 static const char *esc(request_rec *r, const char *s)
@@ -132,13 +135,13 @@ static void html_table(request_rec *r, const struct phpbpf_view *v)
         if (!vhost_shown(v, i))
             continue;
         shown++;
-        ap_rprintf(r, "<tr><td class=l>%s</td><td>%llu</td><td>%.2f</td>", esc(r, vh->name),
-                   (unsigned long long)vh->apache.count,
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td>", esc(r, vh->name),
+                   (apr_uint64_t)vh->apache.count,
                    (double)vh->apache.count / elapsed_s(v));
         html_lat_cells(r, &vh->apache);
         html_lat_cells(r, &v->php[i]);
         for (k = 0; k < 5; k++)
-            ap_rprintf(r, "<td>%llu</td>", (unsigned long long)vh->status[k]);
+            ap_rprintf(r, "<td>" U64 "</td>", (apr_uint64_t)vh->status[k]);
         ap_rputs("</tr>\n", r);
     }
     if (!shown)
@@ -188,10 +191,10 @@ static void html_hist(request_rec *r, const char *title, const struct phpbpf_his
 
         for (j = i; j < end; j++)
             n += h->bucket[j];
-        ap_rprintf(r, "<tr><td>[%s, %s)</td><td>%llu</td><td style=\"width:20em\">"
+        ap_rprintf(r, "<tr><td>[%s, %s)</td><td>" U64 "</td><td style=\"width:20em\">"
                    "<div class=bar style=\"width:%.1f%%\"></div></td></tr>\n",
                    fmt_us(r->pool, (double)phpbpf_bucket_lower(i)), fmt_us(r->pool, (double)hi),
-                   (unsigned long long)n, maxrow ? 100.0 * (double)n / (double)maxrow : 0);
+                   (apr_uint64_t)n, maxrow ? 100.0 * (double)n / (double)maxrow : 0);
     }
     ap_rputs("</table></div>\n", r);
 }
@@ -231,8 +234,8 @@ static void html_counters(request_rec *r, const struct phpbpf_view *v)
         return;
     ap_rputs("<h2>Probe counters</h2>\n<table>\n", r);
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
-        ap_rprintf(r, "<tr><td class=l>%s</td><td>%llu</td></tr>\n", counter_names[i],
-                   (unsigned long long)v->snap->counters[i]);
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td></tr>\n", counter_names[i],
+                   (apr_uint64_t)v->snap->counters[i]);
     ap_rputs("</table>\n<p>foreign: probe hits from processes that are not this server's; "
              "unattributed: PHP requests whose vhost could not be read (counted as (other)); "
              "orphans: request ends whose start was missed, e.g. across a helper restart.</p>\n",
@@ -273,12 +276,12 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
 static void auto_lat(request_rec *r, const char *what, const char *name,
                      const struct phpbpf_hist *h)
 {
-    ap_rprintf(r, "%sCount[%s]: %llu\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
-               "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: %llu\n",
-               what, name, (unsigned long long)h->count, what, name, phpbpf_hist_mean(h),
+    ap_rprintf(r, "%sCount[%s]: " U64 "\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
+               "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: " U64 "\n",
+               what, name, (apr_uint64_t)h->count, what, name, phpbpf_hist_mean(h),
                what, name, phpbpf_hist_quantile(h, 0.5), what, name,
                phpbpf_hist_quantile(h, 0.9), what, name, phpbpf_hist_quantile(h, 0.99),
-               what, name, (unsigned long long)h->max_us);
+               what, name, (apr_uint64_t)h->max_us);
 }
 
 void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
@@ -290,13 +293,13 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
         ap_rprintf(r, "TracingReason: %s\n", v->unavailable);
     ap_rprintf(r, "Library: %s\n", v->snap ? v->snap->library : v->sh->library);
     if (v->snap) {
-        ap_rprintf(r, "Probes: %s%s\nTracingUptime: %llu\nHelperPid: %u\n",
+        ap_rprintf(r, "Probes: %s%s\nTracingUptime: " U64 "\nHelperPid: %u\n",
                    v->snap->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "php:request__startup " : "",
                    v->snap->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "php:request__shutdown" : "",
-                   (unsigned long long)tracing_uptime(v), v->snap->helper_pid);
+                   (apr_uint64_t)tracing_uptime(v), v->snap->helper_pid);
         for (k = 0; k < PHPBPF_NCOUNTERS; k++)
-            ap_rprintf(r, "Probe_%s: %llu\n", counter_names[k],
-                       (unsigned long long)v->snap->counters[k]);
+            ap_rprintf(r, "Probe_%s: " U64 "\n", counter_names[k],
+                       (apr_uint64_t)v->snap->counters[k]);
     }
     ap_rprintf(r, "HelperRestarts: %u\nVhostsConfigured: %u\nVhostsUntracked: %u\n",
                v->sh->restarts, v->sh->nvhosts - 1, v->sh->untracked_vhosts);
@@ -305,14 +308,14 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
 
         if (!vhost_shown(v, i))
             continue;
-        ap_rprintf(r, "Vhost: %s\nRequests[%s]: %llu\nReqPerSec[%s]: %.3f\n", vh->name,
-                   vh->name, (unsigned long long)vh->apache.count, vh->name,
+        ap_rprintf(r, "Vhost: %s\nRequests[%s]: " U64 "\nReqPerSec[%s]: %.3f\n", vh->name,
+                   vh->name, (apr_uint64_t)vh->apache.count, vh->name,
                    (double)vh->apache.count / elapsed_s(v));
         auto_lat(r, "Latency", vh->name, &vh->apache);
         auto_lat(r, "Php", vh->name, &v->php[i]);
         for (k = 0; k < 5; k++)
-            ap_rprintf(r, "Status%s[%s]: %llu\n", status_names[k], vh->name,
-                       (unsigned long long)vh->status[k]);
+            ap_rprintf(r, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
+                       (apr_uint64_t)vh->status[k]);
     }
 }
 
@@ -358,11 +361,11 @@ static void json_str(request_rec *r, const char *s)
 
 static void json_lat(request_rec *r, const char *key, const struct phpbpf_hist *h)
 {
-    ap_rprintf(r, "\"%s\": {\"count\": %llu, \"mean\": %.1f, \"p50\": %.1f, \"p90\": %.1f, "
-               "\"p99\": %.1f, \"max\": %llu}",
-               key, (unsigned long long)h->count, phpbpf_hist_mean(h),
+    ap_rprintf(r, "\"%s\": {\"count\": " U64 ", \"mean\": %.1f, \"p50\": %.1f, \"p90\": %.1f, "
+               "\"p99\": %.1f, \"max\": " U64 "}",
+               key, (apr_uint64_t)h->count, phpbpf_hist_mean(h),
                phpbpf_hist_quantile(h, 0.5), phpbpf_hist_quantile(h, 0.9),
-               phpbpf_hist_quantile(h, 0.99), (unsigned long long)h->max_us);
+               phpbpf_hist_quantile(h, 0.99), (apr_uint64_t)h->max_us);
 }
 
 static void json_tracing(request_rec *r, const struct phpbpf_view *v)
@@ -379,16 +382,16 @@ static void json_tracing(request_rec *r, const struct phpbpf_view *v)
     json_str(r, s ? s->library : v->sh->library);
     ap_rprintf(r, ", \"helper_restarts\": %u", v->sh->restarts);
     if (s) {
-        ap_rprintf(r, ", \"probes\": [%s%s%s], \"since\": %llu, \"uptime_s\": %llu, "
+        ap_rprintf(r, ", \"probes\": [%s%s%s], \"since\": " U64 ", \"uptime_s\": " U64 ", "
                    "\"helper_pid\": %u, \"generation\": %u, \"counters\": {",
                    s->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "\"php:request__startup\"" : "",
                    (s->probes & 3) == 3 ? ", " : "",
                    s->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "\"php:request__shutdown\"" : "",
-                   (unsigned long long)(s->started_us / 1000000),
-                   (unsigned long long)tracing_uptime(v), s->helper_pid, s->generation);
+                   (apr_uint64_t)(s->started_us / 1000000),
+                   (apr_uint64_t)tracing_uptime(v), s->helper_pid, s->generation);
         for (k = 0; k < PHPBPF_NCOUNTERS; k++)
-            ap_rprintf(r, "%s\"%s\": %llu", k ? ", " : "", counter_names[k],
-                       (unsigned long long)s->counters[k]);
+            ap_rprintf(r, "%s\"%s\": " U64, k ? ", " : "", counter_names[k],
+                       (apr_uint64_t)s->counters[k]);
         ap_rputs("}", r);
     }
     ap_rputs(", \"histogram\": {\"unit\": \"us\", \"relative_precision\": 0.032}}", r);
@@ -402,9 +405,9 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
 
     ap_rputs("{\"tracing\": ", r);
     json_tracing(r, v);
-    ap_rprintf(r, ",\n \"apache\": {\"since\": %llu, \"vhosts_configured\": %u, "
+    ap_rprintf(r, ",\n \"apache\": {\"since\": " U64 ", \"vhosts_configured\": %u, "
                "\"vhosts_untracked\": %u},\n \"vhosts\": [",
-               (unsigned long long)(sh->since_us / 1000000), sh->nvhosts - 1,
+               (apr_uint64_t)(sh->since_us / 1000000), sh->nvhosts - 1,
                sh->untracked_vhosts);
     for (i = 0; i < sh->nvhosts; i++) {
         const struct phpbpf_vhost_rec *vh = &sh->vhost[i];
@@ -413,19 +416,19 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
             continue;
         ap_rputs(n++ ? ",\n  {\"name\": " : "\n  {\"name\": ", r);
         json_str(r, vh->name);
-        ap_rprintf(r, ", \"requests\": %llu, \"requests_per_s\": %.3f, ",
-                   (unsigned long long)vh->apache.count, (double)vh->apache.count / elapsed_s(v));
+        ap_rprintf(r, ", \"requests\": " U64 ", \"requests_per_s\": %.3f, ",
+                   (apr_uint64_t)vh->apache.count, (double)vh->apache.count / elapsed_s(v));
         json_lat(r, "latency_us", &vh->apache);
         ap_rputs(", ", r);
         json_lat(r, "php_us", &v->php[i]);
         ap_rputs(", \"status\": {", r);
         for (k = 1; k < 5; k++)
-            ap_rprintf(r, "%s\"%s\": %llu", k > 1 ? ", " : "", status_names[k],
-                       (unsigned long long)vh->status[k]);
+            ap_rprintf(r, "%s\"%s\": " U64, k > 1 ? ", " : "", status_names[k],
+                       (apr_uint64_t)vh->status[k]);
         ap_rputs("}, \"methods\": {", r);
         for (k = 0; k < PHPBPF_M_COUNT; k++)
-            ap_rprintf(r, "%s\"%s\": %llu", k ? ", " : "", method_names[k],
-                       (unsigned long long)vh->method[k]);
+            ap_rprintf(r, "%s\"%s\": " U64, k ? ", " : "", method_names[k],
+                       (apr_uint64_t)vh->method[k]);
         ap_rputs("}}", r);
     }
     ap_rputs("],\n \"recent\": [", r);
@@ -442,8 +445,8 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
         json_str(r, e->method);
         ap_rputs(", \"uri\": ", r);
         json_str(r, e->uri);
-        ap_rprintf(r, ", \"status\": %u, \"time\": %llu, \"apache_us\": %llu}", e->status,
-                   (unsigned long long)(e->time_us / 1000000), (unsigned long long)e->apache_us);
+        ap_rprintf(r, ", \"status\": %u, \"time\": " U64 ", \"apache_us\": " U64 "}", e->status,
+                   (apr_uint64_t)(e->time_us / 1000000), (apr_uint64_t)e->apache_us);
     }
     ap_rputs("]}\n", r);
 }

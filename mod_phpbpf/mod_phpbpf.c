@@ -724,8 +724,8 @@ static void note_recent(request_rec *r, request_rec *last, __u32 idx, __u64 us)
     /* r->uri has no query string: query strings often carry tokens and
      * personal data, so the page never stores them. */
     apr_cpystrn(e->uri, r->uri ? r->uri : "", sizeof(e->uri));
-    if (r->args && strlen(e->uri) + 3 < sizeof(e->uri))
-        strcat(e->uri, "?\xe2\x80\xa6");
+    if (r->args)
+        apr_cpystrn(e->uri + strnlen(e->uri, sizeof(e->uri) - 18), "?[query removed]", 17);
     __atomic_fetch_add(&e->seq, 1, __ATOMIC_RELEASE);
 }
 
@@ -948,6 +948,7 @@ static int phpbpf_handler(request_rec *r)
                     v.php[snap->vhosts[i].idx] = snap->vhosts[i].php;
         }
     }
+    phpbpf_view_order(r->pool, &v);
     if (v.helper_unreachable)
         r->status = HTTP_SERVICE_UNAVAILABLE;
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");

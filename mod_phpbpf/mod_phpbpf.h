@@ -70,6 +70,8 @@ struct phpbpf_view {
     struct phpbpf_shared *sh;     /* copy, with sh->nvhosts vhost entries */
     struct phpbpf_hist *php;      /* per vhost index, from the helper */
     const struct phpbpf_snapshot *snap; /* NULL if the helper gave none */
+    __u32 *shown;                 /* vhosts with traffic, sorted by name */
+    __u32 nshown;
     const char *unavailable;      /* why tracing is not active, or NULL */
     int helper_unreachable;       /* -> 503 */
     int refresh;                  /* seconds, 0 = none */
@@ -78,6 +80,9 @@ struct phpbpf_view {
 };
 
 enum phpbpf_format { PHPBPF_FMT_HTML, PHPBPF_FMT_AUTO, PHPBPF_FMT_JSON };
+
+/* Fills v->shown/nshown once v->sh and v->php are in place. */
+void phpbpf_view_order(apr_pool_t *p, struct phpbpf_view *v);
 
 void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v);
 void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v);

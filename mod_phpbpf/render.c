@@ -17,9 +17,31 @@ static const char *const method_names[] = { "GET", "HEAD", "POST", "other" };
 
 #define HIST_ROWS_MAX 40
 
-static int vhost_shown(const struct phpbpf_view *v, __u32 i)
+struct named { const char *name; __u32 idx; };
+
+/* By name, with (other) last. */
+static int by_name(const void *a, const void *b)
 {
-    return v->sh->vhost[i].apache.count || v->php[i].count;
+    const struct named *x = a, *y = b;
+
+    if (x->idx == PHPBPF_VHOST_OTHER || y->idx == PHPBPF_VHOST_OTHER)
+        return (x->idx == PHPBPF_VHOST_OTHER) - (y->idx == PHPBPF_VHOST_OTHER);
+    return strcmp(x->name, y->name);
+}
+
+void phpbpf_view_order(apr_pool_t *p, struct phpbpf_view *v)
+{
+    struct named *tmp = apr_palloc(p, v->sh->nvhosts * sizeof(*tmp));
+    __u32 i, n = 0;
+
+    for (i = 0; i < v->sh->nvhosts; i++)
+        if (v->sh->vhost[i].apache.count || v->php[i].count)
+            tmp[n++] = (struct named){ v->sh->vhost[i].name, i };
+    qsort(tmp, n, sizeof(*tmp), by_name);
+    v->shown = apr_palloc(p, (n ? n : 1) * sizeof(*v->shown));
+    for (i = 0; i < n; i++)
+        v->shown[i] = tmp[i].idx;
+    v->nshown = n;
 }
 
 static const char *tracing_state(const struct phpbpf_view *v)
@@ -56,7 +78,15 @@ static const char *fmt_age(apr_pool_t *p, apr_uint64_t s)
 
 static const char *esc(request_rec *r, const char *s)
 {
-    return ap_escape_html2(r->pool, s, 1);
+    return ap_escape_html(r->pool, s);
+}
+
+/* Strings a client chose (URI, Host, method): as mod_status does for the
+ * request line, log-escape first, so control bytes and invalid UTF-8 show
+ * as \xNN, the way the access log shows them, and the page stays ASCII. */
+static const char *esc_req(request_rec *r, const char *s)
+{
+    return ap_escape_html(r->pool, ap_escape_logitem(r->pool, s));
 }
 
 static __u64 tracing_uptime(const struct phpbpf_view *v)
@@ -129,12 +159,9 @@ static void html_table(request_rec *r, const struct phpbpf_view *v)
              "<th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th>"
              "<th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th>"
              "<th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th></tr>\n", r);
-    for (i = 0; i < v->sh->nvhosts; i++) {
-        const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i];
+    for (shown = 0; shown < v->nshown; shown++) {
+        const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i = v->shown[shown]];
 
-        if (!vhost_shown(v, i))
-            continue;
-        shown++;
         ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td>", esc(r, vh->name),
                    (apr_uint64_t)vh->apache.count,
                    (double)vh->apache.count / elapsed_s(v));
@@ -220,7 +247,7 @@ static void html_recent(request_rec *r, const struct phpbpf_view *v)
                    "<td class=l>%s %s</td><td>%u</td><td>%s</td></tr>\n",
                    ap_ht_time(r->pool, (apr_time_t)e->time_us, "%H:%M:%S", 0),
                    esc(r, e->vhost < sh->nvhosts ? sh->vhost[e->vhost].name : "?"),
-                   esc(r, e->host), esc(r, e->method), esc(r, e->uri), e->status,
+                   esc_req(r, e->host), esc_req(r, e->method), esc_req(r, e->uri), e->status,
                    fmt_us(r->pool, (double)e->apache_us));
     }
     ap_rputs("</table>\n<p>Query strings are never recorded.</p>\n", r);
@@ -244,7 +271,7 @@ static void html_counters(request_rec *r, const struct phpbpf_view *v)
 
 void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
 {
-    __u32 i;
+    __u32 i, k;
 
     ap_rputs(DOCTYPE_HTML_4_01 "<html><head>\n<meta charset=\"utf-8\">\n", r);
     if (v->refresh)
@@ -258,9 +285,8 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
     html_banner(r, v);
     html_table(r, v);
     ap_rputs("<h2>Latency histograms</h2>\n", r);
-    for (i = 0; i < v->sh->nvhosts; i++) {
-        if (!vhost_shown(v, i))
-            continue;
+    for (k = 0; k < v->nshown; k++) {
+        i = v->shown[k];
         ap_rprintf(r, "<h3>%s</h3>\n<div class=hists>\n", esc(r, v->sh->vhost[i].name));
         html_hist(r, "Apache request time", &v->sh->vhost[i].apache);
         html_hist(r, "PHP time", &v->php[i]);
@@ -286,7 +312,7 @@ static void auto_lat(request_rec *r, const char *what, const char *name,
 
 void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
 {
-    __u32 i, k;
+    __u32 i, j, k;
 
     ap_rprintf(r, "TracingState: %s\n", tracing_state(v));
     if (v->unavailable)
@@ -303,11 +329,9 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
     }
     ap_rprintf(r, "HelperRestarts: %u\nVhostsConfigured: %u\nVhostsUntracked: %u\n",
                v->sh->restarts, v->sh->nvhosts - 1, v->sh->untracked_vhosts);
-    for (i = 0; i < v->sh->nvhosts; i++) {
-        const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i];
+    for (j = 0; j < v->nshown; j++) {
+        const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i = v->shown[j]];
 
-        if (!vhost_shown(v, i))
-            continue;
         ap_rprintf(r, "Vhost: %s\nRequests[%s]: " U64 "\nReqPerSec[%s]: %.3f\n", vh->name,
                    vh->name, (apr_uint64_t)vh->apache.count, vh->name,
                    (double)vh->apache.count / elapsed_s(v));
@@ -400,7 +424,7 @@ static void json_tracing(request_rec *r, const struct phpbpf_view *v)
 void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_shared *sh = v->sh;
-    __u32 i, k, n = 0;
+    __u32 i, j, k, n = 0;
     __u64 head = sh->recent_head;
 
     ap_rputs("{\"tracing\": ", r);
@@ -409,11 +433,9 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
                "\"vhosts_untracked\": %u},\n \"vhosts\": [",
                (apr_uint64_t)(sh->since_us / 1000000), sh->nvhosts - 1,
                sh->untracked_vhosts);
-    for (i = 0; i < sh->nvhosts; i++) {
-        const struct phpbpf_vhost_rec *vh = &sh->vhost[i];
+    for (j = 0; j < v->nshown; j++) {
+        const struct phpbpf_vhost_rec *vh = &sh->vhost[i = v->shown[j]];
 
-        if (!vhost_shown(v, i))
-            continue;
         ap_rputs(n++ ? ",\n  {\"name\": " : "\n  {\"name\": ", r);
         json_str(r, vh->name);
         ap_rprintf(r, ", \"requests\": " U64 ", \"requests_per_s\": %.3f, ",

@@ -1,0 +1,76 @@
+# The page's formats, its options, and what it does with hostile input.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Apache::Test ();
+use Apache::TestRequest qw(GET HEAD POST);
+use JSON::PP qw(decode_json);
+use PhpBpfTest;
+
+plan tests => 28;
+
+for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
+
+# ?auto: every line is "Key: value", as mod_status's.
+{
+    my $res = GET '/server-bpf?auto';
+    is $res->code, 200, '?auto -> 200';
+    like $res->header('Content-Type'), qr{^text/plain}, '?auto is text/plain';
+    my @bad = grep { !/^\w+(?:\[[^\]]+\])?: \S/ } split /\n/, $res->content;
+    is_deeply \@bad, [], 'every ?auto line is "Key: value"';
+    my %kv = map { /^(.*?): (.*)$/ } split /\n/, $res->content;
+    is $kv{TracingState}, 'active', '?auto TracingState: active';
+    like $kv{Library}, qr{^/\S*libphp[\d.]*\.so$}, '?auto names the libphp file';
+    my $a = vname('a.test');
+    like $kv{"Requests[$a]"} // '', qr/^\d+$/, "?auto has Requests[$a]";
+    like $kv{"PhpP50Us[$a]"} // '', qr/^\d+$/, "?auto has PhpP50Us[$a]";
+}
+
+# ?json: the contract.
+{
+    my ($j, $res) = page_json();
+    is $res->code, 200, '?json -> 200';
+    like $res->header('Content-Type'), qr{^application/json}, '?json is application/json';
+    ok $j, '?json parses';
+    is $j->{tracing}{state}, 'active', 'tracing.state';
+    ok exists $j->{tracing}{reason} && !defined $j->{tracing}{reason}, 'tracing.reason is null';
+    is_deeply $j->{tracing}{probes}, ['php:request__startup', 'php:request__shutdown'], 'tracing.probes';
+    my $v = vhost_entry($j, vname('a.test'));
+    ok((grep { exists $v->{latency_us}{$_} && exists $v->{php_us}{$_} } qw(count mean p50 p90 p99 max)) == 6,
+       'latency_us and php_us have count, mean, p50, p90, p99, max');
+    ok((grep { exists $v->{status}{$_} } qw(2xx 3xx 4xx 5xx)) == 4, 'status has 2xx..5xx');
+}
+
+# Options and methods.
+{
+    my $res = GET '/server-bpf?refresh=abc';
+    is $res->code, 400, '?refresh=abc -> 400';
+    unlike $res->content, qr/abc/, 'the bad value is not echoed';
+    $res = GET '/server-bpf?refresh=5';
+    like $res->content, qr{<meta http-equiv="refresh" content="5">}, '?refresh=5 sets a refresh';
+    is GET('/server-bpf?refresh=5%22%3E%3Cscript%3E')->code, 400, 'a refresh with markup -> 400';
+    is POST('/server-bpf', content => 'x=1')->code, 405, 'POST -> 405';
+    my $h = HEAD '/server-bpf';
+    is $h->code, 200, 'HEAD -> 200';
+    is GET('/server-bpf?unknown&auto')->code, 200, 'unknown options are ignored';
+}
+
+# Hostile input: a URI with markup, and a query string with a secret.
+{
+    GET '/hello.php/<script>alert(1)</script>', Host => 'a.test';
+    GET '/hello.php?token=s3cr3t-t0ken', Host => 'a.test';
+    GET '/hello.php/%22%3E%3Cimg%20src=x%20onerror=alert(2)%3E', Host => 'a.test';
+    my $html = wait_until { my $c = GET('/server-bpf')->content; $c =~ /onerror/ ? $c : undef } 5;
+    ok $html, 'the hostile URIs reached the page';
+    unlike $html, qr/<script>alert|<img src=x/i, 'no markup from a URI survives into the HTML';
+    like $html, qr{/hello\.php/&lt;script&gt;alert\(1\)&lt;/script&gt;}, 'the URI is shown escaped';
+    unlike $html . GET('/server-bpf?json')->content, qr/s3cr3t/, 'query strings are never shown';
+    like $html, qr{/hello\.php\?\[query removed\]}, 'a removed query string is marked as such';
+}
+
+# A short section on mod_status's page.
+like GET('/server-status?auto')->content, qr/^PhpBpfTracing: active$/m,
+    '/server-status?auto has the mod_phpbpf lines';

@@ -1,0 +1,200 @@
+package PhpBpfTest;
+# Shared bits of the mod_phpbpf suite: reading /server-bpf, Apache's own
+# access log as the reference, and extra httpd instances for the tests that
+# need a server configured differently from the Apache::Test one.
+
+use strict;
+use warnings;
+
+use Apache::Test ();
+use Apache::TestRequest qw(GET);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP qw(decode_json);
+use Time::HiRes qw(sleep time);
+
+use Exporter 'import';
+our @EXPORT = qw(page_json vhost_entry vname access_log_php wait_until
+                 median httpd_parent_pid helper_pid_of error_log_size
+                 error_log_since start_instance stop_instance instance_get
+                 topdir within);
+
+our $TOP = abs_path(dirname(__FILE__) . '/../..');
+sub topdir { $TOP }
+
+# "a.test" -> "a.test:8529", as the module names vhosts.
+sub vname { my $h = shift; return "$h:" . Apache::Test::vars('port') }
+
+# (decoded JSON or undef, HTTP::Response)
+sub page_json {
+    my $res = GET('/server-bpf?json');
+    my $j = eval { decode_json($res->content) };
+    return ($j, $res);
+}
+
+sub vhost_entry {
+    my ($j, $name) = @_;
+    for my $v (@{ $j->{vhosts} || [] }) {
+        return $v if $v->{name} eq $name;
+    }
+    return { requests => 0, php_us => { count => 0 }, latency_us => { count => 0 },
+             status => { map { $_ => 0 } qw(2xx 3xx 4xx 5xx) } };
+}
+
+# %D of every PHP request Apache logged for a vhost, from the per-vhost log
+# t/conf/extra.conf.in writes as "%v %h %t \"%r\" %>s %b %D".
+sub access_log_php {
+    my ($host) = @_;
+    my $log = Apache::Test::vars('t_logs') . '/vhost_access_log';
+    my @d;
+    open my $fh, '<', $log or return ();
+    while (<$fh>) {
+        next unless /^(\S+) \S+ \[[^\]]+\] "\S+ (\S+)[^"]*" (\d{3}) \S+ (\d+)$/;
+        my ($v, $uri, $d) = ($1, $2, $4);
+        next unless $v eq $host && $uri =~ m{\.php(?:[/?]|$)};
+        push @d, $d;
+    }
+    return @d;
+}
+
+sub median {
+    my @s = sort { $a <=> $b } @_;
+    return undef unless @s;
+    return $s[int((@s + 1) / 2) - 1];   # the ceil(n/2)-th smallest, like the module
+}
+
+sub within {
+    my ($got, $want, $rel) = @_;
+    return abs($got - $want) <= $rel * $want + 1;
+}
+
+# Polls $cond every 50 ms until it is true or $secs pass; returns its value.
+sub wait_until(&$) {
+    my ($cond, $secs) = @_;
+    my $end = time + $secs;
+    while (1) {
+        my $v = $cond->();
+        return $v if $v || time > $end;
+        sleep 0.05;
+    }
+}
+
+sub httpd_parent_pid {
+    my $f = Apache::Test::vars('t_logs') . '/httpd.pid';
+    open my $fh, '<', $f or die "$f: $!";
+    chomp(my $pid = <$fh>);
+    return $pid;
+}
+
+# The phpbpf-helper children of an httpd parent.
+sub helper_pid_of {
+    my ($parent) = @_;
+    for my $d (glob '/proc/[0-9]*') {
+        my ($pid) = $d =~ m{(\d+)$};
+        open my $fh, '<', "$d/stat" or next;
+        my $stat = <$fh> // next;
+        next unless $stat =~ /^\d+ \((phpbpf-helper)\) \S (\d+)/;
+        return $pid if $2 == $parent;
+    }
+    return undef;
+}
+
+sub error_log_size {
+    my $f = shift // Apache::Test::vars('t_logs') . '/error_log';
+    return -s $f || 0;
+}
+
+sub error_log_since {
+    my ($offset, $f) = @_;
+    $f //= Apache::Test::vars('t_logs') . '/error_log';
+    open my $fh, '<', $f or return '';
+    seek $fh, $offset, 0;
+    local $/;
+    return <$fh> // '';
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', ReuseAddr => 1) or die "socket: $!";
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+# A second httpd, configured from scratch.  Options:
+#   php => 0|1      load mod_php (default 1)
+#   phpbpf => 0|1   load mod_phpbpf (default 1)
+#   extra => '...'  more config lines
+#   user => 'name'  start httpd as this user instead of root (no User line)
+sub start_instance {
+    my %o = (php => 1, phpbpf => 1, extra => '', @_);
+    my $dir = tempdir('phpbpf-inst-XXXXXX', DIR => Apache::Test::vars('t_logs'), CLEANUP => 1);
+    chmod 0755, $dir;
+    my $port = free_port();
+    my $mods = '/usr/lib/apache2/modules';
+    my $conf = <<"EOF";
+ServerRoot "$dir"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error_log"
+LogLevel info
+DefaultRuntimeDir "$dir"
+LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+StartServers 2
+MinSpareServers 1
+MaxSpareServers 3
+DocumentRoot "$TOP/t/htdocs"
+<Directory "$TOP/t/htdocs">
+    Require all granted
+</Directory>
+EOF
+    $conf .= "User www-data\nGroup www-data\n" unless $o{user};
+    $conf .= <<"EOF" if $o{php};
+LoadModule php_module $mods/libphp8.2.so
+<FilesMatch "\\.php\$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+EOF
+    $conf .= <<"EOF" if $o{phpbpf};
+LoadModule phpbpf_module "$TOP/mod_phpbpf/.libs/mod_phpbpf.so"
+PhpBpfHelper "$TOP/mod_phpbpf/phpbpf-helper"
+<Location /server-bpf>
+    SetHandler server-bpf
+</Location>
+EOF
+    $conf .= "$o{extra}\n";
+    open my $fh, '>', "$dir/httpd.conf" or die $!;
+    print $fh $conf;
+    close $fh;
+    my @cmd = ('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start');
+    if ($o{user}) {
+        system('chown', '-R', $o{user}, $dir) == 0 or die "chown";
+        unshift @cmd, 'runuser', '-u', $o{user}, '--';
+    }
+    system(@cmd) == 0 or die "cannot start httpd: @cmd\n" . `cat $dir/error_log 2>/dev/null`;
+    my $inst = { dir => $dir, port => $port, conf => "$dir/httpd.conf", error_log => "$dir/error_log" };
+    wait_until { instance_get($inst, '/server-bpf?auto')->{status} != 599
+                 || instance_get($inst, '/hello.php')->{status} == 200 } 10;
+    return $inst;
+}
+
+sub instance_get {
+    my ($inst, $path, %h) = @_;
+    return HTTP::Tiny->new(timeout => 10)->get("http://127.0.0.1:$inst->{port}$path",
+                                               { headers => \%h });
+}
+
+sub stop_instance {
+    my ($inst) = @_;
+    open my $fh, '<', "$inst->{dir}/httpd.pid" or return;
+    chomp(my $pid = <$fh>);
+    kill 'TERM', $pid;
+    wait_until { !kill 0, $pid } 10;
+}
+
+1;

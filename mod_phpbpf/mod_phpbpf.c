@@ -819,7 +819,9 @@ static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
     int fd;
 
     if (!proc->socket_path || (fd = connect_helper(r)) < 0)
-        return "the helper is not running or not reachable";
+        return proc->sh->helper_state == PHPBPF_HELPER_STARTING
+                   ? "the helper is starting and not answering yet"
+                   : "the helper is not running or not reachable; see the error log";
     if (write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)
         || shutdown(fd, SHUT_WR) != 0
         || read_full(fd, hdr, sizeof(hdr)) != 0

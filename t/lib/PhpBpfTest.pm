@@ -131,7 +131,8 @@ sub free_port {
 #   user => 'name'  start httpd as this user instead of root (no User line)
 sub start_instance {
     my %o = (php => 1, phpbpf => 1, extra => '', @_);
-    my $dir = tempdir('phpbpf-inst-XXXXXX', DIR => Apache::Test::vars('t_logs'), CLEANUP => 1);
+    my $dir = tempdir('phpbpf-inst-XXXXXX', DIR => Apache::Test::vars('t_logs'),
+                       CLEANUP => !$ENV{PHPBPF_KEEP_INSTANCES});
     chmod 0755, $dir;
     my $port = free_port();
     my $mods = '/usr/lib/apache2/modules';

@@ -81,6 +81,7 @@ int php_request_startup(struct pt_regs *ctx)
     struct phpbpf_slot slot;
 
     (void)ctx; /* the probe arguments are not needed: the slot has more */
+    __sync_fetch_and_add(&counters.hits, 1);
     if (!from_our_httpd(id >> 32)) {
         __sync_fetch_and_add(&counters.foreign, 1);
         return 0;
@@ -115,11 +116,15 @@ int php_request_shutdown(struct pt_regs *ctx)
     __u64 us;
 
     (void)ctx;
+    __sync_fetch_and_add(&counters.hits, 1);
     f = bpf_map_lookup_elem(&inflight, &tid);
     if (!f) {
-        /* Foreign processes never get an entry; only count ours. */
+        /* Foreign processes never get an entry, so the filter runs only
+         * on this slow path. */
         if (from_our_httpd(id >> 32))
             __sync_fetch_and_add(&counters.orphans, 1);
+        else
+            __sync_fetch_and_add(&counters.foreign, 1);
         return 0;
     }
     us = (bpf_ktime_get_ns() - f->start_ns) / 1000;

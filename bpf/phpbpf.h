@@ -45,6 +45,7 @@ struct phpbpf_slot {
  * skeleton's mmap: every event that is not aggregated normally is counted
  * here, so the page can show it instead of silently dropping it. */
 struct phpbpf_counters {
+    __u64 hits;             /* every probe hit, ours or not: the trap cost */
     __u64 startups;         /* request__startup in our httpd's processes */
     __u64 shutdowns;        /* request__shutdown matched to a startup */
     __u64 foreign;          /* probe hits from processes of other programs */
@@ -55,7 +56,7 @@ struct phpbpf_counters {
 };
 
 #define PHPBPF_COUNTER_NAMES \
-    "startups", "shutdowns", "foreign", "unattributed", \
+    "hits", "startups", "shutdowns", "foreign", "unattributed", \
     "vhost_overflow", "orphans", "inflight_errors"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))

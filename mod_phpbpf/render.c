@@ -89,6 +89,16 @@ static const char *esc_req(request_rec *r, const char *s)
     return ap_escape_html(r->pool, ap_escape_logitem(r->pool, s));
 }
 
+/* Measured, not assumed: every probe hit in this server's processes
+ * divided by the PHP requests that completed. */
+static double hits_per_request(const struct phpbpf_snapshot *s)
+{
+    __u64 ours = s->counters[PHPBPF_CTR(hits)] - s->counters[PHPBPF_CTR(foreign)];
+    __u64 done = s->counters[PHPBPF_CTR(shutdowns)];
+
+    return done ? (double)ours / (double)done : 0;
+}
+
 static __u64 tracing_uptime(const struct phpbpf_view *v)
 {
     return v->snap && v->snap->now_us > v->snap->started_us
@@ -126,6 +136,7 @@ static void html_banner(request_rec *r, const struct phpbpf_view *v)
                    s->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "php:request__shutdown" : "");
         ap_rprintf(r, "Tracing for %s (helper pid %u, restarts %u)<br>\n",
                    fmt_age(r->pool, tracing_uptime(v)), s->helper_pid, v->sh->restarts);
+        ap_rprintf(r, "Probe hits per PHP request: %.2f<br>\n", hits_per_request(s));
     }
     else if (v->sh->restarts)
         ap_rprintf(r, "Helper restarts: %u<br>\n", v->sh->restarts);
@@ -263,7 +274,8 @@ static void html_counters(request_rec *r, const struct phpbpf_view *v)
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
         ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td></tr>\n", counter_names[i],
                    (apr_uint64_t)v->snap->counters[i]);
-    ap_rputs("</table>\n<p>foreign: probe hits from processes that are not this server's; "
+    ap_rputs("</table>\n<p>hits: every probe hit, in any process; "
+             "foreign: probe hits from processes that are not this server's; "
              "unattributed: PHP requests whose vhost could not be read (counted as (other)); "
              "orphans: request ends whose start was missed, e.g. across a helper restart.</p>\n",
              r);
@@ -319,6 +331,7 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
         ap_rprintf(r, "TracingReason: %s\n", v->unavailable);
     ap_rprintf(r, "Library: %s\n", v->snap ? v->snap->library : v->sh->library);
     if (v->snap) {
+        ap_rprintf(r, "ProbeHitsPerRequest: %.3f\n", hits_per_request(v->snap));
         ap_rprintf(r, "Probes: %s%s\nTracingUptime: " U64 "\nHelperPid: %u\n",
                    v->snap->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "php:request__startup " : "",
                    v->snap->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "php:request__shutdown" : "",
@@ -407,12 +420,14 @@ static void json_tracing(request_rec *r, const struct phpbpf_view *v)
     ap_rprintf(r, ", \"helper_restarts\": %u", v->sh->restarts);
     if (s) {
         ap_rprintf(r, ", \"probes\": [%s%s%s], \"since\": " U64 ", \"uptime_s\": " U64 ", "
-                   "\"helper_pid\": %u, \"generation\": %u, \"counters\": {",
+                   "\"helper_pid\": %u, \"generation\": %u, \"hits_per_request\": %.3f, "
+                   "\"counters\": {",
                    s->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "\"php:request__startup\"" : "",
                    (s->probes & 3) == 3 ? ", " : "",
                    s->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "\"php:request__shutdown\"" : "",
                    (apr_uint64_t)(s->started_us / 1000000),
-                   (apr_uint64_t)tracing_uptime(v), s->helper_pid, s->generation);
+                   (apr_uint64_t)tracing_uptime(v), s->helper_pid, s->generation,
+                   hits_per_request(s));
         for (k = 0; k < PHPBPF_NCOUNTERS; k++)
             ap_rprintf(r, "%s\"%s\": " U64, k ? ", " : "", counter_names[k],
                        (apr_uint64_t)s->counters[k]);

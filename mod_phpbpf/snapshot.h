@@ -43,6 +43,9 @@ struct phpbpf_request {
     uint32_t httpd_pid;   /* rejects a client of another server instance */
 };
 
+/* Index of a struct phpbpf_counters field in phpbpf_snapshot.counters[]. */
+#define PHPBPF_CTR(field) (offsetof(struct phpbpf_counters, field) / sizeof(__u64))
+
 struct phpbpf_snap_vhost {
     uint32_t idx;
     struct phpbpf_hist php;

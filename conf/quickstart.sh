@@ -42,11 +42,8 @@ usleep(random_int(500, 3000));
 echo "post ", date('c');
 PHP
 
-if apache2ctl status >/dev/null 2>&1 || pgrep -x apache2 >/dev/null; then
-    apache2ctl restart
-else
-    apache2ctl start
-fi
+# restart also starts a server that is not running.
+apache2ctl restart
 sleep 2
 
 for i in $(seq 1 200); do

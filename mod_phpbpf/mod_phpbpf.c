@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -315,12 +316,56 @@ static void map_vhosts(apr_pool_t *p, server_rec *main_s)
                      untracked, sh->cap);
 }
 
+/* The PHP library to trace.  `attach` is the path the helper opens, `shown`
+ * what the page calls it, and `identity` the file's device and inode: the
+ * uprobes live on the inode, so that is what must not change for a running
+ * helper to be kept. */
+typedef struct {
+    const char *attach;
+    const char *shown;
+    const char *identity;
+} phpbpf_lib;
+
+/* The mapping of this process that holds addr, from /proc/self/maps:
+ * its address range, device and inode. */
+static int mapping_of(const void *addr, char *range, size_t rlen, unsigned *maj,
+                      unsigned *min, unsigned long *ino)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int found = 0;
+
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, maj, min, ino) == 5
+            && (uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
+            snprintf(range, rlen, "%lx-%lx", lo, hi);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
 /* The libphp mod_php was really loaded from: ask the dynamic linker where
- * mod_php's module record lives, rather than trusting a path in a config. */
-static const char *find_libphp(apr_pool_t *p)
+ * mod_php's module record lives, rather than trusting a path in a config.
+ *
+ * A package upgrade renames a new libphp over the old one, but httpd never
+ * unloads libphp (it cannot be dlclose()d), so after a graceful or plain
+ * restart the children still run the old, deleted file.  Attaching to the
+ * path would then trace nothing: attach to the inode actually mapped, via
+ * /proc/<pid>/map_files, and say so on the page. */
+static int find_libphp(apr_pool_t *p, phpbpf_lib *lib)
 {
     module *m;
     Dl_info info;
+    char range[64];
+    unsigned maj, min;
+    unsigned long ino;
+    struct stat st;
 
     for (m = ap_top_module; m; m = m->next) {
         /* mod_php.c in PHP 8, mod_php7.c and mod_php5.c before */
@@ -328,15 +373,35 @@ static const char *find_libphp(apr_pool_t *p)
             || strspn(m->name + 7, "0123456789") > 1
             || strcmp(m->name + 7 + strspn(m->name + 7, "0123456789"), ".c") != 0)
             continue;
-        if (dladdr(m, &info) && info.dli_fname) {
-            char *real = realpath(info.dli_fname, NULL);
-            const char *path = apr_pstrdup(p, real ? real : info.dli_fname);
-
-            free(real);
-            return path;
+        if (!dladdr(m, &info) || !info.dli_fname)
+            continue;
+        lib->shown = lib->attach = apr_pstrdup(p, info.dli_fname);
+        if (!mapping_of(m, range, sizeof(range), &maj, &min, &ino)) {
+            lib->identity = "";
+            return 1;
         }
+        lib->identity = apr_psprintf(p, "dev=%u:%u ino=%lu", maj, min, ino);
+        if (stat(info.dli_fname, &st) != 0 || st.st_ino != ino
+            || major(st.st_dev) != maj || minor(st.st_dev) != min) {
+            lib->attach = apr_psprintf(p, "/proc/%ld/map_files/%s", (long)getpid(), range);
+            lib->shown = apr_pstrcat(p, info.dli_fname, " (replaced on disk since httpd "
+                                     "started: PHP runs the old file until a full stop and "
+                                     "start)", NULL);
+        }
+        return 1;
     }
-    return NULL;
+    return 0;
+}
+
+static void configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib)
+{
+    struct stat st;
+
+    lib->attach = lib->shown = path;
+    lib->identity = stat(path, &st) == 0
+        ? apr_psprintf(p, "dev=%u:%u ino=%lu", major(st.st_dev), minor(st.st_dev),
+                       (unsigned long)st.st_ino)
+        : "";
 }
 
 /* --------------------------------------------------- helper supervision */
@@ -528,13 +593,15 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
 
 /* Everything that decides whether tracing can run, as one error line and
  * one banner reason; NULL when the helper should run. */
-static const char *tracing_blocker(apr_pool_t *p, server_rec *s, const char **library)
+static const char *tracing_blocker(apr_pool_t *p, server_rec *s, phpbpf_lib *lib)
 {
     phpbpf_server_conf *c = sconf(s);
     int threaded = 0;
 
-    *library = c->library ? c->library : find_libphp(p);
-    if (!*library)
+    memset(lib, 0, sizeof(*lib));
+    if (c->library)
+        configured_lib(p, c->library, lib);
+    else if (!find_libphp(p, lib))
         return "mod_php is not loaded (no php_module found); nothing to trace";
     ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
     if (threaded != AP_MPMQ_NOT_SUPPORTED)
@@ -544,11 +611,25 @@ static const char *tracing_blocker(apr_pool_t *p, server_rec *s, const char **li
     return NULL;
 }
 
+/* Into the process pool: a respawned helper may need these long after this
+ * generation's pools are gone. */
+static void store_argv(const char *const *argv)
+{
+    const char **copy = apr_pcalloc(proc->pool, 20 * sizeof(char *));
+    int i;
+
+    for (i = 0; argv[i]; i++)
+        copy[i] = apr_pstrdup(proc->pool, argv[i]);
+    proc->argv = copy;
+    proc->helper_path = copy[0];
+}
+
 static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                               server_rec *s)
 {
     phpbpf_server_conf *c = sconf(s);
-    const char *library, *blocker, *cmd, *sock;
+    const char *blocker, *cmd, *sock;
+    phpbpf_lib lib;
     const char *const *argv;
     int i;
 
@@ -575,8 +656,8 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         set_state(PHPBPF_HELPER_OFF, "PhpBpf Off");
         return OK;
     }
-    blocker = tracing_blocker(ptemp, s, &library);
-    apr_cpystrn(proc->sh->library, library ? library : "", sizeof(proc->sh->library));
+    blocker = tracing_blocker(ptemp, s, &lib);
+    apr_cpystrn(proc->sh->library, lib.shown ? lib.shown : "", sizeof(proc->sh->library));
     if (blocker) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_phpbpf: PHP tracing unavailable: %s",
                      blocker);
@@ -591,20 +672,14 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     sock = apr_psprintf(ptemp, "%s.%ld",
                         ap_runtime_dir_relative(ptemp, c->socket ? c->socket : PHPBPF_DEFAULT_SOCKET),
                         (long)proc->parent_pid);
-    argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, library, sock);
-    cmd = "";
+    argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, lib.attach, sock);
+    /* What must not change for the running helper to be kept: its
+     * arguments, except the library's path, which stands for the file's
+     * identity (the path to the same inode can change, see find_libphp). */
+    cmd = lib.identity;
     for (i = 0; argv[i]; i++)
-        cmd = apr_pstrcat(ptemp, cmd, argv[i], " ", NULL);
-    {
-        /* The uprobes sit on libphp's inode: a package upgrade that
-         * replaced the file needs a new attach, so the file's identity is
-         * part of what must not change for the helper to be kept. */
-        struct stat st;
-
-        if (stat(library, &st) == 0)
-            cmd = apr_psprintf(ptemp, "%sdev=%lu ino=%lu", cmd, (unsigned long)st.st_dev,
-                               (unsigned long)st.st_ino);
-    }
+        if (i != 2)
+            cmd = apr_pstrcat(ptemp, cmd, " ", argv[i], NULL);
 
     /* It may have died between generations, while nobody was registered
      * to hear of it. */
@@ -616,24 +691,18 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
         apr_file_write(proc->to_helper, line, &n);
         helper_register();
+        /* Same file, maybe by another path: a respawn must use this one. */
+        if (strcmp(proc->argv[2], argv[2]) != 0)
+            store_argv(argv);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "mod_phpbpf: keeping helper pid %d and its counters", (int)proc->helper.pid);
         return OK;
     }
     if (proc->helper_running)
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                     "mod_phpbpf: helper settings or %s changed; restarting the helper", library);
+                     "mod_phpbpf: helper settings or %s changed; restarting the helper", lib.shown);
     helper_kill();
-    /* Copies into the process pool: this generation's pools will not last
-     * as long as the helper. */
-    {
-        const char **copy = apr_pcalloc(proc->pool, 20 * sizeof(char *));
-
-        for (i = 0; argv[i]; i++)
-            copy[i] = apr_pstrdup(proc->pool, argv[i]);
-        proc->argv = copy;
-    }
-    proc->helper_path = proc->argv[0];
+    store_argv(argv);
     proc->helper_cmd = apr_pstrdup(proc->pool, cmd);
     proc->socket_path = apr_pstrdup(proc->pool, sock);
     proc->backoff_s = 0;

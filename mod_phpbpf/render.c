@@ -122,7 +122,7 @@ static const char css[] =
 static void html_banner(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_snapshot *s = v->snap;
-    const char *lib = s ? s->library : v->sh->library;
+    const char *lib = v->sh->library;
 
     ap_rprintf(r, "<div class=\"banner %s\"><b>Tracing: %s</b>", v->unavailable ? "bad" : "ok",
                tracing_state(v));
@@ -329,7 +329,7 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
     ap_rprintf(r, "TracingState: %s\n", tracing_state(v));
     if (v->unavailable)
         ap_rprintf(r, "TracingReason: %s\n", v->unavailable);
-    ap_rprintf(r, "Library: %s\n", v->snap ? v->snap->library : v->sh->library);
+    ap_rprintf(r, "Library: %s\n", v->sh->library);
     if (v->snap) {
         ap_rprintf(r, "ProbeHitsPerRequest: %.3f\n", hits_per_request(v->snap));
         ap_rprintf(r, "Probes: %s%s\nTracingUptime: " U64 "\nHelperPid: %u\n",
@@ -416,7 +416,7 @@ static void json_tracing(request_rec *r, const struct phpbpf_view *v)
     else
         ap_rputs("null", r);
     ap_rputs(", \"library\": ", r);
-    json_str(r, s ? s->library : v->sh->library);
+    json_str(r, v->sh->library);
     ap_rprintf(r, ", \"helper_restarts\": %u", v->sh->restarts);
     if (s) {
         ap_rprintf(r, ", \"probes\": [%s%s%s], \"since\": " U64 ", \"uptime_s\": " U64 ", "

@@ -19,8 +19,8 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(page_json vhost_entry vname access_log_php wait_until
                  median httpd_parent_pid helper_pid_of error_log_size
-                 error_log_since start_instance stop_instance instance_get
-                 topdir within);
+                 error_log_since write_instance start_instance stop_instance
+                 instance_get configtest topdir within);
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
 sub topdir { $TOP }
@@ -129,8 +129,9 @@ sub free_port {
 #   phpbpf => 0|1   load mod_phpbpf (default 1)
 #   extra => '...'  more config lines
 #   user => 'name'  start httpd as this user instead of root (no User line)
-sub start_instance {
-    my %o = (php => 1, phpbpf => 1, extra => '', @_);
+#   libphp => PATH  the mod_php file to load
+sub write_instance {
+    my %o = (php => 1, phpbpf => 1, extra => '', libphp => '/usr/lib/apache2/modules/libphp8.2.so', @_);
     my $dir = tempdir('phpbpf-inst-XXXXXX', DIR => Apache::Test::vars('t_logs'),
                        CLEANUP => !$ENV{PHPBPF_KEEP_INSTANCES});
     chmod 0755, $dir;
@@ -156,7 +157,7 @@ DocumentRoot "$TOP/t/htdocs"
 EOF
     $conf .= "User www-data\nGroup www-data\n" unless $o{user};
     $conf .= <<"EOF" if $o{php};
-LoadModule php_module $mods/libphp8.2.so
+LoadModule php_module $o{libphp}
 <FilesMatch "\\.php\$">
     SetHandler application/x-httpd-php
 </FilesMatch>
@@ -172,13 +173,26 @@ EOF
     open my $fh, '>', "$dir/httpd.conf" or die $!;
     print $fh $conf;
     close $fh;
-    my @cmd = ('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start');
-    if ($o{user}) {
-        system('chown', '-R', $o{user}, $dir) == 0 or die "chown";
-        unshift @cmd, 'runuser', '-u', $o{user}, '--';
+    return { dir => $dir, port => $port, conf => "$dir/httpd.conf", error_log => "$dir/error_log",
+             user => $o{user} };
+}
+
+# (exit code, output) of `apache2 -t` on an instance's configuration.
+sub configtest {
+    my $inst = write_instance(@_);
+    my $out = `/usr/sbin/apache2 -t -f $inst->{conf} 2>&1`;
+    return ($? >> 8, $out);
+}
+
+sub start_instance {
+    my $inst = write_instance(@_);
+    my $dir = $inst->{dir};
+    my @cmd = ('/usr/sbin/apache2', '-f', $inst->{conf}, '-k', 'start');
+    if ($inst->{user}) {
+        system('chown', '-R', $inst->{user}, $dir) == 0 or die "chown";
+        unshift @cmd, 'runuser', '-u', $inst->{user}, '--';
     }
     system(@cmd) == 0 or die "cannot start httpd: @cmd\n" . `cat $dir/error_log 2>/dev/null`;
-    my $inst = { dir => $dir, port => $port, conf => "$dir/httpd.conf", error_log => "$dir/error_log" };
     wait_until { instance_get($inst, '/server-bpf?auto')->{status} != 599
                  || instance_get($inst, '/hello.php')->{status} == 200 } 10;
     return $inst;

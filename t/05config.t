@@ -1,0 +1,38 @@
+# Bad directive values fail `apachectl configtest` with a message naming
+# the directive; a good configuration passes, and -t starts no helper.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Apache::Test ();
+use PhpBpfTest;
+
+my $long = 'x' x 120;
+my @bad = (
+    [ 'PhpBpf maybe',                  qr/PhpBpf must be On or Off/ ],
+    [ 'PhpBpfLibrary libphp.so',       qr/PhpBpfLibrary: 'libphp.so' is not an absolute path/ ],
+    [ 'PhpBpfLibrary /nonexistent.so', qr/PhpBpfLibrary: '\/nonexistent.so' is not a readable file/ ],
+    [ 'PhpBpfHelper /nonexistent',     qr/PhpBpfHelper: '\/nonexistent' is not an executable file/ ],
+    [ "PhpBpfSocket $long",            qr/PhpBpfSocket: .* too long/ ],
+    [ 'PhpBpfMaxVhosts 1',             qr/PhpBpfMaxVhosts: '1' is not a number from 2 to 65536/ ],
+    [ 'PhpBpfMaxVhosts lots',          qr/PhpBpfMaxVhosts: 'lots' is not a number/ ],
+    [ "<VirtualHost *:80>\n PhpBpf Off\n</VirtualHost>", qr/PhpBpf cannot occur within <?VirtualHost/i ],
+);
+
+plan tests => 2 * @bad + 3;
+
+for my $b (@bad) {
+    my ($line, $why) = @$b;
+    my ($rc, $out) = configtest(extra => $line);
+    isnt $rc, 0, "configtest fails for: $line";
+    like $out, $why, "... and says why";
+}
+
+my $helpers = () = `pgrep -x phpbpf-helper`;
+my ($rc, $out) = configtest(extra => "PhpBpf On\nPhpBpfMaxVhosts 64\nPhpBpfSocket run/phpbpf");
+is $rc, 0, 'a good configuration passes';
+like $out, qr/Syntax OK/, '... with "Syntax OK"';
+my $after = () = `pgrep -x phpbpf-helper`;
+is $after, $helpers, 'configtest started no helper';

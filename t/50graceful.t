@@ -17,7 +17,12 @@ my $K = 10;
 my $a = vname('a.test');
 my $parent = httpd_parent_pid();
 
-sub traffic { for my $i (1 .. $K) { GET('/sleep2.php', Host => 'a.test')->code == 200 or die } }
+sub traffic {
+    for my $i (1 .. $K) {
+        my $res = GET('/sleep2.php', Host => 'a.test');
+        die 'GET /sleep2.php: ' . $res->status_line . "\n" unless $res->code == 200;
+    }
+}
 
 sub settled {
     my ($want) = @_;

@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET HEAD POST);
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 28;
+plan tests => 30;
 
 for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
 
@@ -69,6 +69,14 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     like $html, qr{/hello\.php/&lt;script&gt;alert\(1\)&lt;/script&gt;}, 'the URI is shown escaped';
     unlike $html . GET('/server-bpf?json')->content, qr/s3cr3t/, 'query strings are never shown';
     like $html, qr{/hello\.php\?\[query removed\]}, 'a removed query string is marked as such';
+}
+
+# A Host header with markup: httpd itself refuses it before PHP runs, and
+# nothing of it reaches the page.
+{
+    is GET('/hello.php', Host => '<script>alert(3)</script>')->code, 400, 'a Host header with markup -> 400';
+    unlike GET('/server-bpf')->content . GET('/server-bpf?json')->content, qr/alert\(3\)/,
+        'the Host header never reaches the page';
 }
 
 # A short section on mod_status's page.

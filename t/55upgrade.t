@@ -10,7 +10,7 @@ use Apache::Test ();
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 13;
+plan tests => 15;
 
 my $libphp = '/usr/lib/apache2/modules/libphp8.2.so';
 my $copy = Apache::Test::vars('t_logs') . '/libphp-upgrade.so';
@@ -73,4 +73,6 @@ hello();
 my $j5 = wait_until { my $j = json(); requests($j) == 5 ? $j : undef } 5;
 is $j5 && php($j5), 5, 'and its requests are traced';
 stop_instance($inst);
+ok !kill(0, $j5->{tracing}{helper_pid}), 'stopping httpd stopped the helper';
+is_deeply [glob "$inst->{dir}/phpbpf.sock*"], [], 'and removed its socket';
 unlink $copy;

@@ -11,7 +11,7 @@ use Apache::TestRequest qw(GET);
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
-use HTTP::Tiny;
+use LWP::UserAgent;
 use IO::Socket::INET;
 use JSON::PP qw(decode_json);
 use Time::HiRes qw(sleep time);
@@ -198,10 +198,12 @@ sub start_instance {
     return $inst;
 }
 
+# {status, content} of a GET to an instance; headers may include Host.
 sub instance_get {
     my ($inst, $path, %h) = @_;
-    return HTTP::Tiny->new(timeout => 10)->get("http://127.0.0.1:$inst->{port}$path",
-                                               { headers => \%h });
+    my $ua = LWP::UserAgent->new(timeout => 10, keep_alive => 0);
+    my $res = $ua->get("http://127.0.0.1:$inst->{port}$path", %h);
+    return { status => $res->code, content => $res->decoded_content // '' };
 }
 
 sub stop_instance {

@@ -265,9 +265,17 @@ static void check_prerequisites(void)
                         "(PHP built without --enable-dtrace?)", cfg.library);
 }
 
+/* Once, system-wide (pid -1): the kernel keeps the USDT semaphore up in
+ * every process that maps the file, and the programs filter by process. */
+static void attach(struct bpf_program *prog, const char *probe, struct bpf_link **out)
+{
+    *out = bpf_program__attach_usdt(prog, -1, cfg.library, "php", probe, NULL);
+    if (!*out)
+        startup_failure("cannot attach php:%s in %s: %s", probe, cfg.library, strerror(errno));
+}
+
 static void load_and_attach(void)
 {
-    struct bpf_link *link;
     int err;
 
     skel = phpbpf__open();
@@ -282,18 +290,9 @@ static void load_and_attach(void)
         startup_failure("the kernel refused the BPF programs: %s%s", strerror(-err),
                         err == -EPERM ? " (httpd must be started as root)" : "");
 
-    link = bpf_program__attach_usdt(skel->progs.php_request_startup, -1, cfg.library,
-                                    "php", "request__startup", NULL);
-    if (!link)
-        startup_failure("cannot attach php:request__startup in %s: %s", cfg.library,
-                        strerror(errno));
-    skel->links.php_request_startup = link;
-    link = bpf_program__attach_usdt(skel->progs.php_request_shutdown, -1, cfg.library,
-                                    "php", "request__shutdown", NULL);
-    if (!link)
-        startup_failure("cannot attach php:request__shutdown in %s: %s", cfg.library,
-                        strerror(errno));
-    skel->links.php_request_shutdown = link;
+    attach(skel->progs.php_request_startup, "request__startup", &skel->links.php_request_startup);
+    attach(skel->progs.php_request_shutdown, "request__shutdown",
+           &skel->links.php_request_shutdown);
 
     hists_len = (size_t)cfg.vhosts * sizeof(struct phpbpf_hist);
     hists = mmap(NULL, hists_len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.php_hist), 0);

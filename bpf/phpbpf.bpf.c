@@ -87,14 +87,13 @@ int php_request_startup(struct pt_regs *ctx)
         return 0;
     }
     f.start_ns = bpf_ktime_get_ns();
+    f.tgid = id >> 32;
     if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
         && slot.magic == PHPBPF_SLOT_MAGIC) {
         f.vhost = slot.vhost;
-        f.method = slot.method;
     }
     else {
         f.vhost = PHPBPF_VHOST_OTHER;
-        f.method = PHPBPF_M_OTHER;
         __sync_fetch_and_add(&counters.unattributed, 1);
     }
     if (bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY) != 0) {
@@ -118,6 +117,11 @@ int php_request_shutdown(struct pt_regs *ctx)
     (void)ctx;
     __sync_fetch_and_add(&counters.hits, 1);
     f = bpf_map_lookup_elem(&inflight, &tid);
+    if (f && f->tgid != id >> 32) {
+        /* Left by a process that died mid-request; its tid is reused. */
+        bpf_map_delete_elem(&inflight, &tid);
+        f = NULL;
+    }
     if (!f) {
         /* Foreign processes never get an entry, so the filter runs only
          * on this slow path. */

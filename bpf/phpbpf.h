@@ -25,19 +25,11 @@
  * not be attributed, and vhosts beyond the configured capacity. */
 #define PHPBPF_VHOST_OTHER 0
 
-enum phpbpf_method {
-    PHPBPF_M_GET = 0,
-    PHPBPF_M_HEAD,
-    PHPBPF_M_POST,
-    PHPBPF_M_OTHER,
-    PHPBPF_M_COUNT
-};
-
 struct phpbpf_slot {
     __u64 magic;
     __u64 seq;              /* bumped for every request read */
     __u32 vhost;            /* index into the vhost table */
-    __u32 method;           /* enum phpbpf_method */
+    __u32 pad;
     __u64 request_time_us;  /* r->request_time */
 };
 
@@ -62,11 +54,12 @@ struct phpbpf_counters {
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
 /* In-flight PHP request, keyed by thread id in an LRU hash, so a process
- * killed mid-request can never fill the map up. */
+ * killed mid-request can never fill the map up.  The helper sizes it so
+ * LRU's per-CPU free lists can never crowd out live entries. */
 struct phpbpf_inflight {
     __u64 start_ns;
     __u32 vhost;
-    __u32 method;
+    __u32 tgid;             /* a reused tid in another process is not a match */
 };
 
 #endif

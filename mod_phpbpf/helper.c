@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <poll.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -50,6 +53,7 @@ struct config {
     unsigned int vhosts;
     unsigned int delay_s;   /* respawn backoff, chosen by the module */
     int debug;
+    int use_syslog;         /* httpd logs to syslog: there is no stderr */
 };
 
 static struct config cfg;
@@ -73,7 +77,7 @@ static uint64_t now_us(void)
  * everything else in it. */
 static void vlogmsg(const char *level, const char *fmt, va_list ap)
 {
-    char ts[64], *msg;
+    char ts[64], *msg, *save;
     struct timeval tv;
     struct tm tm;
 
@@ -82,8 +86,17 @@ static void vlogmsg(const char *level, const char *fmt, va_list ap)
     strftime(ts, sizeof(ts), "%a %b %d %H:%M:%S", &tm);
     if (vasprintf(&msg, fmt, ap) < 0)
         return;
+    if (cfg.use_syslog) {
+        int prio = level[0] == 'e' ? LOG_ERR : level[0] == 'w' ? LOG_WARNING
+                 : level[0] == 'n' ? LOG_NOTICE : level[0] == 'i' ? LOG_INFO : LOG_DEBUG;
+
+        for (char *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            syslog(prio, "%s", line);
+        free(msg);
+        return;
+    }
     /* libbpf hands over a verifier log as one multi-line message. */
-    for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n"))
+    for (char *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         fprintf(stderr, "[%s.%06ld %d] [phpbpf:%s] [pid %d] phpbpf-helper: %s\n",
                 ts, (long)tv.tv_usec, tm.tm_year + 1900, level, (int)getpid(), line);
     free(msg);
@@ -107,7 +120,7 @@ static void startup_failure(const char *fmt, ...)
     ssize_t unused;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg) - 1, fmt, ap);   /* room for the newline */
     va_end(ap);
     logmsg("error", "tracing unavailable: %s", msg);
     strcat(msg, "\n");
@@ -128,7 +141,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static void usage(void)
 {
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --uid N --gid N "
-                    "--httpd-pid N --slot ADDR --vhosts N [--delay S] [--debug]");
+                    "--httpd-pid N --slot ADDR --vhosts N [--delay S] [--debug] [--syslog]");
 }
 
 static unsigned long long number(const char *s, const char *what)
@@ -155,6 +168,7 @@ static void parse_args(int argc, char **argv)
         { "vhosts", required_argument, NULL, 'n' },
         { "delay", required_argument, NULL, 'w' },
         { "debug", no_argument, NULL, 'd' },
+        { "syslog", no_argument, NULL, 'y' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -170,6 +184,7 @@ static void parse_args(int argc, char **argv)
         case 'n': cfg.vhosts = (unsigned int)number(optarg, "vhosts"); break;
         case 'w': cfg.delay_s = (unsigned int)number(optarg, "delay"); break;
         case 'd': cfg.debug = 1; break;
+        case 'y': cfg.use_syslog = 1; break;
         default: usage();
         }
     }
@@ -284,6 +299,11 @@ static void load_and_attach(void)
     skel->rodata->httpd_pid = (__u32)cfg.httpd_pid;
     skel->rodata->slot_addr = cfg.slot_addr;
     err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
+    /* LRU hashes keep up to 128 free entries per CPU aside; leave room for
+     * those on big machines, on top of every possible in-flight request. */
+    if (!err && libbpf_num_possible_cpus() > 0)
+        err = bpf_map__set_max_entries(skel->maps.inflight,
+                                       16384 + 256 * (unsigned)libbpf_num_possible_cpus());
     if (!err)
         err = phpbpf__load(skel);
     if (err)
@@ -331,9 +351,15 @@ static void open_socket(void)
 }
 
 /* Everything privileged is done: links, maps and the socket are open
- * descriptors now, and reading them needs no capability at all. */
+ * descriptors now, and using them needs no capability and no particular
+ * uid.  So become "nobody" with no capabilities at all: not root, whose
+ * files a compromised helper could still write, and not Apache's User,
+ * whose processes (PHP code included) could then signal or trace it. */
 static void drop_privileges(void)
 {
+    struct passwd *pw = getpwnam("nobody");
+    uid_t uid = pw ? pw->pw_uid : 65534;
+    gid_t gid = pw ? pw->pw_gid : 65534;
     cap_t none;
     cap_value_t c;
 
@@ -342,12 +368,17 @@ static void drop_privileges(void)
             startup_failure("cannot drop capability %d from the bounding set: %s",
                             (int)c, strerror(errno));
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0
+        || setresuid(uid, uid, uid) != 0)
+        startup_failure("cannot switch to user nobody: %s", strerror(errno));
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         startup_failure("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
     none = cap_init();
     if (!none || cap_set_proc(none) != 0)
         startup_failure("cannot drop capabilities: %s", strerror(errno));
     cap_free(none);
+    /* setresuid() already makes us undumpable; say so for clarity. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 static void take_snapshot(struct phpbpf_snapshot *s)
@@ -365,21 +396,46 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
         s->counters[i] = c[i];
     snprintf(s->library, sizeof(s->library), "%s", cfg.library);
-    for (i = 0; i < cfg.vhosts; i++) {
-        snap_room[i].idx = i;
-        memcpy(&snap_room[i].php, &hists[i], sizeof(struct phpbpf_hist));
-    }
     s->vhosts = snap_room;
-    s->nvhosts = cfg.vhosts;
+    for (i = 0; i < cfg.vhosts; i++) {
+        if (!hists[i].count)
+            continue;
+        snap_room[s->nvhosts].idx = i;
+        memcpy(&snap_room[s->nvhosts].php, &hists[i], sizeof(struct phpbpf_hist));
+        s->nvhosts++;
+    }
 }
 
-static void write_all(int fd, const unsigned char *p, size_t n)
+/* The helper serves one client at a time, so no client may hold it for
+ * long: every connection gets one deadline for all of its I/O. */
+#define CLIENT_DEADLINE_MS 500
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_fd(int fd, short ev, int64_t deadline)
+{
+    struct pollfd p = { .fd = fd, .events = ev };
+    int64_t left = deadline - now_ms();
+
+    return left > 0 && poll(&p, 1, (int)left) == 1 ? 0 : -1;
+}
+
+static void write_all(int fd, const unsigned char *p, size_t n, int64_t deadline)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
 
-        if (w < 0 && errno == EINTR)
+        if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+            if (wait_fd(fd, POLLOUT, deadline) != 0)
+                return;
             continue;
+        }
         if (w <= 0)
             return;
         p += w;
@@ -387,39 +443,92 @@ static void write_all(int fd, const unsigned char *p, size_t n)
     }
 }
 
-/* One request per connection.  Timeouts bound what a stuck client costs
- * us; a client that sends more than a request is refused, not trusted. */
+/* Reads up to len bytes, until EOF or the deadline. */
+static size_t read_upto(int fd, unsigned char *p, size_t len, int64_t deadline)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t r = read(fd, p + got, len - got);
+
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+            if (wait_fd(fd, POLLIN, deadline) != 0)
+                break;
+            continue;
+        }
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* Only httpd's own children (or the parent, under -X) may ask: the uid
+ * alone would let any program running as User read the numbers. */
+static int peer_is_ours(const struct ucred *cred)
+{
+    char path[64], buf[512], *close_paren;
+    FILE *f;
+    int ppid = -1;
+
+    if (cred->uid == 0)
+        return 1;
+    if (cred->uid != cfg.uid)
+        return 0;
+    if (cred->pid == cfg.httpd_pid)
+        return 1;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)cred->pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')) != NULL)
+        sscanf(close_paren + 1, " %*c %d", &ppid);
+    fclose(f);
+    return ppid == cfg.httpd_pid;
+}
+
+/* At most one warning a second, so a client can't flood the error log. */
+static void warn_limited(const char *fmt, ...)
+{
+    static int64_t last;
+    static unsigned long suppressed;
+    int64_t t = now_ms();
+    va_list ap;
+
+    if (last && t - last < 1000) {
+        suppressed++;
+        return;
+    }
+    if (suppressed)
+        logmsg("warn", "%lu more refused requests not logged", suppressed);
+    suppressed = 0;
+    last = t;
+    va_start(ap, fmt);
+    vlogmsg("warn", fmt, ap);
+    va_end(ap);
+}
+
+/* One request per connection; a client that sends more than a request is
+ * refused, not trusted. */
 static void serve_client(int fd)
 {
-    struct timeval tmo = { .tv_sec = 1 };
+    int64_t deadline = now_ms() + CLIENT_DEADLINE_MS;
     struct ucred cred;
     socklen_t clen = sizeof(cred);
     unsigned char req[sizeof(struct phpbpf_request) + 1];
     struct phpbpf_buf out = { 0 };
     struct phpbpf_snapshot s;
     const char *bad;
-    size_t got = 0;
+    size_t got;
 
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0
-        || (cred.uid != cfg.uid && cred.uid != 0)) {
-        logmsg("warn", "refused a connection from uid %d pid %d: not the server's User",
-               (int)cred.uid, (int)cred.pid);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || !peer_is_ours(&cred)) {
+        warn_limited("refused a connection from uid %d pid %d: not a process of httpd %d",
+                     (int)cred.uid, (int)cred.pid, (int)cfg.httpd_pid);
         return;
     }
-    while (got < sizeof(req)) {
-        ssize_t r = read(fd, req + got, sizeof(req) - got);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
+    got = read_upto(fd, req, sizeof(req), deadline);
     bad = phpbpf_request_check(req, got, (uint32_t)cfg.httpd_pid);
     if (bad) {
-        logmsg("warn", "bad request from pid %d: %s", (int)cred.pid, bad);
+        warn_limited("bad request from pid %d: %s", (int)cred.pid, bad);
         phpbpf_error_encode(&out, bad);
     }
     else {
@@ -429,7 +538,7 @@ static void serve_client(int fd)
             phpbpf_error_encode(&out, "out of memory");
         }
     }
-    write_all(fd, out.data, out.len);
+    write_all(fd, out.data, out.len, deadline);
     phpbpf_buf_free(&out);
 }
 
@@ -446,7 +555,7 @@ static int read_parent(void)
     if (n < 0)
         return 0;
     buf[n] = '\0';
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+    for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         if (sscanf(line, "generation %u", &g) == 1) {
             generation = g;
             logmsg("info", "Apache generation %u: counters kept", g);
@@ -487,7 +596,7 @@ static int serve(void)
             return 0;
         }
         if (pfd[0].revents & POLLIN) {
-            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
             if (fd >= 0) {
                 serve_client(fd);
@@ -503,6 +612,8 @@ int main(int argc, char **argv)
 
     sanitize_process();
     parse_args(argc, argv);
+    if (cfg.use_syslog)
+        openlog("phpbpf-helper", LOG_PID, LOG_DAEMON);
     if (getppid() != cfg.httpd_pid)
         startup_failure("parent is not httpd pid %d", (int)cfg.httpd_pid);
     libbpf_set_print(libbpf_log);
@@ -519,6 +630,8 @@ int main(int argc, char **argv)
 
     rc = serve();
 
+    /* As nobody we may not remove it from a root-owned runtime dir; then
+     * the httpd parent does, when it reaps us. */
     unlink(cfg.socket_path);
     phpbpf__destroy(skel);
     return rc;

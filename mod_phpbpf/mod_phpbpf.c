@@ -61,6 +61,9 @@ APLOG_USE_MODULE(phpbpf);
 /* 1024 vhosts cost about 4 MB of shared memory here and 4 MB of BPF map in
  * the kernel; both are sized once, when the server starts. */
 #define PHPBPF_DEFAULT_MAX_VHOSTS 1024
+/* With every bucket of every vhost in use a snapshot is about 5 KB a vhost;
+ * this keeps the largest one under PHPBPF_MAX_REPLY. */
+#define PHPBPF_MAX_VHOSTS 8192
 
 /* A helper that keeps dying is restarted with a delay that doubles up to a
  * minute, and resets after it has stayed up that long. */
@@ -209,8 +212,9 @@ static const char *set_max_vhosts(cmd_parms *cmd, void *dummy, const char *arg)
     if (err)
         return err;
     n = strtol(arg, &end, 10);
-    if (*end || n < 2 || n > 65536)
-        return apr_psprintf(cmd->pool, "PhpBpfMaxVhosts: '%s' is not a number from 2 to 65536", arg);
+    if (*end || n < 2 || n > PHPBPF_MAX_VHOSTS)
+        return apr_psprintf(cmd->pool, "PhpBpfMaxVhosts: '%s' is not a number from 2 to %d",
+                            arg, PHPBPF_MAX_VHOSTS);
     sconf(cmd->server)->max_vhosts = (int)n;
     return NULL;
 }
@@ -442,6 +446,7 @@ static void helper_register(void)
 static void helper_spawn(server_rec *s)
 {
     apr_procattr_t *attr;
+    apr_file_t *err;
     apr_status_t rv;
     /* A clean environment: the helper needs nothing from httpd's. */
     static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
@@ -460,10 +465,17 @@ static void helper_spawn(server_rec *s)
     }
     argv[n] = NULL;
 
+    /* With ErrorLog syslog there is no error log file; a pipe nobody
+     * reads would block the helper once full, so give it /dev/null and
+     * let it log to syslog itself (--syslog). */
+    err = s->error_log;
+    if (!err && (rv = apr_file_open(&err, "/dev/null", APR_FOPEN_WRITE, APR_OS_DEFAULT,
+                                    proc->hpool)) != APR_SUCCESS)
+        err = NULL;
     if ((rv = apr_procattr_create(&attr, proc->hpool)) != APR_SUCCESS
         || (rv = apr_procattr_io_set(attr, APR_FULL_BLOCK, APR_FULL_BLOCK, APR_NO_PIPE))
            != APR_SUCCESS
-        || (rv = apr_procattr_child_err_set(attr, s->error_log, NULL)) != APR_SUCCESS
+        || (err && (rv = apr_procattr_child_err_set(attr, err, NULL)) != APR_SUCCESS)
         || (rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM)) != APR_SUCCESS
         || (rv = apr_procattr_error_check_set(attr, 1)) != APR_SUCCESS
         || (rv = apr_proc_create(&proc->helper, proc->helper_path, argv, env, attr,
@@ -501,8 +513,8 @@ static const char *helper_failure_reason(apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
-/* The MPMs hand us the exit code, or the signal number when the helper
- * was killed; PHPBPF_EXIT_STARTUP is above every signal number. */
+/* PHPBPF_EXIT_STARTUP is above every signal number, so an exit code and a
+ * signal that killed the helper are never confused. */
 static void helper_maint(int reason, void *data, apr_wait_t status)
 {
     server_rec *s = ap_server_conf;
@@ -517,7 +529,10 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
         proc->helper_running = 0;
         if (proc->registered)
             apr_proc_other_child_unregister(proc);
-        if (reason == APR_OC_REASON_DEATH && status == PHPBPF_EXIT_STARTUP) {
+        /* The MPM hands over the exit code; apr_proc_other_child_refresh()
+         * (at restart) the raw wait status. */
+        if (reason == APR_OC_REASON_DEATH
+            && (status == PHPBPF_EXIT_STARTUP || status == PHPBPF_EXIT_STARTUP << 8)) {
             /* Retrying would fail the same way; the helper logged why. */
             set_state(PHPBPF_HELPER_FAILED, helper_failure_reason(proc->pool));
             apr_pool_destroy(proc->hpool);
@@ -587,6 +602,8 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
     argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
     if (APLOG_IS_LEVEL(s, APLOG_DEBUG))
         argv[n++] = "--debug";
+    if (!s->error_log)
+        argv[n++] = "--syslog";  /* ErrorLog syslog: no file to hand over */
     argv[n] = NULL;
     return argv;
 }
@@ -714,8 +731,9 @@ static void phpbpf_child_init(apr_pool_t *p, server_rec *s)
 {
     (void)p;
     (void)s;
-    /* The helper's pipes are the parent's business only. */
-    if (proc && proc->helper_running) {
+    /* The helper's pipes are the parent's business only (under -X the
+     * parent is the child, and keeps them). */
+    if (proc && proc->helper_running && getpid() != proc->parent_pid) {
         apr_file_close(proc->to_helper);
         apr_file_close(proc->from_helper);
     }
@@ -748,7 +766,6 @@ static int phpbpf_post_read_request(request_rec *r)
         return DECLINED;
     slot = proc->slot;
     slot->vhost = sconf(r->server)->vhost_idx;
-    slot->method = method_of(r);
     slot->request_time_us = (__u64)r->request_time;
     slot->seq++;
     return DECLINED;
@@ -777,13 +794,13 @@ static void note_recent(request_rec *r, request_rec *last, __u32 idx, __u64 us)
     struct phpbpf_shared *sh = proc->sh;
     __u64 n = __atomic_fetch_add(&sh->recent_head, 1, __ATOMIC_RELAXED);
     struct phpbpf_recent *e = &sh->recent[n % PHPBPF_RECENT];
-    __u64 seq = __atomic_fetch_add(&e->seq, 1, __ATOMIC_ACQ_REL) + 1;
+    __u64 seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 
-    if (!(seq & 1)) {
-        /* Another child is mid-write on this entry; skip rather than tear it. */
-        __atomic_fetch_add(&e->seq, 1, __ATOMIC_RELEASE);
+    /* A seqlock with one writer at a time: take the entry by moving seq
+     * from even to odd, or leave it to the child that got there first. */
+    if ((seq & 1) || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, 0,
+                                                  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;
-    }
     e->time_us = (__u64)r->request_time;
     e->apache_us = us;
     e->vhost = idx;
@@ -795,7 +812,7 @@ static void note_recent(request_rec *r, request_rec *last, __u32 idx, __u64 us)
     apr_cpystrn(e->uri, r->uri ? r->uri : "", sizeof(e->uri));
     if (r->args)
         apr_cpystrn(e->uri + strnlen(e->uri, sizeof(e->uri) - 18), "?[query removed]", 17);
-    __atomic_fetch_add(&e->seq, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 static int phpbpf_log_transaction(request_rec *r)
@@ -814,7 +831,9 @@ static int phpbpf_log_transaction(request_rec *r)
     if (idx >= proc->sh->nvhosts)
         idx = PHPBPF_VHOST_OTHER;
     v = &proc->sh->vhost[idx];
-    us = (__u64)(apr_time_now() - r->request_time);
+    /* Wall-clock time, as %D: if the clock stepped back, count 0 rather
+     * than a sample of 584,000 years that would own max forever. */
+    us = apr_time_now() > r->request_time ? (__u64)(apr_time_now() - r->request_time) : 0;
     cls = last->status / 100;
     if (cls >= 1 && cls <= 5)
         __atomic_fetch_add(&v->status[cls - 1], 1, __ATOMIC_RELAXED);
@@ -844,7 +863,7 @@ static int read_full(int fd, unsigned char *p, size_t n)
         if (fd_wait(fd, POLLIN) != 0)
             return -1;
         r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (r <= 0)
             return -1;
@@ -861,7 +880,9 @@ static int connect_helper(request_rec *r)
 
     apr_cpystrn(sa.sun_path, proc->socket_path, sizeof(sa.sun_path));
     for (i = 0; i < PHPBPF_CONNECT_TRIES; i++) {
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* Non-blocking: a blocking connect() to a helper whose backlog is
+         * full waits forever, and would pin this child with it. */
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
             return -1;
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
@@ -891,7 +912,8 @@ static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
         return proc->sh->helper_state == PHPBPF_HELPER_STARTING
                    ? "the helper is starting and not answering yet"
                    : "the helper is not running or not reachable; see the error log";
-    if (write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)
+    if (fd_wait(fd, POLLOUT) != 0
+        || write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)
         || shutdown(fd, SHUT_WR) != 0
         || read_full(fd, hdr, sizeof(hdr)) != 0
         || phpbpf_reply_header(hdr, sizeof(hdr), &status, &len) != 0) {
@@ -987,7 +1009,7 @@ static int phpbpf_handler(request_rec *r)
 
     if (strcmp(r->handler, "server-bpf") != 0)
         return DECLINED;
-    r->allowed = AP_METHOD_BIT << M_GET;
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
     if (parse_args(r, &fmt, &v.refresh, &err) != 0) {

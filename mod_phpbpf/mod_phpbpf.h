@@ -10,6 +10,14 @@
 
 #define PHPBPF_NAME_MAX 256
 
+enum phpbpf_method {
+    PHPBPF_M_GET = 0,
+    PHPBPF_M_HEAD,
+    PHPBPF_M_POST,
+    PHPBPF_M_OTHER,
+    PHPBPF_M_COUNT
+};
+
 /* Why tracing is not running, as shown in the banner.  Kept by the parent
  * in shared memory so every child renders the same state. */
 enum phpbpf_helper_state {

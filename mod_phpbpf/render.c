@@ -7,6 +7,7 @@
 #include "apr_strings.h"
 
 #include "mod_phpbpf.h"
+#include "text.h"
 
 /* APR's formatter has no %llu. */
 #define U64 "%" APR_UINT64_T_FMT
@@ -368,16 +369,13 @@ static void json_str(request_rec *r, const char *s)
     ap_rputc('"', r);
     while (*p) {
         unsigned char c = *p;
-        int n = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
 
         if (c >= 0x80) {
-            int ok = n > 0, k;
+            size_t n = phpbpf_utf8_len(p);
 
-            for (k = 1; ok && k <= n; k++)
-                ok = (p[k] & 0xc0) == 0x80;
-            if (ok) {
-                ap_rwrite(p, n + 1, r);
-                p += n + 1;
+            if (n) {
+                ap_rwrite(p, (int)n, r);
+                p += n;
             }
             else {
                 ap_rputs("\\ufffd", r);

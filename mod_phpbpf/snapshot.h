@@ -20,10 +20,10 @@
  * since trying again would fail the same way. */
 #define PHPBPF_EXIT_STARTUP 78
 
-/* Largest reply a client accepts: 1024 vhosts with every bucket in use is
- * about 5 MB, so 32 MB leaves room without letting a bad length exhaust an
- * Apache child. */
-#define PHPBPF_MAX_REPLY (32u << 20)
+/* Largest reply a client accepts: a vhost with every bucket in use takes
+ * about 5 KB, so 8192 vhosts (PhpBpfMaxVhosts' limit) fit, and a bad length
+ * cannot make an Apache child allocate more. */
+#define PHPBPF_MAX_REPLY (64u << 20)
 #define PHPBPF_RSP_HDR_LEN 16
 #define PHPBPF_STR_MAX 4096
 

@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET HEAD POST);
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 30;
+plan tests => 33;
 
 for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
 
@@ -52,7 +52,10 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     $res = GET '/server-bpf?refresh=5';
     like $res->content, qr{<meta http-equiv="refresh" content="5">}, '?refresh=5 sets a refresh';
     is GET('/server-bpf?refresh=5%22%3E%3Cscript%3E')->code, 400, 'a refresh with markup -> 400';
-    is POST('/server-bpf', content => 'x=1')->code, 405, 'POST -> 405';
+    my $post = POST('/server-bpf', content => 'x=1');
+    is $post->code, 405, 'POST -> 405';
+    my $allow = $post->header('Allow') // '';
+    ok $allow =~ /\bGET\b/ && $allow =~ /\bHEAD\b/ && $allow !~ /POST/, "... with Allow: $allow";
     my $h = HEAD '/server-bpf';
     is $h->code, 200, 'HEAD -> 200';
     is GET('/server-bpf?unknown&auto')->code, 200, 'unknown options are ignored';
@@ -69,6 +72,16 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     like $html, qr{/hello\.php/&lt;script&gt;alert\(1\)&lt;/script&gt;}, 'the URI is shown escaped';
     unlike $html . GET('/server-bpf?json')->content, qr/s3cr3t/, 'query strings are never shown';
     like $html, qr{/hello\.php\?\[query removed\]}, 'a removed query string is marked as such';
+}
+
+# Bytes that are not UTF-8 in a URI: the JSON stays valid UTF-8 (decode_json
+# dies on anything else) and the HTML shows them as the access log does.
+{
+    GET '/hello.php/%FF%80%80-bad', Host => 'b.test';
+    GET '/hello.php/%ED%A0%80-surrogate', Host => 'b.test';
+    my $json = wait_until { my $c = GET('/server-bpf?json')->content; $c =~ /surrogate/ ? $c : undef } 5;
+    ok eval { decode_json($json); 1 }, 'the JSON is still valid UTF-8' or diag $@;
+    like GET('/server-bpf')->content, qr{/hello\.php/\\xff\\x80\\x80-bad}, 'the HTML shows \\xNN escapes';
 }
 
 # A Host header with markup: httpd itself refuses it before PHP runs, and

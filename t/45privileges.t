@@ -13,7 +13,7 @@ use IO::Socket::UNIX;
 use POSIX qw(_exit setuid setgid);
 use PhpBpfTest;
 
-plan tests => 18;
+plan tests => 19;
 
 my $parent = httpd_parent_pid();
 my $pid = helper_pid_of($parent);
@@ -25,6 +25,8 @@ my %st = do {
 };
 is $st{$_}, '0000000000000000', "$_ is empty" for qw(CapEff CapPrm CapInh CapBnd CapAmb);
 is $st{NoNewPrivs}, 1, 'no_new_privs is set';
+my $nobody = getpwnam('nobody');
+is $st{Uid}, join("\t", ($nobody) x 4), 'runs as nobody, not root and not the server User';
 
 my $env = do { open my $fh, '<', "/proc/$pid/environ" or die; local $/; <$fh> };
 is $env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\0", 'the environment is PATH only';

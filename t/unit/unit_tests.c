@@ -6,6 +6,7 @@
 #include <math.h>
 #include "hist.h"
 #include "snapshot.h"
+#include "text.h"
 
 static int ntest, nfail;
 
@@ -184,8 +185,34 @@ static void test_snapshot(void)
     ok(phpbpf_request_check(&rq, sizeof(rq), 42) != NULL, "an unknown type is refused");
 }
 
+static void test_utf8(void)
+{
+    static const struct { const char *s; size_t len; const char *what; } t[] = {
+        { "a", 1, "ASCII" },
+        { "\xc3\xa9", 2, "2-byte (e acute)" },
+        { "\xe2\x80\xa6", 3, "3-byte (ellipsis)" },
+        { "\xf0\x9f\x98\x80", 4, "4-byte (emoji)" },
+        { "\xf4\x8f\xbf\xbf", 4, "U+10FFFF" },
+        { "\x80", 0, "stray continuation byte" },
+        { "\xc0\xaf", 0, "overlong 2-byte" },
+        { "\xe0\x80\xaf", 0, "overlong 3-byte" },
+        { "\xf0\x80\x80\xaf", 0, "overlong 4-byte" },
+        { "\xed\xa0\x80", 0, "UTF-16 surrogate" },
+        { "\xf4\x90\x80\x80", 0, "above U+10FFFF" },
+        { "\xff\x80\x80", 0, "0xFF lead byte" },
+        { "\xf5\x80\x80\x80", 0, "0xF5 lead byte" },
+        { "\xe2\x80", 0, "truncated at the NUL" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        ok(phpbpf_utf8_len((const unsigned char *)t[i].s) == t[i].len, "utf8: %s -> %zu",
+           t[i].what, t[i].len);
+}
+
 int main(void)
 {
+    test_utf8();
     test_buckets();
     test_quantiles();
     test_snapshot();

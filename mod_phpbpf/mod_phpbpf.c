@@ -437,6 +437,16 @@ static void helper_kill(void)
     proc->hpool = NULL;
 }
 
+/* The helper's stdin: one line per Apache generation. */
+static void tell_generation(void)
+{
+    char line[32];
+    apr_size_t n = (apr_size_t)apr_snprintf(line, sizeof(line), "generation %u\n",
+                                            proc->sh->generation);
+
+    apr_file_write(proc->to_helper, line, &n);
+}
+
 static void helper_register(void)
 {
     apr_proc_other_child_register(&proc->helper, helper_maint, proc, NULL, proc->gen_pool);
@@ -496,6 +506,7 @@ static void helper_spawn(server_rec *s)
     proc->sh->helper_pid = (__u32)proc->helper.pid;
     proc->sh->helper_spawned_us = (__u64)proc->helper_spawned;
     set_state(PHPBPF_HELPER_STARTING, NULL);
+    tell_generation();
     helper_register();
 }
 
@@ -703,10 +714,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     if (proc->helper_running && kill(proc->helper.pid, 0) != 0)
         proc->helper_running = 0;
     if (proc->helper_running && proc->helper_cmd && strcmp(proc->helper_cmd, cmd) == 0) {
-        char *line = apr_psprintf(ptemp, "generation %u\n", proc->sh->generation);
-        apr_size_t n = strlen(line);
-
-        apr_file_write(proc->to_helper, line, &n);
+        tell_generation();
         helper_register();
         /* Same file, maybe by another path: a respawn must use this one. */
         if (strcmp(proc->argv[2], argv[2]) != 0)

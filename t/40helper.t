@@ -13,7 +13,7 @@ use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 use PhpBpfTest;
 
-plan tests => 11;
+plan tests => 12;
 
 my ($before) = page_json();
 my $old = $before->{tracing}{helper_pid};
@@ -52,5 +52,10 @@ is $back && $back->{tracing}{helper_restarts}, $before->{tracing}{helper_restart
 waitpid $kid, 0;
 is $? >> 8, 0, 'no client request failed while the helper was killed and restarted';
 like error_log_since($log_at), qr/mod_phpbpf: helper pid $old died/, 'the death is in the error log';
+my $settled = wait_until {
+    my ($p) = page_json();
+    vhost_entry($p, vname('a.test'))->{requests} == scalar(access_log_php('a.test')) ? $p : undef;
+} 5;
+ok $settled, 'Apache-side counts equal the access log exactly, helper restart or not';
 my $a = vhost_entry($back, vname('a.test'));
 cmp_ok $a->{php_us}{count}, '<=', $a->{requests}, 'PHP counts restarted with the helper, never above Apache\'s';

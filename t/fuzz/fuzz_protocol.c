@@ -1,0 +1,44 @@
+/* libFuzzer target for everything that parses bytes crossing the helper's
+ * socket: the request check (helper side), the reply header, the snapshot
+ * and error decoders (module side).  A snapshot that decodes must encode
+ * and decode again to the same thing. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "snapshot.h"
+
+#define ROOM 64
+
+static struct phpbpf_snap_vhost room[ROOM], room2[ROOM];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct phpbpf_snapshot s, s2;
+    struct phpbpf_buf b = { 0 };
+    const char *err;
+    uint32_t status, len;
+    char msg[PHPBPF_STR_MAX];
+    uint32_t i;
+
+    phpbpf_request_check(data, size, 42);
+    if (phpbpf_reply_header(data, size, &status, &len) == 0 && len <= size - PHPBPF_RSP_HDR_LEN)
+        phpbpf_error_decode(data + PHPBPF_RSP_HDR_LEN, len, msg, sizeof(msg));
+    phpbpf_error_decode(data, size, msg, sizeof(msg));
+
+    if (phpbpf_snapshot_decode(data, size, &s, room, ROOM, &err) != 0)
+        return 0;
+    if (phpbpf_snapshot_encode(&b, &s) != 0)
+        abort();
+    if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, b.len - PHPBPF_RSP_HDR_LEN, &s2,
+                               room2, ROOM, &err) != 0)
+        abort();
+    /* Empty vhosts are not re-sent, so compare the ones with data. */
+    if (s2.state != s.state || s2.now_us != s.now_us || strcmp(s2.library, s.library) != 0
+        || memcmp(s2.counters, s.counters, sizeof(s.counters)) != 0)
+        abort();
+    for (i = 0; i < s2.nvhosts; i++)
+        if (s2.vhosts[i].php.count == 0)
+            abort();
+    phpbpf_buf_free(&b);
+    return 0;
+}

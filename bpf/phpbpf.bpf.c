@@ -39,6 +39,40 @@ struct {
     __type(value, struct phpbpf_hist);
 } php_hist SEC(".maps");
 
+/* Same capacity as php_hist. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_vstats);
+} vstats SEC(".maps");
+
+/* Compile time per script: bounded, least recently compiled out first.
+ * max_entries is PhpBpfMaxScripts, set by the helper. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 1024);
+    __type(key, struct phpbpf_script_key);
+    __type(value, struct phpbpf_hist);
+} scripts SEC(".maps");
+
+/* Scratch space too big for the 512-byte BPF stack: a key being built, and
+ * an all-zero value to insert. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_script_key);
+} key_scratch SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_hist);
+} zero_hist SEC(".maps");
+
 static __always_inline int from_our_httpd(__u32 tgid)
 {
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -145,5 +179,84 @@ int php_request_shutdown(struct pt_regs *ctx)
     }
     hist_add(h, us);
     __sync_fetch_and_add(&counters.shutdowns, 1);
+    return 0;
+}
+
+/* Compile probes fire only when PHP started with USE_ZEND_DTRACE=1
+ * (PhpBpfCompileTracing On), and only on an opcache miss. */
+SEC("usdt")
+int php_compile_entry(struct pt_regs *ctx)
+{
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct phpbpf_inflight *f;
+
+    (void)ctx;
+    __sync_fetch_and_add(&counters.hits, 1);
+    f = bpf_map_lookup_elem(&inflight, &tid);
+    if (f)
+        f->compile_start_ns = bpf_ktime_get_ns();
+    else if (!from_our_httpd(bpf_get_current_pid_tgid() >> 32))
+        __sync_fetch_and_add(&counters.foreign, 1);
+    return 0;
+}
+
+static __always_inline void script_add(struct pt_regs *ctx, __u64 us)
+{
+    struct phpbpf_script_key *key;
+    struct phpbpf_hist *h, *zero;
+    long path = 0;
+    __u32 zk = 0;
+
+    key = bpf_map_lookup_elem(&key_scratch, &zk);
+    zero = bpf_map_lookup_elem(&zero_hist, &zk);
+    if (!key || !zero)
+        return;
+    __builtin_memset(key, 0, sizeof(*key));
+    if (bpf_usdt_arg(ctx, 0, &path) != 0
+        || bpf_probe_read_user_str(key->path, sizeof(key->path), (void *)path) <= 0) {
+        __sync_fetch_and_add(&counters.script_errors, 1);
+        return;
+    }
+    h = bpf_map_lookup_elem(&scripts, key);
+    if (!h) {
+        if (bpf_map_update_elem(&scripts, key, zero, BPF_NOEXIST) == 0)
+            __sync_fetch_and_add(&counters.script_inserts, 1);
+        h = bpf_map_lookup_elem(&scripts, key);
+        if (!h) {
+            __sync_fetch_and_add(&counters.script_errors, 1);
+            return;
+        }
+    }
+    hist_add(h, us);
+}
+
+SEC("usdt")
+int php_compile_return(struct pt_regs *ctx)
+{
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct phpbpf_inflight *f;
+    struct phpbpf_vstats *v;
+    __u64 us;
+    __u32 vhost;
+
+    __sync_fetch_and_add(&counters.hits, 1);
+    f = bpf_map_lookup_elem(&inflight, &tid);
+    if (!f || !f->compile_start_ns) {
+        if (from_our_httpd(bpf_get_current_pid_tgid() >> 32))
+            __sync_fetch_and_add(&counters.compiles_outside, 1);
+        else
+            __sync_fetch_and_add(&counters.foreign, 1);
+        return 0;
+    }
+    us = (bpf_ktime_get_ns() - f->compile_start_ns) / 1000;
+    f->compile_start_ns = 0;
+    vhost = f->vhost;
+    v = bpf_map_lookup_elem(&vstats, &vhost);
+    if (v) {
+        __sync_fetch_and_add(&v->compiles, 1);
+        __sync_fetch_and_add(&v->compile_us, us);
+    }
+    __sync_fetch_and_add(&counters.compiles, 1);
+    script_add(ctx, us);
     return 0;
 }

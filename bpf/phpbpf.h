@@ -45,11 +45,16 @@ struct phpbpf_counters {
     __u64 vhost_overflow;   /* slot named a vhost beyond the map */
     __u64 orphans;          /* shutdown with no recorded startup */
     __u64 inflight_errors;  /* in-flight map update failed */
+    __u64 compiles;         /* compile__file__return in our requests */
+    __u64 compiles_outside; /* compiles outside a traced request */
+    __u64 script_inserts;   /* scripts added to the LRU; minus its size = evicted */
+    __u64 script_errors;    /* script path unreadable or map update failed */
 };
 
 #define PHPBPF_COUNTER_NAMES \
     "hits", "startups", "shutdowns", "foreign", "unattributed", \
-    "vhost_overflow", "orphans", "inflight_errors"
+    "vhost_overflow", "orphans", "inflight_errors", "compiles", \
+    "compiles_outside", "script_inserts", "script_errors"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -60,6 +65,21 @@ struct phpbpf_inflight {
     __u64 start_ns;
     __u32 vhost;
     __u32 tgid;             /* a reused tid in another process is not a match */
+    __u64 compile_start_ns; /* 0 when not compiling */
+};
+
+/* Per-vhost figures beside the PHP time histogram. */
+struct phpbpf_vstats {
+    __u64 compiles;
+    __u64 compile_us;
+};
+
+/* Scripts are keyed by their full path, truncated to this many bytes; the
+ * key is zero-padded so equal paths hash equal. */
+#define PHPBPF_PATH_LEN 256
+
+struct phpbpf_script_key {
+    char path[PHPBPF_PATH_LEN];
 };
 
 #endif

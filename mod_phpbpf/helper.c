@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "snapshot.h"
 #include "phpbpf.skel.h"
@@ -54,13 +55,17 @@ struct config {
     unsigned int delay_s;   /* respawn backoff, chosen by the module */
     int debug;
     int use_syslog;         /* httpd logs to syslog: there is no stderr */
+    int compile;            /* PhpBpfCompileTracing On */
+    unsigned int max_scripts;
 };
 
 static struct config cfg;
 static struct phpbpf *skel;
-static const struct phpbpf_hist *hists;  /* mmap of the php_hist map */
-static size_t hists_len;
+static const struct phpbpf_hist *hists;   /* mmap of the php_hist map */
+static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
 static struct phpbpf_snap_vhost *snap_room;
+static struct phpbpf_snap_script *script_room;
+static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
 static uint64_t started_us;
 static uint32_t generation;
 static int listen_fd = -1;
@@ -141,7 +146,8 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static void usage(void)
 {
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --uid N --gid N "
-                    "--httpd-pid N --slot ADDR --vhosts N [--delay S] [--debug] [--syslog]");
+                    "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] "
+                    "[--delay S] [--debug] [--syslog]");
 }
 
 static unsigned long long number(const char *s, const char *what)
@@ -169,6 +175,8 @@ static void parse_args(int argc, char **argv)
         { "delay", required_argument, NULL, 'w' },
         { "debug", no_argument, NULL, 'd' },
         { "syslog", no_argument, NULL, 'y' },
+        { "compile", no_argument, NULL, 'c' },
+        { "max-scripts", required_argument, NULL, 'm' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -185,12 +193,16 @@ static void parse_args(int argc, char **argv)
         case 'w': cfg.delay_s = (unsigned int)number(optarg, "delay"); break;
         case 'd': cfg.debug = 1; break;
         case 'y': cfg.use_syslog = 1; break;
+        case 'c': cfg.compile = 1; break;
+        case 'm': cfg.max_scripts = (unsigned int)number(optarg, "max-scripts"); break;
         default: usage();
         }
     }
     if (!cfg.library || !cfg.socket_path || !cfg.httpd_pid || !cfg.slot_addr
         || cfg.vhosts < 2 || optind != argc)
         usage();
+    if (!cfg.max_scripts)
+        cfg.max_scripts = 1024;
 }
 
 /* Before anything else: we may have inherited descriptors and signal
@@ -282,11 +294,29 @@ static void check_prerequisites(void)
 
 /* Once, system-wide (pid -1): the kernel keeps the USDT semaphore up in
  * every process that maps the file, and the programs filter by process. */
-static void attach(struct bpf_program *prog, const char *probe, struct bpf_link **out)
+static int attach(struct bpf_program *prog, const char *probe, struct bpf_link **out,
+                  uint32_t bit, int required)
 {
     *out = bpf_program__attach_usdt(prog, -1, cfg.library, "php", probe, NULL);
-    if (!*out)
-        startup_failure("cannot attach php:%s in %s: %s", probe, cfg.library, strerror(errno));
+    if (!*out) {
+        if (required)
+            startup_failure("cannot attach php:%s in %s: %s", probe, cfg.library,
+                            strerror(errno));
+        logmsg("warn", "cannot attach php:%s in %s: %s", probe, cfg.library, strerror(errno));
+        return -1;
+    }
+    probes |= bit;
+    return 0;
+}
+
+static const void *map_array(struct bpf_map *map, size_t value_size)
+{
+    const void *p = mmap(NULL, (size_t)cfg.vhosts * value_size, PROT_READ, MAP_SHARED,
+                         bpf_map__fd(map), 0);
+
+    if (p == MAP_FAILED)
+        startup_failure("cannot map %s: %s", bpf_map__name(map), strerror(errno));
+    return p;
 }
 
 static void load_and_attach(void)
@@ -299,6 +329,10 @@ static void load_and_attach(void)
     skel->rodata->httpd_pid = (__u32)cfg.httpd_pid;
     skel->rodata->slot_addr = cfg.slot_addr;
     err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
+    if (!err)
+        err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);
+    if (!err)
+        err = bpf_map__set_max_entries(skel->maps.scripts, cfg.max_scripts);
     /* LRU hashes keep up to 128 free entries per CPU aside; leave room for
      * those on big machines, on top of every possible in-flight request. */
     if (!err && libbpf_num_possible_cpus() > 0)
@@ -310,17 +344,24 @@ static void load_and_attach(void)
         startup_failure("the kernel refused the BPF programs: %s%s", strerror(-err),
                         err == -EPERM ? " (httpd must be started as root)" : "");
 
-    attach(skel->progs.php_request_startup, "request__startup", &skel->links.php_request_startup);
+    attach(skel->progs.php_request_startup, "request__startup", &skel->links.php_request_startup,
+           PHPBPF_PROBE_REQUEST_STARTUP, 1);
     attach(skel->progs.php_request_shutdown, "request__shutdown",
-           &skel->links.php_request_shutdown);
+           &skel->links.php_request_shutdown, PHPBPF_PROBE_REQUEST_SHUTDOWN, 1);
+    /* Compile probes are a bonus: without them the core still works. */
+    if (cfg.compile
+        && attach(skel->progs.php_compile_entry, "compile__file__entry",
+                  &skel->links.php_compile_entry, PHPBPF_PROBE_COMPILE_ENTRY, 0) == 0)
+        attach(skel->progs.php_compile_return, "compile__file__return",
+               &skel->links.php_compile_return, PHPBPF_PROBE_COMPILE_RETURN, 0);
 
-    hists_len = (size_t)cfg.vhosts * sizeof(struct phpbpf_hist);
-    hists = mmap(NULL, hists_len, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.php_hist), 0);
-    if (hists == MAP_FAILED)
-        startup_failure("cannot map the histogram map: %s", strerror(errno));
+    hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
+    vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
     snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
-    if (!snap_room)
-        startup_failure("out of memory for %u vhosts", cfg.vhosts);
+    script_room = calloc(cfg.max_scripts, sizeof(*script_room));
+    if (!snap_room || !script_room)
+        startup_failure("out of memory for %u vhosts and %u scripts", cfg.vhosts,
+                        cfg.max_scripts);
 }
 
 static void open_socket(void)
@@ -381,6 +422,37 @@ static void drop_privileges(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+static int by_total_desc(const void *a, const void *b)
+{
+    const struct phpbpf_snap_script *x = a, *y = b;
+
+    return x->compile.sum_us < y->compile.sum_us ? 1 : x->compile.sum_us > y->compile.sum_us ? -1
+         : strcmp(x->path, y->path);
+}
+
+/* Every tracked script, heaviest first; the encoder sends the top ones. */
+static void take_scripts(struct phpbpf_snapshot *s)
+{
+    int fd = bpf_map__fd(skel->maps.scripts);
+    struct phpbpf_script_key key, next;
+    void *prev = NULL;
+    uint32_t n = 0;
+
+    while (n < cfg.max_scripts && bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        if (bpf_map_lookup_elem(fd, &key, &script_room[n].compile) != 0)
+            continue;       /* evicted since get_next_key */
+        memcpy(script_room[n].path, key.path, sizeof(key.path));
+        script_room[n].path[PHPBPF_PATH_LEN - 1] = '\0';
+        n++;
+    }
+    qsort(script_room, n, sizeof(*script_room), by_total_desc);
+    s->scripts = script_room;
+    s->scripts_tracked = n;
+    s->nscripts = n;
+}
+
 static void take_snapshot(struct phpbpf_snapshot *s)
 {
     const volatile __u64 *c = (const volatile __u64 *)&skel->bss->counters;
@@ -392,18 +464,21 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     s->started_us = started_us;
     s->now_us = now_us();
     s->generation = generation;
-    s->probes = PHPBPF_PROBE_REQUEST_STARTUP | PHPBPF_PROBE_REQUEST_SHUTDOWN;
+    s->probes = probes;
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
         s->counters[i] = c[i];
     snprintf(s->library, sizeof(s->library), "%s", cfg.library);
     s->vhosts = snap_room;
     for (i = 0; i < cfg.vhosts; i++) {
-        if (!hists[i].count)
+        if (!hists[i].count && !vstats[i].compiles)
             continue;
         snap_room[s->nvhosts].idx = i;
         memcpy(&snap_room[s->nvhosts].php, &hists[i], sizeof(struct phpbpf_hist));
+        snap_room[s->nvhosts].v = vstats[i];
         s->nvhosts++;
     }
+    if (probes & PHPBPF_PROBE_COMPILE_RETURN)
+        take_scripts(s);
 }
 
 /* The helper serves one client at a time, so no client may hold it for
@@ -624,9 +699,10 @@ int main(int argc, char **argv)
     open_socket();
     drop_privileges();
     started_us = now_us();
-    logmsg("notice", "tracing %s (php:request__startup, php:request__shutdown) for httpd "
-           "pid %d, %u vhost slots; socket %s", cfg.library, (int)cfg.httpd_pid,
-           cfg.vhosts, cfg.socket_path);
+    logmsg("notice", "tracing %s (php:request__startup/shutdown%s) for httpd pid %d, "
+           "%u vhost slots; socket %s", cfg.library,
+           probes & PHPBPF_PROBE_COMPILE_RETURN ? ", php:compile__file__entry/return" : "",
+           (int)cfg.httpd_pid, cfg.vhosts, cfg.socket_path);
 
     rc = serve();
 

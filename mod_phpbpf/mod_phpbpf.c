@@ -81,6 +81,8 @@ typedef struct {
     const char *helper;
     const char *socket;
     int max_vhosts;
+    int compile;                  /* PhpBpfCompileTracing */
+    int max_scripts;
     __u32 vhost_idx;              /* per server_rec, set in post_config */
 } phpbpf_server_conf;
 
@@ -219,6 +221,60 @@ static const char *set_max_vhosts(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* USE_ZEND_DTRACE is read once, by zend_startup(), which mod_php runs in
+ * its post_config.  Directives are read before any post_config hook runs,
+ * so setting the variable here, in the parent, is early enough, in every
+ * generation; children inherit it.  The pre_config hook takes it back out
+ * when it was ours, so removing the directive and reloading turns it off. */
+#define PHPBPF_ENV_KEY "phpbpf_set_zend_dtrace"
+
+static const char *set_compile(cmd_parms *cmd, void *dummy, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err)
+        return err;
+    sconf(cmd->server)->compile = flag;
+    if (flag && !getenv("USE_ZEND_DTRACE")) {
+        setenv("USE_ZEND_DTRACE", "1", 1);
+        apr_pool_userdata_set((void *)1, PHPBPF_ENV_KEY, apr_pool_cleanup_null,
+                              cmd->server->process->pool);
+    }
+    return NULL;
+}
+
+static int phpbpf_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    void *ours = NULL;
+    apr_pool_t *pp = apr_pool_parent_get(pconf);
+
+    (void)plog;
+    (void)ptemp;
+    if (pp && apr_pool_userdata_get(&ours, PHPBPF_ENV_KEY, pp) == APR_SUCCESS && ours) {
+        unsetenv("USE_ZEND_DTRACE");
+        apr_pool_userdata_set(NULL, PHPBPF_ENV_KEY, apr_pool_cleanup_null, pp);
+    }
+    return OK;
+}
+
+static const char *set_max_scripts(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    (void)dummy;
+    if (err)
+        return err;
+    n = strtol(arg, &end, 10);
+    if (*end || n < 1 || n > 65536)
+        return apr_psprintf(cmd->pool, "PhpBpfMaxScripts: '%s' is not a number from 1 to 65536",
+                            arg);
+    sconf(cmd->server)->max_scripts = (int)n;
+    return NULL;
+}
+
 static const command_rec phpbpf_cmds[] = {
     AP_INIT_FLAG("PhpBpf", set_enabled, NULL, RSRC_CONF,
                  "On to trace PHP requests with BPF (default), Off to do nothing"),
@@ -230,6 +286,11 @@ static const command_rec phpbpf_cmds[] = {
                   "helper socket, relative to the runtime dir; the parent's pid is appended"),
     AP_INIT_TAKE1("PhpBpfMaxVhosts", set_max_vhosts, NULL, RSRC_CONF,
                   "vhosts tracked one by one (default 1024); more are counted as (other)"),
+    AP_INIT_FLAG("PhpBpfCompileTracing", set_compile, NULL, RSRC_CONF,
+                 "On to start PHP with USE_ZEND_DTRACE=1 and trace compile time per "
+                 "script (switches off the opcache JIT); default Off"),
+    AP_INIT_TAKE1("PhpBpfMaxScripts", set_max_scripts, NULL, RSRC_CONF,
+                  "scripts whose compile time is tracked (default 1024, least recent evicted)"),
     { NULL }
 };
 
@@ -611,6 +672,11 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
     argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT,
                                                      (apr_uint64_t)(uintptr_t)proc->slot);
     argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
+    if (sconf(s)->compile > 0) {
+        argv[n++] = "--compile";
+        argv[n++] = "--max-scripts";
+        argv[n++] = apr_itoa(p, sconf(s)->max_scripts ? sconf(s)->max_scripts : 1024);
+    }
     if (APLOG_IS_LEVEL(s, APLOG_DEBUG))
         argv[n++] = "--debug";
     if (!s->error_log)
@@ -678,6 +744,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     proc->gen_pool = pconf;
     map_vhosts(pconf, s);
     proc->sh->generation = (__u32)ap_state_query(AP_SQ_CONFIG_GEN);
+    proc->sh->compile_tracing = c->compile > 0;
 
     if (c->enabled == 0) {
         helper_kill();
@@ -913,6 +980,7 @@ static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
     unsigned char hdr[PHPBPF_RSP_HDR_LEN], *payload;
     uint32_t status, len;
     struct phpbpf_snap_vhost *room;
+    struct phpbpf_snap_script *sroom;
     const char *err = NULL;
     int fd;
 
@@ -942,7 +1010,8 @@ static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
         return apr_pstrcat(r->pool, "the helper refused the request: ", msg, NULL);
     }
     room = apr_palloc(r->pool, proc->sh->nvhosts * sizeof(*room));
-    if (phpbpf_snapshot_decode(payload, len, snap, room, proc->sh->nvhosts, &err) != 0) {
+    sroom = apr_palloc(r->pool, PHPBPF_SNAP_SCRIPTS * sizeof(*sroom));
+    if (phpbpf_snapshot_decode(payload, len, snap, room, proc->sh->nvhosts, sroom, &err) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_phpbpf: bad snapshot from helper: %s", err);
         return apr_pstrcat(r->pool, "bad snapshot from the helper: ", err, NULL);
     }
@@ -996,6 +1065,7 @@ static void copy_view(request_rec *r, struct phpbpf_view *v)
         if (v->sh->recent[i].seq & 1 || v->sh->recent[i].seq != proc->sh->recent[i].seq)
             v->sh->recent[i].time_us = 0;
     v->php = apr_pcalloc(r->pool, n * sizeof(struct phpbpf_hist));
+    v->vst = apr_pcalloc(r->pool, n * sizeof(struct phpbpf_vstats));
 }
 
 static const char *state_reason(const struct phpbpf_shared *sh)
@@ -1045,8 +1115,10 @@ static int phpbpf_handler(request_rec *r)
         else {
             v.snap = snap;
             for (i = 0; i < snap->nvhosts; i++)
-                if (snap->vhosts[i].idx < v.sh->nvhosts)
+                if (snap->vhosts[i].idx < v.sh->nvhosts) {
                     v.php[snap->vhosts[i].idx] = snap->vhosts[i].php;
+                    v.vst[snap->vhosts[i].idx] = snap->vhosts[i].v;
+                }
         }
     }
     phpbpf_view_order(r->pool, &v);
@@ -1107,6 +1179,7 @@ static int phpbpf_status_hook(request_rec *r, int flags)
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_pre_config(phpbpf_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(phpbpf_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);

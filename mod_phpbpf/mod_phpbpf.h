@@ -62,7 +62,7 @@ struct phpbpf_shared {
     __u32 helper_pid;
     __u32 restarts;
     __u32 generation;
-    __u32 threaded_mpm;
+    __u32 compile_tracing;        /* PhpBpfCompileTracing On */
     __u64 since_us;               /* when these counters started */
     __u64 helper_spawned_us;
     __u64 recent_head;
@@ -77,6 +77,7 @@ struct phpbpf_shared {
 struct phpbpf_view {
     struct phpbpf_shared *sh;     /* copy, with sh->nvhosts vhost entries */
     struct phpbpf_hist *php;      /* per vhost index, from the helper */
+    struct phpbpf_vstats *vst;    /* the same */
     const struct phpbpf_snapshot *snap; /* NULL if the helper gave none */
     __u32 *shown;                 /* vhosts with traffic, sorted by name */
     __u32 nshown;

@@ -15,6 +15,9 @@
 static const char *const counter_names[] = { PHPBPF_COUNTER_NAMES };
 static const char *const status_names[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 static const char *const method_names[] = { "GET", "HEAD", "POST", "other" };
+static const char *const probe_names[] = { PHPBPF_PROBE_NAMES };
+
+#define HIST_SCRIPTS 10     /* scripts drawn as histograms */
 
 #define HIST_ROWS_MAX 40
 
@@ -124,6 +127,7 @@ static void html_banner(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_snapshot *s = v->snap;
     const char *lib = v->sh->library;
+    unsigned k;
 
     ap_rprintf(r, "<div class=\"banner %s\"><b>Tracing: %s</b>", v->unavailable ? "bad" : "ok",
                tracing_state(v));
@@ -132,15 +136,21 @@ static void html_banner(request_rec *r, const struct phpbpf_view *v)
     ap_rputs("<br>\n", r);
     ap_rprintf(r, "Library: <code>%s</code><br>\n", *lib ? esc(r, lib) : "(none)");
     if (s) {
-        ap_rprintf(r, "Probes attached: %s%s<br>\n",
-                   s->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "php:request__startup " : "",
-                   s->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "php:request__shutdown" : "");
+        ap_rputs("Probes attached:", r);
+        for (k = 0; k < PHPBPF_NPROBES; k++)
+            if (s->probes & (1u << k))
+                ap_rprintf(r, " %s", probe_names[k]);
+        ap_rputs("<br>\n", r);
         ap_rprintf(r, "Tracing for %s (helper pid %u, restarts %u)<br>\n",
                    fmt_age(r->pool, tracing_uptime(v)), s->helper_pid, v->sh->restarts);
         ap_rprintf(r, "Probe hits per PHP request: %.2f<br>\n", hits_per_request(s));
     }
     else if (v->sh->restarts)
         ap_rprintf(r, "Helper restarts: %u<br>\n", v->sh->restarts);
+    ap_rprintf(r, "Compile tracing: %s<br>\n", v->sh->compile_tracing
+               ? "on &mdash; PHP runs with USE_ZEND_DTRACE=1, which also switches off the "
+                 "opcache JIT"
+               : "off (PhpBpfCompileTracing On shows compile time per script)");
     ap_rprintf(r, "Apache counters since %s (%s)</div>\n",
                esc(r, ap_ht_time(r->pool, (apr_time_t)v->sh->since_us, "%Y-%m-%d %H:%M:%S %Z", 0)),
                fmt_age(r->pool, (__u64)elapsed_s(v)));
@@ -282,6 +292,58 @@ static void html_counters(request_rec *r, const struct phpbpf_view *v)
              r);
 }
 
+static __u64 evicted(const struct phpbpf_snapshot *s)
+{
+    __u64 in = s->counters[PHPBPF_CTR(script_inserts)];
+
+    return in > s->scripts_tracked ? in - s->scripts_tracked : 0;
+}
+
+static double share(__u64 part, __u64 whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+static void html_compile(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    __u32 i, k;
+
+    if (!v->sh->compile_tracing || !s)
+        return;
+    ap_rputs("<h2>PHP compiles</h2>\n<p>PHP compiles a script only when opcache does not "
+             "have it: this is also an opcache-miss view.</p>\n<table>\n<tr><th class=l>Vhost"
+             "</th><th>Compiles</th><th>Per request</th><th>Compile time</th>"
+             "<th>Share of PHP time</th></tr>\n", r);
+    for (k = 0; k < v->nshown; k++) {
+        i = v->shown[k];
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td><td>%s</td>"
+                   "<td>%.1f%%</td></tr>\n", esc(r, v->sh->vhost[i].name),
+                   (apr_uint64_t)v->vst[i].compiles,
+                   v->php[i].count ? (double)v->vst[i].compiles / (double)v->php[i].count : 0,
+                   fmt_us(r->pool, (double)v->vst[i].compile_us),
+                   share(v->vst[i].compile_us, v->php[i].sum_us));
+    }
+    ap_rprintf(r, "</table>\n<h3>Scripts by compile time</h3>\n<p>%u scripts tracked, "
+               U64 " evicted (least recently compiled first; PhpBpfMaxScripts), "
+               U64 " compiles outside a request.</p>\n<table>\n<tr><th class=l>Script</th>"
+               "<th>Compiles</th><th>Total</th><th>Mean</th><th>Max</th></tr>\n",
+               s->scripts_tracked, (apr_uint64_t)evicted(s),
+               (apr_uint64_t)s->counters[PHPBPF_CTR(compiles_outside)]);
+    for (i = 0; i < s->nscripts; i++) {
+        const struct phpbpf_hist *h = &s->scripts[i].compile;
+
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td><td>%s</td><td>%s</td>"
+                   "<td>%s</td></tr>\n", esc_req(r, s->scripts[i].path), (apr_uint64_t)h->count,
+                   fmt_us(r->pool, (double)h->sum_us), fmt_us(r->pool, phpbpf_hist_mean(h)),
+                   fmt_us(r->pool, (double)h->max_us));
+    }
+    ap_rputs("</table>\n<div class=hists>\n", r);
+    for (i = 0; i < s->nscripts && i < HIST_SCRIPTS; i++)
+        html_hist(r, esc_req(r, s->scripts[i].path), &s->scripts[i].compile);
+    ap_rputs("</div>\n", r);
+}
+
 void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
 {
     __u32 i, k;
@@ -305,6 +367,7 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
         html_hist(r, "PHP time", &v->php[i]);
         ap_rputs("</div>\n", r);
     }
+    html_compile(r, v);
     html_recent(r, v);
     html_counters(r, v);
     ap_rputs("<hr><address>mod_phpbpf</address></body></html>\n", r);
@@ -333,9 +396,11 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
     ap_rprintf(r, "Library: %s\n", v->sh->library);
     if (v->snap) {
         ap_rprintf(r, "ProbeHitsPerRequest: %.3f\n", hits_per_request(v->snap));
-        ap_rprintf(r, "Probes: %s%s\nTracingUptime: " U64 "\nHelperPid: %u\n",
-                   v->snap->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "php:request__startup " : "",
-                   v->snap->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "php:request__shutdown" : "",
+        ap_rputs("Probes:", r);
+        for (k = 0; k < PHPBPF_NPROBES; k++)
+            if (v->snap->probes & (1u << k))
+                ap_rprintf(r, " %s", probe_names[k]);
+        ap_rprintf(r, "\nTracingUptime: " U64 "\nHelperPid: %u\n",
                    (apr_uint64_t)tracing_uptime(v), v->snap->helper_pid);
         for (k = 0; k < PHPBPF_NCOUNTERS; k++)
             ap_rprintf(r, "Probe_%s: " U64 "\n", counter_names[k],
@@ -343,6 +408,10 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
     }
     ap_rprintf(r, "HelperRestarts: %u\nVhostsConfigured: %u\nVhostsUntracked: %u\n",
                v->sh->restarts, v->sh->nvhosts - 1, v->sh->untracked_vhosts);
+    ap_rprintf(r, "CompileTracing: %s\n", v->sh->compile_tracing ? "on" : "off");
+    if (v->sh->compile_tracing && v->snap)
+        ap_rprintf(r, "ScriptsTracked: %u\nScriptsEvicted: " U64 "\n", v->snap->scripts_tracked,
+                   (apr_uint64_t)evicted(v->snap));
     for (j = 0; j < v->nshown; j++) {
         const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i = v->shown[j]];
 
@@ -354,6 +423,10 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
         for (k = 0; k < 5; k++)
             ap_rprintf(r, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
                        (apr_uint64_t)vh->status[k]);
+        if (v->sh->compile_tracing)
+            ap_rprintf(r, "Compiles[%s]: " U64 "\nCompileUs[%s]: " U64 "\n", vh->name,
+                       (apr_uint64_t)v->vst[i].compiles, vh->name,
+                       (apr_uint64_t)v->vst[i].compile_us);
     }
 }
 
@@ -417,12 +490,17 @@ static void json_tracing(request_rec *r, const struct phpbpf_view *v)
     json_str(r, v->sh->library);
     ap_rprintf(r, ", \"helper_restarts\": %u", v->sh->restarts);
     if (s) {
-        ap_rprintf(r, ", \"probes\": [%s%s%s], \"since\": " U64 ", \"uptime_s\": " U64 ", "
+        const char *sep = "";
+
+        ap_rputs(", \"probes\": [", r);
+        for (k = 0; k < PHPBPF_NPROBES; k++)
+            if (s->probes & (1u << k)) {
+                ap_rprintf(r, "%s\"%s\"", sep, probe_names[k]);
+                sep = ", ";
+            }
+        ap_rprintf(r, "], \"since\": " U64 ", \"uptime_s\": " U64 ", "
                    "\"helper_pid\": %u, \"generation\": %u, \"hits_per_request\": %.3f, "
                    "\"counters\": {",
-                   s->probes & PHPBPF_PROBE_REQUEST_STARTUP ? "\"php:request__startup\"" : "",
-                   (s->probes & 3) == 3 ? ", " : "",
-                   s->probes & PHPBPF_PROBE_REQUEST_SHUTDOWN ? "\"php:request__shutdown\"" : "",
                    (apr_uint64_t)(s->started_us / 1000000),
                    (apr_uint64_t)tracing_uptime(v), s->helper_pid, s->generation,
                    hits_per_request(s));
@@ -432,6 +510,29 @@ static void json_tracing(request_rec *r, const struct phpbpf_view *v)
         ap_rputs("}", r);
     }
     ap_rputs(", \"histogram\": {\"unit\": \"us\", \"relative_precision\": 0.032}}", r);
+}
+
+static void json_compile(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    __u32 i;
+
+    ap_rprintf(r, "{\"enabled\": %s, \"opcache_jit_disabled\": %s",
+               v->sh->compile_tracing ? "true" : "false", v->sh->compile_tracing ? "true" : "false");
+    if (v->sh->compile_tracing && s) {
+        ap_rprintf(r, ", \"scripts_tracked\": %u, \"scripts_evicted\": " U64 ", "
+                   "\"outside_requests\": " U64 ", \"scripts\": [", s->scripts_tracked,
+                   (apr_uint64_t)evicted(s), (apr_uint64_t)s->counters[PHPBPF_CTR(compiles_outside)]);
+        for (i = 0; i < s->nscripts; i++) {
+            ap_rputs(i ? ",\n   {\"path\": " : "\n   {\"path\": ", r);
+            json_str(r, s->scripts[i].path);
+            ap_rputs(", ", r);
+            json_lat(r, "compile_us", &s->scripts[i].compile);
+            ap_rprintf(r, ", \"total_us\": " U64 "}", (apr_uint64_t)s->scripts[i].compile.sum_us);
+        }
+        ap_rputs("]", r);
+    }
+    ap_rputs("}", r);
 }
 
 void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
@@ -460,13 +561,20 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
         for (k = 1; k < 5; k++)
             ap_rprintf(r, "%s\"%s\": " U64, k > 1 ? ", " : "", status_names[k],
                        (apr_uint64_t)vh->status[k]);
+        ap_rprintf(r, "}, \"compile\": {\"count\": " U64 ", \"total_us\": " U64 ", "
+                   "\"per_request\": %.3f, \"share_of_php\": %.4f",
+                   (apr_uint64_t)v->vst[i].compiles, (apr_uint64_t)v->vst[i].compile_us,
+                   v->php[i].count ? (double)v->vst[i].compiles / (double)v->php[i].count : 0,
+                   share(v->vst[i].compile_us, v->php[i].sum_us) / 100);
         ap_rputs("}, \"methods\": {", r);
         for (k = 0; k < PHPBPF_M_COUNT; k++)
             ap_rprintf(r, "%s\"%s\": " U64, k ? ", " : "", method_names[k],
                        (apr_uint64_t)vh->method[k]);
         ap_rputs("}}", r);
     }
-    ap_rputs("],\n \"recent\": [", r);
+    ap_rputs("],\n \"compile\": ", r);
+    json_compile(r, v);
+    ap_rputs(",\n \"recent\": [", r);
     for (i = 1, n = 0; i <= PHPBPF_RECENT && head >= i; i++) {
         const struct phpbpf_recent *e = &sh->recent[(head - i) % PHPBPF_RECENT];
 

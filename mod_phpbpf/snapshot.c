@@ -35,12 +35,32 @@ static void put32(struct phpbpf_buf *b, uint32_t v) { put(b, &v, 4); }
 static void put64(struct phpbpf_buf *b, uint64_t v) { put(b, &v, 8); }
 static void put16(struct phpbpf_buf *b, uint16_t v) { put(b, &v, 2); }
 
-static void putstr(struct phpbpf_buf *b, const char *s)
+static void putstr(struct phpbpf_buf *b, const char *s, size_t max)
 {
-    size_t n = strnlen(s, PHPBPF_STR_MAX - 1);
+    size_t n = strnlen(s, max - 1);
 
     put16(b, (uint16_t)n);
     put(b, s, n);
+}
+
+/* count, sum, max, then (bucket, count) for the non-empty buckets only */
+static void puthist(struct phpbpf_buf *b, const struct phpbpf_hist *h)
+{
+    uint16_t nnz = 0;
+    uint32_t j;
+
+    for (j = 0; j < PHPBPF_HIST_BUCKETS; j++)
+        nnz += h->bucket[j] != 0;
+    put64(b, h->count);
+    put64(b, h->sum_us);
+    put64(b, h->max_us);
+    put16(b, nnz);
+    for (j = 0; j < PHPBPF_HIST_BUCKETS; j++) {
+        if (h->bucket[j]) {
+            put16(b, (uint16_t)j);
+            put64(b, h->bucket[j]);
+        }
+    }
 }
 
 /* Writes the header with a placeholder length, patched by finish(). */
@@ -66,10 +86,15 @@ static int finish(struct phpbpf_buf *b, size_t at)
     return 0;
 }
 
+static int vhost_has_data(const struct phpbpf_snap_vhost *v)
+{
+    return v->php.count || v->v.compiles;
+}
+
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
 {
     size_t at = begin(b, 0);
-    uint32_t i, j, n = 0;
+    uint32_t i, n = 0;
 
     put32(b, s->state);
     put32(b, s->helper_pid);
@@ -80,30 +105,25 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
     put32(b, PHPBPF_NCOUNTERS);
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
         put64(b, s->counters[i]);
-    putstr(b, s->library);
-    putstr(b, s->reason);
+    putstr(b, s->library, PHPBPF_STR_MAX);
+    putstr(b, s->reason, PHPBPF_STR_MAX);
     for (i = 0; i < s->nvhosts; i++)
-        n += s->vhosts[i].php.count != 0;
+        n += vhost_has_data(&s->vhosts[i]);
     put32(b, n);
     for (i = 0; i < s->nvhosts; i++) {
-        const struct phpbpf_hist *h = &s->vhosts[i].php;
-        uint16_t nnz = 0;
-
-        if (!h->count)
+        if (!vhost_has_data(&s->vhosts[i]))
             continue;
-        for (j = 0; j < PHPBPF_HIST_BUCKETS; j++)
-            nnz += h->bucket[j] != 0;
         put32(b, s->vhosts[i].idx);
-        put64(b, h->count);
-        put64(b, h->sum_us);
-        put64(b, h->max_us);
-        put16(b, nnz);
-        for (j = 0; j < PHPBPF_HIST_BUCKETS; j++) {
-            if (h->bucket[j]) {
-                put16(b, (uint16_t)j);
-                put64(b, h->bucket[j]);
-            }
-        }
+        puthist(b, &s->vhosts[i].php);
+        put64(b, s->vhosts[i].v.compiles);
+        put64(b, s->vhosts[i].v.compile_us);
+    }
+    n = s->nscripts < PHPBPF_SNAP_SCRIPTS ? s->nscripts : PHPBPF_SNAP_SCRIPTS;
+    put32(b, s->scripts_tracked);
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        putstr(b, s->scripts[i].path, PHPBPF_PATH_LEN);
+        puthist(b, &s->scripts[i].compile);
     }
     return finish(b, at);
 }
@@ -112,7 +132,7 @@ int phpbpf_error_encode(struct phpbpf_buf *b, const char *msg)
 {
     size_t at = begin(b, 1);
 
-    putstr(b, msg);
+    putstr(b, msg, PHPBPF_STR_MAX);
     return finish(b, at);
 }
 
@@ -167,13 +187,36 @@ static void getstr(struct cursor *c, char *out, size_t outlen)
     out[n] = '\0';
 }
 
+static void gethist(struct cursor *c, struct phpbpf_hist *h)
+{
+    uint16_t nnz, j;
+
+    memset(h, 0, sizeof(*h));
+    h->count = get64(c);
+    h->sum_us = get64(c);
+    h->max_us = get64(c);
+    nnz = get16(c);
+    if (nnz > PHPBPF_HIST_BUCKETS)
+        c->bad = 1;
+    for (j = 0; j < nnz && !c->bad; j++) {
+        uint16_t b = get16(c);
+        uint64_t cnt = get64(c);
+
+        if (b >= PHPBPF_HIST_BUCKETS) {
+            c->bad = 1;
+            break;
+        }
+        h->bucket[b] += cnt;
+    }
+}
+
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
                            struct phpbpf_snapshot *s,
                            struct phpbpf_snap_vhost *room, uint32_t room_n,
-                           const char **err)
+                           struct phpbpf_snap_script *sroom, const char **err)
 {
     struct cursor c = { p, len, 0 };
-    uint32_t i, j, nc, n;
+    uint32_t i, nc, n;
 
     memset(s, 0, sizeof(*s));
     s->state = get32(&c);
@@ -203,36 +246,38 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
     s->vhosts = room;
     for (i = 0; i < n; i++) {
         struct phpbpf_snap_vhost *v = &room[i];
-        uint16_t nnz;
 
         memset(v, 0, sizeof(*v));
         v->idx = get32(&c);
-        v->php.count = get64(&c);
-        v->php.sum_us = get64(&c);
-        v->php.max_us = get64(&c);
-        nnz = get16(&c);
-        if (nnz > PHPBPF_HIST_BUCKETS)
-            c.bad = 1;
-        for (j = 0; j < nnz && !c.bad; j++) {
-            uint16_t b = get16(&c);
-            uint64_t cnt = get64(&c);
-
-            if (b >= PHPBPF_HIST_BUCKETS) {
-                c.bad = 1;
-                break;
-            }
-            v->php.bucket[b] += cnt;
-        }
+        gethist(&c, &v->php);
+        v->v.compiles = get64(&c);
+        v->v.compile_us = get64(&c);
         if (c.bad) {
             *err = "truncated or corrupt vhost entry";
             return -1;
         }
     }
+    s->nvhosts = n;
+    s->scripts_tracked = get32(&c);
+    n = get32(&c);
+    if (n > PHPBPF_SNAP_SCRIPTS) {
+        *err = "snapshot has too many scripts";
+        return -1;
+    }
+    s->scripts = sroom;
+    for (i = 0; i < n && !c.bad; i++) {
+        getstr(&c, sroom[i].path, sizeof(sroom[i].path));
+        gethist(&c, &sroom[i].compile);
+    }
+    if (c.bad) {
+        *err = "truncated or corrupt script entry";
+        return -1;
+    }
+    s->nscripts = n;
     if (c.left) {
         *err = "trailing bytes after snapshot";
         return -1;
     }
-    s->nvhosts = n;
     return 0;
 }
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "../bpf/phpbpf.h"
 
-#define PHPBPF_PROTO_VERSION 1
+#define PHPBPF_PROTO_VERSION 2
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
 #define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
 #define PHPBPF_REQ_SNAPSHOT 1
@@ -35,6 +35,16 @@ enum phpbpf_state {
 /* Bits of phpbpf_snapshot.probes */
 #define PHPBPF_PROBE_REQUEST_STARTUP  (1u << 0)
 #define PHPBPF_PROBE_REQUEST_SHUTDOWN (1u << 1)
+#define PHPBPF_PROBE_COMPILE_ENTRY    (1u << 2)
+#define PHPBPF_PROBE_COMPILE_RETURN   (1u << 3)
+#define PHPBPF_PROBE_NAMES \
+    "php:request__startup", "php:request__shutdown", \
+    "php:compile__file__entry", "php:compile__file__return"
+#define PHPBPF_NPROBES 4
+
+/* The helper sends at most this many scripts, the ones with the most
+ * compile time; it tracks up to PhpBpfMaxScripts. */
+#define PHPBPF_SNAP_SCRIPTS 50
 
 struct phpbpf_request {
     uint32_t magic;
@@ -49,6 +59,12 @@ struct phpbpf_request {
 struct phpbpf_snap_vhost {
     uint32_t idx;
     struct phpbpf_hist php;
+    struct phpbpf_vstats v;
+};
+
+struct phpbpf_snap_script {
+    char path[PHPBPF_PATH_LEN];
+    struct phpbpf_hist compile;
 };
 
 struct phpbpf_snapshot {
@@ -63,6 +79,9 @@ struct phpbpf_snapshot {
     char reason[PHPBPF_STR_MAX];
     uint32_t nvhosts;
     struct phpbpf_snap_vhost *vhosts;
+    uint32_t scripts_tracked;   /* in the helper's LRU, of which ... */
+    uint32_t nscripts;          /* ... these are sent */
+    struct phpbpf_snap_script *scripts;
 };
 
 /* A growable output buffer; the helper owns it. */
@@ -87,11 +106,12 @@ int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
                         uint32_t *payload_len);
 
 /* Decodes a payload.  vhosts[] is filled from `room` (space for `room_n`
- * entries).  Returns 0, or -1 with `err` (a static string) set. */
+ * entries), scripts[] from `sroom` (PHPBPF_SNAP_SCRIPTS entries).  Returns
+ * 0, or -1 with `err` (a static string) set. */
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
                            struct phpbpf_snapshot *s,
                            struct phpbpf_snap_vhost *room, uint32_t room_n,
-                           const char **err);
+                           struct phpbpf_snap_script *sroom, const char **err);
 
 /* Decodes the message of an error reply into msg (NUL-terminated). */
 int phpbpf_error_decode(const unsigned char *p, size_t len, char *msg, size_t msglen);

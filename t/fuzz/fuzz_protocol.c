@@ -10,6 +10,7 @@
 #define ROOM 64
 
 static struct phpbpf_snap_vhost room[ROOM], room2[ROOM];
+static struct phpbpf_snap_script sroom[PHPBPF_SNAP_SCRIPTS], sroom2[PHPBPF_SNAP_SCRIPTS];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,20 +26,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         phpbpf_error_decode(data + PHPBPF_RSP_HDR_LEN, len, msg, sizeof(msg));
     phpbpf_error_decode(data, size, msg, sizeof(msg));
 
-    if (phpbpf_snapshot_decode(data, size, &s, room, ROOM, &err) != 0)
+    if (phpbpf_snapshot_decode(data, size, &s, room, ROOM, sroom, &err) != 0)
         return 0;
     if (phpbpf_snapshot_encode(&b, &s) != 0)
         abort();
     if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, b.len - PHPBPF_RSP_HDR_LEN, &s2,
-                               room2, ROOM, &err) != 0)
+                               room2, ROOM, sroom2, &err) != 0)
         abort();
     /* Empty vhosts are not re-sent, so compare the ones with data. */
     if (s2.state != s.state || s2.now_us != s.now_us || strcmp(s2.library, s.library) != 0
         || memcmp(s2.counters, s.counters, sizeof(s.counters)) != 0)
         abort();
     for (i = 0; i < s2.nvhosts; i++)
-        if (s2.vhosts[i].php.count == 0)
+        if (s2.vhosts[i].php.count == 0 && s2.vhosts[i].v.compiles == 0)
             abort();
+    if (s2.nscripts != s.nscripts || s2.scripts_tracked != s.scripts_tracked)
+        abort();
     phpbpf_buf_free(&b);
     return 0;
 }

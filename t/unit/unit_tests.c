@@ -113,6 +113,7 @@ static void test_snapshot(void)
 {
     static struct phpbpf_snapshot s, d;
     static struct phpbpf_snap_vhost in[3], room[3];
+    static struct phpbpf_snap_script scripts[2], sroom[PHPBPF_SNAP_SCRIPTS];
     struct phpbpf_buf b = { 0 };
     uint32_t status, plen;
     const char *err = NULL;
@@ -138,13 +139,23 @@ static void test_snapshot(void)
     in[2].idx = 2;
     phpbpf_hist_record(&in[2].php, 3);
     phpbpf_hist_record(&in[2].php, 1ULL << 40);
+    in[2].v.compiles = 7;
+    in[2].v.compile_us = 700;
     s.vhosts = in;
     s.nvhosts = 3;
+    strcpy(scripts[0].path, "/var/www/index.php");
+    phpbpf_hist_record(&scripts[0].compile, 150);
+    strcpy(scripts[1].path, "/var/www/<script>.php");
+    phpbpf_hist_record(&scripts[1].compile, 90);
+    phpbpf_hist_record(&scripts[1].compile, 95);
+    s.scripts = scripts;
+    s.nscripts = 2;
+    s.scripts_tracked = 9;
 
     ok(phpbpf_snapshot_encode(&b, &s) == 0, "encode succeeds");
     ok(phpbpf_reply_header(b.data, b.len, &status, &plen) == 0 && status == 0
        && plen == b.len - PHPBPF_RSP_HDR_LEN, "reply header is valid and sized");
-    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, &err) == 0,
+    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, sroom, &err) == 0,
        "decode succeeds");
     ok(d.state == s.state && d.helper_pid == 1234 && d.started_us == s.started_us
        && d.now_us == s.now_us && d.generation == 3 && d.probes == 3,
@@ -152,19 +163,23 @@ static void test_snapshot(void)
     ok(d.counters[0] == 10 && d.counters[PHPBPF_NCOUNTERS - 1] == 99, "counters round-trip");
     ok(strcmp(d.library, s.library) == 0 && d.reason[0] == '\0', "strings round-trip");
     ok(d.nvhosts == 2 && d.vhosts[0].idx == 1 && d.vhosts[1].idx == 2, "only non-empty vhosts are sent");
+    ok(d.vhosts[1].v.compiles == 7 && d.vhosts[1].v.compile_us == 700, "per-vhost compile stats round-trip");
+    ok(d.scripts_tracked == 9 && d.nscripts == 2 && strcmp(d.scripts[1].path, "/var/www/<script>.php") == 0
+       && memcmp(&d.scripts[1].compile, &scripts[1].compile, sizeof(struct phpbpf_hist)) == 0,
+       "scripts round-trip");
     ok(memcmp(&d.vhosts[0].php, &in[1].php, sizeof(struct phpbpf_hist)) == 0
        && memcmp(&d.vhosts[1].php, &in[2].php, sizeof(struct phpbpf_hist)) == 0,
        "histograms round-trip bucket for bucket");
-    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 1, &err) != 0,
+    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 1, sroom, &err) != 0,
        "decode refuses more vhosts than the room it was given (%s)", err ? err : "");
 
     for (cut = 0; cut < plen; cut++)
-        if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, cut, &d, room, 3, &err) == 0)
+        if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, cut, &d, room, 3, sroom, &err) == 0)
             bad++;
     ok(bad == 0, "every truncation of the payload is refused");
     /* The last (u16 bucket, u64 count) pair ends the payload. */
     memset(b.data + PHPBPF_RSP_HDR_LEN + plen - 10, 0xff, 2);
-    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, &err) != 0,
+    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, sroom, &err) != 0,
        "an out-of-range bucket index is refused");
     b.data[0] ^= 1;
     ok(phpbpf_reply_header(b.data, b.len, &status, &plen) != 0, "a bad magic is refused");

@@ -1,0 +1,2 @@
+<?php
+function f_01() { return 1; }

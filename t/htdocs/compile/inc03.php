@@ -1,0 +1,2 @@
+<?php
+function f_03() { return 3; }

@@ -1,0 +1,2 @@
+<?php
+function f_04() { return 4; }

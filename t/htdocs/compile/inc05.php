@@ -1,0 +1,2 @@
+<?php
+function f_05() { return 5; }

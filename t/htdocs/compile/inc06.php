@@ -1,0 +1,2 @@
+<?php
+function f_06() { return 6; }

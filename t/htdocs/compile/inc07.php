@@ -1,0 +1,2 @@
+<?php
+function f_07() { return 7; }

@@ -1,0 +1,2 @@
+<?php
+function f_08() { return 8; }

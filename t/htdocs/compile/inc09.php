@@ -1,0 +1,2 @@
+<?php
+function f_09() { return 9; }

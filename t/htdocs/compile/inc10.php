@@ -1,0 +1,2 @@
+<?php
+function f_10() { return 10; }

@@ -1,0 +1,2 @@
+<?php
+function f_11() { return 11; }

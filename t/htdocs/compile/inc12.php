@@ -1,0 +1,2 @@
+<?php
+function f_12() { return 12; }

@@ -1,0 +1,2 @@
+<?php
+function f_13() { return 13; }

@@ -1,0 +1,2 @@
+<?php
+function f_14() { return 14; }

@@ -1,0 +1,2 @@
+<?php
+function f_15() { return 15; }

@@ -1,0 +1,2 @@
+<?php
+function f_16() { return 16; }

@@ -1,0 +1,2 @@
+<?php
+function f_17() { return 17; }

@@ -1,0 +1,2 @@
+<?php
+function f_18() { return 18; }

@@ -1,0 +1,2 @@
+<?php
+function f_19() { return 19; }

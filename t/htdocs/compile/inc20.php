@@ -1,0 +1,2 @@
+<?php
+function f_20() { return 20; }

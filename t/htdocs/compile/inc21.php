@@ -1,0 +1,2 @@
+<?php
+function f_21() { return 21; }

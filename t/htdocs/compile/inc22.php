@@ -1,0 +1,2 @@
+<?php
+function f_22() { return 22; }

@@ -1,0 +1,2 @@
+<?php
+function f_23() { return 23; }

@@ -1,0 +1,2 @@
+<?php
+function f_24() { return 24; }

@@ -1,0 +1,2 @@
+<?php
+function f_25() { return 25; }

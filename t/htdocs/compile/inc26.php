@@ -1,0 +1,2 @@
+<?php
+function f_26() { return 26; }

@@ -1,0 +1,2 @@
+<?php
+function f_27() { return 27; }

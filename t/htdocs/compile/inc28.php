@@ -1,0 +1,2 @@
+<?php
+function f_28() { return 28; }

@@ -1,0 +1,2 @@
+<?php
+function f_29() { return 29; }

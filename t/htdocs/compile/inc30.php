@@ -1,0 +1,2 @@
+<?php
+function f_30() { return 30; }

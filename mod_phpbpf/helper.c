@@ -328,6 +328,11 @@ static void load_and_attach(void)
         startup_failure("cannot open the BPF object: %s", strerror(errno));
     skel->rodata->httpd_pid = (__u32)cfg.httpd_pid;
     skel->rodata->slot_addr = cfg.slot_addr;
+    /* Load only what will be attached. */
+    if (!cfg.compile) {
+        bpf_program__set_autoload(skel->progs.php_compile_entry, false);
+        bpf_program__set_autoload(skel->progs.php_compile_return, false);
+    }
     err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);

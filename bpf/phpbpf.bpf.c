@@ -10,6 +10,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 /* Pulls in the USDT spec maps libbpf's attach_usdt() fills in. */
 #include <bpf/usdt.bpf.h>
 #include "phpbpf.h"
@@ -19,6 +20,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Filled in by the helper before load. */
 const volatile __u32 httpd_pid = 0;
 const volatile __u64 slot_addr = 0;
+const volatile bool cpu_tracing = false;
 
 struct phpbpf_counters counters = {};
 
@@ -47,6 +49,15 @@ struct {
     __type(key, __u32);
     __type(value, struct phpbpf_vstats);
 } vstats SEC(".maps");
+
+/* Same capacity as php_hist. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_cpu);
+} cpu_hist SEC(".maps");
 
 /* Compile time per script: bounded, least recently compiled out first.
  * max_entries is PhpBpfMaxScripts, set by the helper. */
@@ -121,6 +132,7 @@ int php_request_startup(struct pt_regs *ctx)
         return 0;
     }
     f.start_ns = bpf_ktime_get_ns();
+    f.cpu_ts = f.start_ns;
     f.tgid = id >> 32;
     if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
         && slot.magic == PHPBPF_SLOT_MAGIC) {
@@ -145,8 +157,9 @@ int php_request_shutdown(struct pt_regs *ctx)
     __u32 tid = (__u32)id;
     struct phpbpf_inflight *f;
     struct phpbpf_hist *h;
+    struct phpbpf_cpu *c;
     __u32 vhost;
-    __u64 us;
+    __u64 us, now, on_us, off_us;
 
     (void)ctx;
     __sync_fetch_and_add(&counters.hits, 1);
@@ -165,8 +178,12 @@ int php_request_shutdown(struct pt_regs *ctx)
             __sync_fetch_and_add(&counters.foreign, 1);
         return 0;
     }
-    us = (bpf_ktime_get_ns() - f->start_ns) / 1000;
+    now = bpf_ktime_get_ns();
+    us = (now - f->start_ns) / 1000;
     vhost = f->vhost;
+    /* We are on CPU: the last slice ends now. */
+    on_us = (f->on_ns + now - f->cpu_ts) / 1000;
+    off_us = f->off_ns / 1000;
     bpf_map_delete_elem(&inflight, &tid);
 
     h = bpf_map_lookup_elem(&php_hist, &vhost);
@@ -178,6 +195,13 @@ int php_request_shutdown(struct pt_regs *ctx)
             return 0;
     }
     hist_add(h, us);
+    if (cpu_tracing) {
+        c = bpf_map_lookup_elem(&cpu_hist, &vhost);
+        if (c) {
+            hist_add(&c->on, on_us);
+            hist_add(&c->off, off_us);
+        }
+    }
     __sync_fetch_and_add(&counters.shutdowns, 1);
     return 0;
 }
@@ -258,5 +282,44 @@ int php_compile_return(struct pt_regs *ctx)
     }
     __sync_fetch_and_add(&counters.compiles, 1);
     script_add(ctx, us);
+    return 0;
+}
+
+static __always_inline int task_is_ours(struct task_struct *t)
+{
+    return (__u32)t->tgid == httpd_pid || (__u32)t->real_parent->tgid == httpd_pid;
+}
+
+/* Every context switch on the machine lands here, so the common case must
+ * be cheap: two loads through task_struct decide that a task is not one of
+ * this httpd's, and only its processes pay for a map lookup. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+    struct phpbpf_inflight *f;
+    __u64 now = 0;
+    __u32 tid;
+
+    (void)ctx;
+    (void)preempt;
+    if (task_is_ours(prev)) {
+        tid = prev->pid;
+        f = bpf_map_lookup_elem(&inflight, &tid);
+        if (f) {
+            now = bpf_ktime_get_ns();
+            f->on_ns += now - f->cpu_ts;
+            f->cpu_ts = now;
+        }
+    }
+    if (task_is_ours(next)) {
+        tid = next->pid;
+        f = bpf_map_lookup_elem(&inflight, &tid);
+        if (f) {
+            if (!now)
+                now = bpf_ktime_get_ns();
+            f->off_ns += now - f->cpu_ts;
+            f->cpu_ts = now;
+        }
+    }
     return 0;
 }

@@ -66,6 +66,13 @@ struct phpbpf_inflight {
     __u32 vhost;
     __u32 tgid;             /* a reused tid in another process is not a match */
     __u64 compile_start_ns; /* 0 when not compiling */
+    __u64 cpu_ts;           /* last switch in (or start) while on CPU, out while off */
+    __u64 on_ns, off_ns;    /* so far in this request */
+};
+
+/* On-CPU and off-CPU time of PHP requests, per vhost (sched_switch). */
+struct phpbpf_cpu {
+    struct phpbpf_hist on, off;
 };
 
 /* Per-vhost figures beside the PHP time histogram. */

@@ -56,6 +56,7 @@ struct config {
     int debug;
     int use_syslog;         /* httpd logs to syslog: there is no stderr */
     int compile;            /* PhpBpfCompileTracing On */
+    int cpu;                /* PhpBpfCpuTracing On */
     unsigned int max_scripts;
 };
 
@@ -63,6 +64,7 @@ static struct config cfg;
 static struct phpbpf *skel;
 static const struct phpbpf_hist *hists;   /* mmap of the php_hist map */
 static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
+static const struct phpbpf_cpu *cpus;      /* mmap of the cpu_hist map */
 static struct phpbpf_snap_vhost *snap_room;
 static struct phpbpf_snap_script *script_room;
 static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
@@ -146,7 +148,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static void usage(void)
 {
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --uid N --gid N "
-                    "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] "
+                    "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
                     "[--delay S] [--debug] [--syslog]");
 }
 
@@ -176,6 +178,7 @@ static void parse_args(int argc, char **argv)
         { "debug", no_argument, NULL, 'd' },
         { "syslog", no_argument, NULL, 'y' },
         { "compile", no_argument, NULL, 'c' },
+        { "cpu", no_argument, NULL, 'C' },
         { "max-scripts", required_argument, NULL, 'm' },
         { NULL, 0, NULL, 0 }
     };
@@ -194,6 +197,7 @@ static void parse_args(int argc, char **argv)
         case 'd': cfg.debug = 1; break;
         case 'y': cfg.use_syslog = 1; break;
         case 'c': cfg.compile = 1; break;
+        case 'C': cfg.cpu = 1; break;
         case 'm': cfg.max_scripts = (unsigned int)number(optarg, "max-scripts"); break;
         default: usage();
         }
@@ -333,9 +337,14 @@ static void load_and_attach(void)
         bpf_program__set_autoload(skel->progs.php_compile_entry, false);
         bpf_program__set_autoload(skel->progs.php_compile_return, false);
     }
+    if (!cfg.cpu)
+        bpf_program__set_autoload(skel->progs.php_sched_switch, false);
+    skel->rodata->cpu_tracing = cfg.cpu;
     err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);
+    if (!err)
+        err = bpf_map__set_max_entries(skel->maps.cpu_hist, cfg.vhosts);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.scripts, cfg.max_scripts);
     /* LRU hashes keep up to 128 free entries per CPU aside; leave room for
@@ -360,7 +369,17 @@ static void load_and_attach(void)
         attach(skel->progs.php_compile_return, "compile__file__return",
                &skel->links.php_compile_return, PHPBPF_PROBE_COMPILE_RETURN, 0);
 
+    if (cfg.cpu) {
+        skel->links.php_sched_switch = bpf_program__attach(skel->progs.php_sched_switch);
+        if (skel->links.php_sched_switch)
+            probes |= PHPBPF_PROBE_SCHED_SWITCH;
+        else
+            logmsg("warn", "cannot attach sched:sched_switch: %s; no on/off-CPU times",
+                   strerror(errno));
+    }
+
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
+    cpus = map_array(skel->maps.cpu_hist, sizeof(struct phpbpf_cpu));
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
     snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
     script_room = calloc(cfg.max_scripts, sizeof(*script_room));
@@ -480,6 +499,7 @@ static void take_snapshot(struct phpbpf_snapshot *s)
         snap_room[s->nvhosts].idx = i;
         memcpy(&snap_room[s->nvhosts].php, &hists[i], sizeof(struct phpbpf_hist));
         snap_room[s->nvhosts].v = vstats[i];
+        memcpy(&snap_room[s->nvhosts].cpu, &cpus[i], sizeof(struct phpbpf_cpu));
         s->nvhosts++;
     }
     if (probes & PHPBPF_PROBE_COMPILE_RETURN)

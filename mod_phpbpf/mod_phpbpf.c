@@ -72,6 +72,9 @@ APLOG_USE_MODULE(phpbpf);
 /* How long the handler waits for the helper.  The helper answers from
  * memory in well under a millisecond; anything slower means it is stuck,
  * and the page must not hold an Apache child for long. */
+/* The helper's command line, with room to spare; a spawn adds --delay N. */
+#define PHPBPF_MAX_ARGS 32
+
 #define PHPBPF_CONNECT_TRIES 3
 #define PHPBPF_IO_TIMEOUT_MS 2000
 
@@ -82,6 +85,7 @@ typedef struct {
     const char *socket;
     int max_vhosts;
     int compile;                  /* PhpBpfCompileTracing */
+    int cpu;                      /* PhpBpfCpuTracing, -1 unset (On) */
     int max_scripts;
     __u32 vhost_idx;              /* per server_rec, set in post_config */
 } phpbpf_server_conf;
@@ -126,6 +130,7 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
 
     (void)s;
     c->enabled = -1;
+    c->cpu = -1;
     c->max_vhosts = 0;
     return c;
 }
@@ -258,6 +263,17 @@ static int phpbpf_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     return OK;
 }
 
+static const char *set_cpu(cmd_parms *cmd, void *dummy, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err)
+        return err;
+    sconf(cmd->server)->cpu = flag;
+    return NULL;
+}
+
 static const char *set_max_scripts(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -289,6 +305,9 @@ static const command_rec phpbpf_cmds[] = {
     AP_INIT_FLAG("PhpBpfCompileTracing", set_compile, NULL, RSRC_CONF,
                  "On to start PHP with USE_ZEND_DTRACE=1 and trace compile time per "
                  "script (switches off the opcache JIT); default Off"),
+    AP_INIT_FLAG("PhpBpfCpuTracing", set_cpu, NULL, RSRC_CONF,
+                 "On (default) to split PHP time into on-CPU and off-CPU with "
+                 "sched:sched_switch"),
     AP_INIT_TAKE1("PhpBpfMaxScripts", set_max_scripts, NULL, RSRC_CONF,
                   "scripts whose compile time is tracked (default 1024, least recent evicted)"),
     { NULL }
@@ -525,7 +544,7 @@ static void helper_spawn(server_rec *s)
     int n = 0;
 
     apr_pool_create(&proc->hpool, proc->pool);
-    argv = apr_pcalloc(proc->hpool, 24 * sizeof(char *));
+    argv = apr_pcalloc(proc->hpool, (PHPBPF_MAX_ARGS + 2) * sizeof(char *));
     while (proc->argv[n]) {
         argv[n] = proc->argv[n];
         n++;
@@ -660,7 +679,7 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
 static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *helper,
                                       const char *library, const char *sock)
 {
-    const char **argv = apr_pcalloc(p, 20 * sizeof(char *));
+    const char **argv = apr_pcalloc(p, PHPBPF_MAX_ARGS * sizeof(char *));
     int n = 0;
 
     argv[n++] = helper;
@@ -672,6 +691,8 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
     argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT,
                                                      (apr_uint64_t)(uintptr_t)proc->slot);
     argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
+    if (sconf(s)->cpu != 0)
+        argv[n++] = "--cpu";
     if (sconf(s)->compile > 0) {
         argv[n++] = "--compile";
         argv[n++] = "--max-scripts";
@@ -709,7 +730,7 @@ static const char *tracing_blocker(apr_pool_t *p, server_rec *s, phpbpf_lib *lib
  * generation's pools are gone. */
 static void store_argv(const char *const *argv)
 {
-    const char **copy = apr_pcalloc(proc->pool, 20 * sizeof(char *));
+    const char **copy = apr_pcalloc(proc->pool, PHPBPF_MAX_ARGS * sizeof(char *));
     int i;
 
     for (i = 0; argv[i]; i++)
@@ -745,6 +766,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     map_vhosts(pconf, s);
     proc->sh->generation = (__u32)ap_state_query(AP_SQ_CONFIG_GEN);
     proc->sh->compile_tracing = c->compile > 0;
+    proc->sh->cpu_tracing = c->cpu != 0;
 
     if (c->enabled == 0) {
         helper_kill();
@@ -972,6 +994,11 @@ static int connect_helper(request_rec *r)
     return -1;
 }
 
+static void *pool_alloc(void *pool, size_t size)
+{
+    return apr_palloc(pool, size);
+}
+
 /* Asks the helper for a snapshot; NULL on success, else why not. */
 static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
 {
@@ -979,8 +1006,6 @@ static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
                                   PHPBPF_REQ_SNAPSHOT, (uint32_t)proc->parent_pid };
     unsigned char hdr[PHPBPF_RSP_HDR_LEN], *payload;
     uint32_t status, len;
-    struct phpbpf_snap_vhost *room;
-    struct phpbpf_snap_script *sroom;
     const char *err = NULL;
     int fd;
 
@@ -1009,9 +1034,8 @@ static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
             return "the helper refused the request";
         return apr_pstrcat(r->pool, "the helper refused the request: ", msg, NULL);
     }
-    room = apr_palloc(r->pool, proc->sh->nvhosts * sizeof(*room));
-    sroom = apr_palloc(r->pool, PHPBPF_SNAP_SCRIPTS * sizeof(*sroom));
-    if (phpbpf_snapshot_decode(payload, len, snap, room, proc->sh->nvhosts, sroom, &err) != 0) {
+    if (phpbpf_snapshot_decode(payload, len, snap, proc->sh->nvhosts, pool_alloc, r->pool,
+                               &err) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_phpbpf: bad snapshot from helper: %s", err);
         return apr_pstrcat(r->pool, "bad snapshot from the helper: ", err, NULL);
     }
@@ -1064,8 +1088,7 @@ static void copy_view(request_rec *r, struct phpbpf_view *v)
     for (i = 0; i < PHPBPF_RECENT; i++)
         if (v->sh->recent[i].seq & 1 || v->sh->recent[i].seq != proc->sh->recent[i].seq)
             v->sh->recent[i].time_us = 0;
-    v->php = apr_pcalloc(r->pool, n * sizeof(struct phpbpf_hist));
-    v->vst = apr_pcalloc(r->pool, n * sizeof(struct phpbpf_vstats));
+    v->bpf = apr_pcalloc(r->pool, n * sizeof(*v->bpf));
 }
 
 static const char *state_reason(const struct phpbpf_shared *sh)
@@ -1115,10 +1138,8 @@ static int phpbpf_handler(request_rec *r)
         else {
             v.snap = snap;
             for (i = 0; i < snap->nvhosts; i++)
-                if (snap->vhosts[i].idx < v.sh->nvhosts) {
-                    v.php[snap->vhosts[i].idx] = snap->vhosts[i].php;
-                    v.vst[snap->vhosts[i].idx] = snap->vhosts[i].v;
-                }
+                if (snap->vhosts[i].idx < v.sh->nvhosts)
+                    v.bpf[snap->vhosts[i].idx] = &snap->vhosts[i];
         }
     }
     phpbpf_view_order(r->pool, &v);

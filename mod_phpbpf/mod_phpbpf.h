@@ -63,6 +63,7 @@ struct phpbpf_shared {
     __u32 restarts;
     __u32 generation;
     __u32 compile_tracing;        /* PhpBpfCompileTracing On */
+    __u32 cpu_tracing;            /* PhpBpfCpuTracing On */
     __u64 since_us;               /* when these counters started */
     __u64 helper_spawned_us;
     __u64 recent_head;
@@ -76,8 +77,8 @@ struct phpbpf_shared {
  * (mod_status's CVE-2014-0226 was rendering data while it changed). */
 struct phpbpf_view {
     struct phpbpf_shared *sh;     /* copy, with sh->nvhosts vhost entries */
-    struct phpbpf_hist *php;      /* per vhost index, from the helper */
-    struct phpbpf_vstats *vst;    /* the same */
+    /* Per vhost index: the helper's entry, or NULL (see phpbpf_bpf()). */
+    const struct phpbpf_snap_vhost **bpf;
     const struct phpbpf_snapshot *snap; /* NULL if the helper gave none */
     __u32 *shown;                 /* vhosts with traffic, sorted by name */
     __u32 nshown;
@@ -90,7 +91,15 @@ struct phpbpf_view {
 
 enum phpbpf_format { PHPBPF_FMT_HTML, PHPBPF_FMT_AUTO, PHPBPF_FMT_JSON };
 
-/* Fills v->shown/nshown once v->sh and v->php are in place. */
+/* The BPF side of vhost i: all zero when the helper had nothing for it. */
+extern const struct phpbpf_snap_vhost phpbpf_no_data;
+
+static inline const struct phpbpf_snap_vhost *phpbpf_bpf(const struct phpbpf_view *v, __u32 i)
+{
+    return v->bpf[i] ? v->bpf[i] : &phpbpf_no_data;
+}
+
+/* Fills v->shown/nshown once v->sh and v->bpf are in place. */
 void phpbpf_view_order(apr_pool_t *p, struct phpbpf_view *v);
 
 void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v);

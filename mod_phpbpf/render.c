@@ -17,6 +17,8 @@ static const char *const status_names[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 static const char *const method_names[] = { "GET", "HEAD", "POST", "other" };
 static const char *const probe_names[] = { PHPBPF_PROBE_NAMES };
 
+const struct phpbpf_snap_vhost phpbpf_no_data;
+
 #define HIST_SCRIPTS 10     /* scripts drawn as histograms */
 
 #define HIST_ROWS_MAX 40
@@ -39,7 +41,7 @@ void phpbpf_view_order(apr_pool_t *p, struct phpbpf_view *v)
     __u32 i, n = 0;
 
     for (i = 0; i < v->sh->nvhosts; i++)
-        if (v->sh->vhost[i].apache.count || v->php[i].count)
+        if (v->sh->vhost[i].apache.count || phpbpf_bpf(v, i)->php.count)
             tmp[n++] = (struct named){ v->sh->vhost[i].name, i };
     qsort(tmp, n, sizeof(*tmp), by_name);
     v->shown = apr_palloc(p, (n ? n : 1) * sizeof(*v->shown));
@@ -188,7 +190,7 @@ static void html_table(request_rec *r, const struct phpbpf_view *v)
                    (apr_uint64_t)vh->apache.count,
                    (double)vh->apache.count / elapsed_s(v));
         html_lat_cells(r, &vh->apache);
-        html_lat_cells(r, &v->php[i]);
+        html_lat_cells(r, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             ap_rprintf(r, "<td>" U64 "</td>", (apr_uint64_t)vh->status[k]);
         ap_rputs("</tr>\n", r);
@@ -304,6 +306,39 @@ static double share(__u64 part, __u64 whole)
     return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/* On-CPU share of the time a request's thread was traced, 0..1. */
+static double on_share(const struct phpbpf_cpu *c)
+{
+    __u64 t = c->on.sum_us + c->off.sum_us;
+
+    return t ? (double)c->on.sum_us / (double)t : 0;
+}
+
+static void html_cpu(request_rec *r, const struct phpbpf_view *v)
+{
+    __u32 i, k;
+
+    if (!v->sh->cpu_tracing || !v->snap)
+        return;
+    ap_rputs("<h2>On-CPU and off-CPU</h2>\n<p>PHP time split by sched:sched_switch: on-CPU "
+             "is PHP running, off-CPU is waiting (database, network, disk, locks) or "
+             "runnable but not scheduled.</p>\n<table>\n<tr><th class=l rowspan=2>Vhost</th>"
+             "<th colspan=3>On-CPU</th><th colspan=3>Off-CPU</th></tr>\n<tr><th>mean</th>"
+             "<th>p99</th><th>share</th><th>mean</th><th>p99</th><th>share</th></tr>\n", r);
+    for (k = 0; k < v->nshown; k++) {
+        const struct phpbpf_cpu *c = &phpbpf_bpf(v, i = v->shown[k])->cpu;
+
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>%s</td><td>%s</td><td>%.1f%%</td>"
+                   "<td>%s</td><td>%s</td><td>%.1f%%</td></tr>\n", esc(r, v->sh->vhost[i].name),
+                   fmt_us(r->pool, phpbpf_hist_mean(&c->on)),
+                   fmt_us(r->pool, phpbpf_hist_quantile(&c->on, 0.99)), 100 * on_share(c),
+                   fmt_us(r->pool, phpbpf_hist_mean(&c->off)),
+                   fmt_us(r->pool, phpbpf_hist_quantile(&c->off, 0.99)),
+                   c->on.count ? 100 * (1 - on_share(c)) : 0);
+    }
+    ap_rputs("</table>\n", r);
+}
+
 static void html_compile(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_snapshot *s = v->snap;
@@ -319,10 +354,10 @@ static void html_compile(request_rec *r, const struct phpbpf_view *v)
         i = v->shown[k];
         ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td><td>%s</td>"
                    "<td>%.1f%%</td></tr>\n", esc(r, v->sh->vhost[i].name),
-                   (apr_uint64_t)v->vst[i].compiles,
-                   v->php[i].count ? (double)v->vst[i].compiles / (double)v->php[i].count : 0,
-                   fmt_us(r->pool, (double)v->vst[i].compile_us),
-                   share(v->vst[i].compile_us, v->php[i].sum_us));
+                   (apr_uint64_t)phpbpf_bpf(v, i)->v.compiles,
+                   phpbpf_bpf(v, i)->php.count ? (double)phpbpf_bpf(v, i)->v.compiles / (double)phpbpf_bpf(v, i)->php.count : 0,
+                   fmt_us(r->pool, (double)phpbpf_bpf(v, i)->v.compile_us),
+                   share(phpbpf_bpf(v, i)->v.compile_us, phpbpf_bpf(v, i)->php.sum_us));
     }
     ap_rprintf(r, "</table>\n<h3>Scripts by compile time</h3>\n<p>%u scripts tracked, "
                U64 " evicted (least recently compiled first; PhpBpfMaxScripts), "
@@ -364,9 +399,10 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
         i = v->shown[k];
         ap_rprintf(r, "<h3>%s</h3>\n<div class=hists>\n", esc(r, v->sh->vhost[i].name));
         html_hist(r, "Apache request time", &v->sh->vhost[i].apache);
-        html_hist(r, "PHP time", &v->php[i]);
+        html_hist(r, "PHP time", &phpbpf_bpf(v, i)->php);
         ap_rputs("</div>\n", r);
     }
+    html_cpu(r, v);
     html_compile(r, v);
     html_recent(r, v);
     html_counters(r, v);
@@ -419,14 +455,21 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
                    vh->name, (apr_uint64_t)vh->apache.count, vh->name,
                    (double)vh->apache.count / elapsed_s(v));
         auto_lat(r, "Latency", vh->name, &vh->apache);
-        auto_lat(r, "Php", vh->name, &v->php[i]);
+        auto_lat(r, "Php", vh->name, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             ap_rprintf(r, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
                        (apr_uint64_t)vh->status[k]);
+        if (v->sh->cpu_tracing) {
+            const struct phpbpf_cpu *c = &phpbpf_bpf(v, i)->cpu;
+
+            auto_lat(r, "OnCpu", vh->name, &c->on);
+            auto_lat(r, "OffCpu", vh->name, &c->off);
+            ap_rprintf(r, "OnCpuShare[%s]: %.4f\n", vh->name, on_share(c));
+        }
         if (v->sh->compile_tracing)
             ap_rprintf(r, "Compiles[%s]: " U64 "\nCompileUs[%s]: " U64 "\n", vh->name,
-                       (apr_uint64_t)v->vst[i].compiles, vh->name,
-                       (apr_uint64_t)v->vst[i].compile_us);
+                       (apr_uint64_t)phpbpf_bpf(v, i)->v.compiles, vh->name,
+                       (apr_uint64_t)phpbpf_bpf(v, i)->v.compile_us);
     }
 }
 
@@ -556,16 +599,22 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
                    (apr_uint64_t)vh->apache.count, (double)vh->apache.count / elapsed_s(v));
         json_lat(r, "latency_us", &vh->apache);
         ap_rputs(", ", r);
-        json_lat(r, "php_us", &v->php[i]);
+        json_lat(r, "php_us", &phpbpf_bpf(v, i)->php);
         ap_rputs(", \"status\": {", r);
         for (k = 1; k < 5; k++)
             ap_rprintf(r, "%s\"%s\": " U64, k > 1 ? ", " : "", status_names[k],
                        (apr_uint64_t)vh->status[k]);
         ap_rprintf(r, "}, \"compile\": {\"count\": " U64 ", \"total_us\": " U64 ", "
                    "\"per_request\": %.3f, \"share_of_php\": %.4f",
-                   (apr_uint64_t)v->vst[i].compiles, (apr_uint64_t)v->vst[i].compile_us,
-                   v->php[i].count ? (double)v->vst[i].compiles / (double)v->php[i].count : 0,
-                   share(v->vst[i].compile_us, v->php[i].sum_us) / 100);
+                   (apr_uint64_t)phpbpf_bpf(v, i)->v.compiles, (apr_uint64_t)phpbpf_bpf(v, i)->v.compile_us,
+                   phpbpf_bpf(v, i)->php.count ? (double)phpbpf_bpf(v, i)->v.compiles / (double)phpbpf_bpf(v, i)->php.count : 0,
+                   share(phpbpf_bpf(v, i)->v.compile_us, phpbpf_bpf(v, i)->php.sum_us) / 100);
+        ap_rputs("}, \"cpu\": {", r);
+        json_lat(r, "on_us", &phpbpf_bpf(v, i)->cpu.on);
+        ap_rputs(", ", r);
+        json_lat(r, "off_us", &phpbpf_bpf(v, i)->cpu.off);
+        ap_rprintf(r, ", \"on_share\": %.4f, \"enabled\": %s", on_share(&phpbpf_bpf(v, i)->cpu),
+                   v->sh->cpu_tracing ? "true" : "false");
         ap_rputs("}, \"methods\": {", r);
         for (k = 0; k < PHPBPF_M_COUNT; k++)
             ap_rprintf(r, "%s\"%s\": " U64, k ? ", " : "", method_names[k],

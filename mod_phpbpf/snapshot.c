@@ -88,7 +88,7 @@ static int finish(struct phpbpf_buf *b, size_t at)
 
 static int vhost_has_data(const struct phpbpf_snap_vhost *v)
 {
-    return v->php.count || v->v.compiles;
+    return v->php.count || v->v.compiles || v->cpu.on.count;
 }
 
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
@@ -117,6 +117,8 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         puthist(b, &s->vhosts[i].php);
         put64(b, s->vhosts[i].v.compiles);
         put64(b, s->vhosts[i].v.compile_us);
+        puthist(b, &s->vhosts[i].cpu.on);
+        puthist(b, &s->vhosts[i].cpu.off);
     }
     n = s->nscripts < PHPBPF_SNAP_SCRIPTS ? s->nscripts : PHPBPF_SNAP_SCRIPTS;
     put32(b, s->scripts_tracked);
@@ -210,12 +212,13 @@ static void gethist(struct cursor *c, struct phpbpf_hist *h)
     }
 }
 
-int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
-                           struct phpbpf_snapshot *s,
-                           struct phpbpf_snap_vhost *room, uint32_t room_n,
-                           struct phpbpf_snap_script *sroom, const char **err)
+int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
+                           uint32_t max_vhosts, phpbpf_alloc_fn alloc, void *ctx,
+                           const char **err)
 {
     struct cursor c = { p, len, 0 };
+    struct phpbpf_snap_vhost *room = NULL;
+    struct phpbpf_snap_script *sroom = NULL;
     uint32_t i, nc, n;
 
     memset(s, 0, sizeof(*s));
@@ -239,8 +242,18 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
         *err = "truncated snapshot header";
         return -1;
     }
-    if (n > room_n) {
+    if (n > max_vhosts) {
         *err = "snapshot has more vhosts than configured";
+        return -1;
+    }
+    /* Each vhost takes more than 26 bytes: a count the payload cannot
+     * hold is refused before anything is allocated for it. */
+    if ((uint64_t)n * 26 > c.left) {
+        *err = "truncated vhost entries";
+        return -1;
+    }
+    if (n && !(room = alloc(ctx, (size_t)n * sizeof(*room)))) {
+        *err = "out of memory";
         return -1;
     }
     s->vhosts = room;
@@ -252,6 +265,8 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
         gethist(&c, &v->php);
         v->v.compiles = get64(&c);
         v->v.compile_us = get64(&c);
+        gethist(&c, &v->cpu.on);
+        gethist(&c, &v->cpu.off);
         if (c.bad) {
             *err = "truncated or corrupt vhost entry";
             return -1;
@@ -262,6 +277,10 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
     n = get32(&c);
     if (n > PHPBPF_SNAP_SCRIPTS) {
         *err = "snapshot has too many scripts";
+        return -1;
+    }
+    if (n && !(sroom = alloc(ctx, (size_t)n * sizeof(*sroom)))) {
+        *err = "out of memory";
         return -1;
     }
     s->scripts = sroom;

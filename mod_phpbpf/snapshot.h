@@ -37,10 +37,11 @@ enum phpbpf_state {
 #define PHPBPF_PROBE_REQUEST_SHUTDOWN (1u << 1)
 #define PHPBPF_PROBE_COMPILE_ENTRY    (1u << 2)
 #define PHPBPF_PROBE_COMPILE_RETURN   (1u << 3)
+#define PHPBPF_PROBE_SCHED_SWITCH     (1u << 4)
 #define PHPBPF_PROBE_NAMES \
     "php:request__startup", "php:request__shutdown", \
-    "php:compile__file__entry", "php:compile__file__return"
-#define PHPBPF_NPROBES 4
+    "php:compile__file__entry", "php:compile__file__return", "sched:sched_switch"
+#define PHPBPF_NPROBES 5
 
 /* The helper sends at most this many scripts, the ones with the most
  * compile time; it tracks up to PhpBpfMaxScripts. */
@@ -60,6 +61,7 @@ struct phpbpf_snap_vhost {
     uint32_t idx;
     struct phpbpf_hist php;
     struct phpbpf_vstats v;
+    struct phpbpf_cpu cpu;
 };
 
 struct phpbpf_snap_script {
@@ -105,13 +107,15 @@ int phpbpf_error_encode(struct phpbpf_buf *out, const char *msg);
 int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
                         uint32_t *payload_len);
 
-/* Decodes a payload.  vhosts[] is filled from `room` (space for `room_n`
- * entries), scripts[] from `sroom` (PHPBPF_SNAP_SCRIPTS entries).  Returns
- * 0, or -1 with `err` (a static string) set. */
-int phpbpf_snapshot_decode(const unsigned char *p, size_t len,
-                           struct phpbpf_snapshot *s,
-                           struct phpbpf_snap_vhost *room, uint32_t room_n,
-                           struct phpbpf_snap_script *sroom, const char **err);
+/* Memory for decoded entries: exactly what a reply holds, no more. */
+typedef void *(*phpbpf_alloc_fn)(void *ctx, size_t size);
+
+/* Decodes a payload: at most max_vhosts vhosts (and PHPBPF_SNAP_SCRIPTS
+ * scripts), their arrays taken from alloc.  Returns 0, or -1 with `err` (a
+ * static string) set. */
+int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
+                           uint32_t max_vhosts, phpbpf_alloc_fn alloc, void *ctx,
+                           const char **err);
 
 /* Decodes the message of an error reply into msg (NUL-terminated). */
 int phpbpf_error_decode(const unsigned char *p, size_t len, char *msg, size_t msglen);

@@ -9,8 +9,22 @@
 
 #define ROOM 64
 
-static struct phpbpf_snap_vhost room[ROOM], room2[ROOM];
-static struct phpbpf_snap_script sroom[PHPBPF_SNAP_SCRIPTS], sroom2[PHPBPF_SNAP_SCRIPTS];
+/* Decoded entries are malloc()ed and freed per input, so ASan sees any
+ * write past what the decoder asked for. */
+static void *allocs[4];
+static int nallocs;
+
+static void *fuzz_alloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return nallocs < 4 ? (allocs[nallocs++] = malloc(n)) : NULL;
+}
+
+static void free_all(void)
+{
+    while (nallocs)
+        free(allocs[--nallocs]);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,22 +40,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         phpbpf_error_decode(data + PHPBPF_RSP_HDR_LEN, len, msg, sizeof(msg));
     phpbpf_error_decode(data, size, msg, sizeof(msg));
 
-    if (phpbpf_snapshot_decode(data, size, &s, room, ROOM, sroom, &err) != 0)
+    if (phpbpf_snapshot_decode(data, size, &s, ROOM, fuzz_alloc, NULL, &err) != 0) {
+        free_all();
         return 0;
+    }
     if (phpbpf_snapshot_encode(&b, &s) != 0)
         abort();
     if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, b.len - PHPBPF_RSP_HDR_LEN, &s2,
-                               room2, ROOM, sroom2, &err) != 0)
+                               ROOM, fuzz_alloc, NULL, &err) != 0)
         abort();
     /* Empty vhosts are not re-sent, so compare the ones with data. */
     if (s2.state != s.state || s2.now_us != s.now_us || strcmp(s2.library, s.library) != 0
         || memcmp(s2.counters, s.counters, sizeof(s.counters)) != 0)
         abort();
     for (i = 0; i < s2.nvhosts; i++)
-        if (s2.vhosts[i].php.count == 0 && s2.vhosts[i].v.compiles == 0)
+        if (s2.vhosts[i].php.count == 0 && s2.vhosts[i].v.compiles == 0
+            && s2.vhosts[i].cpu.on.count == 0)
             abort();
     if (s2.nscripts != s.nscripts || s2.scripts_tracked != s.scripts_tracked)
         abort();
     phpbpf_buf_free(&b);
+    free_all();
     return 0;
 }

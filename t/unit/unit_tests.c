@@ -109,11 +109,35 @@ static void test_quantiles(void)
        "bimodal: p90 in the low mode, p91 in the high one");
 }
 
+/* Decoder memory from a fixed arena, reset per decode. */
+static unsigned char arena[4 << 20];
+static size_t arena_used;
+
+static void *arena_alloc(void *ctx, size_t n)
+{
+    void *p;
+
+    (void)ctx;
+    n = (n + 15) & ~(size_t)15;
+    if (arena_used + n > sizeof(arena))
+        return NULL;
+    p = arena + arena_used;
+    arena_used += n;
+    return p;
+}
+
+static int decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s, uint32_t max,
+                  const char **err)
+{
+    arena_used = 0;
+    return phpbpf_snapshot_decode(p, len, s, max, arena_alloc, NULL, err);
+}
+
 static void test_snapshot(void)
 {
     static struct phpbpf_snapshot s, d;
-    static struct phpbpf_snap_vhost in[3], room[3];
-    static struct phpbpf_snap_script scripts[2], sroom[PHPBPF_SNAP_SCRIPTS];
+    static struct phpbpf_snap_vhost in[3];
+    static struct phpbpf_snap_script scripts[2];
     struct phpbpf_buf b = { 0 };
     uint32_t status, plen;
     const char *err = NULL;
@@ -141,6 +165,8 @@ static void test_snapshot(void)
     phpbpf_hist_record(&in[2].php, 1ULL << 40);
     in[2].v.compiles = 7;
     in[2].v.compile_us = 700;
+    phpbpf_hist_record(&in[2].cpu.on, 40);
+    phpbpf_hist_record(&in[2].cpu.off, 99000);
     s.vhosts = in;
     s.nvhosts = 3;
     strcpy(scripts[0].path, "/var/www/index.php");
@@ -155,7 +181,7 @@ static void test_snapshot(void)
     ok(phpbpf_snapshot_encode(&b, &s) == 0, "encode succeeds");
     ok(phpbpf_reply_header(b.data, b.len, &status, &plen) == 0 && status == 0
        && plen == b.len - PHPBPF_RSP_HDR_LEN, "reply header is valid and sized");
-    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, sroom, &err) == 0,
+    ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 3, &err) == 0,
        "decode succeeds");
     ok(d.state == s.state && d.helper_pid == 1234 && d.started_us == s.started_us
        && d.now_us == s.now_us && d.generation == 3 && d.probes == 3,
@@ -164,22 +190,23 @@ static void test_snapshot(void)
     ok(strcmp(d.library, s.library) == 0 && d.reason[0] == '\0', "strings round-trip");
     ok(d.nvhosts == 2 && d.vhosts[0].idx == 1 && d.vhosts[1].idx == 2, "only non-empty vhosts are sent");
     ok(d.vhosts[1].v.compiles == 7 && d.vhosts[1].v.compile_us == 700, "per-vhost compile stats round-trip");
+    ok(memcmp(&d.vhosts[1].cpu, &in[2].cpu, sizeof(in[2].cpu)) == 0, "on/off-CPU histograms round-trip");
     ok(d.scripts_tracked == 9 && d.nscripts == 2 && strcmp(d.scripts[1].path, "/var/www/<script>.php") == 0
        && memcmp(&d.scripts[1].compile, &scripts[1].compile, sizeof(struct phpbpf_hist)) == 0,
        "scripts round-trip");
     ok(memcmp(&d.vhosts[0].php, &in[1].php, sizeof(struct phpbpf_hist)) == 0
        && memcmp(&d.vhosts[1].php, &in[2].php, sizeof(struct phpbpf_hist)) == 0,
        "histograms round-trip bucket for bucket");
-    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 1, sroom, &err) != 0,
+    ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 1, &err) != 0,
        "decode refuses more vhosts than the room it was given (%s)", err ? err : "");
 
     for (cut = 0; cut < plen; cut++)
-        if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, cut, &d, room, 3, sroom, &err) == 0)
+        if (decode(b.data + PHPBPF_RSP_HDR_LEN, cut, &d, 3, &err) == 0)
             bad++;
     ok(bad == 0, "every truncation of the payload is refused");
     /* The last (u16 bucket, u64 count) pair ends the payload. */
     memset(b.data + PHPBPF_RSP_HDR_LEN + plen - 10, 0xff, 2);
-    ok(phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, room, 3, sroom, &err) != 0,
+    ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 3, &err) != 0,
        "an out-of-range bucket index is refused");
     b.data[0] ^= 1;
     ok(phpbpf_reply_header(b.data, b.len, &status, &plen) != 0, "a bad magic is refused");

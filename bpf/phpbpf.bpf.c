@@ -68,6 +68,13 @@ struct {
     __type(value, struct phpbpf_hist);
 } scripts SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, PHPBPF_MAX_CLASSES);
+    __type(key, struct phpbpf_class_key);
+    __type(value, __u64);
+} classes SEC(".maps");
+
 /* Scratch space too big for the 512-byte BPF stack: a key being built, and
  * an all-zero value to insert. */
 struct {
@@ -321,5 +328,72 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
             f->cpu_ts = now;
         }
     }
+    return 0;
+}
+
+/* The vhost of the request running on this thread, or -1. */
+static __always_inline int current_vhost(__u32 *vhost)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 tid = (__u32)id;
+    struct phpbpf_inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+
+    if (!f) {
+        if (!from_our_httpd(id >> 32))
+            __sync_fetch_and_add(&counters.foreign, 1);
+        return -1;
+    }
+    *vhost = f->vhost;
+    return 0;
+}
+
+/* Exception probes fire without USE_ZEND_DTRACE: each costs a probe hit
+ * only when PHP throws or catches. */
+SEC("usdt")
+int php_exception_thrown(struct pt_regs *ctx)
+{
+    struct phpbpf_class_key key = {};
+    struct phpbpf_vstats *v;
+    __u64 one = 1, *n;
+    long name = 0;
+    __u32 vhost;
+
+    __sync_fetch_and_add(&counters.hits, 1);
+    if (current_vhost(&vhost) != 0)
+        return 0;
+    v = bpf_map_lookup_elem(&vstats, &vhost);
+    if (v)
+        __sync_fetch_and_add(&v->exc_thrown, 1);
+    /* One of the two probe sites passes a constant 0 for the class. */
+    if (bpf_usdt_arg(ctx, 0, &name) != 0 || !name
+        || bpf_probe_read_user_str(key.name, sizeof(key.name), (void *)name) <= 0)
+        __builtin_memcpy(key.name, "(unknown)", 10);
+    n = bpf_map_lookup_elem(&classes, &key);
+    if (n)
+        __sync_fetch_and_add(n, 1);
+    else if (bpf_map_update_elem(&classes, &key, &one, BPF_NOEXIST) != 0) {
+        /* Full, or another CPU inserted it first: retry once, then other. */
+        n = bpf_map_lookup_elem(&classes, &key);
+        if (n)
+            __sync_fetch_and_add(n, 1);
+        else
+            __sync_fetch_and_add(&counters.class_overflow, 1);
+    }
+    return 0;
+}
+
+SEC("usdt")
+int php_exception_caught(struct pt_regs *ctx)
+{
+    struct phpbpf_vstats *v;
+    __u32 vhost;
+
+    (void)ctx;   /* PHP passes ce->name, a zend_string, as its char *: unused */
+    __sync_fetch_and_add(&counters.hits, 1);
+    if (current_vhost(&vhost) != 0)
+        return 0;
+    v = bpf_map_lookup_elem(&vstats, &vhost);
+    if (v)
+        __sync_fetch_and_add(&v->exc_caught, 1);
     return 0;
 }

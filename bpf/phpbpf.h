@@ -49,12 +49,13 @@ struct phpbpf_counters {
     __u64 compiles_outside; /* compiles outside a traced request */
     __u64 script_inserts;   /* scripts added to the LRU; minus its size = evicted */
     __u64 script_errors;    /* script path unreadable or map update failed */
+    __u64 class_overflow;   /* thrown with the class table full: "other" */
 };
 
 #define PHPBPF_COUNTER_NAMES \
     "hits", "startups", "shutdowns", "foreign", "unattributed", \
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
-    "compiles_outside", "script_inserts", "script_errors"
+    "compiles_outside", "script_inserts", "script_errors", "class_overflow"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -79,6 +80,18 @@ struct phpbpf_cpu {
 struct phpbpf_vstats {
     __u64 compiles;
     __u64 compile_us;
+    __u64 exc_thrown;
+    __u64 exc_caught;
+};
+
+/* Exception classes thrown, counted by name in a plain hash of this many
+ * entries: when it is full, further classes are counted as "other" (the
+ * class_overflow counter), never silently dropped. */
+#define PHPBPF_MAX_CLASSES 256
+#define PHPBPF_CLASS_LEN 128
+
+struct phpbpf_class_key {
+    char name[PHPBPF_CLASS_LEN];
 };
 
 /* Scripts are keyed by their full path, truncated to this many bytes; the

@@ -67,6 +67,7 @@ static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
 static const struct phpbpf_cpu *cpus;      /* mmap of the cpu_hist map */
 static struct phpbpf_snap_vhost *snap_room;
 static struct phpbpf_snap_script *script_room;
+static struct phpbpf_snap_class class_room[PHPBPF_MAX_CLASSES];
 static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
 static uint64_t started_us;
 static uint32_t generation;
@@ -362,7 +363,13 @@ static void load_and_attach(void)
            PHPBPF_PROBE_REQUEST_STARTUP, 1);
     attach(skel->progs.php_request_shutdown, "request__shutdown",
            &skel->links.php_request_shutdown, PHPBPF_PROBE_REQUEST_SHUTDOWN, 1);
-    /* Compile probes are a bonus: without them the core still works. */
+    /* Exceptions need no USE_ZEND_DTRACE, and cost a hit only when PHP
+     * throws or catches.  These and the compile probes are a bonus:
+     * without them the core still works. */
+    attach(skel->progs.php_exception_thrown, "exception__thrown",
+           &skel->links.php_exception_thrown, PHPBPF_PROBE_EXC_THROWN, 0);
+    attach(skel->progs.php_exception_caught, "exception__caught",
+           &skel->links.php_exception_caught, PHPBPF_PROBE_EXC_CAUGHT, 0);
     if (cfg.compile
         && attach(skel->progs.php_compile_entry, "compile__file__entry",
                   &skel->links.php_compile_entry, PHPBPF_PROBE_COMPILE_ENTRY, 0) == 0)
@@ -477,6 +484,34 @@ static void take_scripts(struct phpbpf_snapshot *s)
     s->nscripts = n;
 }
 
+static int by_count_desc(const void *a, const void *b)
+{
+    const struct phpbpf_snap_class *x = a, *y = b;
+
+    return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->name, y->name);
+}
+
+static void take_classes(struct phpbpf_snapshot *s)
+{
+    int fd = bpf_map__fd(skel->maps.classes);
+    struct phpbpf_class_key key, next;
+    void *prev = NULL;
+    uint32_t n = 0;
+
+    while (n < PHPBPF_MAX_CLASSES && bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        if (bpf_map_lookup_elem(fd, &key, &class_room[n].count) != 0)
+            continue;
+        memcpy(class_room[n].name, key.name, sizeof(key.name));
+        class_room[n].name[PHPBPF_CLASS_LEN - 1] = '\0';
+        n++;
+    }
+    qsort(class_room, n, sizeof(*class_room), by_count_desc);
+    s->classes = class_room;
+    s->nclasses = n;
+}
+
 static void take_snapshot(struct phpbpf_snapshot *s)
 {
     const volatile __u64 *c = (const volatile __u64 *)&skel->bss->counters;
@@ -494,7 +529,7 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     snprintf(s->library, sizeof(s->library), "%s", cfg.library);
     s->vhosts = snap_room;
     for (i = 0; i < cfg.vhosts; i++) {
-        if (!hists[i].count && !vstats[i].compiles)
+        if (!hists[i].count && !vstats[i].compiles && !vstats[i].exc_thrown)
             continue;
         snap_room[s->nvhosts].idx = i;
         memcpy(&snap_room[s->nvhosts].php, &hists[i], sizeof(struct phpbpf_hist));
@@ -504,6 +539,7 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     }
     if (probes & PHPBPF_PROBE_COMPILE_RETURN)
         take_scripts(s);
+    take_classes(s);
 }
 
 /* The helper serves one client at a time, so no client may hold it for

@@ -44,6 +44,7 @@
 #include "apr_thread_proc.h"
 
 #include "mod_phpbpf.h"
+#include "text.h"
 
 /* APR's formatter has no %llu. */
 #define U64 "%" APR_UINT64_T_FMT
@@ -868,13 +869,23 @@ static int phpbpf_post_read_request(request_rec *r)
     return DECLINED;
 }
 
+/* Set by phpbpf_error_log() on a request that died of an uncaught
+ * exception; counted at log time if the request ended 5xx. */
+#define PHPBPF_NOTE_UNCAUGHT "phpbpf-uncaught-exception"
+
+/* A note on the request or on any internal redirect of it. */
+static int chain_has_note(request_rec *r, const char *key)
+{
+    for (; r; r = r->next)
+        if (apr_table_get(r->notes, key))
+            return 1;
+    return 0;
+}
+
 /* mod_php leaves this note on every request it ran. */
 static int ran_php(request_rec *r)
 {
-    for (; r; r = r->next)
-        if (apr_table_get(r->notes, "mod_php_memory_usage"))
-            return 1;
-    return 0;
+    return chain_has_note(r, "mod_php_memory_usage");
 }
 
 static void add_max(__u64 *slot, __u64 v)
@@ -939,8 +950,74 @@ static int phpbpf_log_transaction(request_rec *r)
     __atomic_fetch_add(&v->apache.sum_us, us, __ATOMIC_RELAXED);
     add_max(&v->apache.max_us, us);
     __atomic_fetch_add(&v->apache.count, 1, __ATOMIC_RELAXED);
+    if (last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT))
+        __atomic_fetch_add(&v->uncaught, 1, __ATOMIC_RELAXED);
     note_recent(r, last, idx, us);
     return DECLINED;
+}
+
+static __u64 fnv1a(__u64 h, const char *p, size_t n)
+{
+    while (n--)
+        h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Finds or claims the table entry of one distinct error.  Lock-free: a
+ * child claims a free entry by CAS on its hash, writes the text, then
+ * counts; readers skip entries whose count is still 0. */
+static void count_error(const struct phpbpf_php_error *e)
+{
+    struct phpbpf_shared *sh = proc->sh;
+    __u64 h = fnv1a(0xcbf29ce484222325ULL, e->msg, e->msg_len);
+    unsigned i, k;
+
+    h = fnv1a(h, e->file ? e->file : "", e->file_len);
+    h = fnv1a(h, (const char *)&e->line, sizeof(e->line)) | 1;   /* never 0 */
+    for (k = 0; k < PHPBPF_ERRORS; k++) {
+        struct phpbpf_error_rec *rec = &sh->errors[(h + k) % PHPBPF_ERRORS];
+        __u64 cur = __atomic_load_n(&rec->hash, __ATOMIC_ACQUIRE);
+
+        if (cur == 0 && __atomic_compare_exchange_n(&rec->hash, &cur, h, 0, __ATOMIC_ACQ_REL,
+                                                    __ATOMIC_ACQUIRE)) {
+            i = e->msg_len < PHPBPF_MSG_MAX - 1 ? (unsigned)e->msg_len : PHPBPF_MSG_MAX - 1;
+            memcpy(rec->msg, e->msg, i);
+            rec->msg[i] = '\0';
+            i = e->file_len < PHPBPF_ERRFILE_MAX - 1 ? (unsigned)e->file_len : PHPBPF_ERRFILE_MAX - 1;
+            if (e->file)
+                memcpy(rec->file, e->file, i);
+            rec->file[e->file ? i : 0] = '\0';
+            rec->line = e->line;
+            rec->level = (__u32)e->level;
+            __atomic_fetch_add(&rec->count, 1, __ATOMIC_RELEASE);
+            return;
+        }
+        if (cur == h) {
+            __atomic_fetch_add(&rec->count, 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    __atomic_fetch_add(&sh->errors_other, 1, __ATOMIC_RELAXED);
+}
+
+/* PHP's errors reach us as mod_php's lines in the error log (log_errors
+ * On, at or above LogLevel): count them per vhost and per message, and
+ * mark requests that died of an uncaught exception. */
+static void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
+{
+    struct phpbpf_php_error e;
+    __u32 idx;
+
+    if (!info->r || !module_enabled() || phpbpf_parse_php_error(errstr, &e) != 0)
+        return;
+    idx = sconf(info->r->server)->vhost_idx;
+    if (idx >= proc->sh->nvhosts)
+        idx = PHPBPF_VHOST_OTHER;
+    __atomic_fetch_add(&proc->sh->vhost[idx].errors[e.level], 1, __ATOMIC_RELAXED);
+    count_error(&e);
+    if (e.uncaught)
+        apr_table_setn(info->r->main ? info->r->main->notes : info->r->notes,
+                       PHPBPF_NOTE_UNCAUGHT, "1");
 }
 
 /* --------------------------------------------------------- the handler */
@@ -1205,6 +1282,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(phpbpf_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_error_log(phpbpf_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(phpbpf_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, phpbpf_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }

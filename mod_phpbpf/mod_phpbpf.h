@@ -33,7 +33,28 @@ struct phpbpf_vhost_rec {
     char name[PHPBPF_NAME_MAX];
     __u64 status[5];              /* 1xx .. 5xx, final status as %>s */
     __u64 method[PHPBPF_M_COUNT];
+    __u64 errors[4];              /* enum phpbpf_err_level, as Apache logged them */
+    __u64 uncaught;               /* uncaught exception and a 5xx */
     struct phpbpf_hist apache;    /* request read -> logged, as %D */
+};
+
+/* PHP errors, from PHP's own lines in Apache's error log: php:error does
+ * not fire in Debian's PHP 8.2 even with USE_ZEND_DTRACE=1 (measured). */
+enum phpbpf_err_level { PHPBPF_E_FATAL, PHPBPF_E_WARNING, PHPBPF_E_NOTICE, PHPBPF_E_OTHER,
+                        PHPBPF_E_LEVELS };
+
+/* The most frequent distinct errors (message, file, line): a fixed table
+ * that children fill lock-free; once full, new ones count as "other". */
+#define PHPBPF_ERRORS 64
+#define PHPBPF_MSG_MAX 160        /* bytes of message kept */
+#define PHPBPF_ERRFILE_MAX 192
+
+struct phpbpf_error_rec {
+    __u64 hash;                   /* 0 = free; claimed with a CAS */
+    __u64 count;                  /* 0 until the text is written */
+    __u32 line, level;
+    char msg[PHPBPF_MSG_MAX];
+    char file[PHPBPF_ERRFILE_MAX];
 };
 
 /* The last PHP requests, for the page: a ring written at log_transaction.
@@ -70,6 +91,8 @@ struct phpbpf_shared {
     char reason[512];
     char library[1024];
     struct phpbpf_recent recent[PHPBPF_RECENT];
+    __u64 errors_other;           /* distinct errors beyond PHPBPF_ERRORS */
+    struct phpbpf_error_rec errors[PHPBPF_ERRORS];
     struct phpbpf_vhost_rec vhost[]; /* cap entries */
 };
 

@@ -339,6 +339,89 @@ static void html_cpu(request_rec *r, const struct phpbpf_view *v)
     ap_rputs("</table>\n", r);
 }
 
+static const char *const level_names[] = { "error", "warning", "notice", "other" };
+
+static int by_err_count(const void *a, const void *b)
+{
+    const struct phpbpf_error_rec *x = *(const struct phpbpf_error_rec *const *)a;
+    const struct phpbpf_error_rec *y = *(const struct phpbpf_error_rec *const *)b;
+
+    return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/* The error table's filled entries, most frequent first. */
+static const struct phpbpf_error_rec **top_errors(apr_pool_t *p, const struct phpbpf_view *v,
+                                                 unsigned *n)
+{
+    const struct phpbpf_error_rec **t = apr_palloc(p, PHPBPF_ERRORS * sizeof(*t));
+    unsigned i;
+
+    *n = 0;
+    for (i = 0; i < PHPBPF_ERRORS; i++)
+        if (v->sh->errors[i].count)
+            t[(*n)++] = &v->sh->errors[i];
+    qsort(t, *n, sizeof(*t), by_err_count);
+    return t;
+}
+
+static __u64 errors_total(const struct phpbpf_vhost_rec *vh)
+{
+    return vh->errors[0] + vh->errors[1] + vh->errors[2] + vh->errors[3];
+}
+
+static void html_errors(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    const struct phpbpf_error_rec **top;
+    unsigned i, k, n;
+
+    ap_rputs("<h2>Errors and exceptions</h2>\n<table>\n<tr><th class=l rowspan=2>Vhost</th>"
+             "<th colspan=4>PHP errors logged</th><th colspan=3>Exceptions</th></tr>\n<tr>"
+             "<th>error</th><th>warning</th><th>notice</th><th>other</th><th>thrown</th>"
+             "<th>caught</th><th>uncaught, 5xx</th></tr>\n", r);
+    for (k = 0; k < v->nshown; k++) {
+        const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i = v->shown[k]];
+        const struct phpbpf_vstats *b = &phpbpf_bpf(v, i)->v;
+
+        ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td><td>" U64 "</td><td>" U64 "</td>"
+                   "<td>" U64 "</td><td>" U64 "</td><td>" U64 "</td><td>" U64 "</td></tr>\n",
+                   esc(r, vh->name), (apr_uint64_t)vh->errors[0], (apr_uint64_t)vh->errors[1],
+                   (apr_uint64_t)vh->errors[2], (apr_uint64_t)vh->errors[3],
+                   (apr_uint64_t)b->exc_thrown, (apr_uint64_t)b->exc_caught,
+                   (apr_uint64_t)vh->uncaught);
+    }
+    ap_rputs("</table>\n<p>Errors are PHP's own lines in Apache's error log (log_errors On, "
+             "at or above LogLevel): the php:error probe does not fire in this PHP build. "
+             "Uncaught: PHP reported an uncaught exception in the request and it ended with "
+             "a 5xx.</p>\n", r);
+    if (s && s->nclasses) {
+        ap_rputs("<h3>Exception classes thrown</h3>\n<table>\n<tr><th class=l>Class</th>"
+                 "<th>Thrown</th></tr>\n", r);
+        for (i = 0; i < s->nclasses; i++)
+            ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td></tr>\n",
+                       esc_req(r, s->classes[i].name), (apr_uint64_t)s->classes[i].count);
+        if (s->counters[PHPBPF_CTR(class_overflow)])
+            ap_rprintf(r, "<tr><td class=l>(other: table of %d classes full)</td><td>" U64
+                       "</td></tr>\n", PHPBPF_MAX_CLASSES,
+                       (apr_uint64_t)s->counters[PHPBPF_CTR(class_overflow)]);
+        ap_rputs("</table>\n", r);
+    }
+    top = top_errors(r->pool, v, &n);
+    if (!n)
+        return;
+    ap_rprintf(r, "<h3>Most frequent errors</h3>\n<p>Messages are cut at %d bytes.</p>\n"
+               "<table>\n<tr><th class=l>Level</th><th class=l>Message</th>"
+               "<th class=l>Where</th><th>Count</th></tr>\n", PHPBPF_MSG_MAX - 1);
+    for (i = 0; i < n; i++)
+        ap_rprintf(r, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s:%u</td><td>"
+                   U64 "</td></tr>\n", level_names[top[i]->level & 3], esc_req(r, top[i]->msg),
+                   esc_req(r, top[i]->file), top[i]->line, (apr_uint64_t)top[i]->count);
+    if (v->sh->errors_other)
+        ap_rprintf(r, "<tr><td class=l colspan=3>(other: table of %d errors full)</td><td>" U64
+                   "</td></tr>\n", PHPBPF_ERRORS, (apr_uint64_t)v->sh->errors_other);
+    ap_rputs("</table>\n", r);
+}
+
 static void html_compile(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_snapshot *s = v->snap;
@@ -403,6 +486,7 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
         ap_rputs("</div>\n", r);
     }
     html_cpu(r, v);
+    html_errors(r, v);
     html_compile(r, v);
     html_recent(r, v);
     html_counters(r, v);
@@ -459,6 +543,12 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
         for (k = 0; k < 5; k++)
             ap_rprintf(r, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
                        (apr_uint64_t)vh->status[k]);
+        ap_rprintf(r, "Errors[%s]: " U64 "\nExceptionsThrown[%s]: " U64 "\n"
+                   "ExceptionsCaught[%s]: " U64 "\nExceptionsUncaught[%s]: " U64 "\n",
+                   vh->name, (apr_uint64_t)errors_total(vh), vh->name,
+                   (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_thrown, vh->name,
+                   (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_caught, vh->name,
+                   (apr_uint64_t)vh->uncaught);
         if (v->sh->cpu_tracing) {
             const struct phpbpf_cpu *c = &phpbpf_bpf(v, i)->cpu;
 
@@ -578,6 +668,41 @@ static void json_compile(request_rec *r, const struct phpbpf_view *v)
     ap_rputs("}", r);
 }
 
+static void json_exceptions(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    __u32 i;
+
+    ap_rputs("{\"classes\": [", r);
+    for (i = 0; s && i < s->nclasses; i++) {
+        ap_rputs(i ? ", {\"class\": " : "{\"class\": ", r);
+        json_str(r, s->classes[i].name);
+        ap_rprintf(r, ", \"thrown\": " U64 "}", (apr_uint64_t)s->classes[i].count);
+    }
+    ap_rprintf(r, "], \"other\": " U64 ", \"max_classes\": %d}",
+               (apr_uint64_t)(s ? s->counters[PHPBPF_CTR(class_overflow)] : 0), PHPBPF_MAX_CLASSES);
+}
+
+static void json_errors(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_error_rec **top;
+    unsigned i, n;
+
+    top = top_errors(r->pool, v, &n);
+    ap_rputs("{\"top\": [", r);
+    for (i = 0; i < n; i++) {
+        ap_rprintf(r, "%s{\"level\": \"%s\", \"message\": ", i ? ",\n   " : "\n   ",
+                   level_names[top[i]->level & 3]);
+        json_str(r, top[i]->msg);
+        ap_rputs(", \"file\": ", r);
+        json_str(r, top[i]->file);
+        ap_rprintf(r, ", \"line\": %u, \"count\": " U64 "}", top[i]->line,
+                   (apr_uint64_t)top[i]->count);
+    }
+    ap_rprintf(r, "], \"other\": " U64 ", \"max_errors\": %d, \"message_max_bytes\": %d}",
+               (apr_uint64_t)v->sh->errors_other, PHPBPF_ERRORS, PHPBPF_MSG_MAX - 1);
+}
+
 void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_shared *sh = v->sh;
@@ -609,6 +734,14 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
                    (apr_uint64_t)phpbpf_bpf(v, i)->v.compiles, (apr_uint64_t)phpbpf_bpf(v, i)->v.compile_us,
                    phpbpf_bpf(v, i)->php.count ? (double)phpbpf_bpf(v, i)->v.compiles / (double)phpbpf_bpf(v, i)->php.count : 0,
                    share(phpbpf_bpf(v, i)->v.compile_us, phpbpf_bpf(v, i)->php.sum_us) / 100);
+        ap_rprintf(r, "}, \"errors\": {\"error\": " U64 ", \"warning\": " U64 ", "
+                   "\"notice\": " U64 ", \"other\": " U64 ", \"total\": " U64 "}, "
+                   "\"exceptions\": {\"thrown\": " U64 ", \"caught\": " U64 ", "
+                   "\"uncaught\": " U64,
+                   (apr_uint64_t)vh->errors[0], (apr_uint64_t)vh->errors[1],
+                   (apr_uint64_t)vh->errors[2], (apr_uint64_t)vh->errors[3],
+                   (apr_uint64_t)errors_total(vh), (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_thrown,
+                   (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_caught, (apr_uint64_t)vh->uncaught);
         ap_rputs("}, \"cpu\": {", r);
         json_lat(r, "on_us", &phpbpf_bpf(v, i)->cpu.on);
         ap_rputs(", ", r);
@@ -623,6 +756,10 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
     }
     ap_rputs("],\n \"compile\": ", r);
     json_compile(r, v);
+    ap_rputs(",\n \"exceptions\": ", r);
+    json_exceptions(r, v);
+    ap_rputs(",\n \"errors\": ", r);
+    json_errors(r, v);
     ap_rputs(",\n \"recent\": [", r);
     for (i = 1, n = 0; i <= PHPBPF_RECENT && head >= i; i++) {
         const struct phpbpf_recent *e = &sh->recent[(head - i) % PHPBPF_RECENT];

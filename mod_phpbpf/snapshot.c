@@ -88,7 +88,7 @@ static int finish(struct phpbpf_buf *b, size_t at)
 
 static int vhost_has_data(const struct phpbpf_snap_vhost *v)
 {
-    return v->php.count || v->v.compiles || v->cpu.on.count;
+    return v->php.count || v->v.compiles || v->v.exc_thrown || v->cpu.on.count;
 }
 
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
@@ -117,6 +117,8 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         puthist(b, &s->vhosts[i].php);
         put64(b, s->vhosts[i].v.compiles);
         put64(b, s->vhosts[i].v.compile_us);
+        put64(b, s->vhosts[i].v.exc_thrown);
+        put64(b, s->vhosts[i].v.exc_caught);
         puthist(b, &s->vhosts[i].cpu.on);
         puthist(b, &s->vhosts[i].cpu.off);
     }
@@ -126,6 +128,12 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
     for (i = 0; i < n; i++) {
         putstr(b, s->scripts[i].path, PHPBPF_PATH_LEN);
         puthist(b, &s->scripts[i].compile);
+    }
+    n = s->nclasses < PHPBPF_MAX_CLASSES ? s->nclasses : PHPBPF_MAX_CLASSES;
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        putstr(b, s->classes[i].name, PHPBPF_CLASS_LEN);
+        put64(b, s->classes[i].count);
     }
     return finish(b, at);
 }
@@ -265,6 +273,8 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         gethist(&c, &v->php);
         v->v.compiles = get64(&c);
         v->v.compile_us = get64(&c);
+        v->v.exc_thrown = get64(&c);
+        v->v.exc_caught = get64(&c);
         gethist(&c, &v->cpu.on);
         gethist(&c, &v->cpu.off);
         if (c.bad) {
@@ -293,6 +303,24 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nscripts = n;
+    n = get32(&c);
+    if (c.bad || n > PHPBPF_MAX_CLASSES) {
+        *err = "too many exception classes";
+        return -1;
+    }
+    if (n && !(s->classes = alloc(ctx, (size_t)n * sizeof(*s->classes)))) {
+        *err = "out of memory";
+        return -1;
+    }
+    for (i = 0; i < n && !c.bad; i++) {
+        getstr(&c, s->classes[i].name, sizeof(s->classes[i].name));
+        s->classes[i].count = get64(&c);
+    }
+    if (c.bad) {
+        *err = "truncated exception class entry";
+        return -1;
+    }
+    s->nclasses = n;
     if (c.left) {
         *err = "trailing bytes after snapshot";
         return -1;

@@ -38,10 +38,13 @@ enum phpbpf_state {
 #define PHPBPF_PROBE_COMPILE_ENTRY    (1u << 2)
 #define PHPBPF_PROBE_COMPILE_RETURN   (1u << 3)
 #define PHPBPF_PROBE_SCHED_SWITCH     (1u << 4)
+#define PHPBPF_PROBE_EXC_THROWN       (1u << 5)
+#define PHPBPF_PROBE_EXC_CAUGHT       (1u << 6)
 #define PHPBPF_PROBE_NAMES \
     "php:request__startup", "php:request__shutdown", \
-    "php:compile__file__entry", "php:compile__file__return", "sched:sched_switch"
-#define PHPBPF_NPROBES 5
+    "php:compile__file__entry", "php:compile__file__return", "sched:sched_switch", \
+    "php:exception__thrown", "php:exception__caught"
+#define PHPBPF_NPROBES 7
 
 /* The helper sends at most this many scripts, the ones with the most
  * compile time; it tracks up to PhpBpfMaxScripts. */
@@ -64,6 +67,11 @@ struct phpbpf_snap_vhost {
     struct phpbpf_cpu cpu;
 };
 
+struct phpbpf_snap_class {
+    char name[PHPBPF_CLASS_LEN];
+    uint64_t count;
+};
+
 struct phpbpf_snap_script {
     char path[PHPBPF_PATH_LEN];
     struct phpbpf_hist compile;
@@ -84,6 +92,8 @@ struct phpbpf_snapshot {
     uint32_t scripts_tracked;   /* in the helper's LRU, of which ... */
     uint32_t nscripts;          /* ... these are sent */
     struct phpbpf_snap_script *scripts;
+    uint32_t nclasses;          /* exception classes thrown, most first */
+    struct phpbpf_snap_class *classes;
 };
 
 /* A growable output buffer; the helper owns it. */

@@ -46,8 +46,8 @@ my $r1 = run_counts();
 my ($a) = page_json();
 system('sysctl', '-qw', "kernel.bpf_stats_enabled=$was");
 
-is scalar(helper_prog_ids()), 2, 'the helper holds two kprobe-type (uprobe) programs';
-is $r1 - $r0, 2 * $N, "the kernel ran them exactly 2 x $N times for $N PHP requests";
+is scalar(helper_prog_ids()), 4, 'the helper holds four uprobe programs: the request and exception probes';
+is $r1 - $r0, 2 * $N, "the kernel ran them exactly 2 x $N times for $N PHP requests without exceptions";
 my $hits = $a->{tracing}{counters}{hits} - $b->{tracing}{counters}{hits};
 is $hits, 2 * $N, 'the helper counted the same hits';
 cmp_ok $a->{tracing}{hits_per_request}, '==', 2, 'the page reports 2 probe hits per PHP request'

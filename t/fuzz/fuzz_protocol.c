@@ -11,13 +11,13 @@
 
 /* Decoded entries are malloc()ed and freed per input, so ASan sees any
  * write past what the decoder asked for. */
-static void *allocs[4];
+static void *allocs[8];
 static int nallocs;
 
 static void *fuzz_alloc(void *ctx, size_t n)
 {
     (void)ctx;
-    return nallocs < 4 ? (allocs[nallocs++] = malloc(n)) : NULL;
+    return nallocs < 8 ? (allocs[nallocs++] = malloc(n)) : NULL;
 }
 
 static void free_all(void)
@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (s2.vhosts[i].php.count == 0 && s2.vhosts[i].v.compiles == 0
             && s2.vhosts[i].cpu.on.count == 0)
             abort();
-    if (s2.nscripts != s.nscripts || s2.scripts_tracked != s.scripts_tracked)
+    if (s2.nscripts != s.nscripts || s2.scripts_tracked != s.scripts_tracked
+        || s2.nclasses != s.nclasses)
         abort();
     phpbpf_buf_free(&b);
     free_all();

@@ -138,6 +138,7 @@ static void test_snapshot(void)
     static struct phpbpf_snapshot s, d;
     static struct phpbpf_snap_vhost in[3];
     static struct phpbpf_snap_script scripts[2];
+    static struct phpbpf_snap_class classes[2] = { { "FooException", 2 }, { "Bar\\Baz", 1 } };
     struct phpbpf_buf b = { 0 };
     uint32_t status, plen;
     const char *err = NULL;
@@ -177,6 +178,10 @@ static void test_snapshot(void)
     s.scripts = scripts;
     s.nscripts = 2;
     s.scripts_tracked = 9;
+    s.classes = classes;
+    s.nclasses = 2;
+    in[1].v.exc_thrown = 3;
+    in[1].v.exc_caught = 2;
 
     ok(phpbpf_snapshot_encode(&b, &s) == 0, "encode succeeds");
     ok(phpbpf_reply_header(b.data, b.len, &status, &plen) == 0 && status == 0
@@ -191,6 +196,9 @@ static void test_snapshot(void)
     ok(d.nvhosts == 2 && d.vhosts[0].idx == 1 && d.vhosts[1].idx == 2, "only non-empty vhosts are sent");
     ok(d.vhosts[1].v.compiles == 7 && d.vhosts[1].v.compile_us == 700, "per-vhost compile stats round-trip");
     ok(memcmp(&d.vhosts[1].cpu, &in[2].cpu, sizeof(in[2].cpu)) == 0, "on/off-CPU histograms round-trip");
+    ok(d.vhosts[0].v.exc_thrown == 3 && d.vhosts[0].v.exc_caught == 2
+       && d.nclasses == 2 && strcmp(d.classes[1].name, "Bar\\Baz") == 0 && d.classes[0].count == 2,
+       "exception counts and classes round-trip");
     ok(d.scripts_tracked == 9 && d.nscripts == 2 && strcmp(d.scripts[1].path, "/var/www/<script>.php") == 0
        && memcmp(&d.scripts[1].compile, &scripts[1].compile, sizeof(struct phpbpf_hist)) == 0,
        "scripts round-trip");
@@ -204,8 +212,9 @@ static void test_snapshot(void)
         if (decode(b.data + PHPBPF_RSP_HDR_LEN, cut, &d, 3, &err) == 0)
             bad++;
     ok(bad == 0, "every truncation of the payload is refused");
-    /* The last (u16 bucket, u64 count) pair ends the payload. */
-    memset(b.data + PHPBPF_RSP_HDR_LEN + plen - 10, 0xff, 2);
+    /* The last script's last (u16 bucket, u64 count) pair ends just before
+     * the classes: count (4), then each name (2 + len) and count (8). */
+    memset(b.data + PHPBPF_RSP_HDR_LEN + plen - 10 - (4 + 2 + 12 + 8 + 2 + 7 + 8), 0xff, 2);
     ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 3, &err) != 0,
        "an out-of-range bucket index is refused");
     b.data[0] ^= 1;
@@ -252,9 +261,33 @@ static void test_utf8(void)
            t[i].what, t[i].len);
 }
 
+static void test_php_error(void)
+{
+    struct phpbpf_php_error e;
+
+    ok(phpbpf_parse_php_error("PHP Warning:  Undefined variable $x in /var/www/a.php on line 2", &e) == 0
+       && e.level == 1 && !e.uncaught && e.msg_len == strlen("Undefined variable $x")
+       && memcmp(e.msg, "Undefined variable $x", e.msg_len) == 0
+       && e.file_len == strlen("/var/www/a.php") && memcmp(e.file, "/var/www/a.php", e.file_len) == 0
+       && e.line == 2, "a warning: level, message, file and line");
+    ok(phpbpf_parse_php_error("PHP Fatal error:  Uncaught BarException: boom in /w/x.php:5\n"
+                              "Stack trace:\n#0 {main}\n  thrown in /w/x.php on line 5", &e) == 0
+       && e.level == 0 && e.uncaught && e.line == 5 && e.file_len == strlen("/w/x.php")
+       && e.msg_len == strlen("Uncaught BarException: boom in /w/x.php:5"),
+       "an uncaught exception: first line as message, file and line from the end");
+    ok(phpbpf_parse_php_error("PHP Notice:  odd in a.php in /w/b.php on line 9", &e) == 0
+       && e.level == 2 && e.file_len == strlen("/w/b.php") && e.line == 9
+       && e.msg_len == strlen("odd in a.php"), "\" in \" inside the message");
+    ok(phpbpf_parse_php_error("PHP Deprecated:  old thing", &e) == 0 && e.level == 3 && !e.file,
+       "no file: level other, no file");
+    ok(phpbpf_parse_php_error("AH00128: File does not exist", &e) != 0, "not a PHP line");
+    ok(phpbpf_parse_php_error("PHP Warning: one space", &e) != 0, "PHP's two spaces are required");
+}
+
 int main(void)
 {
     test_utf8();
+    test_php_error();
     test_buckets();
     test_quantiles();
     test_snapshot();

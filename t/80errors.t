@@ -1,0 +1,52 @@
+# Errors and exceptions, exactly: a warning raised 3 times, FooException
+# thrown and caught twice, then an uncaught BarException; and tables that
+# stay bounded, with overflow shown, under a flood of distinct ones.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Apache::Test ();
+use JSON::PP qw(decode_json);
+use PhpBpfTest;
+
+plan tests => 18;
+
+my $inst = start_instance(extra => "php_admin_value error_reporting -1\nphp_admin_flag log_errors On\n"
+                                   . "php_admin_flag display_errors Off");
+sub json { my $r = instance_get($inst, '/server-bpf?json'); eval { decode_json($r->{content}) } }
+sub vh { my $j = shift; $j->{vhosts}[0] }
+wait_until { my $p = json(); $p && $p->{tracing}{state} eq 'active' } 10;
+my $docs = topdir() . '/t/htdocs';
+
+is instance_get($inst, '/warn3.php')->{content}, 'warned', 'warn3.php runs';
+my $j = wait_until { my $p = json(); $p && vh($p) && vh($p)->{errors}{warning} == 3 ? $p : undef } 5;
+ok $j, 'the vhost counts exactly 3 warnings';
+my ($top) = grep { $_->{message} eq 'known warning' } @{ $j->{errors}{top} };
+is $top && $top->{count}, 3, 'one table entry for the message, count 3';
+is $top && "$top->{file}:$top->{line}", "$docs/warn3.php:3", 'with its file:line';
+is $top && $top->{level}, 'warning', 'and its level';
+
+is instance_get($inst, '/exceptions.php')->{status}, 500, 'exceptions.php ends with a 500';
+$j = wait_until { my $p = json(); $p && vh($p)->{exceptions}{uncaught} == 1 ? $p : undef } 5;
+ok $j, 'one uncaught exception in a 5xx request';
+is vh($j)->{exceptions}{thrown}, 3, 'three exceptions thrown';
+is vh($j)->{exceptions}{caught}, 2, 'two caught';
+my %cls = map { $_->{class} => $_->{thrown} } @{ $j->{exceptions}{classes} };
+is $cls{FooException}, 2, 'FooException thrown twice';
+is $cls{BarException}, 1, 'BarException once';
+
+# The flood: 1000 distinct classes and messages in one request.
+is instance_get($inst, '/flood.php?n=1000')->{content}, 'flooded 1000', 'the flood request is served';
+$j = wait_until { my $p = json(); $p && vh($p)->{exceptions}{thrown} == 1003 ? $p : undef } 10;
+ok $j, '1003 exceptions counted in all';
+is scalar(@{ $j->{exceptions}{classes} }), 256, 'the class table holds its 256';
+is $j->{exceptions}{other} + 256, 1002, 'and the other classes are counted as "other"';
+# "known warning" (3x, one entry), the uncaught BarException, 1000 flood lines
+cmp_ok scalar(@{ $j->{errors}{top} }), '==', 64, 'the error table holds its 64';
+my $in_table = 0;
+$in_table += $_->{count} for @{ $j->{errors}{top} };
+is $in_table + $j->{errors}{other}, 3 + 1 + 1000, 'every error line is in the table or counted as "other"';
+like instance_get($inst, '/hello.php')->{content}, qr/^hello$/, 'Apache keeps serving PHP';
+stop_instance($inst);

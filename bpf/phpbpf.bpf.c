@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 httpd_pid = 0;
 const volatile __u64 slot_addr = 0;
 const volatile bool cpu_tracing = false;
+const volatile __u64 slow_us = 0;      /* 0: no slow log */
 
 struct phpbpf_counters counters = {};
 
@@ -67,6 +68,11 @@ struct {
     __type(key, struct phpbpf_script_key);
     __type(value, struct phpbpf_hist);
 } scripts SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 256 * 1024);
+} slow_events SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -144,6 +150,7 @@ int php_request_startup(struct pt_regs *ctx)
     if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
         && slot.magic == PHPBPF_SLOT_MAGIC) {
         f.vhost = slot.vhost;
+        f.seq = slot.seq;
     }
     else {
         f.vhost = PHPBPF_VHOST_OTHER;
@@ -157,6 +164,39 @@ int php_request_startup(struct pt_regs *ctx)
     return 0;
 }
 
+/* The probe's own arguments name the request: file, URI (PHP's
+ * request_uri, r->uri: no query string) and method.  Read only for the
+ * rare slow request. */
+static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflight *f, __u32 pid,
+                                       __u64 php_us, __u64 on_us, __u64 off_us)
+{
+    struct phpbpf_slow_event *e;
+    long arg;
+
+    e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
+    if (!e) {
+        __sync_fetch_and_add(&counters.slow_lost, 1);
+        return;
+    }
+    e->seq = f->seq;
+    e->pid = pid;
+    e->vhost = f->vhost;
+    e->php_us = php_us;
+    e->compile_us = f->compile_us;
+    e->on_us = cpu_tracing ? on_us : 0;
+    e->off_us = cpu_tracing ? off_us : 0;
+    e->exc_thrown = f->exc_thrown;
+    e->exc_caught = f->exc_caught;
+    e->script[0] = e->uri[0] = e->method[0] = '\0';
+    if (bpf_usdt_arg(ctx, 0, &arg) == 0)
+        bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)arg);
+    if (bpf_usdt_arg(ctx, 1, &arg) == 0)
+        bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)arg);
+    if (bpf_usdt_arg(ctx, 2, &arg) == 0)
+        bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)arg);
+    bpf_ringbuf_submit(e, 0);
+}
+
 SEC("usdt")
 int php_request_shutdown(struct pt_regs *ctx)
 {
@@ -168,7 +208,6 @@ int php_request_shutdown(struct pt_regs *ctx)
     __u32 vhost;
     __u64 us, now, on_us, off_us;
 
-    (void)ctx;
     __sync_fetch_and_add(&counters.hits, 1);
     f = bpf_map_lookup_elem(&inflight, &tid);
     if (f && f->tgid != id >> 32) {
@@ -191,6 +230,8 @@ int php_request_shutdown(struct pt_regs *ctx)
     /* We are on CPU: the last slice ends now. */
     on_us = (f->on_ns + now - f->cpu_ts) / 1000;
     off_us = f->off_ns / 1000;
+    if (slow_us && us >= slow_us)
+        slow_event(ctx, f, id >> 32, us, on_us, off_us);
     bpf_map_delete_elem(&inflight, &tid);
 
     h = bpf_map_lookup_elem(&php_hist, &vhost);
@@ -281,6 +322,7 @@ int php_compile_return(struct pt_regs *ctx)
     }
     us = (bpf_ktime_get_ns() - f->compile_start_ns) / 1000;
     f->compile_start_ns = 0;
+    f->compile_us += us;
     vhost = f->vhost;
     v = bpf_map_lookup_elem(&vstats, &vhost);
     if (v) {
@@ -331,20 +373,16 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
     return 0;
 }
 
-/* The vhost of the request running on this thread, or -1. */
-static __always_inline int current_vhost(__u32 *vhost)
+/* The request running on this thread, or NULL. */
+static __always_inline struct phpbpf_inflight *current_request(void)
 {
     __u64 id = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)id;
     struct phpbpf_inflight *f = bpf_map_lookup_elem(&inflight, &tid);
 
-    if (!f) {
-        if (!from_our_httpd(id >> 32))
-            __sync_fetch_and_add(&counters.foreign, 1);
-        return -1;
-    }
-    *vhost = f->vhost;
-    return 0;
+    if (!f && !from_our_httpd(id >> 32))
+        __sync_fetch_and_add(&counters.foreign, 1);
+    return f;
 }
 
 /* Exception probes fire without USE_ZEND_DTRACE: each costs a probe hit
@@ -353,14 +391,17 @@ SEC("usdt")
 int php_exception_thrown(struct pt_regs *ctx)
 {
     struct phpbpf_class_key key = {};
+    struct phpbpf_inflight *f;
     struct phpbpf_vstats *v;
     __u64 one = 1, *n;
     long name = 0;
     __u32 vhost;
 
     __sync_fetch_and_add(&counters.hits, 1);
-    if (current_vhost(&vhost) != 0)
+    if (!(f = current_request()))
         return 0;
+    f->exc_thrown++;
+    vhost = f->vhost;
     v = bpf_map_lookup_elem(&vstats, &vhost);
     if (v)
         __sync_fetch_and_add(&v->exc_thrown, 1);
@@ -385,13 +426,16 @@ int php_exception_thrown(struct pt_regs *ctx)
 SEC("usdt")
 int php_exception_caught(struct pt_regs *ctx)
 {
+    struct phpbpf_inflight *f;
     struct phpbpf_vstats *v;
     __u32 vhost;
 
     (void)ctx;   /* PHP passes ce->name, a zend_string, as its char *: unused */
     __sync_fetch_and_add(&counters.hits, 1);
-    if (current_vhost(&vhost) != 0)
+    if (!(f = current_request()))
         return 0;
+    f->exc_caught++;
+    vhost = f->vhost;
     v = bpf_map_lookup_elem(&vstats, &vhost);
     if (v)
         __sync_fetch_and_add(&v->exc_caught, 1);

@@ -50,12 +50,13 @@ struct phpbpf_counters {
     __u64 script_inserts;   /* scripts added to the LRU; minus its size = evicted */
     __u64 script_errors;    /* script path unreadable or map update failed */
     __u64 class_overflow;   /* thrown with the class table full: "other" */
+    __u64 slow_lost;        /* slow-log events the ring buffer had no room for */
 };
 
 #define PHPBPF_COUNTER_NAMES \
     "hits", "startups", "shutdowns", "foreign", "unattributed", \
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
-    "compiles_outside", "script_inserts", "script_errors", "class_overflow"
+    "compiles_outside", "script_inserts", "script_errors", "class_overflow", "slow_lost"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -69,6 +70,23 @@ struct phpbpf_inflight {
     __u64 compile_start_ns; /* 0 when not compiling */
     __u64 cpu_ts;           /* last switch in (or start) while on CPU, out while off */
     __u64 on_ns, off_ns;    /* so far in this request */
+    __u64 seq;              /* the slot's request number: joins Apache's record */
+    __u64 compile_us;       /* this request's, for the slow log */
+    __u32 exc_thrown, exc_caught;
+};
+
+/* A slow request, sent through a BPF ring buffer when its PHP time reached
+ * PhpBpfSlowThreshold.  The module joins it with Apache's record of the
+ * same request by (pid, seq). */
+#define PHPBPF_EV_STR 256
+struct phpbpf_slow_event {
+    __u64 seq;
+    __u32 pid, vhost;
+    __u64 php_us, compile_us, on_us, off_us;
+    __u32 exc_thrown, exc_caught;
+    char method[16];
+    char uri[PHPBPF_EV_STR];
+    char script[PHPBPF_EV_STR];
 };
 
 /* On-CPU and off-CPU time of PHP requests, per vhost (sched_switch). */

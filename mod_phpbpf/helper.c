@@ -57,6 +57,8 @@ struct config {
     int use_syslog;         /* httpd logs to syslog: there is no stderr */
     int compile;            /* PhpBpfCompileTracing On */
     int cpu;                /* PhpBpfCpuTracing On */
+    unsigned long long slow_us;   /* PhpBpfSlowThreshold, 0 = off */
+    unsigned int slow_size;       /* PhpBpfSlowLogSize */
     unsigned int max_scripts;
 };
 
@@ -69,6 +71,10 @@ static struct phpbpf_snap_vhost *snap_room;
 static struct phpbpf_snap_script *script_room;
 static struct phpbpf_snap_class class_room[PHPBPF_MAX_CLASSES];
 static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
+static struct ring_buffer *slow_rb;
+/* The last cfg.slow_size slow requests, as a ring; slow_n counts all. */
+static struct phpbpf_slow_event slow_ring[PHPBPF_SLOW_MAX], slow_out[PHPBPF_SLOW_MAX];
+static uint64_t slow_n;
 static uint64_t started_us;
 static uint32_t generation;
 static int listen_fd = -1;
@@ -150,6 +156,7 @@ static void usage(void)
 {
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --uid N --gid N "
                     "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
+                    "[--slow-us N --slow-log N] "
                     "[--delay S] [--debug] [--syslog]");
 }
 
@@ -180,6 +187,8 @@ static void parse_args(int argc, char **argv)
         { "syslog", no_argument, NULL, 'y' },
         { "compile", no_argument, NULL, 'c' },
         { "cpu", no_argument, NULL, 'C' },
+        { "slow-us", required_argument, NULL, 's' + 256 },
+        { "slow-log", required_argument, NULL, 'S' },
         { "max-scripts", required_argument, NULL, 'm' },
         { NULL, 0, NULL, 0 }
     };
@@ -199,6 +208,8 @@ static void parse_args(int argc, char **argv)
         case 'y': cfg.use_syslog = 1; break;
         case 'c': cfg.compile = 1; break;
         case 'C': cfg.cpu = 1; break;
+        case 's' + 256: cfg.slow_us = number(optarg, "slow-us"); break;
+        case 'S': cfg.slow_size = (unsigned int)number(optarg, "slow-log"); break;
         case 'm': cfg.max_scripts = (unsigned int)number(optarg, "max-scripts"); break;
         default: usage();
         }
@@ -208,6 +219,8 @@ static void parse_args(int argc, char **argv)
         usage();
     if (!cfg.max_scripts)
         cfg.max_scripts = 1024;
+    if (!cfg.slow_size || cfg.slow_size > PHPBPF_SLOW_MAX)
+        cfg.slow_size = cfg.slow_size ? PHPBPF_SLOW_MAX : 20;
 }
 
 /* Before anything else: we may have inherited descriptors and signal
@@ -314,6 +327,14 @@ static int attach(struct bpf_program *prog, const char *probe, struct bpf_link *
     return 0;
 }
 
+static int on_slow_event(void *ctx, void *data, size_t len)
+{
+    (void)ctx;
+    if (len >= sizeof(struct phpbpf_slow_event))
+        memcpy(&slow_ring[slow_n++ % cfg.slow_size], data, sizeof(struct phpbpf_slow_event));
+    return 0;
+}
+
 static const void *map_array(struct bpf_map *map, size_t value_size)
 {
     const void *p = mmap(NULL, (size_t)cfg.vhosts * value_size, PROT_READ, MAP_SHARED,
@@ -341,6 +362,7 @@ static void load_and_attach(void)
     if (!cfg.cpu)
         bpf_program__set_autoload(skel->progs.php_sched_switch, false);
     skel->rodata->cpu_tracing = cfg.cpu;
+    skel->rodata->slow_us = cfg.slow_us;
     err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);
@@ -383,6 +405,12 @@ static void load_and_attach(void)
         else
             logmsg("warn", "cannot attach sched:sched_switch: %s; no on/off-CPU times",
                    strerror(errno));
+    }
+
+    if (cfg.slow_us) {
+        slow_rb = ring_buffer__new(bpf_map__fd(skel->maps.slow_events), on_slow_event, NULL, NULL);
+        if (!slow_rb)
+            startup_failure("cannot open the slow-request ring buffer: %s", strerror(errno));
     }
 
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
@@ -540,6 +568,15 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     if (probes & PHPBPF_PROBE_COMPILE_RETURN)
         take_scripts(s);
     take_classes(s);
+    if (slow_rb) {
+        uint64_t k, have = slow_n < cfg.slow_size ? slow_n : cfg.slow_size;
+
+        ring_buffer__consume(slow_rb);
+        for (k = 0; k < have; k++)      /* newest first */
+            slow_out[k] = slow_ring[(slow_n - 1 - k) % cfg.slow_size];
+        s->slow = slow_out;
+        s->nslow = (uint32_t)have;
+    }
 }
 
 /* The helper serves one client at a time, so no client may hold it for
@@ -701,7 +738,7 @@ static int read_parent(void)
 
 static int serve(void)
 {
-    struct pollfd pfd[3];
+    struct pollfd pfd[4];
     sigset_t sigs;
     int sfd;
 
@@ -716,13 +753,16 @@ static int serve(void)
     pfd[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
     pfd[1] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
     pfd[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+    pfd[3] = (struct pollfd){ .fd = slow_rb ? ring_buffer__epoll_fd(slow_rb) : -1, .events = POLLIN };
     for (;;) {
-        if (poll(pfd, 3, -1) < 0) {
+        if (poll(pfd, 4, -1) < 0) {
             if (errno == EINTR)
                 continue;
             logmsg("error", "poll: %s", strerror(errno));
             return 1;
         }
+        if (pfd[3].revents)
+            ring_buffer__consume(slow_rb);
         if (pfd[2].revents) {
             logmsg("info", "stopping on signal");
             return 0;
@@ -770,6 +810,7 @@ int main(int argc, char **argv)
     /* As nobody we may not remove it from a root-owned runtime dir; then
      * the httpd parent does, when it reaps us. */
     unlink(cfg.socket_path);
+    ring_buffer__free(slow_rb);
     phpbpf__destroy(skel);
     return rc;
 }

@@ -87,6 +87,9 @@ typedef struct {
     int max_vhosts;
     int compile;                  /* PhpBpfCompileTracing */
     int cpu;                      /* PhpBpfCpuTracing, -1 unset (On) */
+    apr_interval_time_t slow;     /* PhpBpfSlowThreshold, 0 = Off */
+    int slow_size;
+    int record_query;
     int max_scripts;
     __u32 vhost_idx;              /* per server_rec, set in post_config */
 } phpbpf_server_conf;
@@ -275,6 +278,56 @@ static const char *set_cpu(cmd_parms *cmd, void *dummy, int flag)
     return NULL;
 }
 
+static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t t;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if (strcasecmp(arg, "Off") == 0) {
+        sconf(cmd->server)->slow = 0;
+        return NULL;
+    }
+    /* ap_timeout_parameter_parse: "500ms", "2s", "1min"; a bare number is
+     * seconds, as for Timeout. */
+    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t <= 0
+        || t > apr_time_from_sec(86400))
+        return apr_psprintf(cmd->pool, "PhpBpfSlowThreshold: '%s' is not Off or a time such "
+                            "as 500ms or 2s (up to a day)", arg);
+    sconf(cmd->server)->slow = t;
+    return NULL;
+}
+
+static const char *set_slow_size(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    (void)dummy;
+    if (err)
+        return err;
+    n = strtol(arg, &end, 10);
+    if (*end || n < 1 || n > PHPBPF_SLOW_MAX)
+        return apr_psprintf(cmd->pool, "PhpBpfSlowLogSize: '%s' is not a number from 1 to %d",
+                            arg, PHPBPF_SLOW_MAX);
+    sconf(cmd->server)->slow_size = (int)n;
+    return NULL;
+}
+
+static const char *set_record_query(cmd_parms *cmd, void *dummy, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err)
+        return err;
+    sconf(cmd->server)->record_query = flag;
+    return NULL;
+}
+
 static const char *set_max_scripts(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -309,6 +362,13 @@ static const command_rec phpbpf_cmds[] = {
     AP_INIT_FLAG("PhpBpfCpuTracing", set_cpu, NULL, RSRC_CONF,
                  "On (default) to split PHP time into on-CPU and off-CPU with "
                  "sched:sched_switch"),
+    AP_INIT_TAKE1("PhpBpfSlowThreshold", set_slow, NULL, RSRC_CONF,
+                  "PHP time from which a request goes to the slow log, e.g. 500ms; default Off"),
+    AP_INIT_TAKE1("PhpBpfSlowLogSize", set_slow_size, NULL, RSRC_CONF,
+                  "how many slow requests the slow log keeps (default 20)"),
+    AP_INIT_FLAG("PhpBpfRecordQueryString", set_record_query, NULL, RSRC_CONF,
+                 "On to keep query strings in the slow log; default Off (they often hold "
+                 "tokens and personal data)"),
     AP_INIT_TAKE1("PhpBpfMaxScripts", set_max_scripts, NULL, RSRC_CONF,
                   "scripts whose compile time is tracked (default 1024, least recent evicted)"),
     { NULL }
@@ -694,6 +754,12 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
     argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
     if (sconf(s)->cpu != 0)
         argv[n++] = "--cpu";
+    if (sconf(s)->slow > 0) {
+        argv[n++] = "--slow-us";
+        argv[n++] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)sconf(s)->slow);
+        argv[n++] = "--slow-log";
+        argv[n++] = apr_itoa(p, sconf(s)->slow_size ? sconf(s)->slow_size : 20);
+    }
     if (sconf(s)->compile > 0) {
         argv[n++] = "--compile";
         argv[n++] = "--max-scripts";
@@ -768,6 +834,9 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     proc->sh->generation = (__u32)ap_state_query(AP_SQ_CONFIG_GEN);
     proc->sh->compile_tracing = c->compile > 0;
     proc->sh->cpu_tracing = c->cpu != 0;
+    proc->sh->slow_us = c->slow > 0 ? (__u64)c->slow : 0;
+    proc->sh->slow_size = c->slow_size ? (__u32)c->slow_size : 20;
+    proc->sh->record_query = c->record_query > 0;
 
     if (c->enabled == 0) {
         helper_kill();
@@ -923,6 +992,40 @@ static void note_recent(request_rec *r, request_rec *last, __u32 idx, __u64 us)
     __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
+/* The errors PHP logged for this request (phpbpf_error_log counts them). */
+#define PHPBPF_NOTE_ERRORS "phpbpf-errors"
+
+static void note_slow(request_rec *r, request_rec *last, __u32 idx, __u64 us)
+{
+    struct phpbpf_shared *sh = proc->sh;
+    __u64 n = __atomic_fetch_add(&sh->slow_head, 1, __ATOMIC_RELAXED);
+    struct phpbpf_slow_rec *e = &sh->slow[n % PHPBPF_SLOW_APACHE];
+    __u64 lock = __atomic_load_n(&e->lock, __ATOMIC_ACQUIRE);
+    const char *errs = apr_table_get(r->notes, PHPBPF_NOTE_ERRORS);
+
+    if ((lock & 1) || !__atomic_compare_exchange_n(&e->lock, &lock, lock + 1, 0,
+                                                   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return;
+    e->req_seq = proc->slot->seq;
+    e->pid = (__u32)getpid();
+    e->time_us = (__u64)r->request_time;
+    e->apache_us = us;
+    e->status = (__u32)last->status;
+    e->errors = errs ? (__u32)atoi(errs) : 0;
+    e->vhost = idx;
+    apr_cpystrn(e->method, r->method ? r->method : "", sizeof(e->method));
+    apr_cpystrn(e->uri, r->uri ? r->uri : "", sizeof(e->uri));
+    if (r->args) {
+        size_t at = strnlen(e->uri, sizeof(e->uri) - 1);
+
+        if (sh->record_query)
+            apr_snprintf(e->uri + at, sizeof(e->uri) - at, "?%s", r->args);
+        else
+            apr_cpystrn(e->uri + strnlen(e->uri, sizeof(e->uri) - 18), "?[query removed]", 17);
+    }
+    __atomic_store_n(&e->lock, lock + 2, __ATOMIC_RELEASE);
+}
+
 static int phpbpf_log_transaction(request_rec *r)
 {
     struct phpbpf_vhost_rec *v;
@@ -953,6 +1056,8 @@ static int phpbpf_log_transaction(request_rec *r)
     if (last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT))
         __atomic_fetch_add(&v->uncaught, 1, __ATOMIC_RELAXED);
     note_recent(r, last, idx, us);
+    if (proc->sh->slow_us && us >= proc->sh->slow_us)
+        note_slow(r, last, idx, us);
     return DECLINED;
 }
 
@@ -1015,6 +1120,12 @@ static void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
         idx = PHPBPF_VHOST_OTHER;
     __atomic_fetch_add(&proc->sh->vhost[idx].errors[e.level], 1, __ATOMIC_RELAXED);
     count_error(&e);
+    {
+        request_rec *top = info->r->main ? info->r->main : (request_rec *)info->r;
+        const char *n = apr_table_get(top->notes, PHPBPF_NOTE_ERRORS);
+
+        apr_table_set(top->notes, PHPBPF_NOTE_ERRORS, apr_itoa(top->pool, n ? atoi(n) + 1 : 1));
+    }
     if (e.uncaught)
         apr_table_setn(info->r->main ? info->r->main->notes : info->r->notes,
                        PHPBPF_NOTE_UNCAUGHT, "1");

@@ -75,6 +75,22 @@ struct phpbpf_recent {
     char uri[PHPBPF_URI_MAX];
 };
 
+/* Apache's record of requests whose Apache time reached the slow
+ * threshold: the helper's slow events (PHP time reached it) are a subset,
+ * joined to these by (pid, seq).  Same seqlock as phpbpf_recent. */
+#define PHPBPF_SLOW_APACHE 512
+
+struct phpbpf_slow_rec {
+    __u64 lock;
+    __u64 req_seq;                /* the slot's request number */
+    __u64 time_us;
+    __u64 apache_us;
+    __u32 pid, status;
+    __u32 errors, vhost;
+    char method[16];
+    char uri[PHPBPF_URI_MAX];
+};
+
 struct phpbpf_shared {
     __u32 cap;                    /* entries in vhost[] */
     __u32 nvhosts;                /* entries in use, append-only */
@@ -92,6 +108,11 @@ struct phpbpf_shared {
     char library[1024];
     struct phpbpf_recent recent[PHPBPF_RECENT];
     __u64 errors_other;           /* distinct errors beyond PHPBPF_ERRORS */
+    __u64 slow_us;                /* PhpBpfSlowThreshold, 0 = off */
+    __u32 slow_size;              /* PhpBpfSlowLogSize */
+    __u32 record_query;           /* PhpBpfRecordQueryString */
+    __u64 slow_head;
+    struct phpbpf_slow_rec slow[PHPBPF_SLOW_APACHE];
     struct phpbpf_error_rec errors[PHPBPF_ERRORS];
     struct phpbpf_vhost_rec vhost[]; /* cap entries */
 };

@@ -422,6 +422,56 @@ static void html_errors(request_rec *r, const struct phpbpf_view *v)
     ap_rputs("</table>\n", r);
 }
 
+/* Apache's record of a slow request, or NULL if its ring moved on. */
+static const struct phpbpf_slow_rec *apache_slow(const struct phpbpf_view *v,
+                                                 const struct phpbpf_slow_event *e)
+{
+    unsigned i;
+
+    for (i = 0; i < PHPBPF_SLOW_APACHE; i++) {
+        const struct phpbpf_slow_rec *a = &v->sh->slow[i];
+
+        if (!(a->lock & 1) && a->lock && a->pid == e->pid && a->req_seq == e->seq)
+            return a;
+    }
+    return NULL;
+}
+
+static void html_slow(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    __u32 i;
+
+    if (!v->sh->slow_us || !s)
+        return;
+    ap_rprintf(r, "<h2>Slow requests</h2>\n<p>The last %u requests whose PHP time reached %s, "
+               "newest first.%s " U64 " lost (ring buffer full).</p>\n<table>\n<tr>"
+               "<th class=l>Time</th><th class=l>Vhost</th><th class=l>Request</th>"
+               "<th class=l>Script</th><th>Status</th><th>Apache time</th><th>PHP time</th>"
+               "<th>Compile</th><th>On-CPU</th><th>Off-CPU</th><th>Errors</th>"
+               "<th>Exceptions</th></tr>\n", v->sh->slow_size,
+               fmt_us(r->pool, (double)v->sh->slow_us),
+               v->sh->record_query ? "" : " Query strings are removed (PhpBpfRecordQueryString).",
+               (apr_uint64_t)s->counters[PHPBPF_CTR(slow_lost)]);
+    for (i = 0; i < s->nslow; i++) {
+        const struct phpbpf_slow_event *e = &s->slow[i];
+        const struct phpbpf_slow_rec *a = apache_slow(v, e);
+
+        ap_rprintf(r, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s %s</td>"
+                   "<td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                   "<td>%s</td><td>%s</td><td>%u</td></tr>\n",
+                   a ? ap_ht_time(r->pool, (apr_time_t)a->time_us, "%H:%M:%S", 0) : "&ndash;",
+                   esc(r, e->vhost < v->sh->nvhosts ? v->sh->vhost[e->vhost].name : "?"),
+                   esc_req(r, a ? a->method : e->method), esc_req(r, a ? a->uri : e->uri),
+                   esc_req(r, e->script), a ? apr_itoa(r->pool, (int)a->status) : "&ndash;",
+                   a ? fmt_us(r->pool, (double)a->apache_us) : "&ndash;",
+                   fmt_us(r->pool, (double)e->php_us), fmt_us(r->pool, (double)e->compile_us),
+                   fmt_us(r->pool, (double)e->on_us), fmt_us(r->pool, (double)e->off_us),
+                   a ? apr_itoa(r->pool, (int)a->errors) : "&ndash;", e->exc_thrown);
+    }
+    ap_rputs("</table>\n", r);
+}
+
 static void html_compile(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_snapshot *s = v->snap;
@@ -485,6 +535,7 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
         html_hist(r, "PHP time", &phpbpf_bpf(v, i)->php);
         ap_rputs("</div>\n", r);
     }
+    html_slow(r, v);
     html_cpu(r, v);
     html_errors(r, v);
     html_compile(r, v);
@@ -703,6 +754,42 @@ static void json_errors(request_rec *r, const struct phpbpf_view *v)
                (apr_uint64_t)v->sh->errors_other, PHPBPF_ERRORS, PHPBPF_MSG_MAX - 1);
 }
 
+static void json_slow(request_rec *r, const struct phpbpf_view *v)
+{
+    const struct phpbpf_snapshot *s = v->snap;
+    __u32 i;
+
+    ap_rprintf(r, "{\"threshold_us\": " U64 ", \"size\": %u, \"query_strings\": %s, "
+               "\"lost\": " U64 ", \"requests\": [", (apr_uint64_t)v->sh->slow_us,
+               v->sh->slow_size, v->sh->record_query ? "true" : "false",
+               (apr_uint64_t)(s ? s->counters[PHPBPF_CTR(slow_lost)] : 0));
+    for (i = 0; s && v->sh->slow_us && i < s->nslow; i++) {
+        const struct phpbpf_slow_event *e = &s->slow[i];
+        const struct phpbpf_slow_rec *a = apache_slow(v, e);
+
+        ap_rputs(i ? ",\n   {\"vhost\": " : "\n   {\"vhost\": ", r);
+        json_str(r, e->vhost < v->sh->nvhosts ? v->sh->vhost[e->vhost].name : "?");
+        ap_rputs(", \"method\": ", r);
+        json_str(r, a ? a->method : e->method);
+        ap_rputs(", \"uri\": ", r);
+        json_str(r, a ? a->uri : e->uri);
+        ap_rputs(", \"script\": ", r);
+        json_str(r, e->script);
+        if (a)
+            ap_rprintf(r, ", \"time\": " U64 ", \"status\": %u, \"apache_us\": " U64
+                       ", \"errors\": %u", (apr_uint64_t)(a->time_us / 1000000), a->status,
+                       (apr_uint64_t)a->apache_us, a->errors);
+        else
+            ap_rputs(", \"time\": null, \"status\": null, \"apache_us\": null, "
+                     "\"errors\": null", r);
+        ap_rprintf(r, ", \"php_us\": " U64 ", \"compile_us\": " U64 ", \"on_cpu_us\": " U64
+                   ", \"off_cpu_us\": " U64 ", \"exceptions\": %u, \"exceptions_caught\": %u}",
+                   (apr_uint64_t)e->php_us, (apr_uint64_t)e->compile_us, (apr_uint64_t)e->on_us,
+                   (apr_uint64_t)e->off_us, e->exc_thrown, e->exc_caught);
+    }
+    ap_rputs("]}", r);
+}
+
 void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_shared *sh = v->sh;
@@ -760,6 +847,8 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
     json_exceptions(r, v);
     ap_rputs(",\n \"errors\": ", r);
     json_errors(r, v);
+    ap_rputs(",\n \"slow\": ", r);
+    json_slow(r, v);
     ap_rputs(",\n \"recent\": [", r);
     for (i = 1, n = 0; i <= PHPBPF_RECENT && head >= i; i++) {
         const struct phpbpf_recent *e = &sh->recent[(head - i) % PHPBPF_RECENT];

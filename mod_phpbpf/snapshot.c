@@ -135,6 +135,24 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         putstr(b, s->classes[i].name, PHPBPF_CLASS_LEN);
         put64(b, s->classes[i].count);
     }
+    n = s->nslow < PHPBPF_SLOW_MAX ? s->nslow : PHPBPF_SLOW_MAX;
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_slow_event *e = &s->slow[i];
+
+        put64(b, e->seq);
+        put32(b, e->pid);
+        put32(b, e->vhost);
+        put64(b, e->php_us);
+        put64(b, e->compile_us);
+        put64(b, e->on_us);
+        put64(b, e->off_us);
+        put32(b, e->exc_thrown);
+        put32(b, e->exc_caught);
+        putstr(b, e->method, sizeof(e->method));
+        putstr(b, e->uri, sizeof(e->uri));
+        putstr(b, e->script, sizeof(e->script));
+    }
     return finish(b, at);
 }
 
@@ -321,6 +339,36 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nclasses = n;
+    n = get32(&c);
+    if (c.bad || n > PHPBPF_SLOW_MAX) {
+        *err = "too many slow requests";
+        return -1;
+    }
+    if (n && !(s->slow = alloc(ctx, (size_t)n * sizeof(*s->slow)))) {
+        *err = "out of memory";
+        return -1;
+    }
+    for (i = 0; i < n && !c.bad; i++) {
+        struct phpbpf_slow_event *e = &s->slow[i];
+
+        e->seq = get64(&c);
+        e->pid = get32(&c);
+        e->vhost = get32(&c);
+        e->php_us = get64(&c);
+        e->compile_us = get64(&c);
+        e->on_us = get64(&c);
+        e->off_us = get64(&c);
+        e->exc_thrown = get32(&c);
+        e->exc_caught = get32(&c);
+        getstr(&c, e->method, sizeof(e->method));
+        getstr(&c, e->uri, sizeof(e->uri));
+        getstr(&c, e->script, sizeof(e->script));
+    }
+    if (c.bad) {
+        *err = "truncated slow request entry";
+        return -1;
+    }
+    s->nslow = n;
     if (c.left) {
         *err = "trailing bytes after snapshot";
         return -1;

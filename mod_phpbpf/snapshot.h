@@ -94,7 +94,12 @@ struct phpbpf_snapshot {
     struct phpbpf_snap_script *scripts;
     uint32_t nclasses;          /* exception classes thrown, most first */
     struct phpbpf_snap_class *classes;
+    uint32_t nslow;             /* slow requests, newest first */
+    struct phpbpf_slow_event *slow;
 };
+
+/* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */
+#define PHPBPF_SLOW_MAX 256
 
 /* A growable output buffer; the helper owns it. */
 struct phpbpf_buf {

@@ -16,7 +16,7 @@ print $fh pack('L L Q Q L L L Q13 S/a* S/a* L  L Q Q Q S S Q Q Q Q Q Q Q Q S S Q
                1, 1234, 1, 2, 3, 3, 13, (0) x 13, '/usr/lib/libphp.so', '', 1,
                1, 5, 100, 30, 1, 20, 5, 2, 40, 3, 2, 5, 50, 12, 1, 10, 5, 0, 0, 0, 0,
                3, 1, '/var/www/index.php', 2, 40, 25, 1, 20, 2,
-               1, 'FooException', 3);
+               1, 'FooException', 3, 0);
 close $fh;
 open $fh, '>:raw', "$corpus/request" or die;
 print $fh pack('L4', 0x31514250, 1, 1, 42);

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             && s2.vhosts[i].cpu.on.count == 0)
             abort();
     if (s2.nscripts != s.nscripts || s2.scripts_tracked != s.scripts_tracked
-        || s2.nclasses != s.nclasses)
+        || s2.nclasses != s.nclasses || s2.nslow != s.nslow)
         abort();
     phpbpf_buf_free(&b);
     free_all();

@@ -1,5 +1,6 @@
 /* Unit tests for the pure C parts: histogram math and the snapshot
  * protocol.  Prints TAP, so prove (via t/01unit.t) reads it directly. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,9 @@ static void test_snapshot(void)
     static struct phpbpf_snap_vhost in[3];
     static struct phpbpf_snap_script scripts[2];
     static struct phpbpf_snap_class classes[2] = { { "FooException", 2 }, { "Bar\\Baz", 1 } };
+    static struct phpbpf_slow_event slow[1] = { { .seq = 77, .pid = 4321, .vhost = 2, .php_us = 612000,
+        .compile_us = 50, .on_us = 12000, .off_us = 600000, .exc_thrown = 1, .method = "GET",
+        .uri = "/slow.php", .script = "/var/www/slow.php" } };
     struct phpbpf_buf b = { 0 };
     uint32_t status, plen;
     const char *err = NULL;
@@ -180,6 +184,8 @@ static void test_snapshot(void)
     s.scripts_tracked = 9;
     s.classes = classes;
     s.nclasses = 2;
+    s.slow = slow;
+    s.nslow = 1;
     in[1].v.exc_thrown = 3;
     in[1].v.exc_caught = 2;
 
@@ -199,6 +205,9 @@ static void test_snapshot(void)
     ok(d.vhosts[0].v.exc_thrown == 3 && d.vhosts[0].v.exc_caught == 2
        && d.nclasses == 2 && strcmp(d.classes[1].name, "Bar\\Baz") == 0 && d.classes[0].count == 2,
        "exception counts and classes round-trip");
+    ok(d.nslow == 1 && memcmp(&d.slow[0], &slow[0], offsetof(struct phpbpf_slow_event, method)) == 0
+       && strcmp(d.slow[0].uri, "/slow.php") == 0 && strcmp(d.slow[0].script, "/var/www/slow.php") == 0
+       && strcmp(d.slow[0].method, "GET") == 0, "slow requests round-trip");
     ok(d.scripts_tracked == 9 && d.nscripts == 2 && strcmp(d.scripts[1].path, "/var/www/<script>.php") == 0
        && memcmp(&d.scripts[1].compile, &scripts[1].compile, sizeof(struct phpbpf_hist)) == 0,
        "scripts round-trip");
@@ -214,7 +223,8 @@ static void test_snapshot(void)
     ok(bad == 0, "every truncation of the payload is refused");
     /* The last script's last (u16 bucket, u64 count) pair ends just before
      * the classes: count (4), then each name (2 + len) and count (8). */
-    memset(b.data + PHPBPF_RSP_HDR_LEN + plen - 10 - (4 + 2 + 12 + 8 + 2 + 7 + 8), 0xff, 2);
+    memset(b.data + PHPBPF_RSP_HDR_LEN + plen - 10 - (4 + 2 + 12 + 8 + 2 + 7 + 8)
+           - (4 + 8 + 4 + 4 + 4 * 8 + 4 + 4 + 2 + 3 + 2 + 9 + 2 + 17), 0xff, 2);
     ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 3, &err) != 0,
        "an out-of-range bucket index is refused");
     b.data[0] ^= 1;

@@ -580,6 +580,10 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
     ap_rprintf(r, "HelperRestarts: %u\nVhostsConfigured: %u\nVhostsUntracked: %u\n",
                v->sh->restarts, v->sh->nvhosts - 1, v->sh->untracked_vhosts);
     ap_rprintf(r, "CompileTracing: %s\n", v->sh->compile_tracing ? "on" : "off");
+    if (v->sh->slow_us && v->snap)
+        ap_rprintf(r, "SlowThresholdUs: " U64 "\nSlowRequestsShown: %u\nSlowLost: " U64 "\n",
+                   (apr_uint64_t)v->sh->slow_us, v->snap->nslow,
+                   (apr_uint64_t)v->snap->counters[PHPBPF_CTR(slow_lost)]);
     if (v->sh->compile_tracing && v->snap)
         ap_rprintf(r, "ScriptsTracked: %u\nScriptsEvicted: " U64 "\n", v->snap->scripts_tracked,
                    (apr_uint64_t)evicted(v->snap));

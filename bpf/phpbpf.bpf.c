@@ -186,7 +186,6 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     e->on_us = cpu_tracing ? on_us : 0;
     e->off_us = cpu_tracing ? off_us : 0;
     e->exc_thrown = f->exc_thrown;
-    e->exc_caught = f->exc_caught;
     e->script[0] = e->uri[0] = e->method[0] = '\0';
     if (bpf_usdt_arg(ctx, 0, &arg) == 0)
         bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)arg);
@@ -385,8 +384,10 @@ static __always_inline struct phpbpf_inflight *current_request(void)
     return f;
 }
 
-/* Exception probes fire without USE_ZEND_DTRACE: each costs a probe hit
- * only when PHP throws or catches. */
+/* exception__thrown fires without USE_ZEND_DTRACE and costs a probe hit
+ * only when PHP throws.  exception__caught is not used: PHP fires it for
+ * every catch clause it tries, matching or not, so it does not count
+ * catches. */
 SEC("usdt")
 int php_exception_thrown(struct pt_regs *ctx)
 {
@@ -398,6 +399,10 @@ int php_exception_thrown(struct pt_regs *ctx)
     __u32 vhost;
 
     __sync_fetch_and_add(&counters.hits, 1);
+    /* The probe site that passes no class re-raises an exception already
+     * counted when it was thrown. */
+    if (bpf_usdt_arg(ctx, 0, &name) != 0 || !name)
+        return 0;
     if (!(f = current_request()))
         return 0;
     f->exc_thrown++;
@@ -405,9 +410,7 @@ int php_exception_thrown(struct pt_regs *ctx)
     v = bpf_map_lookup_elem(&vstats, &vhost);
     if (v)
         __sync_fetch_and_add(&v->exc_thrown, 1);
-    /* One of the two probe sites passes a constant 0 for the class. */
-    if (bpf_usdt_arg(ctx, 0, &name) != 0 || !name
-        || bpf_probe_read_user_str(key.name, sizeof(key.name), (void *)name) <= 0)
+    if (bpf_probe_read_user_str(key.name, sizeof(key.name), (void *)name) <= 0)
         __builtin_memcpy(key.name, "(unknown)", 10);
     n = bpf_map_lookup_elem(&classes, &key);
     if (n)
@@ -420,24 +423,5 @@ int php_exception_thrown(struct pt_regs *ctx)
         else
             __sync_fetch_and_add(&counters.class_overflow, 1);
     }
-    return 0;
-}
-
-SEC("usdt")
-int php_exception_caught(struct pt_regs *ctx)
-{
-    struct phpbpf_inflight *f;
-    struct phpbpf_vstats *v;
-    __u32 vhost;
-
-    (void)ctx;   /* PHP passes ce->name, a zend_string, as its char *: unused */
-    __sync_fetch_and_add(&counters.hits, 1);
-    if (!(f = current_request()))
-        return 0;
-    f->exc_caught++;
-    vhost = f->vhost;
-    v = bpf_map_lookup_elem(&vstats, &vhost);
-    if (v)
-        __sync_fetch_and_add(&v->exc_caught, 1);
     return 0;
 }

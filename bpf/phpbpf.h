@@ -72,7 +72,7 @@ struct phpbpf_inflight {
     __u64 on_ns, off_ns;    /* so far in this request */
     __u64 seq;              /* the slot's request number: joins Apache's record */
     __u64 compile_us;       /* this request's, for the slow log */
-    __u32 exc_thrown, exc_caught;
+    __u32 exc_thrown, pad;
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -83,7 +83,7 @@ struct phpbpf_slow_event {
     __u64 seq;
     __u32 pid, vhost;
     __u64 php_us, compile_us, on_us, off_us;
-    __u32 exc_thrown, exc_caught;
+    __u32 exc_thrown, pad;
     char method[16];
     char uri[PHPBPF_EV_STR];
     char script[PHPBPF_EV_STR];
@@ -99,7 +99,6 @@ struct phpbpf_vstats {
     __u64 compiles;
     __u64 compile_us;
     __u64 exc_thrown;
-    __u64 exc_caught;
 };
 
 /* Exception classes thrown, counted by name in a plain hash of this many

@@ -367,7 +367,7 @@ static void load_and_attach(void)
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);
     if (!err)
-        err = bpf_map__set_max_entries(skel->maps.cpu_hist, cfg.vhosts);
+        err = bpf_map__set_max_entries(skel->maps.cpu_hist, cfg.cpu ? cfg.vhosts : 1);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.scripts, cfg.max_scripts);
     /* LRU hashes keep up to 128 free entries per CPU aside; leave room for
@@ -386,12 +386,10 @@ static void load_and_attach(void)
     attach(skel->progs.php_request_shutdown, "request__shutdown",
            &skel->links.php_request_shutdown, PHPBPF_PROBE_REQUEST_SHUTDOWN, 1);
     /* Exceptions need no USE_ZEND_DTRACE, and cost a hit only when PHP
-     * throws or catches.  These and the compile probes are a bonus:
-     * without them the core still works. */
+     * throws.  This and the compile probes are a bonus: without them the
+     * core still works. */
     attach(skel->progs.php_exception_thrown, "exception__thrown",
            &skel->links.php_exception_thrown, PHPBPF_PROBE_EXC_THROWN, 0);
-    attach(skel->progs.php_exception_caught, "exception__caught",
-           &skel->links.php_exception_caught, PHPBPF_PROBE_EXC_CAUGHT, 0);
     if (cfg.compile
         && attach(skel->progs.php_compile_entry, "compile__file__entry",
                   &skel->links.php_compile_entry, PHPBPF_PROBE_COMPILE_ENTRY, 0) == 0)
@@ -414,7 +412,8 @@ static void load_and_attach(void)
     }
 
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
-    cpus = map_array(skel->maps.cpu_hist, sizeof(struct phpbpf_cpu));
+    if (cfg.cpu)
+        cpus = map_array(skel->maps.cpu_hist, sizeof(struct phpbpf_cpu));
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
     snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
     script_room = calloc(cfg.max_scripts, sizeof(*script_room));
@@ -490,12 +489,18 @@ static int by_total_desc(const void *a, const void *b)
 }
 
 /* Every tracked script, heaviest first; the encoder sends the top ones. */
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(((const struct phpbpf_snap_script *)a)->path,
+                  ((const struct phpbpf_snap_script *)b)->path);
+}
+
 static void take_scripts(struct phpbpf_snapshot *s)
 {
     int fd = bpf_map__fd(skel->maps.scripts);
     struct phpbpf_script_key key, next;
     void *prev = NULL;
-    uint32_t n = 0;
+    uint32_t n = 0, i, k;
 
     while (n < cfg.max_scripts && bpf_map_get_next_key(fd, prev, &next) == 0) {
         key = next;
@@ -506,6 +511,13 @@ static void take_scripts(struct phpbpf_snapshot *s)
         script_room[n].path[PHPBPF_PATH_LEN - 1] = '\0';
         n++;
     }
+    /* A key evicted while we walk makes get_next_key start over from the
+     * first one: drop the repeats. */
+    qsort(script_room, n, sizeof(*script_room), by_path);
+    for (i = 0, k = 0; i < n; i++)
+        if (!k || strcmp(script_room[k - 1].path, script_room[i].path) != 0)
+            script_room[k++] = script_room[i];
+    n = k;
     qsort(script_room, n, sizeof(*script_room), by_total_desc);
     s->scripts = script_room;
     s->scripts_tracked = n;
@@ -562,7 +574,10 @@ static void take_snapshot(struct phpbpf_snapshot *s)
         snap_room[s->nvhosts].idx = i;
         memcpy(&snap_room[s->nvhosts].php, &hists[i], sizeof(struct phpbpf_hist));
         snap_room[s->nvhosts].v = vstats[i];
-        memcpy(&snap_room[s->nvhosts].cpu, &cpus[i], sizeof(struct phpbpf_cpu));
+        if (cpus && (probes & PHPBPF_PROBE_SCHED_SWITCH))
+            memcpy(&snap_room[s->nvhosts].cpu, &cpus[i], sizeof(struct phpbpf_cpu));
+        else
+            memset(&snap_room[s->nvhosts].cpu, 0, sizeof(struct phpbpf_cpu));
         s->nvhosts++;
     }
     if (probes & PHPBPF_PROBE_COMPILE_RETURN)

@@ -62,9 +62,9 @@ APLOG_USE_MODULE(phpbpf);
 /* 1024 vhosts cost about 4 MB of shared memory here and 4 MB of BPF map in
  * the kernel; both are sized once, when the server starts. */
 #define PHPBPF_DEFAULT_MAX_VHOSTS 1024
-/* With every bucket of every vhost in use a snapshot is about 5 KB a vhost;
- * this keeps the largest one under PHPBPF_MAX_REPLY. */
-#define PHPBPF_MAX_VHOSTS 8192
+/* With every bucket of its three histograms in use, a vhost takes about
+ * 15.5 KB of a snapshot; this keeps the largest one under PHPBPF_MAX_REPLY. */
+#define PHPBPF_MAX_VHOSTS 4096
 
 /* A helper that keeps dying is restarted with a delay that doubles up to a
  * minute, and resets after it has stayed up that long. */
@@ -230,13 +230,6 @@ static const char *set_max_vhosts(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-/* USE_ZEND_DTRACE is read once, by zend_startup(), which mod_php runs in
- * its post_config.  Directives are read before any post_config hook runs,
- * so setting the variable here, in the parent, is early enough, in every
- * generation; children inherit it.  The pre_config hook takes it back out
- * when it was ours, so removing the directive and reloading turns it off. */
-#define PHPBPF_ENV_KEY "phpbpf_set_zend_dtrace"
-
 static const char *set_compile(cmd_parms *cmd, void *dummy, int flag)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -245,24 +238,39 @@ static const char *set_compile(cmd_parms *cmd, void *dummy, int flag)
     if (err)
         return err;
     sconf(cmd->server)->compile = flag;
-    if (flag && !getenv("USE_ZEND_DTRACE")) {
-        setenv("USE_ZEND_DTRACE", "1", 1);
-        apr_pool_userdata_set((void *)1, PHPBPF_ENV_KEY, apr_pool_cleanup_null,
-                              cmd->server->process->pool);
-    }
     return NULL;
 }
 
-static int phpbpf_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
-{
-    void *ours = NULL;
-    apr_pool_t *pp = apr_pool_parent_get(pconf);
+/* USE_ZEND_DTRACE is read once per generation, by zend_startup(), which
+ * mod_php runs in its own post_config (APR_HOOK_MIDDLE).  This hook runs
+ * before it, in the parent, in every pass, with the whole configuration
+ * known: it sets the variable only when compile tracing can really run
+ * (it also switches off the opcache JIT), and takes it back out when it
+ * was ours and is no longer wanted.  Children inherit it. */
+#define PHPBPF_ENV_KEY "phpbpf_set_zend_dtrace"
 
+static int phpbpf_env_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                  server_rec *s)
+{
+    phpbpf_server_conf *c = sconf(s);
+    void *ours = NULL;
+    const char *now = getenv("USE_ZEND_DTRACE");
+    int want = c->compile > 0 && c->enabled != 0 && geteuid() == 0;
+
+    (void)pconf;
     (void)plog;
     (void)ptemp;
-    if (pp && apr_pool_userdata_get(&ours, PHPBPF_ENV_KEY, pp) == APR_SUCCESS && ours) {
+    apr_pool_userdata_get(&ours, PHPBPF_ENV_KEY, s->process->pool);
+    if (want && !now) {
+        setenv("USE_ZEND_DTRACE", "1", 1);
+        apr_pool_userdata_set((void *)1, PHPBPF_ENV_KEY, apr_pool_cleanup_null, s->process->pool);
+    }
+    else if (want && strcmp(now, "1") != 0)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_phpbpf: USE_ZEND_DTRACE=%s is set "
+                     "in httpd's environment; compile probes will not fire", now);
+    else if (!want && ours) {
         unsetenv("USE_ZEND_DTRACE");
-        apr_pool_userdata_set(NULL, PHPBPF_ENV_KEY, apr_pool_cleanup_null, pp);
+        apr_pool_userdata_set(NULL, PHPBPF_ENV_KEY, apr_pool_cleanup_null, s->process->pool);
     }
     return OK;
 }
@@ -338,8 +346,10 @@ static const char *set_max_scripts(cmd_parms *cmd, void *dummy, const char *arg)
     if (err)
         return err;
     n = strtol(arg, &end, 10);
-    if (*end || n < 1 || n > 65536)
-        return apr_psprintf(cmd->pool, "PhpBpfMaxScripts: '%s' is not a number from 1 to 65536",
+    /* Each tracked script costs about 4 KB of kernel memory and a copy in
+     * the helper. */
+    if (*end || n < 1 || n > 8192)
+        return apr_psprintf(cmd->pool, "PhpBpfMaxScripts: '%s' is not a number from 1 to 8192",
                             arg);
     sconf(cmd->server)->max_scripts = (int)n;
     return NULL;
@@ -382,17 +392,46 @@ static void set_state(enum phpbpf_helper_state st, const char *reason)
     apr_cpystrn(proc->sh->reason, reason ? reason : "", sizeof(proc->sh->reason));
 }
 
+/* Where the running helper's pid is kept, in a form every build of the
+ * module can read, so a new build can stop an old build's helper. */
+#define PHPBPF_HELPER_PID_KEY "phpbpf_helper_pid"
+
+static void remember_helper(pid_t pid)
+{
+    apr_pool_userdata_set((void *)(intptr_t)pid, PHPBPF_HELPER_PID_KEY, apr_pool_cleanup_null,
+                          proc->pool);
+}
+
+static void stop_stale_helper(server_rec *s)
+{
+    void *v = NULL;
+    pid_t pid;
+
+    apr_pool_userdata_get(&v, PHPBPF_HELPER_PID_KEY, s->process->pool);
+    pid = (pid_t)(intptr_t)v;
+    if (pid > 0 && kill(pid, SIGTERM) == 0) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "mod_phpbpf: stopping helper pid %d "
+                     "of an older build of the module", (int)pid);
+        waitpid(pid, NULL, 0);
+    }
+}
+
 static phpbpf_proc *proc_state(server_rec *s, int cap)
 {
-    static const char key[] = "phpbpf_proc";
+    /* Versioned: the state of an older build of this module (a package
+     * upgrade and a graceful restart) has another layout and is left to
+     * its own children; only its helper is stopped. */
+    char key[64];
     apr_pool_t *pp = s->process->pool;
     phpbpf_proc *ps = NULL;
     apr_size_t size;
     apr_status_t rv;
 
+    apr_snprintf(key, sizeof(key), "phpbpf_proc/%llx", (unsigned long long)PHPBPF_SHM_MAGIC);
     apr_pool_userdata_get((void **)&ps, key, pp);
     if (ps)
         return ps;
+    stop_stale_helper(s);
     ps = apr_pcalloc(pp, sizeof(*ps));
     ps->pool = pp;
     ps->parent_pid = getpid();
@@ -405,6 +444,8 @@ static phpbpf_proc *proc_state(server_rec *s, int cap)
     }
     ps->sh = apr_shm_baseaddr_get(ps->shm);
     memset(ps->sh, 0, size);
+    ps->sh->magic = PHPBPF_SHM_MAGIC;
+    ps->sh->size = size;
     ps->sh->cap = (__u32)cap;
     ps->sh->nvhosts = 1;
     apr_cpystrn(ps->sh->vhost[PHPBPF_VHOST_OTHER].name, "(other)", PHPBPF_NAME_MAX);
@@ -576,6 +617,7 @@ static void helper_kill(void)
         unlink(proc->socket_path);
     apr_pool_destroy(proc->hpool);
     proc->hpool = NULL;
+    remember_helper(0);
 }
 
 /* The helper's stdin: one line per Apache generation. */
@@ -642,6 +684,7 @@ static void helper_spawn(server_rec *s)
     }
     proc->to_helper = proc->helper.in;
     proc->from_helper = proc->helper.out;
+    remember_helper(proc->helper.pid);
     proc->helper_running = 1;
     proc->helper_spawned = apr_time_now();
     proc->sh->helper_pid = (__u32)proc->helper.pid;
@@ -679,6 +722,7 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
         if (!proc->helper_running)
             return;
         proc->helper_running = 0;
+        remember_helper(0);
         if (proc->registered)
             apr_proc_other_child_unregister(proc);
         /* The MPM hands over the exit code; apr_proc_other_child_refresh()
@@ -863,7 +907,8 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     /* What must not change for the running helper to be kept: its
      * arguments, except the library's path, which stands for the file's
      * identity (the path to the same inode can change, see find_libphp). */
-    cmd = lib.identity;
+    cmd = apr_psprintf(ptemp, "%s proto=%d shm=%llx", lib.identity, PHPBPF_PROTO_VERSION,
+                       (unsigned long long)PHPBPF_SHM_MAGIC);
     for (i = 0; argv[i]; i++)
         if (i != 2)
             cmd = apr_pstrcat(ptemp, cmd, " ", argv[i], NULL);
@@ -898,6 +943,10 @@ static void phpbpf_child_init(apr_pool_t *p, server_rec *s)
 {
     (void)p;
     (void)s;
+    /* Request numbers unique across children and time, not just within
+     * this child: the slow log joins on (pid, seq), and pids are reused. */
+    if (proc)
+        proc->slot->seq = (__u64)apr_time_now() << 8;
     /* The helper's pipes are the parent's business only (under -X the
      * parent is the child, and keeps them). */
     if (proc && proc->helper_running && getpid() != proc->parent_pid) {
@@ -1069,8 +1118,9 @@ static __u64 fnv1a(__u64 h, const char *p, size_t n)
 }
 
 /* Finds or claims the table entry of one distinct error.  Lock-free: a
- * child claims a free entry by CAS on its hash, writes the text, then
- * counts; readers skip entries whose count is still 0. */
+ * child claims a free entry by CAS on its hash, writes the text, then sets
+ * ready; others with the same hash may count before that, and readers skip
+ * entries that are not ready yet. */
 static void count_error(const struct phpbpf_php_error *e)
 {
     struct phpbpf_shared *sh = proc->sh;
@@ -1094,7 +1144,8 @@ static void count_error(const struct phpbpf_php_error *e)
             rec->file[e->file ? i : 0] = '\0';
             rec->line = e->line;
             rec->level = (__u32)e->level;
-            __atomic_fetch_add(&rec->count, 1, __ATOMIC_RELEASE);
+            __atomic_fetch_add(&rec->count, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&rec->ready, 1, __ATOMIC_RELEASE);
             return;
         }
         if (cur == h) {
@@ -1120,15 +1171,21 @@ static void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
         idx = PHPBPF_VHOST_OTHER;
     __atomic_fetch_add(&proc->sh->vhost[idx].errors[e.level], 1, __ATOMIC_RELAXED);
     count_error(&e);
+    /* Notes go on the initial request, which log_transaction sees, also
+     * when PHP ran in an internal redirect (front controllers). */
     {
-        request_rec *top = info->r->main ? info->r->main : (request_rec *)info->r;
-        const char *n = apr_table_get(top->notes, PHPBPF_NOTE_ERRORS);
+        request_rec *top = (request_rec *)info->r;
+        const char *n;
 
+        while (top->main)
+            top = top->main;
+        while (top->prev)
+            top = top->prev;
+        n = apr_table_get(top->notes, PHPBPF_NOTE_ERRORS);
         apr_table_set(top->notes, PHPBPF_NOTE_ERRORS, apr_itoa(top->pool, n ? atoi(n) + 1 : 1));
+        if (e.uncaught)
+            apr_table_setn(top->notes, PHPBPF_NOTE_UNCAUGHT, "1");
     }
-    if (e.uncaught)
-        apr_table_setn(info->r->main ? info->r->main->notes : info->r->notes,
-                       PHPBPF_NOTE_UNCAUGHT, "1");
 }
 
 /* --------------------------------------------------------- the handler */
@@ -1272,10 +1329,13 @@ static void copy_view(request_rec *r, struct phpbpf_view *v)
     v->sh = apr_palloc(r->pool, size);
     memcpy(v->sh, proc->sh, size);
     v->sh->nvhosts = (__u32)n;
-    /* Drop ring entries caught mid-write. */
+    /* Drop ring entries caught mid-write, or rewritten while copied. */
     for (i = 0; i < PHPBPF_RECENT; i++)
         if (v->sh->recent[i].seq & 1 || v->sh->recent[i].seq != proc->sh->recent[i].seq)
             v->sh->recent[i].time_us = 0;
+    for (i = 0; i < PHPBPF_SLOW_APACHE; i++)
+        if (v->sh->slow[i].lock != proc->sh->slow[i].lock)
+            v->sh->slow[i].lock = 1;        /* odd: skipped by the join */
     v->bpf = apr_pcalloc(r->pool, n * sizeof(*v->bpf));
 }
 
@@ -1388,7 +1448,7 @@ static int phpbpf_status_hook(request_rec *r, int flags)
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
-    ap_hook_pre_config(phpbpf_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(phpbpf_env_post_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(phpbpf_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);

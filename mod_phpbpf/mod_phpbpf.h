@@ -51,7 +51,9 @@ enum phpbpf_err_level { PHPBPF_E_FATAL, PHPBPF_E_WARNING, PHPBPF_E_NOTICE, PHPBP
 
 struct phpbpf_error_rec {
     __u64 hash;                   /* 0 = free; claimed with a CAS */
-    __u64 count;                  /* 0 until the text is written */
+    __u64 count;
+    __u32 ready;                  /* set once the text is written */
+    __u32 pad;
     __u32 line, level;
     char msg[PHPBPF_MSG_MAX];
     char file[PHPBPF_ERRFILE_MAX];
@@ -91,7 +93,13 @@ struct phpbpf_slow_rec {
     char uri[PHPBPF_URI_MAX];
 };
 
+/* Changes with the layout below: a new module loaded by a graceful restart
+ * after an upgrade must not reuse the old one's shared memory. */
+#define PHPBPF_SHM_MAGIC 0x70687073686d0003ULL
+
 struct phpbpf_shared {
+    __u64 magic;
+    __u64 size;                   /* of the whole segment */
     __u32 cap;                    /* entries in vhost[] */
     __u32 nvhosts;                /* entries in use, append-only */
     __u32 untracked_vhosts;       /* vhosts beyond cap, counted as (other) */

@@ -306,6 +306,12 @@ static double share(__u64 part, __u64 whole)
     return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/* Configured and really attached: a failed attach must not show numbers. */
+static int cpu_traced(const struct phpbpf_view *v)
+{
+    return v->sh->cpu_tracing && v->snap && (v->snap->probes & PHPBPF_PROBE_SCHED_SWITCH);
+}
+
 /* On-CPU share of the time a request's thread was traced, 0..1. */
 static double on_share(const struct phpbpf_cpu *c)
 {
@@ -318,7 +324,7 @@ static void html_cpu(request_rec *r, const struct phpbpf_view *v)
 {
     __u32 i, k;
 
-    if (!v->sh->cpu_tracing || !v->snap)
+    if (!cpu_traced(v))
         return;
     ap_rputs("<h2>On-CPU and off-CPU</h2>\n<p>PHP time split by sched:sched_switch: on-CPU "
              "is PHP running, off-CPU is waiting (database, network, disk, locks) or "
@@ -358,7 +364,7 @@ static const struct phpbpf_error_rec **top_errors(apr_pool_t *p, const struct ph
 
     *n = 0;
     for (i = 0; i < PHPBPF_ERRORS; i++)
-        if (v->sh->errors[i].count)
+        if (v->sh->errors[i].ready && v->sh->errors[i].count)
             t[(*n)++] = &v->sh->errors[i];
     qsort(t, *n, sizeof(*t), by_err_count);
     return t;
@@ -376,19 +382,18 @@ static void html_errors(request_rec *r, const struct phpbpf_view *v)
     unsigned i, k, n;
 
     ap_rputs("<h2>Errors and exceptions</h2>\n<table>\n<tr><th class=l rowspan=2>Vhost</th>"
-             "<th colspan=4>PHP errors logged</th><th colspan=3>Exceptions</th></tr>\n<tr>"
+             "<th colspan=4>PHP errors logged</th><th colspan=2>Exceptions</th></tr>\n<tr>"
              "<th>error</th><th>warning</th><th>notice</th><th>other</th><th>thrown</th>"
-             "<th>caught</th><th>uncaught, 5xx</th></tr>\n", r);
+             "<th>uncaught, 5xx</th></tr>\n", r);
     for (k = 0; k < v->nshown; k++) {
         const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i = v->shown[k]];
         const struct phpbpf_vstats *b = &phpbpf_bpf(v, i)->v;
 
         ap_rprintf(r, "<tr><td class=l>%s</td><td>" U64 "</td><td>" U64 "</td><td>" U64 "</td>"
-                   "<td>" U64 "</td><td>" U64 "</td><td>" U64 "</td><td>" U64 "</td></tr>\n",
+                   "<td>" U64 "</td><td>" U64 "</td><td>" U64 "</td></tr>\n",
                    esc(r, vh->name), (apr_uint64_t)vh->errors[0], (apr_uint64_t)vh->errors[1],
                    (apr_uint64_t)vh->errors[2], (apr_uint64_t)vh->errors[3],
-                   (apr_uint64_t)b->exc_thrown, (apr_uint64_t)b->exc_caught,
-                   (apr_uint64_t)vh->uncaught);
+                   (apr_uint64_t)b->exc_thrown, (apr_uint64_t)vh->uncaught);
     }
     ap_rputs("</table>\n<p>Errors are PHP's own lines in Apache's error log (log_errors On, "
              "at or above LogLevel): the php:error probe does not fire in this PHP build. "
@@ -422,14 +427,15 @@ static void html_errors(request_rec *r, const struct phpbpf_view *v)
     ap_rputs("</table>\n", r);
 }
 
-/* Apache's record of a slow request, or NULL if its ring moved on. */
+/* Apache's record of a slow request (the newest with its pid and
+ * number), or NULL if its ring moved on. */
 static const struct phpbpf_slow_rec *apache_slow(const struct phpbpf_view *v,
                                                  const struct phpbpf_slow_event *e)
 {
-    unsigned i;
+    __u64 k;
 
-    for (i = 0; i < PHPBPF_SLOW_APACHE; i++) {
-        const struct phpbpf_slow_rec *a = &v->sh->slow[i];
+    for (k = 1; k <= PHPBPF_SLOW_APACHE && k <= v->sh->slow_head; k++) {
+        const struct phpbpf_slow_rec *a = &v->sh->slow[(v->sh->slow_head - k) % PHPBPF_SLOW_APACHE];
 
         if (!(a->lock & 1) && a->lock && a->pid == e->pid && a->req_seq == e->seq)
             return a;
@@ -599,12 +605,11 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
             ap_rprintf(r, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
                        (apr_uint64_t)vh->status[k]);
         ap_rprintf(r, "Errors[%s]: " U64 "\nExceptionsThrown[%s]: " U64 "\n"
-                   "ExceptionsCaught[%s]: " U64 "\nExceptionsUncaught[%s]: " U64 "\n",
+                   "ExceptionsUncaught[%s]: " U64 "\n",
                    vh->name, (apr_uint64_t)errors_total(vh), vh->name,
                    (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_thrown, vh->name,
-                   (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_caught, vh->name,
                    (apr_uint64_t)vh->uncaught);
-        if (v->sh->cpu_tracing) {
+        if (cpu_traced(v)) {
             const struct phpbpf_cpu *c = &phpbpf_bpf(v, i)->cpu;
 
             auto_lat(r, "OnCpu", vh->name, &c->on);
@@ -787,9 +792,9 @@ static void json_slow(request_rec *r, const struct phpbpf_view *v)
             ap_rputs(", \"time\": null, \"status\": null, \"apache_us\": null, "
                      "\"errors\": null", r);
         ap_rprintf(r, ", \"php_us\": " U64 ", \"compile_us\": " U64 ", \"on_cpu_us\": " U64
-                   ", \"off_cpu_us\": " U64 ", \"exceptions\": %u, \"exceptions_caught\": %u}",
+                   ", \"off_cpu_us\": " U64 ", \"exceptions\": %u}",
                    (apr_uint64_t)e->php_us, (apr_uint64_t)e->compile_us, (apr_uint64_t)e->on_us,
-                   (apr_uint64_t)e->off_us, e->exc_thrown, e->exc_caught);
+                   (apr_uint64_t)e->off_us, e->exc_thrown);
     }
     ap_rputs("]}", r);
 }
@@ -827,18 +832,17 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
                    share(phpbpf_bpf(v, i)->v.compile_us, phpbpf_bpf(v, i)->php.sum_us) / 100);
         ap_rprintf(r, "}, \"errors\": {\"error\": " U64 ", \"warning\": " U64 ", "
                    "\"notice\": " U64 ", \"other\": " U64 ", \"total\": " U64 "}, "
-                   "\"exceptions\": {\"thrown\": " U64 ", \"caught\": " U64 ", "
-                   "\"uncaught\": " U64,
+                   "\"exceptions\": {\"thrown\": " U64 ", \"uncaught\": " U64,
                    (apr_uint64_t)vh->errors[0], (apr_uint64_t)vh->errors[1],
                    (apr_uint64_t)vh->errors[2], (apr_uint64_t)vh->errors[3],
                    (apr_uint64_t)errors_total(vh), (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_thrown,
-                   (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_caught, (apr_uint64_t)vh->uncaught);
+                   (apr_uint64_t)vh->uncaught);
         ap_rputs("}, \"cpu\": {", r);
         json_lat(r, "on_us", &phpbpf_bpf(v, i)->cpu.on);
         ap_rputs(", ", r);
         json_lat(r, "off_us", &phpbpf_bpf(v, i)->cpu.off);
         ap_rprintf(r, ", \"on_share\": %.4f, \"enabled\": %s", on_share(&phpbpf_bpf(v, i)->cpu),
-                   v->sh->cpu_tracing ? "true" : "false");
+                   cpu_traced(v) ? "true" : "false");
         ap_rputs("}, \"methods\": {", r);
         for (k = 0; k < PHPBPF_M_COUNT; k++)
             ap_rprintf(r, "%s\"%s\": " U64, k ? ", " : "", method_names[k],

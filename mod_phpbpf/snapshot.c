@@ -118,7 +118,6 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         put64(b, s->vhosts[i].v.compiles);
         put64(b, s->vhosts[i].v.compile_us);
         put64(b, s->vhosts[i].v.exc_thrown);
-        put64(b, s->vhosts[i].v.exc_caught);
         puthist(b, &s->vhosts[i].cpu.on);
         puthist(b, &s->vhosts[i].cpu.off);
     }
@@ -148,7 +147,6 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         put64(b, e->on_us);
         put64(b, e->off_us);
         put32(b, e->exc_thrown);
-        put32(b, e->exc_caught);
         putstr(b, e->method, sizeof(e->method));
         putstr(b, e->uri, sizeof(e->uri));
         putstr(b, e->script, sizeof(e->script));
@@ -292,7 +290,6 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         v->v.compiles = get64(&c);
         v->v.compile_us = get64(&c);
         v->v.exc_thrown = get64(&c);
-        v->v.exc_caught = get64(&c);
         gethist(&c, &v->cpu.on);
         gethist(&c, &v->cpu.off);
         if (c.bad) {
@@ -359,7 +356,6 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         e->on_us = get64(&c);
         e->off_us = get64(&c);
         e->exc_thrown = get32(&c);
-        e->exc_caught = get32(&c);
         getstr(&c, e->method, sizeof(e->method));
         getstr(&c, e->uri, sizeof(e->uri));
         getstr(&c, e->script, sizeof(e->script));

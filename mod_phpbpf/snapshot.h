@@ -20,9 +20,9 @@
  * since trying again would fail the same way. */
 #define PHPBPF_EXIT_STARTUP 78
 
-/* Largest reply a client accepts: a vhost with every bucket in use takes
- * about 5 KB, so 8192 vhosts (PhpBpfMaxVhosts' limit) fit, and a bad length
- * cannot make an Apache child allocate more. */
+/* Largest reply a client accepts: a vhost with every bucket of its three
+ * histograms in use takes about 15.5 KB, so 4096 vhosts (PhpBpfMaxVhosts'
+ * limit) fit, and a bad length cannot make an Apache child allocate more. */
 #define PHPBPF_MAX_REPLY (64u << 20)
 #define PHPBPF_RSP_HDR_LEN 16
 #define PHPBPF_STR_MAX 4096
@@ -39,12 +39,11 @@ enum phpbpf_state {
 #define PHPBPF_PROBE_COMPILE_RETURN   (1u << 3)
 #define PHPBPF_PROBE_SCHED_SWITCH     (1u << 4)
 #define PHPBPF_PROBE_EXC_THROWN       (1u << 5)
-#define PHPBPF_PROBE_EXC_CAUGHT       (1u << 6)
 #define PHPBPF_PROBE_NAMES \
     "php:request__startup", "php:request__shutdown", \
     "php:compile__file__entry", "php:compile__file__return", "sched:sched_switch", \
-    "php:exception__thrown", "php:exception__caught"
-#define PHPBPF_NPROBES 7
+    "php:exception__thrown"
+#define PHPBPF_NPROBES 6
 
 /* The helper sends at most this many scripts, the ones with the most
  * compile time; it tracks up to PhpBpfMaxScripts. */

@@ -16,7 +16,7 @@ my @bad = (
     [ 'PhpBpfLibrary /nonexistent.so', qr/PhpBpfLibrary: '\/nonexistent.so' is not a readable file/ ],
     [ 'PhpBpfHelper /nonexistent',     qr/PhpBpfHelper: '\/nonexistent' is not an executable file/ ],
     [ "PhpBpfSocket $long",            qr/PhpBpfSocket: .* too long/ ],
-    [ 'PhpBpfMaxVhosts 1',             qr/PhpBpfMaxVhosts: .1. is not a number from 2 to 8192/ ],
+    [ 'PhpBpfMaxVhosts 1',             qr/PhpBpfMaxVhosts: .1. is not a number from 2 to 4096/ ],
     [ 'PhpBpfMaxVhosts lots',          qr/PhpBpfMaxVhosts: 'lots' is not a number/ ],
     [ "<VirtualHost *:80>\n PhpBpf Off\n</VirtualHost>", qr/PhpBpf cannot occur within <?VirtualHost/i ],
 );

@@ -38,7 +38,7 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     is $j->{tracing}{state}, 'active', 'tracing.state';
     ok exists $j->{tracing}{reason} && !defined $j->{tracing}{reason}, 'tracing.reason is null';
     is_deeply $j->{tracing}{probes}, ['php:request__startup', 'php:request__shutdown', 'sched:sched_switch',
-                                      'php:exception__thrown', 'php:exception__caught'],
+                                      'php:exception__thrown'],
         'tracing.probes: the request and exception probes and sched_switch (the default)';
     my $v = vhost_entry($j, vname('a.test'));
     ok((grep { exists $v->{latency_us}{$_} && exists $v->{php_us}{$_} } qw(count mean p50 p90 p99 max)) == 6,

@@ -155,16 +155,52 @@ static phpbpf_server_conf *sconf(server_rec *s)
     return ap_get_module_config(s->module_config, &phpbpf_module);
 }
 
-static const char *set_enabled(cmd_parms *cmd, void *dummy, int flag)
+/* Every directive is server-wide: outside <VirtualHost> and <Directory>. */
+static const char *set_flag(cmd_parms *cmd, void *dummy, int flag)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
     if (err)
         return err;
-    sconf(cmd->server)->enabled = flag;
+    *(int *)((char *)sconf(cmd->server) + (apr_size_t)cmd->info) = flag;
     return NULL;
 }
+
+/* A whole number within bounds, into the field cmd->info names. */
+typedef struct {
+    apr_size_t offset;
+    long min, max;
+} phpbpf_int_arg;
+
+static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const phpbpf_int_arg *a = cmd->info;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    (void)dummy;
+    if (err)
+        return err;
+    n = strtol(arg, &end, 10);
+    if (!*arg || *end || n < a->min || n > a->max)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from %ld to %ld",
+                            cmd->directive->directive, arg, a->min, a->max);
+    *(int *)((char *)sconf(cmd->server) + a->offset) = (int)n;
+    return NULL;
+}
+
+#define FLAG_FIELD(f) ((void *)APR_OFFSETOF(phpbpf_server_conf, f))
+
+static const phpbpf_int_arg max_vhosts_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, max_vhosts), 2, PHPBPF_MAX_VHOSTS };
+static const phpbpf_int_arg slow_size_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, slow_size), 1, PHPBPF_SLOW_MAX };
+/* Each tracked script costs about 4 KB of kernel memory and a copy in the
+ * helper. */
+static const phpbpf_int_arg max_scripts_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, max_scripts), 1, 8192 };
 
 static const char *set_library(cmd_parms *cmd, void *dummy, const char *arg)
 {
@@ -213,34 +249,6 @@ static const char *set_socket(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-static const char *set_max_vhosts(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
-    long n;
-
-    (void)dummy;
-    if (err)
-        return err;
-    n = strtol(arg, &end, 10);
-    if (*end || n < 2 || n > PHPBPF_MAX_VHOSTS)
-        return apr_psprintf(cmd->pool, "PhpBpfMaxVhosts: '%s' is not a number from 2 to %d",
-                            arg, PHPBPF_MAX_VHOSTS);
-    sconf(cmd->server)->max_vhosts = (int)n;
-    return NULL;
-}
-
-static const char *set_compile(cmd_parms *cmd, void *dummy, int flag)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-
-    (void)dummy;
-    if (err)
-        return err;
-    sconf(cmd->server)->compile = flag;
-    return NULL;
-}
-
 /* USE_ZEND_DTRACE is read once per generation, by zend_startup(), which
  * mod_php runs in its own post_config (APR_HOOK_MIDDLE).  This hook runs
  * before it, in the parent, in every pass, with the whole configuration
@@ -275,17 +283,6 @@ static int phpbpf_env_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
     return OK;
 }
 
-static const char *set_cpu(cmd_parms *cmd, void *dummy, int flag)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-
-    (void)dummy;
-    if (err)
-        return err;
-    sconf(cmd->server)->cpu = flag;
-    return NULL;
-}
-
 static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -308,55 +305,8 @@ static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-static const char *set_slow_size(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
-    long n;
-
-    (void)dummy;
-    if (err)
-        return err;
-    n = strtol(arg, &end, 10);
-    if (*end || n < 1 || n > PHPBPF_SLOW_MAX)
-        return apr_psprintf(cmd->pool, "PhpBpfSlowLogSize: '%s' is not a number from 1 to %d",
-                            arg, PHPBPF_SLOW_MAX);
-    sconf(cmd->server)->slow_size = (int)n;
-    return NULL;
-}
-
-static const char *set_record_query(cmd_parms *cmd, void *dummy, int flag)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-
-    (void)dummy;
-    if (err)
-        return err;
-    sconf(cmd->server)->record_query = flag;
-    return NULL;
-}
-
-static const char *set_max_scripts(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end;
-    long n;
-
-    (void)dummy;
-    if (err)
-        return err;
-    n = strtol(arg, &end, 10);
-    /* Each tracked script costs about 4 KB of kernel memory and a copy in
-     * the helper. */
-    if (*end || n < 1 || n > 8192)
-        return apr_psprintf(cmd->pool, "PhpBpfMaxScripts: '%s' is not a number from 1 to 8192",
-                            arg);
-    sconf(cmd->server)->max_scripts = (int)n;
-    return NULL;
-}
-
 static const command_rec phpbpf_cmds[] = {
-    AP_INIT_FLAG("PhpBpf", set_enabled, NULL, RSRC_CONF,
+    AP_INIT_FLAG("PhpBpf", set_flag, FLAG_FIELD(enabled), RSRC_CONF,
                  "On to trace PHP requests with BPF (default), Off to do nothing"),
     AP_INIT_TAKE1("PhpBpfLibrary", set_library, NULL, RSRC_CONF,
                   "libphp file to attach to (default: the one mod_php was loaded from)"),
@@ -364,22 +314,22 @@ static const command_rec phpbpf_cmds[] = {
                   "path of the phpbpf-helper program"),
     AP_INIT_TAKE1("PhpBpfSocket", set_socket, NULL, RSRC_CONF,
                   "helper socket, relative to the runtime dir; the parent's pid is appended"),
-    AP_INIT_TAKE1("PhpBpfMaxVhosts", set_max_vhosts, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PhpBpfMaxVhosts", set_int, (void *)&max_vhosts_arg, RSRC_CONF,
                   "vhosts tracked one by one (default 1024); more are counted as (other)"),
-    AP_INIT_FLAG("PhpBpfCompileTracing", set_compile, NULL, RSRC_CONF,
+    AP_INIT_FLAG("PhpBpfCompileTracing", set_flag, FLAG_FIELD(compile), RSRC_CONF,
                  "On to start PHP with USE_ZEND_DTRACE=1 and trace compile time per "
                  "script (switches off the opcache JIT); default Off"),
-    AP_INIT_FLAG("PhpBpfCpuTracing", set_cpu, NULL, RSRC_CONF,
+    AP_INIT_FLAG("PhpBpfCpuTracing", set_flag, FLAG_FIELD(cpu), RSRC_CONF,
                  "On (default) to split PHP time into on-CPU and off-CPU with "
                  "sched:sched_switch"),
     AP_INIT_TAKE1("PhpBpfSlowThreshold", set_slow, NULL, RSRC_CONF,
                   "PHP time from which a request goes to the slow log, e.g. 500ms; default Off"),
-    AP_INIT_TAKE1("PhpBpfSlowLogSize", set_slow_size, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PhpBpfSlowLogSize", set_int, (void *)&slow_size_arg, RSRC_CONF,
                   "how many slow requests the slow log keeps (default 20)"),
-    AP_INIT_FLAG("PhpBpfRecordQueryString", set_record_query, NULL, RSRC_CONF,
+    AP_INIT_FLAG("PhpBpfRecordQueryString", set_flag, FLAG_FIELD(record_query), RSRC_CONF,
                  "On to keep query strings in the slow log; default Off (they often hold "
                  "tokens and personal data)"),
-    AP_INIT_TAKE1("PhpBpfMaxScripts", set_max_scripts, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PhpBpfMaxScripts", set_int, (void *)&max_scripts_arg, RSRC_CONF,
                   "scripts whose compile time is tracked (default 1024, least recent evicted)"),
     { NULL }
 };

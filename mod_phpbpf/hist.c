@@ -76,3 +76,10 @@ double phpbpf_hist_mean(const struct phpbpf_hist *h)
 {
     return h->count ? (double)h->sum_us / (double)h->count : 0;
 }
+
+uint64_t phpbpf_metric_bound(unsigned i)
+{
+    unsigned k = 7 + i / 2;
+
+    return i % 2 ? (uint64_t)3 << (k - 1) : (uint64_t)1 << k;
+}

@@ -23,4 +23,10 @@ double phpbpf_hist_quantile(const struct phpbpf_hist *h, double q);
 
 double phpbpf_hist_mean(const struct phpbpf_hist *h);
 
+/* The exported (Prometheus) bucket bounds, in us: 2^k and 3 * 2^(k-1) for
+ * k = 7..24, i.e. 128 us to 25.2 s.  Each is the lower bound of one of our
+ * buckets, so the exported cumulative counts are exact. */
+#define PHPBPF_METRIC_BOUNDS 36
+uint64_t phpbpf_metric_bound(unsigned i);
+
 #endif

@@ -1249,10 +1249,15 @@ static int parse_args(request_rec *r, enum phpbpf_format *fmt, int *refresh, con
         return 0;
     args = apr_pstrdup(r->pool, r->args);
     for (tok = apr_strtok(args, "&;", &last); tok; tok = apr_strtok(NULL, "&;", &last)) {
-        if (strcmp(tok, "auto") == 0)
+        /* "metrics=" too: Prometheus' params: {metrics: [""]} sends that. */
+        size_t n = strcspn(tok, "=");
+
+        if (n == 4 && strncmp(tok, "auto", 4) == 0)
             *fmt = PHPBPF_FMT_AUTO;
-        else if (strcmp(tok, "json") == 0)
+        else if (n == 4 && strncmp(tok, "json", 4) == 0)
             *fmt = PHPBPF_FMT_JSON;
+        else if (n == 7 && strncmp(tok, "metrics", 7) == 0)
+            *fmt = PHPBPF_FMT_METRICS;
         else if (strncmp(tok, "refresh=", 8) == 0) {
             const char *d = tok + 8;
             long n;
@@ -1355,6 +1360,19 @@ static int phpbpf_handler(request_rec *r)
         if (!r->header_only)
             phpbpf_render_json(r, &v);
         break;
+    case PHPBPF_FMT_METRICS: {
+        /* A scrape always succeeds while Apache is up: a missing helper
+         * shows as phpbpf_tracing_active 0, not as a failed target. */
+        const char *accept = apr_table_get(r->headers_in, "Accept");
+        int om = accept && ap_strstr_c(accept, "application/openmetrics-text") != NULL;
+
+        r->status = HTTP_OK;
+        ap_set_content_type(r, om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                  : "text/plain; version=0.0.4; charset=utf-8");
+        if (!r->header_only)
+            phpbpf_render_metrics(r, &v, om);
+        break;
+    }
     default:
         ap_set_content_type(r, "text/html; charset=utf-8");
         if (!r->header_only)

@@ -141,7 +141,7 @@ struct phpbpf_view {
     apr_time_t now;
 };
 
-enum phpbpf_format { PHPBPF_FMT_HTML, PHPBPF_FMT_AUTO, PHPBPF_FMT_JSON };
+enum phpbpf_format { PHPBPF_FMT_HTML, PHPBPF_FMT_AUTO, PHPBPF_FMT_JSON, PHPBPF_FMT_METRICS };
 
 /* The BPF side of vhost i: all zero when the helper had nothing for it. */
 extern const struct phpbpf_snap_vhost phpbpf_no_data;
@@ -157,5 +157,6 @@ void phpbpf_view_order(apr_pool_t *p, struct phpbpf_view *v);
 void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v);
 void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v);
 void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v);
+void phpbpf_render_metrics(request_rec *r, const struct phpbpf_view *v, int openmetrics);
 
 #endif

@@ -67,6 +67,22 @@ static void test_buckets(void)
        && phpbpf_log2((1ULL << 40) - 1) == 39, "log2 is exact at powers of two");
 }
 
+static void test_metric_bounds(void)
+{
+    unsigned i, bad = 0;
+
+    for (i = 0; i < PHPBPF_METRIC_BOUNDS; i++) {
+        uint64_t le = phpbpf_metric_bound(i);
+
+        if (phpbpf_bucket_lower(phpbpf_hist_bucket(le)) != le
+            || (i && le <= phpbpf_metric_bound(i - 1)))
+            bad++;
+    }
+    ok(bad == 0, "every exported bound is an increasing, exact bucket boundary");
+    ok(phpbpf_metric_bound(0) == 128 && phpbpf_metric_bound(PHPBPF_METRIC_BOUNDS - 1) == 3u << 23,
+       "exported bounds run from 128 us to 25.2 s");
+}
+
 static void test_quantiles(void)
 {
     static struct phpbpf_hist h, h2;
@@ -306,6 +322,7 @@ int main(void)
     test_utf8();
     test_php_error();
     test_buckets();
+    test_metric_bounds();
     test_quantiles();
     test_snapshot();
     printf("1..%d\n", ntest);

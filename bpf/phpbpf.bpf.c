@@ -60,6 +60,15 @@ struct {
     __type(value, struct phpbpf_cpu);
 } cpu_hist SEC(".maps");
 
+/* Compile time per vhost; one entry unless compile tracing is on. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_hist);
+} compile_hist SEC(".maps");
+
 /* Compile time per script: bounded, least recently compiled out first.
  * max_entries is PhpBpfMaxScripts, set by the helper. */
 struct {
@@ -307,6 +316,7 @@ int php_compile_return(struct pt_regs *ctx)
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
     struct phpbpf_inflight *f;
     struct phpbpf_vstats *v;
+    struct phpbpf_hist *ch;
     __u64 us;
     __u32 vhost;
 
@@ -328,6 +338,9 @@ int php_compile_return(struct pt_regs *ctx)
         __sync_fetch_and_add(&v->compiles, 1);
         __sync_fetch_and_add(&v->compile_us, us);
     }
+    ch = bpf_map_lookup_elem(&compile_hist, &vhost);
+    if (ch)
+        hist_add(ch, us);
     __sync_fetch_and_add(&counters.compiles, 1);
     script_add(ctx, us);
     return 0;

@@ -67,6 +67,7 @@ static struct phpbpf *skel;
 static const struct phpbpf_hist *hists;   /* mmap of the php_hist map */
 static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
 static const struct phpbpf_cpu *cpus;      /* mmap of the cpu_hist map */
+static const struct phpbpf_hist *compiles; /* mmap of the compile_hist map */
 static struct phpbpf_snap_vhost *snap_room;
 static struct phpbpf_snap_script *script_room;
 static struct phpbpf_snap_class class_room[PHPBPF_MAX_CLASSES];
@@ -369,6 +370,8 @@ static void load_and_attach(void)
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.cpu_hist, cfg.cpu ? cfg.vhosts : 1);
     if (!err)
+        err = bpf_map__set_max_entries(skel->maps.compile_hist, cfg.compile ? cfg.vhosts : 1);
+    if (!err)
         err = bpf_map__set_max_entries(skel->maps.scripts, cfg.max_scripts);
     /* LRU hashes keep up to 128 free entries per CPU aside; leave room for
      * those on big machines, on top of every possible in-flight request. */
@@ -414,6 +417,8 @@ static void load_and_attach(void)
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
     if (cfg.cpu)
         cpus = map_array(skel->maps.cpu_hist, sizeof(struct phpbpf_cpu));
+    if (cfg.compile)
+        compiles = map_array(skel->maps.compile_hist, sizeof(struct phpbpf_hist));
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
     snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
     script_room = calloc(cfg.max_scripts, sizeof(*script_room));
@@ -578,6 +583,10 @@ static void take_snapshot(struct phpbpf_snapshot *s)
             memcpy(&snap_room[s->nvhosts].cpu, &cpus[i], sizeof(struct phpbpf_cpu));
         else
             memset(&snap_room[s->nvhosts].cpu, 0, sizeof(struct phpbpf_cpu));
+        if (compiles)
+            memcpy(&snap_room[s->nvhosts].compile, &compiles[i], sizeof(struct phpbpf_hist));
+        else
+            memset(&snap_room[s->nvhosts].compile, 0, sizeof(struct phpbpf_hist));
         s->nvhosts++;
     }
     if (probes & PHPBPF_PROBE_COMPILE_RETURN)

@@ -115,23 +115,11 @@ static void per_vhost(struct out *o, const struct phpbpf_view *v)
                        vlabel(o, v, o->idx[k]), status_names[c],
                        (apr_uint64_t)v->sh->vhost[o->idx[k]].status[c]);
     if (v->sh->compile_tracing && v->snap) {
-        /* Only count and sum are kept per vhost: a histogram with the
-         * +Inf bucket alone is valid and gives rates and means. */
         family(o, "phpbpf_compile_duration_seconds", "histogram",
                "PHP compile time (opcache misses); PhpBpfCompileTracing On.");
         for (k = 0; k < o->n; k++) {
-            const struct phpbpf_vstats *s;
-            const char *l;
-
             i = o->idx[k];
-            s = &phpbpf_bpf(v, i)->v;
-            l = vlabel(o, v, i);
-
-            ap_rprintf(o->r, "phpbpf_compile_duration_seconds_bucket{%s,le=\"+Inf\"} " U64 "\n"
-                       "phpbpf_compile_duration_seconds_sum{%s} %.6f\n"
-                       "phpbpf_compile_duration_seconds_count{%s} " U64 "\n",
-                       l, (apr_uint64_t)s->compiles, l, (double)s->compile_us / 1e6, l,
-                       (apr_uint64_t)s->compiles);
+            hist(o, "phpbpf_compile_duration_seconds", vlabel(o, v, i), &phpbpf_bpf(v, i)->compile);
         }
     }
     family(o, "phpbpf_php_cpu_seconds_total", "counter", "On-CPU time of PHP requests.");

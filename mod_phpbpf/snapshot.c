@@ -120,6 +120,7 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         put64(b, s->vhosts[i].v.exc_thrown);
         puthist(b, &s->vhosts[i].cpu.on);
         puthist(b, &s->vhosts[i].cpu.off);
+        puthist(b, &s->vhosts[i].compile);
     }
     n = s->nscripts < PHPBPF_SNAP_SCRIPTS ? s->nscripts : PHPBPF_SNAP_SCRIPTS;
     put32(b, s->scripts_tracked);
@@ -292,6 +293,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         v->v.exc_thrown = get64(&c);
         gethist(&c, &v->cpu.on);
         gethist(&c, &v->cpu.off);
+        gethist(&c, &v->compile);
         if (c.bad) {
             *err = "truncated or corrupt vhost entry";
             return -1;

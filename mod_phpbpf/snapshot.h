@@ -64,6 +64,7 @@ struct phpbpf_snap_vhost {
     struct phpbpf_hist php;
     struct phpbpf_vstats v;
     struct phpbpf_cpu cpu;
+    struct phpbpf_hist compile;
 };
 
 struct phpbpf_snap_class {

@@ -13,9 +13,10 @@ use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 use PhpBpfTest;
 
-plan tests => 12;
+plan tests => 13;
 
 my ($before) = page_json();
+my ($start0) = GET('/server-bpf?metrics')->content =~ /^phpbpf_helper_start_time_seconds (\S+)$/m;
 my $old = $before->{tracing}{helper_pid};
 my $parent = httpd_parent_pid();
 is helper_pid_of($parent), $old, 'the page names the helper that httpd started';
@@ -59,3 +60,5 @@ my $settled = wait_until {
 ok $settled, 'Apache-side counts equal the access log exactly, helper restart or not';
 my $a = vhost_entry($back, vname('a.test'));
 cmp_ok $a->{php_us}{count}, '<=', $a->{requests}, 'PHP counts restarted with the helper, never above Apache\'s';
+my ($start1) = GET('/server-bpf?metrics')->content =~ /^phpbpf_helper_start_time_seconds (\S+)$/m;
+cmp_ok $start1, '>', $start0, 'phpbpf_helper_start_time_seconds moved: Prometheus sees a counter reset';

@@ -10,7 +10,7 @@ use Apache::Test ();
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 17;
+plan tests => 19;
 
 # opcache off, so every request compiles every file it includes.
 my $inst = start_instance(extra => "PhpBpfCompileTracing On\nphp_admin_flag opcache.enable Off");
@@ -49,6 +49,11 @@ cmp_ok $v->{compile}{share_of_php}, '<', 1, '... below 100%';
 my $html = instance_get($inst, '/server-bpf')->{content};
 like $html, qr/switches off the\s+opcache JIT/, 'the page says the mode switches off the JIT';
 like $html, qr/opcache-miss view/, '... and that compiles are opcache misses';
+my $m = instance_get($inst, '/server-bpf?metrics')->{content};
+my ($n) = $m =~ /^phpbpf_compile_duration_seconds_count\{vhost="[^"]+"\} (\d+)$/m;
+is $n, 94, 'the compile histogram in ?metrics counts the 94 compiles';
+like $m, qr/^phpbpf_compile_duration_seconds_bucket\{vhost="[^"]+",le="0\.000128"\} \d+$/m,
+    '... with the exported buckets';
 stop_instance($inst);
 
 # A bounded table: 8 scripts tracked, the others evicted and counted.

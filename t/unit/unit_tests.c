@@ -191,6 +191,7 @@ static void test_snapshot(void)
     in[2].v.compile_us = 700;
     phpbpf_hist_record(&in[2].cpu.on, 40);
     phpbpf_hist_record(&in[2].cpu.off, 99000);
+    phpbpf_hist_record(&in[2].compile, 321);
     s.vhosts = in;
     s.nvhosts = 3;
     strcpy(scripts[0].path, "/var/www/index.php");
@@ -219,7 +220,9 @@ static void test_snapshot(void)
     ok(strcmp(d.library, s.library) == 0 && d.reason[0] == '\0', "strings round-trip");
     ok(d.nvhosts == 2 && d.vhosts[0].idx == 1 && d.vhosts[1].idx == 2, "only non-empty vhosts are sent");
     ok(d.vhosts[1].v.compiles == 7 && d.vhosts[1].v.compile_us == 700, "per-vhost compile stats round-trip");
-    ok(memcmp(&d.vhosts[1].cpu, &in[2].cpu, sizeof(in[2].cpu)) == 0, "on/off-CPU histograms round-trip");
+    ok(memcmp(&d.vhosts[1].cpu, &in[2].cpu, sizeof(in[2].cpu)) == 0
+       && memcmp(&d.vhosts[1].compile, &in[2].compile, sizeof(in[2].compile)) == 0,
+       "on/off-CPU and compile histograms round-trip");
     ok(d.vhosts[0].v.exc_thrown == 3
        && d.nclasses == 2 && strcmp(d.classes[1].name, "Bar\\Baz") == 0 && d.classes[0].count == 2,
        "exception counts and classes round-trip");

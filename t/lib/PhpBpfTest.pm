@@ -51,8 +51,8 @@ sub access_log_php {
     my $log = Apache::Test::vars('t_logs') . '/vhost_access_log';
     my @d;
     open my $fh, '<', $log or return ();
-    while (<$fh>) {
-        next unless /^(\S+) \S+ \[[^\]]+\] "\S+ (\S+)[^"]*" (\d{3}) \S+ (\d+)$/;
+    while (my $line = <$fh>) {
+        next unless $line =~ /^(\S+) \S+ \[[^\]]+\] "\S+ (\S+)[^"]*" (\d{3}) \S+ (\d+)$/;
         my ($v, $uri, $d) = ($1, $2, $4);
         next unless $v eq $host && $uri =~ m{\.php(?:[/?]|$)};
         push @d, $d;

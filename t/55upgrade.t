@@ -10,9 +10,12 @@ use Apache::Test ();
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 15;
+plan tests => 16;
 
 my $libphp = '/usr/lib/apache2/modules/libphp8.2.so';
+# BPF programs of ours loaded on the machine (the suite's own server has some).
+sub our_progs { scalar grep { ($_->{name} // '') =~ /^php_/ } @{ decode_json(`bpftool -j prog show`) } }
+my $progs_before = our_progs();
 my $copy = Apache::Test::vars('t_logs') . '/libphp-upgrade.so';
 system('cp', $libphp, $copy) == 0 or die 'cp';
 my $inst = start_instance(libphp => $copy);
@@ -75,4 +78,5 @@ is $j5 && php($j5), 5, 'and its requests are traced';
 stop_instance($inst);
 ok !kill(0, $j5->{tracing}{helper_pid}), 'stopping httpd stopped the helper';
 is_deeply [glob "$inst->{dir}/phpbpf.sock*"], [], 'and removed its socket';
+is our_progs(), $progs_before, 'and no BPF program (so no uprobe) of its is left';
 unlink $copy;

@@ -1,0 +1,1 @@
+<?php usleep(1000); echo "hostile";

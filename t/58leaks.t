@@ -9,6 +9,7 @@ use Test::More;
 use Apache::Test ();
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
+use Time::HiRes qw(sleep);
 
 my $N = 50;
 plan tests => 7;
@@ -21,8 +22,25 @@ my $j0 = wait_until { my $p = json(); $p && $p->{tracing}{state} eq 'active' ? $
 my $helper = $j0->{tracing}{helper_pid};
 
 sub fds { my @f = glob "/proc/$_[0]/fd/*"; scalar @f }
-sub helpers { scalar grep { (readlink("$_/exe") // '') =~ /phpbpf-helper/ && (split ' ', do { local $/; open my $s, '<', "$_/stat"; <$s> })[3] == $parent } glob '/proc/[0-9]*' }
-sub bpf_objects { my $n = 0; $n += @{ decode_json(`bpftool -j $_ show`) } for qw(prog map); $n }
+sub helpers {
+    my $n = 0;
+    for my $p (glob '/proc/[0-9]*') {
+        next unless (readlink("$p/exe") // '') =~ /phpbpf-helper/;
+        open my $s, '<', "$p/stat" or next;     # it may be gone already
+        $n++ if (split ' ', scalar <$s>)[3] == $parent;
+    }
+    return $n;
+}
+# bpftool can trip over a program another test's helper is unloading at
+# that moment: ask again rather than fail on a half-listed answer.
+sub bpf_objects {
+    for (1 .. 10) {
+        my $n = eval { my $c = 0; $c += @{ decode_json(`bpftool -j $_ show 2>/dev/null`) } for qw(prog map); $c };
+        return $n if defined $n;
+        sleep 0.2;
+    }
+    die "bpftool keeps failing";
+}
 
 my %before = (parent => fds($parent), helper => fds($helper), bpf => bpf_objects());
 for my $g (1 .. $N) {
@@ -36,6 +54,7 @@ is $j->{tracing}{helper_pid}, $helper, 'the same helper throughout';
 is helpers(), 1, 'one helper process';
 is fds($parent), $before{parent}, 'no descriptor leaked in the httpd parent';
 is fds($helper), $before{helper}, 'none in the helper';
-is bpf_objects(), $before{bpf}, 'no BPF program or map leaked';
+# <=: objects of an instance stopped just before may still be on their way out.
+cmp_ok bpf_objects(), '<=', $before{bpf}, 'no BPF program or map leaked';
 is instance_get($inst, '/hello.php')->{content}, 'hello', 'PHP is still served';
 stop_instance($inst);

@@ -25,7 +25,11 @@ struct out {
     request_rec *r;
     int om;                     /* OpenMetrics */
     __u32 *idx, n;              /* the vhosts exported */
+    const char **lbl;           /* vhost="..." per vhost index, escaped once */
 };
+
+/* The "le" values as text, formatted once per process. */
+static char le_text[NBOUNDS][16];
 
 /* Label values: backslash, double quote and newline escaped, as both
  * formats require; vhost names come from the configuration. */
@@ -63,33 +67,43 @@ static void family(struct out *o, const char *name, const char *type, const char
         ap_rprintf(o->r, "# UNIT %s seconds\n", fam);
 }
 
+/* One histogram is formatted into one buffer and written at once: with
+ * a thousand vhosts, a write per line dominated the page's cost. */
 static void hist(struct out *o, const char *name, const char *lbl, const struct phpbpf_hist *h)
 {
+    /* a line: name, vhost label (a 255-byte name escaped to at most 510), le, count */
+    char buf[(NBOUNDS + 3) * 704];
+    apr_size_t at = 0;
     __u64 cum = 0;
     __u32 b = 0;
     unsigned i;
 
-    for (i = 0; i < NBOUNDS; i++) {
+    for (i = 0; i < NBOUNDS && at < sizeof(buf); i++) {
         __u64 le = phpbpf_metric_bound(i);
 
         /* The BPF bucket holding le starts exactly at le: count all before. */
         while (b < PHPBPF_HIST_BUCKETS && phpbpf_bucket_lower(b) < le)
             cum += h->bucket[b++];
-        ap_rprintf(o->r, "%s_bucket{%s,le=\"%s\"} " U64 "\n", name, lbl,
-                   apr_psprintf(o->r->pool, "%.6f", (double)le / 1e6), (apr_uint64_t)cum);
+        at += apr_snprintf(buf + at, sizeof(buf) - at, "%s_bucket{%s,le=\"%s\"} " U64 "\n", name,
+                           lbl, le_text[i], (apr_uint64_t)cum);
     }
     for (; b < PHPBPF_HIST_BUCKETS; b++)
         cum += h->bucket[b];
     /* +Inf and _count from the same buckets, so they always agree. */
-    ap_rprintf(o->r, "%s_bucket{%s,le=\"+Inf\"} " U64 "\n%s_sum{%s} %.6f\n%s_count{%s} " U64 "\n",
-               name, lbl, (apr_uint64_t)cum, name, lbl, (double)h->sum_us / 1e6, name, lbl,
-               (apr_uint64_t)cum);
+    if (at < sizeof(buf))
+        at += apr_snprintf(buf + at, sizeof(buf) - at, "%s_bucket{%s,le=\"+Inf\"} " U64 "\n"
+                           "%s_sum{%s} %.6f\n%s_count{%s} " U64 "\n", name, lbl,
+                           (apr_uint64_t)cum, name, lbl, (double)h->sum_us / 1e6, name, lbl,
+                           (apr_uint64_t)cum);
+    ap_rwrite(buf, (int)at, o->r);
 }
 
 static const char *vlabel(struct out *o, const struct phpbpf_view *v, __u32 i)
 {
-    return apr_pstrcat(o->r->pool, "vhost=\"", label(o->r->pool, v->sh->vhost[i].name), "\"",
-                       NULL);
+    if (!o->lbl[i])
+        o->lbl[i] = apr_pstrcat(o->r->pool, "vhost=\"", label(o->r->pool, v->sh->vhost[i].name),
+                                "\"", NULL);
+    return o->lbl[i];
 }
 
 static void per_vhost(struct out *o, const struct phpbpf_view *v)
@@ -195,9 +209,14 @@ static void self_metrics(struct out *o, const struct phpbpf_view *v)
 
 void phpbpf_render_metrics(request_rec *r, const struct phpbpf_view *v, int openmetrics)
 {
-    struct out o = { r, openmetrics, NULL, 0 };
+    struct out o = { r, openmetrics, NULL, 0, NULL };
     __u32 i;
 
+    if (!le_text[0][0])
+        for (i = 0; i < NBOUNDS; i++)
+            apr_snprintf(le_text[i], sizeof(le_text[i]), "%.6f",
+                         (double)phpbpf_metric_bound(i) / 1e6);
+    o.lbl = apr_pcalloc(r->pool, v->sh->nvhosts * sizeof(*o.lbl));
     /* Every configured vhost, with or without traffic yet, so its series
      * exist from zero and rate() sees the first requests; (other) only
      * once something was counted there. */

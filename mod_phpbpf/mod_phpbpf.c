@@ -1029,6 +1029,7 @@ static int phpbpf_log_transaction(request_rec *r)
 {
     struct phpbpf_vhost_rec *v;
     request_rec *last = r;
+    apr_time_t now;
     __u32 idx;
     __u64 us;
     int cls;
@@ -1043,7 +1044,8 @@ static int phpbpf_log_transaction(request_rec *r)
     v = &proc->sh->vhost[idx];
     /* Wall-clock time, as %D: if the clock stepped back, count 0 rather
      * than a sample of 584,000 years that would own max forever. */
-    us = apr_time_now() > r->request_time ? (__u64)(apr_time_now() - r->request_time) : 0;
+    now = apr_time_now();
+    us = now > r->request_time ? (__u64)(now - r->request_time) : 0;
     cls = last->status / 100;
     if (cls >= 1 && cls <= 5)
         __atomic_fetch_add(&v->status[cls - 1], 1, __ATOMIC_RELAXED);

@@ -237,13 +237,45 @@ static void gethist(struct cursor *c, struct phpbpf_hist *h)
     }
 }
 
+/* An entry count, then room for that many entries.  The count is refused
+ * if it exceeds max, or if the rest of the payload cannot hold that many
+ * entries of at least min_size bytes: nothing is allocated for a count a
+ * corrupt or hostile reply merely claims. */
+static int get_array(struct cursor *c, uint32_t max, size_t min_size, size_t size,
+                     phpbpf_alloc_fn alloc, void *ctx, void **out, uint32_t *n,
+                     const char *too_many, const char **err)
+{
+    *n = get32(c);
+    *out = NULL;
+    if (c->bad) {
+        *err = "truncated snapshot";
+        return -1;
+    }
+    if (*n > max) {
+        *err = too_many;
+        return -1;
+    }
+    if ((uint64_t)*n * min_size > c->left) {
+        *err = "truncated snapshot entries";
+        return -1;
+    }
+    if (*n && !(*out = alloc(ctx, (size_t)*n * size))) {
+        *err = "out of memory";
+        return -1;
+    }
+    return 0;
+}
+
+/* Smallest encoded sizes: a histogram is count, sum, max and nnz. */
+#define HIST_MIN (8 + 8 + 8 + 2)
+
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
                            uint32_t max_vhosts, phpbpf_alloc_fn alloc, void *ctx,
                            const char **err)
 {
     struct cursor c = { p, len, 0 };
-    struct phpbpf_snap_vhost *room = NULL;
-    struct phpbpf_snap_script *sroom = NULL;
+    struct phpbpf_snap_vhost *room;
+    struct phpbpf_snap_script *sroom;
     uint32_t i, nc, n;
 
     memset(s, 0, sizeof(*s));
@@ -262,25 +294,9 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     }
     getstr(&c, s->library, sizeof(s->library));
     getstr(&c, s->reason, sizeof(s->reason));
-    n = get32(&c);
-    if (c.bad) {
-        *err = "truncated snapshot header";
+    if (get_array(&c, max_vhosts, 4 + 4 * HIST_MIN + 3 * 8, sizeof(*room), alloc, ctx,
+                  (void **)&room, &n, "snapshot has more vhosts than configured", err) != 0)
         return -1;
-    }
-    if (n > max_vhosts) {
-        *err = "snapshot has more vhosts than configured";
-        return -1;
-    }
-    /* Each vhost takes more than 26 bytes: a count the payload cannot
-     * hold is refused before anything is allocated for it. */
-    if ((uint64_t)n * 26 > c.left) {
-        *err = "truncated vhost entries";
-        return -1;
-    }
-    if (n && !(room = alloc(ctx, (size_t)n * sizeof(*room)))) {
-        *err = "out of memory";
-        return -1;
-    }
     s->vhosts = room;
     for (i = 0; i < n; i++) {
         struct phpbpf_snap_vhost *v = &room[i];
@@ -301,15 +317,9 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     }
     s->nvhosts = n;
     s->scripts_tracked = get32(&c);
-    n = get32(&c);
-    if (n > PHPBPF_SNAP_SCRIPTS) {
-        *err = "snapshot has too many scripts";
+    if (get_array(&c, PHPBPF_SNAP_SCRIPTS, 2 + HIST_MIN, sizeof(*sroom), alloc, ctx,
+                  (void **)&sroom, &n, "snapshot has too many scripts", err) != 0)
         return -1;
-    }
-    if (n && !(sroom = alloc(ctx, (size_t)n * sizeof(*sroom)))) {
-        *err = "out of memory";
-        return -1;
-    }
     s->scripts = sroom;
     for (i = 0; i < n && !c.bad; i++) {
         getstr(&c, sroom[i].path, sizeof(sroom[i].path));
@@ -320,15 +330,9 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nscripts = n;
-    n = get32(&c);
-    if (c.bad || n > PHPBPF_MAX_CLASSES) {
-        *err = "too many exception classes";
+    if (get_array(&c, PHPBPF_MAX_CLASSES, 2 + 8, sizeof(*s->classes), alloc, ctx,
+                  (void **)&s->classes, &n, "too many exception classes", err) != 0)
         return -1;
-    }
-    if (n && !(s->classes = alloc(ctx, (size_t)n * sizeof(*s->classes)))) {
-        *err = "out of memory";
-        return -1;
-    }
     for (i = 0; i < n && !c.bad; i++) {
         getstr(&c, s->classes[i].name, sizeof(s->classes[i].name));
         s->classes[i].count = get64(&c);
@@ -338,15 +342,9 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nclasses = n;
-    n = get32(&c);
-    if (c.bad || n > PHPBPF_SLOW_MAX) {
-        *err = "too many slow requests";
+    if (get_array(&c, PHPBPF_SLOW_MAX, 8 + 4 + 4 + 4 * 8 + 4 + 3 * 2, sizeof(*s->slow), alloc,
+                  ctx, (void **)&s->slow, &n, "too many slow requests", err) != 0)
         return -1;
-    }
-    if (n && !(s->slow = alloc(ctx, (size_t)n * sizeof(*s->slow)))) {
-        *err = "out of memory";
-        return -1;
-    }
     for (i = 0; i < n && !c.bad; i++) {
         struct phpbpf_slow_event *e = &s->slow[i];
 

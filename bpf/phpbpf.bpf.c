@@ -6,6 +6,12 @@
  * adds the PHP time to that vhost's histogram.  Both programs are attached
  * once, system-wide, to the libphp file; processes that are not children of
  * our httpd parent are rejected first, with one task_struct read.
+ *
+ * A request in flight lives in task-local storage, not a hash keyed by tid:
+ * finding it is a pointer load from the task instead of a hash lookup, the
+ * entry is made once per httpd child and reused for all its requests
+ * instead of inserted and deleted each time, and it goes away with the
+ * task, so a child that dies mid-request leaves nothing behind.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,10 +31,11 @@ const volatile __u64 slow_us = 0;      /* 0: no slow log */
 
 struct phpbpf_counters counters = {};
 
+/* start_ns == 0: this task is ours but not inside a PHP request. */
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u32);
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
     __type(value, struct phpbpf_inflight);
 } inflight SEC(".maps");
 
@@ -106,13 +113,31 @@ struct {
     __type(value, struct phpbpf_hist);
 } zero_hist SEC(".maps");
 
-static __always_inline int from_our_httpd(__u32 tgid)
+static __always_inline int task_is_ours(struct task_struct *t)
 {
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
     /* prefork children are direct children of the parent; the parent
      * itself serves requests only under -X. */
-    return tgid == httpd_pid || (__u32)BPF_CORE_READ(task, real_parent, tgid) == httpd_pid;
+    return (__u32)t->tgid == httpd_pid || (__u32)t->real_parent->tgid == httpd_pid;
+}
+
+/* This task's request state, if it is one of our httpd's processes. */
+static __always_inline struct phpbpf_inflight *task_state(struct task_struct *t)
+{
+    return bpf_task_storage_get(&inflight, t, 0, 0);
+}
+
+/* The request running on this thread, or NULL (counted as foreign when the
+ * thread is not ours at all). */
+static __always_inline struct phpbpf_inflight *current_request(void)
+{
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct phpbpf_inflight *f = task_state(task);
+
+    if (f && f->start_ns)
+        return f;
+    if (!f && !task_is_ours(task))
+        __sync_fetch_and_add(&counters.foreign, 1);
+    return NULL;
 }
 
 static __always_inline void hist_add(struct phpbpf_hist *h, __u64 us)
@@ -142,32 +167,42 @@ static __always_inline void hist_add(struct phpbpf_hist *h, __u64 us)
 SEC("usdt")
 int php_request_startup(struct pt_regs *ctx)
 {
-    __u64 id = bpf_get_current_pid_tgid();
-    __u32 tid = (__u32)id;
-    struct phpbpf_inflight f = {};
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct phpbpf_inflight *f;
     struct phpbpf_slot slot;
+    __u64 now;
 
     (void)ctx; /* the probe arguments are not needed: the slot has more */
     __sync_fetch_and_add(&counters.hits, 1);
-    if (!from_our_httpd(id >> 32)) {
-        __sync_fetch_and_add(&counters.foreign, 1);
-        return 0;
+    f = task_state(task);
+    if (!f) {
+        /* The first request of this process since the helper started:
+         * the only time the parent check runs for one of ours. */
+        if (!task_is_ours(task)) {
+            __sync_fetch_and_add(&counters.foreign, 1);
+            return 0;
+        }
+        f = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (!f) {
+            __sync_fetch_and_add(&counters.inflight_errors, 1);
+            return 0;
+        }
     }
-    f.start_ns = bpf_ktime_get_ns();
-    f.cpu_ts = f.start_ns;
-    f.tgid = id >> 32;
+    now = bpf_ktime_get_ns();
+    f->start_ns = now;
+    f->cpu_ts = now;
+    f->on_ns = f->off_ns = 0;
+    f->compile_start_ns = f->compile_us = 0;
+    f->exc_thrown = 0;
     if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
         && slot.magic == PHPBPF_SLOT_MAGIC) {
-        f.vhost = slot.vhost;
-        f.seq = slot.seq;
+        f->vhost = slot.vhost;
+        f->seq = slot.seq;
     }
     else {
-        f.vhost = PHPBPF_VHOST_OTHER;
+        f->vhost = PHPBPF_VHOST_OTHER;
+        f->seq = 0;
         __sync_fetch_and_add(&counters.unattributed, 1);
-    }
-    if (bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY) != 0) {
-        __sync_fetch_and_add(&counters.inflight_errors, 1);
-        return 0;
     }
     __sync_fetch_and_add(&counters.startups, 1);
     return 0;
@@ -208,8 +243,7 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
 SEC("usdt")
 int php_request_shutdown(struct pt_regs *ctx)
 {
-    __u64 id = bpf_get_current_pid_tgid();
-    __u32 tid = (__u32)id;
+    struct task_struct *task = bpf_get_current_task_btf();
     struct phpbpf_inflight *f;
     struct phpbpf_hist *h;
     struct phpbpf_cpu *c;
@@ -217,16 +251,11 @@ int php_request_shutdown(struct pt_regs *ctx)
     __u64 us, now, on_us, off_us;
 
     __sync_fetch_and_add(&counters.hits, 1);
-    f = bpf_map_lookup_elem(&inflight, &tid);
-    if (f && f->tgid != id >> 32) {
-        /* Left by a process that died mid-request; its tid is reused. */
-        bpf_map_delete_elem(&inflight, &tid);
-        f = NULL;
-    }
-    if (!f) {
+    f = task_state(task);
+    if (!f || !f->start_ns) {
         /* Foreign processes never get an entry, so the filter runs only
          * on this slow path. */
-        if (from_our_httpd(id >> 32))
+        if (f || task_is_ours(task))
             __sync_fetch_and_add(&counters.orphans, 1);
         else
             __sync_fetch_and_add(&counters.foreign, 1);
@@ -239,8 +268,8 @@ int php_request_shutdown(struct pt_regs *ctx)
     on_us = (f->on_ns + now - f->cpu_ts) / 1000;
     off_us = f->off_ns / 1000;
     if (slow_us && us >= slow_us)
-        slow_event(ctx, f, id >> 32, us, on_us, off_us);
-    bpf_map_delete_elem(&inflight, &tid);
+        slow_event(ctx, f, task->tgid, us, on_us, off_us);
+    f->start_ns = 0;
 
     h = bpf_map_lookup_elem(&php_hist, &vhost);
     if (!h) {
@@ -267,16 +296,13 @@ int php_request_shutdown(struct pt_regs *ctx)
 SEC("usdt")
 int php_compile_entry(struct pt_regs *ctx)
 {
-    __u32 tid = (__u32)bpf_get_current_pid_tgid();
     struct phpbpf_inflight *f;
 
     (void)ctx;
     __sync_fetch_and_add(&counters.hits, 1);
-    f = bpf_map_lookup_elem(&inflight, &tid);
+    f = current_request();
     if (f)
         f->compile_start_ns = bpf_ktime_get_ns();
-    else if (!from_our_httpd(bpf_get_current_pid_tgid() >> 32))
-        __sync_fetch_and_add(&counters.foreign, 1);
     return 0;
 }
 
@@ -313,7 +339,7 @@ static __always_inline void script_add(struct pt_regs *ctx, __u64 us)
 SEC("usdt")
 int php_compile_return(struct pt_regs *ctx)
 {
-    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct task_struct *task = bpf_get_current_task_btf();
     struct phpbpf_inflight *f;
     struct phpbpf_vstats *v;
     struct phpbpf_hist *ch;
@@ -321,9 +347,9 @@ int php_compile_return(struct pt_regs *ctx)
     __u32 vhost;
 
     __sync_fetch_and_add(&counters.hits, 1);
-    f = bpf_map_lookup_elem(&inflight, &tid);
-    if (!f || !f->compile_start_ns) {
-        if (from_our_httpd(bpf_get_current_pid_tgid() >> 32))
+    f = task_state(task);
+    if (!f || !f->start_ns || !f->compile_start_ns) {
+        if (f || task_is_ours(task))
             __sync_fetch_and_add(&counters.compiles_outside, 1);
         else
             __sync_fetch_and_add(&counters.foreign, 1);
@@ -346,55 +372,31 @@ int php_compile_return(struct pt_regs *ctx)
     return 0;
 }
 
-static __always_inline int task_is_ours(struct task_struct *t)
-{
-    return (__u32)t->tgid == httpd_pid || (__u32)t->real_parent->tgid == httpd_pid;
-}
-
 /* Every context switch on the machine lands here, so the common case must
- * be cheap: two loads through task_struct decide that a task is not one of
- * this httpd's, and only its processes pay for a map lookup. */
+ * be cheap: three loads through task_struct decide that a task is not one
+ * of this httpd's, and only its processes pay for the storage lookup. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
     struct phpbpf_inflight *f;
     __u64 now = 0;
-    __u32 tid;
 
     (void)ctx;
     (void)preempt;
-    if (task_is_ours(prev)) {
-        tid = prev->pid;
-        f = bpf_map_lookup_elem(&inflight, &tid);
-        if (f) {
-            now = bpf_ktime_get_ns();
-            f->on_ns += now - f->cpu_ts;
-            f->cpu_ts = now;
-        }
+    f = task_is_ours(prev) ? task_state(prev) : NULL;
+    if (f && f->start_ns) {
+        now = bpf_ktime_get_ns();
+        f->on_ns += now - f->cpu_ts;
+        f->cpu_ts = now;
     }
-    if (task_is_ours(next)) {
-        tid = next->pid;
-        f = bpf_map_lookup_elem(&inflight, &tid);
-        if (f) {
-            if (!now)
-                now = bpf_ktime_get_ns();
-            f->off_ns += now - f->cpu_ts;
-            f->cpu_ts = now;
-        }
+    f = task_is_ours(next) ? task_state(next) : NULL;
+    if (f && f->start_ns) {
+        if (!now)
+            now = bpf_ktime_get_ns();
+        f->off_ns += now - f->cpu_ts;
+        f->cpu_ts = now;
     }
     return 0;
-}
-
-/* The request running on this thread, or NULL. */
-static __always_inline struct phpbpf_inflight *current_request(void)
-{
-    __u64 id = bpf_get_current_pid_tgid();
-    __u32 tid = (__u32)id;
-    struct phpbpf_inflight *f = bpf_map_lookup_elem(&inflight, &tid);
-
-    if (!f && !from_our_httpd(id >> 32))
-        __sync_fetch_and_add(&counters.foreign, 1);
-    return f;
 }
 
 /* exception__thrown fires without USE_ZEND_DTRACE and costs a probe hit

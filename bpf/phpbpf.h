@@ -44,7 +44,7 @@ struct phpbpf_counters {
     __u64 unattributed;     /* slot unreadable or not ours: vhost (other) */
     __u64 vhost_overflow;   /* slot named a vhost beyond the map */
     __u64 orphans;          /* shutdown with no recorded startup */
-    __u64 inflight_errors;  /* in-flight map update failed */
+    __u64 inflight_errors;  /* no task storage could be allocated */
     __u64 compiles;         /* compile__file__return in our requests */
     __u64 compiles_outside; /* compiles outside a traced request */
     __u64 script_inserts;   /* scripts added to the LRU; minus its size = evicted */
@@ -66,7 +66,7 @@ struct phpbpf_counters {
 struct phpbpf_inflight {
     __u64 start_ns;
     __u32 vhost;
-    __u32 tgid;             /* a reused tid in another process is not a match */
+    __u32 pad0;
     __u64 compile_start_ns; /* 0 when not compiling */
     __u64 cpu_ts;           /* last switch in (or start) while on CPU, out while off */
     __u64 on_ns, off_ns;    /* so far in this request */

@@ -373,11 +373,6 @@ static void load_and_attach(void)
         err = bpf_map__set_max_entries(skel->maps.compile_hist, cfg.compile ? cfg.vhosts : 1);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.scripts, cfg.compile ? cfg.max_scripts : 1);
-    /* LRU hashes keep up to 128 free entries per CPU aside; leave room for
-     * those on big machines, on top of every possible in-flight request. */
-    if (!err && libbpf_num_possible_cpus() > 0)
-        err = bpf_map__set_max_entries(skel->maps.inflight,
-                                       16384 + 256 * (unsigned)libbpf_num_possible_cpus());
     if (!err)
         err = phpbpf__load(skel);
     if (err)

@@ -86,7 +86,7 @@ typedef struct {
     const char *socket;
     int max_vhosts;
     int compile;                  /* PhpBpfCompileTracing */
-    int cpu;                      /* PhpBpfCpuTracing, -1 unset (On) */
+    int cpu;                      /* PhpBpfCpuTracing, -1 unset (Off) */
     apr_interval_time_t slow;     /* PhpBpfSlowThreshold, 0 = Off */
     int slow_size;
     int record_query;
@@ -320,8 +320,8 @@ static const command_rec phpbpf_cmds[] = {
                  "On to start PHP with USE_ZEND_DTRACE=1 and trace compile time per "
                  "script (switches off the opcache JIT); default Off"),
     AP_INIT_FLAG("PhpBpfCpuTracing", set_flag, FLAG_FIELD(cpu), RSRC_CONF,
-                 "On (default) to split PHP time into on-CPU and off-CPU with "
-                 "sched:sched_switch"),
+                 "On to split PHP time into on-CPU and off-CPU with sched:sched_switch "
+                 "(a BPF program on every context switch of the machine); default Off"),
     AP_INIT_TAKE1("PhpBpfSlowThreshold", set_slow, NULL, RSRC_CONF,
                   "PHP time from which a request goes to the slow log, e.g. 500ms; default Off"),
     AP_INIT_TAKE1("PhpBpfSlowLogSize", set_int, (void *)&slow_size_arg, RSRC_CONF,
@@ -746,7 +746,7 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
     argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT,
                                                      (apr_uint64_t)(uintptr_t)proc->slot);
     argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
-    if (sconf(s)->cpu != 0)
+    if (sconf(s)->cpu > 0)
         argv[n++] = "--cpu";
     if (sconf(s)->slow > 0) {
         argv[n++] = "--slow-us";
@@ -827,7 +827,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     map_vhosts(pconf, s);
     proc->sh->generation = (__u32)ap_state_query(AP_SQ_CONFIG_GEN);
     proc->sh->compile_tracing = c->compile > 0;
-    proc->sh->cpu_tracing = c->cpu != 0;
+    proc->sh->cpu_tracing = c->cpu > 0;
     proc->sh->slow_us = c->slow > 0 ? (__u64)c->slow : 0;
     proc->sh->slow_size = c->slow_size ? (__u32)c->slow_size : 20;
     proc->sh->record_query = c->record_query > 0;

@@ -15,7 +15,7 @@ my $N = 5;
 plan tests => 9;
 
 my $docs = topdir() . '/t/htdocs';
-my $inst = start_instance(extra => join '', map {
+my $inst = start_instance(extra => "PhpBpfCpuTracing On\n" . join '', map {
     "<VirtualHost *>\n ServerName $_.test\n DocumentRoot \"$docs\"\n</VirtualHost>\n" } qw(spin sleep));
 sub json { my $r = instance_get($inst, '/server-bpf?json'); eval { decode_json($r->{content}) } }
 sub vh { my ($j, $n) = @_; (grep { $_->{name} =~ /^\Q$n\E:/ } @{ $j->{vhosts} })[0] }

@@ -14,7 +14,7 @@ use PhpBpfTest;
 plan tests => 22;
 
 my $docs = topdir() . '/t/htdocs';
-my $inst = start_instance(extra => "PhpBpfSlowThreshold 50ms\nPhpBpfSlowLogSize 3\n"
+my $inst = start_instance(extra => "PhpBpfCpuTracing On\nPhpBpfSlowThreshold 50ms\nPhpBpfSlowLogSize 3\n"
                                    . "php_admin_flag log_errors On");
 sub json { my $r = instance_get($inst, '/server-bpf?json'); eval { decode_json($r->{content}) } }
 sub slow { my $j = json(); $j ? @{ $j->{slow}{requests} } : () }

@@ -4,15 +4,28 @@
 #   make -f Makefile.apxs bench             # full run, writes bench/results/
 #   perl bench/bench.pl --quick --out F     # a few seconds: checks the bench works
 #
-# Starts httpd + mod_php on a loopback port of its own and loads it with
-# wrk, alternating the configurations round by round (1 2 3 4 5 6, 1 2 3 ...)
-# so drift on a noisy machine hits them all alike.  Results are ratios to
-# configuration 1 within this run; one absolute number proves nothing here.
+# Every configuration is its own httpd + mod_php instance, all up at once on
+# loopback ports of their own, and wrk loads one at a time in short bursts,
+# rotating through them round after round.  On these VMs the CPU's speed
+# drifts by 10-20% over a few seconds, so a configuration is only ever
+# compared with the baseline measured in the same round, a second or two
+# away: results are medians of those paired ratios.  A second, identical
+# baseline instance (row A/A) shows what noise alone looks like.
+#
+# Running the instances side by side is sound because uprobes belong to an
+# inode: each instance loads its own copy of libphp, so mod_phpbpf's helper
+# (which attaches to the libphp its httpd mapped) and bpftrace (given the
+# copy's path) trap only in their own instance.  The one system-wide piece is
+# mod_phpbpf's sched_switch program (PhpBpfCpuTracing), which runs on every
+# context switch of the machine whichever instance is loaded; its cost is
+# measured separately with the kernel's BPF statistics, which also give the
+# exact time each configuration's BPF programs take per request.
 use strict;
 use warnings;
 
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
+use File::Copy qw(copy);
 use File::Temp qw(tempdir);
 use Getopt::Long;
 use IO::Socket::INET;
@@ -20,9 +33,12 @@ use JSON::PP qw(decode_json);
 use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 
-my %o = (rounds => 5, duration => 10, warmup => 2, connections => 8, vhosts => 1000, quick => 0);
-GetOptions(\%o, 'rounds=i', 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s')
-    or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--out FILE]\n";
+my %o = (rounds => 30, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
+         pin => 1, configs => '1,2,3,4,5,6', workloads => 'hello,page', stats => 1);
+GetOptions(\%o, 'rounds=i', 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
+           'pin!', 'configs=s', 'workloads=s', 'stats!')
+    or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--configs 1,3] "
+         . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--out FILE]\n";
 @o{qw(rounds duration warmup vhosts)} = (1, 1, 1, 50) if $o{quick};
 
 my $top = abs_path(dirname(__FILE__) . '/..');
@@ -33,6 +49,7 @@ chmod 0755, $dir;
 
 my @configs = (
     [ 1, 'no mod_phpbpf',                        { phpbpf => 0 } ],
+    [ 'A/A', 'no mod_phpbpf, a second instance (noise)', { phpbpf => 0 } ],
     [ 2, 'mod_phpbpf, PhpBpf Off',               { phpbpf => 1, extra => 'PhpBpf Off' } ],
     [ 3, 'default tracing',                      { phpbpf => 1 } ],
     [ 4, 'default + compile tracing + slow log', { phpbpf => 1,
@@ -41,14 +58,27 @@ my @configs = (
     [ 6, 'bpftrace per-request latency histogram', { phpbpf => 0, bpftrace => 'hist' } ],
 );
 my @workloads = ([ 'hello', '/hello.php' ], [ 'page', '/page.php' ]);
+my %want = map { $_ => 1 } 1, 'A/A', split /,/, $o{configs};      # the baselines always run
+@configs = grep { $want{ $_->[0] } } @configs;
+%want = map { $_ => 1 } split /,/, $o{workloads};
+@workloads = grep { $want{ $_->[0] } } @workloads;
 
-my %bpftrace = (
-    count => "usdt:$libphp:php:request__startup { \@s = count(); } "
-           . "usdt:$libphp:php:request__shutdown { \@e = count(); }",
-    hist  => "usdt:$libphp:php:request__startup { \@start[tid] = nsecs; } "
-           . "usdt:$libphp:php:request__shutdown /\@start[tid]/ "
-           . "{ \@us = hist((nsecs - \@start[tid]) / 1000); delete(\@start[tid]); }",
-);
+# wrk and httpd fighting over the same two CPUs would add noise of its own.
+# Pinned, httpd (and so every probe and BPF program, which run in the traced
+# task) has the last CPU to itself and is the bottleneck; wrk and bpftrace's
+# user side share the rest.
+my $ncpu = (`nproc` =~ /(\d+)/)[0] // 1;
+my @srv_cpu = $o{pin} && $ncpu >= 2 ? ('taskset', '-c', $ncpu - 1) : ();
+my @cli_cpu = $o{pin} && $ncpu >= 2 ? ('taskset', '-c', '0' . ($ncpu > 2 ? '-' . ($ncpu - 2) : '')) : ();
+
+sub bpftrace_script {
+    my ($kind, $lib) = @_;
+    return "usdt:$lib:php:request__startup { \@s = count(); } "
+         . "usdt:$lib:php:request__shutdown { \@e = count(); }" if $kind eq 'count';
+    return "usdt:$lib:php:request__startup { \@start[tid] = nsecs; } "
+         . "usdt:$lib:php:request__shutdown /\@start[tid]/ "
+         . "{ \@us = hist((nsecs - \@start[tid]) / 1000); delete(\@start[tid]); }";
+}
 
 sub free_port {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die $!;
@@ -56,17 +86,18 @@ sub free_port {
 }
 
 sub write_conf {
-    my ($port, $c, $vhosts) = @_;
+    my ($in) = @_;
+    my ($d, $c) = @$in{qw(dir c)};
     my $conf = <<"EOF";
-ServerRoot "$dir"
+ServerRoot "$d"
 ServerName 127.0.0.1
-Listen 127.0.0.1:$port
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-DefaultRuntimeDir "$dir"
+Listen 127.0.0.1:$in->{port}
+PidFile "$d/httpd.pid"
+ErrorLog "$d/error_log"
+DefaultRuntimeDir "$d"
 LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
 LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule php_module $libphp
+LoadModule php_module $in->{libphp}
 StartServers 10
 MinSpareServers 10
 MaxSpareServers 20
@@ -89,8 +120,8 @@ PhpBpfHelper "$top/mod_phpbpf/phpbpf-helper"
 </Location>
 EOF
     $conf .= ($c->{extra} // '') . "\n";
-    $conf .= join '', map { "<VirtualHost *>\n ServerName v$_.test\n</VirtualHost>\n" } 1 .. ($vhosts // 0);
-    open my $fh, '>', "$dir/httpd.conf" or die $!;
+    $conf .= join '', map { "<VirtualHost *>\n ServerName v$_.test\n</VirtualHost>\n" } 1 .. ($in->{vhosts} // 0);
+    open my $fh, '>', "$d/httpd.conf" or die $!;
     print $fh $conf;
 }
 
@@ -100,36 +131,50 @@ sub get {
     return scalar `curl -s -m 10 $h 'http://127.0.0.1:$port$path'`;
 }
 
-sub start_httpd {
-    my ($port, $c, $vhosts) = @_;
-    write_conf($port, $c, $vhosts);
-    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0 or die "httpd start failed";
+# An instance: its own directory, port and copy of libphp (see the top).
+sub start_instance {
+    my ($name, $c, $vhosts) = @_;
+    (my $tag = $name) =~ s/\W/_/g;
+    my $in = { name => $name, c => $c, dir => "$dir/c$tag", port => free_port(), vhosts => $vhosts };
+    mkdir $in->{dir} or die "$in->{dir}: $!";
+    chmod 0755, $in->{dir};
+    $in->{libphp} = "$in->{dir}/libphp.so";
+    copy($libphp, $in->{libphp}) or die "copy $libphp: $!";
+    write_conf($in);
+    system(@srv_cpu, '/usr/sbin/apache2', '-f', "$in->{dir}/httpd.conf", '-k', 'start') == 0
+        or die "httpd for configuration $name did not start: see $in->{dir}/error_log\n";
+    my $ready;
     for (1 .. 100) {
-        last if get($port, '/hello.php') eq 'hello'
-            && (!$c->{phpbpf} || ($c->{extra} // '') =~ /Off/ || get($port, '/server-bpf?auto') =~ /TracingState: active/);
+        $ready = get($in->{port}, '/hello.php') eq 'hello'
+            && (!$c->{phpbpf} || ($c->{extra} // '') =~ /Off/
+                || get($in->{port}, '/server-bpf?auto') =~ /TracingState: active/);
+        last if $ready;
         sleep 0.1;
     }
+    die "configuration $name is not serving (or not tracing) after 10 s\n" unless $ready;
+    $in->{bpftrace} = start_bpftrace($c->{bpftrace}, $in->{libphp}) if $c->{bpftrace};
+    return $in;
 }
 
-sub stop_httpd {
-    open my $fh, '<', "$dir/httpd.pid" or return;
+sub stop_instance {
+    my $in = shift;
+    if (my $b = $in->{bpftrace}) {
+        kill 'INT', $b->[0];
+        close $b->[1];
+    }
+    open my $fh, '<', "$in->{dir}/httpd.pid" or return;
     chomp(my $pid = <$fh>);
     kill 'TERM', $pid;
     for (1 .. 100) { last unless kill 0, $pid; sleep 0.1 }
 }
 
 sub start_bpftrace {
-    my $kind = shift;
-    my $pid = open(my $fh, '-|', 'bpftrace', '-e', $bpftrace{$kind}) // die "bpftrace: $!";
+    my ($kind, $lib) = @_;
+    my $pid = open(my $fh, '-|', @cli_cpu, 'bpftrace', '-e', bpftrace_script($kind, $lib))
+        // die "bpftrace: $!";
     # bpftrace says "Attaching N probes..." once its probes are live.
-    while (my $l = <$fh>) { last if $l =~ /Attaching/ }
-    return [ $pid, $fh ];
-}
-
-sub stop_bpftrace {
-    my $b = shift or return;
-    kill 'INT', $b->[0];
-    close $b->[1];
+    while (my $l = <$fh>) { return [ $pid, $fh ] if $l =~ /Attaching/ }
+    die "bpftrace ($kind) exited before attaching\n";
 }
 
 sub to_ms {
@@ -139,98 +184,211 @@ sub to_ms {
 
 sub wrk {
     my ($port, $path, $secs) = @_;
-    my $out = `wrk -t1 -c$o{connections} -d${secs}s --latency http://127.0.0.1:$port$path 2>&1`;
+    my $out = `@cli_cpu wrk -t1 -c$o{connections} -d${secs}s --latency http://127.0.0.1:$port$path 2>&1`;
     my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+    my ($n) = $out =~ /(\d+) requests in/;
     my ($p99, $u) = $out =~ /^\s+99%\s+([\d.]+)(us|ms|s)\s*$/m;
     my ($errs) = $out =~ /Non-2xx or 3xx responses: (\d+)/;
-    return { rps => $rps // 0, p99 => defined $p99 ? to_ms($p99, $u) : 0, errors => $errs // 0 };
+    return { rps => $rps // 0, n => $n // 0, p99 => defined $p99 ? to_ms($p99, $u) : 0,
+             errors => $errs // 0 };
 }
 
 sub median { my @s = sort { $a <=> $b } @_; return @s ? $s[$#s / 2] : 0 }
 
-# --------------------------------------------------------------- rounds
-my (%res, %hits, %helper);
-my $port = free_port();
-for my $round (1 .. $o{rounds}) {
-    for my $cfg (@configs) {
-        my ($n, $name, $c) = @$cfg;
-        start_httpd($port, $c);
-        my $bt = $c->{bpftrace} ? start_bpftrace($c->{bpftrace}) : undef;
-        for my $w (@workloads) {
-            my ($wname, $path) = @$w;
-            my $before = $c->{phpbpf} && $n == 3 ? decode_json(get($port, '/server-bpf?json')) : undef;
-            wrk($port, $path, $o{warmup});
-            my $r = wrk($port, $path, $o{duration});
-            push @{ $res{$n}{$wname} }, $r;
-            printf STDERR "round %d config %d %-6s %9.1f req/s p99 %7.2f ms\n", $round, $n, $wname, $r->{rps}, $r->{p99};
-            if ($before) {
-                my $after = decode_json(get($port, '/server-bpf?json'));
-                my ($h0, $h1) = map { $_->{tracing}{counters} } $before, $after;
-                my $req = $h1->{shutdowns} - $h0->{shutdowns};
-                push @{ $hits{$wname} }, $req ? ($h1->{hits} - $h0->{hits} - ($h1->{foreign} - $h0->{foreign})) / $req : 0;
-                if (!%helper) {
-                    my $hp = $after->{tracing}{helper_pid};
-                    my ($rss) = `cat /proc/$hp/status` =~ /VmRSS:\s+(\d+)/;
-                    my $maps = 0;
-                    my %ids = map { /^map_id:\s+(\d+)/m ? ($1 => 1) : () }
-                              map { scalar `cat $_ 2>/dev/null` } glob "/proc/$hp/fdinfo/*";
-                    $maps += $_->{bytes_memlock} // 0 for grep { $ids{$_->{id}} } @{ decode_json(`bpftool -j map show`) };
-                    %helper = (rss_kb => $rss, maps => $maps);
-                }
-            }
-        }
-        stop_bpftrace($bt);
-        stop_httpd();
-    }
+sub tracing_counters {
+    my $in = shift;
+    my $j = eval { decode_json(get($in->{port}, '/server-bpf?json')) } or return undef;
+    return $j->{tracing};
 }
 
-# ------------------------------------------------- render with N vhosts
-start_httpd($port, { phpbpf => 1 }, $o{vhosts});
-for my $v (1 .. ($o{vhosts} < 200 ? $o{vhosts} : 200)) { get($port, '/hello.php', "v$v.test") for 1 .. 3 }
-my %render;
-for my $q ('', '?metrics') {
-    my @t;
-    for (1 .. 7) {
-        my $t = `curl -s -o /dev/null -w '%{time_total}' 'http://127.0.0.1:$port/server-bpf$q'`;
-        push @t, $t * 1000;
+# The ids of the BPF objects (prog_id, map_id) a set of processes holds fds
+# to.  Debian's bpftool cannot list owners itself (no "pids" in its JSON).
+sub held_ids {
+    my ($kind, @pids) = @_;
+    my %ids;
+    for my $f (map { glob "/proc/$_/fdinfo/*" } @pids) {
+        open my $fh, '<', $f or next;
+        while (<$fh>) { $ids{$1} = 1 if /^${kind}_id:\s+(\d+)/ }
     }
-    $render{$q} = median(@t);
+    return \%ids;
 }
-stop_httpd();
+
+# The BPF programs a set of processes holds, with the kernel's run counters.
+sub bpf_progs {
+    my $ids = held_ids('prog', @_);
+    my %p;
+    for my $prog (@{ decode_json(`bpftool -j prog show` || '[]') }) {
+        next unless $ids->{ $prog->{id} };
+        $p{ $prog->{id} } = { name => $prog->{name}, ns => $prog->{run_time_ns} // 0,
+                              cnt => $prog->{run_cnt} // 0 };
+    }
+    return \%p;
+}
+
+sub bpf_owner_pids {
+    my $in = shift;
+    return $in->{bpftrace}[0] if $in->{bpftrace};
+    my $t = tracing_counters($in);
+    return $t && $t->{helper_pid} ? $t->{helper_pid} : ();
+}
+
+# --------------------------------------------------------------- rounds
+my %inst;
+$SIG{INT} = $SIG{TERM} = sub { stop_instance($_) for values %inst; exit 1 };
+$inst{ $_->[0] } = start_instance($_->[0], $_->[2]) for @configs;
+for my $w (@workloads) {
+    wrk($inst{ $_->[0] }{port}, $w->[1], $o{warmup}) for @configs;
+}
+my $before = $inst{3} ? tracing_counters($inst{3}) : undef;
+my (%res, %ratio);
+for my $round (1 .. $o{rounds}) {
+    # Rotate the order too, so no configuration always follows the same one.
+    my @order = @configs[ map { ($_ + $round) % @configs } 0 .. $#configs ];
+    for my $w (@workloads) {
+        my ($wname, $path) = @$w;
+        my %r = map { $_->[0] => wrk($inst{ $_->[0] }{port}, $path, $o{duration}) } @order;
+        for my $n (keys %r) {
+            push @{ $res{$n}{$wname} }, $r{$n};
+            push @{ $ratio{$n}{$wname}{rps} }, $r{1}{rps} ? $r{$n}{rps} / $r{1}{rps} : 0;
+            push @{ $ratio{$n}{$wname}{p99} }, $r{1}{p99} ? $r{$n}{p99} / $r{1}{p99} : 0;
+        }
+        printf STDERR "round %2d %-5s %s\n", $round, $wname,
+               join ' ', map { sprintf '%s:%.0f', $_->[0], $r{ $_->[0] }{rps} } @configs;
+    }
+}
+my $after = $inst{3} ? tracing_counters($inst{3}) : undef;
+my $hits;
+if ($before && $after) {
+    my ($c0, $c1) = map { $_->{counters} } $before, $after;
+    my $req = $c1->{shutdowns} - $c0->{shutdowns};
+    $hits = $req ? ($c1->{hits} - $c0->{hits} - ($c1->{foreign} - $c0->{foreign})) / $req : 0;
+}
+
+# The helper's memory, and the BPF maps it holds.
+my %helper;
+if ($inst{3} && (my $hp = (bpf_owner_pids($inst{3}))[0])) {
+    ($helper{rss_kb}) = `cat /proc/$hp/status` =~ /VmRSS:\s+(\d+)/;
+    $helper{maps} = 0;
+    my $ids = held_ids('map', $hp);
+    $helper{maps} += $ids->{ $_->{id} } ? $_->{bytes_memlock} // 0 : 0
+        for @{ decode_json(`bpftool -j map show` || '[]') };
+}
+
+# ---------------------------------------------- BPF time per request
+# kernel.bpf_stats_enabled times every BPF program run (two clock reads
+# each), so it is on only for this phase, not while throughput is measured.
+my %stats;
+if ($o{stats} && grep { $_->[2]{phpbpf} || $_->[2]{bpftrace} } @configs) {
+    chomp(my $was = `sysctl -n kernel.bpf_stats_enabled 2>/dev/null` // '0');
+    system('sysctl -q -w kernel.bpf_stats_enabled=1') == 0 or warn "cannot enable BPF stats\n";
+    for my $cfg (grep { $_->[2]{bpftrace} || ($_->[2]{phpbpf} && ($_->[2]{extra} // '') !~ /Off/) } @configs) {
+        my $in = $inst{ $cfg->[0] };
+        my @pids = bpf_owner_pids($in);
+        for my $w (@workloads) {
+            my $p0 = bpf_progs(@pids);
+            my $r = wrk($in->{port}, $w->[1], $o{duration} * 2);
+            my $p1 = bpf_progs(@pids);
+            my %by;
+            for my $id (keys %$p1) {
+                my $d = $p1->{$id}{ns} - ($p0->{$id}{ns} // 0);
+                my $c = $p1->{$id}{cnt} - ($p0->{$id}{cnt} // 0);
+                next unless $c;
+                $by{ $p1->{$id}{name} }{ns} += $d;
+                $by{ $p1->{$id}{name} }{cnt} += $c;
+            }
+            $stats{ $cfg->[0] }{ $w->[0] } = { req => $r->{n}, progs => \%by };
+        }
+    }
+    system("sysctl -q -w kernel.bpf_stats_enabled=$was");
+}
+stop_instance($_) for values %inst;
+%inst = ();
+
+# ------------------------------------------------- render with N vhosts
+# Worst case: every vhost has had traffic, so every row and series is full.
+my %render;
+if ($o{vhosts}) {
+    my $in = $inst{render} = start_instance('render', { phpbpf => 1 }, $o{vhosts});
+    for my $v (1 .. $o{vhosts}) {
+        for (1 .. 2) {
+            my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$in->{port}") or die $!;
+            print $s "GET /hello.php HTTP/1.0\r\nHost: v$v.test\r\n\r\n";
+            1 while <$s>;
+        }
+    }
+    for my $q ('', '?metrics') {
+        my @t;
+        for (1 .. 7) {
+            my $t = `curl -s -o /dev/null -w '%{time_total}' 'http://127.0.0.1:$in->{port}/server-bpf$q'`;
+            push @t, $t * 1000;
+        }
+        $render{$q} = median(@t);
+    }
+    $render{bytes} = length get($in->{port}, '/server-bpf?metrics');
+    stop_instance($in);
+    %inst = ();
+}
 
 # --------------------------------------------------------------- report
 my $cpu = (`grep -m1 'model name' /proc/cpuinfo` =~ /:\s*(.*)/)[0] // '?';
 my $mem = (`grep MemTotal /proc/meminfo` =~ /(\d+)/)[0] // 0;
 my $md = sprintf "# mod_phpbpf overhead, %s\n\n", strftime('%Y-%m-%d %H:%M UTC', gmtime);
-my $ncpu = (`nproc` =~ /(\d+)/)[0] // 0;
 $md .= sprintf "Machine: %s, %d CPUs, %.0f GiB, kernel %s", $cpu, $ncpu, $mem / 1048576, `uname -r`;
-$md .= sprintf "Run: %d rounds x %d s per configuration and workload (after %d s warm-up), "
-             . "wrk -t1 -c%d on loopback, configurations alternating.\n\n",
-             @o{qw(rounds duration warmup connections)};
+$md .= sprintf "Run: %d rounds; in each, every configuration gets %d s of `wrk -t1 -c%d` on loopback "
+             . "per workload, in a rotating order (after %d s of warm-up each). %s\n"
+             . "Ratios are medians of per-round ratios to configuration 1 measured in the same "
+             . "round; min..max are the extreme rounds.\n\n",
+             @o{qw(rounds duration connections warmup)},
+             @srv_cpu ? "httpd pinned to CPU " . ($ncpu - 1) . ", wrk and bpftrace to the others." : 'Not pinned.';
 for my $w (@workloads) {
     my $wname = $w->[0];
-    my $base = median(map { $_->{rps} } @{ $res{1}{$wname} });
-    my $base99 = median(map { $_->{p99} } @{ $res{1}{$wname} });
-    $md .= "## $wname ($w->[1])\n\n| # | configuration | req/s (median) | ratio | min..max ratio | p99 ms | p99 ratio | non-2xx |\n"
-         . "|---|---|---|---|---|---|---|---|\n";
+    $md .= "## $wname ($w->[1])\n\n| # | configuration | req/s (median) | ratio | min..max ratio "
+         . "| p99 ms | p99 ratio | non-2xx |\n|---|---|---|---|---|---|---|---|\n";
     for my $cfg (@configs) {
         my ($n, $name) = @$cfg;
         my @r = @{ $res{$n}{$wname} };
-        my @ratios = map { $base ? $_->{rps} / $base : 0 } @r;
-        my $p99 = median(map { $_->{p99} } @r);
-        $md .= sprintf "| %d | %s | %.0f | %.3f | %.3f..%.3f | %.2f | %.3f | %d |\n", $n, $name,
-                       median(map { $_->{rps} } @r), $base ? median(map { $_->{rps} } @r) / $base : 0,
-                       (sort { $a <=> $b } @ratios)[0], (sort { $a <=> $b } @ratios)[-1],
-                       $p99, $base99 ? $p99 / $base99 : 0, eval { my $e = 0; $e += $_->{errors} for @r; $e };
+        my @q = sort { $a <=> $b } @{ $ratio{$n}{$wname}{rps} };
+        my $e = 0;
+        $e += $_->{errors} for @r;
+        $md .= sprintf "| %s | %s | %.0f | %.3f | %.3f..%.3f | %.2f | %.3f | %d |\n", $n, $name,
+                       median(map { $_->{rps} } @r), median(@q), $q[0], $q[-1],
+                       median(map { $_->{p99} } @r), median(@{ $ratio{$n}{$wname}{p99} }), $e;
     }
-    $md .= sprintf "\nUprobe hits per PHP request with default tracing (module's own counters): %.3f\n\n",
-                   median(@{ $hits{$wname} || [0] });
+    $md .= "\n";
+}
+$md .= sprintf "Uprobe hits per PHP request with default tracing (module's own counters): %.3f\n\n",
+               $hits // 0;
+if (%stats) {
+    $md .= "### BPF program time per request (kernel BPF statistics, separate phase)\n\n"
+         . "| # | workload | ns per request | runs per request | by program (ns per request) |\n"
+         . "|---|---|---|---|---|\n";
+    for my $cfg (grep { $stats{ $_->[0] } } @configs) {
+        for my $w (@workloads) {
+            my $s = $stats{ $cfg->[0] }{ $w->[0] } or next;
+            my ($ns, $cnt) = (0, 0);
+            my @by;
+            for my $p (sort keys %{ $s->{progs} }) {
+                my $x = $s->{progs}{$p};
+                $ns += $x->{ns};
+                $cnt += $x->{cnt};
+                push @by, sprintf '%s %.0f', $p, $s->{req} ? $x->{ns} / $s->{req} : 0;
+            }
+            $md .= sprintf "| %s | %s | %.0f | %.2f | %s |\n", $cfg->[0], $w->[0],
+                           $s->{req} ? $ns / $s->{req} : 0, $s->{req} ? $cnt / $s->{req} : 0,
+                           join(', ', @by);
+        }
+    }
+    $md .= "\nThis is the time inside the BPF programs only; each uprobe hit also costs the trap "
+         . "into the kernel and back, the same for mod_phpbpf and bpftrace.  sched_switch runs on "
+         . "every context switch of the machine while the workload runs, so its share is "
+         . "per request served, not per run.\n\n";
 }
 $md .= sprintf "Helper RSS: %d KB.  BPF maps held by the helper: %.1f MB (fixed: sized from "
-             . "the default PhpBpfMaxVhosts 1024 at start).\n\n", $helper{rss_kb} // 0, ($helper{maps} // 0) / 1048576;
-$md .= sprintf "With %d vhosts configured (traffic to %d): /server-bpf renders in %.1f ms, "
-             . "?metrics in %.1f ms (median of 7, curl on loopback).\n",
-             $o{vhosts}, $o{vhosts} < 200 ? $o{vhosts} : 200, $render{''}, $render{'?metrics'};
+             . "the default PhpBpfMaxVhosts 1024 at start).\n\n", $helper{rss_kb} // 0,
+               ($helper{maps} // 0) / 1048576 if %helper;
+$md .= sprintf "With %d vhosts configured, all with traffic: /server-bpf renders in %.1f ms, "
+             . "?metrics (%.1f MB) in %.1f ms (median of 7, curl on loopback).\n",
+             $o{vhosts}, $render{''}, $render{bytes} / 1048576, $render{'?metrics'} if $o{vhosts};
 
 print $md;
 my $out = $o{out} // sprintf '%s/bench/results/%s.md', $top, strftime('%Y-%m-%d-%H%M', gmtime);

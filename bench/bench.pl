@@ -33,8 +33,8 @@ use JSON::PP qw(decode_json);
 use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 
-my %o = (rounds => 30, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
-         pin => 1, configs => '1,2,3,4,5,6', workloads => 'hello,page', stats => 1);
+my %o = (rounds => 20, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
+         pin => 1, configs => 'all', workloads => 'hello,page', stats => 1);
 GetOptions(\%o, 'rounds=i', 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
            'pin!', 'configs=s', 'workloads=s', 'stats!')
     or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--configs 1,3] "
@@ -52,12 +52,14 @@ my @configs = (
     [ 'A/A', 'no mod_phpbpf, a second instance (noise)', { phpbpf => 0 } ],
     [ 2, 'mod_phpbpf, PhpBpf Off',               { phpbpf => 1, extra => 'PhpBpf Off' } ],
     [ 3, 'default tracing',                      { phpbpf => 1 } ],
-    [ 4, 'default + compile tracing + slow log', { phpbpf => 1,
-          extra => "PhpBpfCompileTracing On\nPhpBpfSlowThreshold 500ms" } ],
+    [ '3c', 'default + CPU tracing',             { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
+    [ 4, 'every mode: compile + CPU tracing + slow log', { phpbpf => 1,
+          extra => "PhpBpfCompileTracing On\nPhpBpfCpuTracing On\nPhpBpfSlowThreshold 500ms" } ],
     [ 5, 'bpftrace counting the 2 request probes', { phpbpf => 0, bpftrace => 'count' } ],
     [ 6, 'bpftrace per-request latency histogram', { phpbpf => 0, bpftrace => 'hist' } ],
 );
 my @workloads = ([ 'hello', '/hello.php' ], [ 'page', '/page.php' ]);
+$o{configs} = join ',', map { $_->[0] } @configs if $o{configs} eq 'all';
 my %want = map { $_ => 1 } 1, 'A/A', split /,/, $o{configs};      # the baselines always run
 @configs = grep { $want{ $_->[0] } } @configs;
 %want = map { $_ => 1 } split /,/, $o{workloads};

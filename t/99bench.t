@@ -1,18 +1,23 @@
 # The overhead bench still works: a one-round, one-second run of every
-# configuration (including the bpftrace peers) and both workloads.  Its
+# configuration (including the bpftrace peers and the A/A baseline) and
+# both workloads, and its BPF-statistics phase.  Its
 # numbers are not judged here; the bench is for side-by-side runs.
 use strict;
 use warnings;
 use FindBin;
 use File::Temp qw(tempdir);
-use Test::More tests => 5;
+use Test::More tests => 7;
 
 my $out = tempdir(CLEANUP => 1) . '/bench.md';
 my $log = `perl $FindBin::Bin/../bench/bench.pl --quick --out $out 2>&1`;
 is $?, 0, 'bench.pl --quick runs' or diag $log;
 my $md = do { local $/; open my $fh, '<', $out or die "$out: $!"; <$fh> } // '';
-is scalar(() = $md =~ /^\| [1-6] \| /mg), 12, 'six configurations for each of the two workloads';
-unlike $md, qr/^\| \d \| [^|]+ \| 0 \|/m, "every configuration served requests";
+is scalar(() = $md =~ /^\| (?:[1-6]|3c|A\/A) \| [^|]+ \| \d+ \| [\d.]+ \| [\d.]+\.\.[\d.]+ \|/mg), 16,
+    'eight configurations for each of the two workloads';
+unlike $md, qr/^\| \S+ \| [^|]+ \| 0 \|/m, "every configuration served requests";
+like $md, qr/^\| 3 \| hello \| \d+ \| 2\.00 \| php_request_shutdown \d+, php_request_startup \d+ \|$/m,
+    'BPF statistics: default tracing runs its two programs twice per request';
+like $md, qr/^\| 5 \| hello \| \d+ \| 2\.00 \|/m, 'BPF statistics: the bpftrace peer too';
 like $md, qr/Uprobe hits per PHP request with default tracing \(module's own counters\): 2\.000/,
     'the module counts 2 uprobe hits per request';
-like $md, qr/renders in [\d.]+ ms, \?metrics in [\d.]+ ms/, 'render times measured';
+like $md, qr/renders in [\d.]+ ms, \?metrics \([\d.]+ MB\) in [\d.]+ ms/, 'render times measured';

@@ -75,3 +75,69 @@ int phpbpf_parse_php_error(const char *s, struct phpbpf_php_error *e)
         e->msg_len = (size_t)(in - body);
     return 0;
 }
+
+void phpbpf_out_flush(struct phpbpf_out *o)
+{
+    if (o->len)
+        o->flush(o->ctx, o->buf, o->len);
+    o->len = 0;
+}
+
+char *phpbpf_out_room(struct phpbpf_out *o, size_t n)
+{
+    if (o->cap - o->len < n)
+        phpbpf_out_flush(o);
+    return o->buf + o->len;
+}
+
+void phpbpf_out_write(struct phpbpf_out *o, const void *p, size_t n)
+{
+    const char *s = p;
+
+    while (n) {
+        size_t k = o->cap - o->len;
+
+        if (!k) {
+            phpbpf_out_flush(o);
+            k = o->cap;
+        }
+        if (k > n)
+            k = n;
+        memcpy(o->buf + o->len, s, k);
+        o->len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+void phpbpf_out_str(struct phpbpf_out *o, const char *s)
+{
+    phpbpf_out_write(o, s, strlen(s));
+}
+
+size_t phpbpf_fmt_u64(char *dst, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(dst, tmp + sizeof(tmp) - n, n);
+    return n;
+}
+
+size_t phpbpf_fmt_micro(char *dst, uint64_t v)
+{
+    size_t n = phpbpf_fmt_u64(dst, v / 1000000);
+    uint32_t f = (uint32_t)(v % 1000000);
+    int i;
+
+    dst[n] = '.';
+    for (i = 6; i > 0; i--) {
+        dst[n + i] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    return n + 7;
+}

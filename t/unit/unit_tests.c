@@ -320,8 +320,78 @@ static void test_php_error(void)
     ok(phpbpf_parse_php_error("PHP Warning: one space", &e) != 0, "PHP's two spaces are required");
 }
 
+static void test_formatting(void)
+{
+    static const uint64_t edge[] = { 0, 1, 9, 10, 99, 100, 999999, 1000000, 1000001,
+                                     4294967295ULL, 4294967296ULL, PHPBPF_FMT_MICRO_EXACT - 1,
+                                     18446744073709551615ULL };
+    char got[PHPBPF_FMT_MAX + 1], want[64];
+    uint64_t x = 88172645463325252ULL, v;
+    int i, bad_u64 = 0, bad_micro = 0;
+    size_t n;
+
+    for (i = 0; i < 200000; i++) {
+        if (i < (int)(sizeof(edge) / sizeof(edge[0])))
+            v = edge[i];
+        else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v = x >> (x % 64);          /* every magnitude */
+        }
+        n = phpbpf_fmt_u64(got, v);
+        got[n] = '\0';
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+        bad_u64 += strcmp(got, want) != 0;
+        if (v >= PHPBPF_FMT_MICRO_EXACT)
+            v %= PHPBPF_FMT_MICRO_EXACT;
+        n = phpbpf_fmt_micro(got, v);
+        got[n] = '\0';
+        snprintf(want, sizeof(want), "%.6f", (double)v / 1e6);
+        if (strcmp(got, want) != 0 && bad_micro++ < 3)
+            printf("# micro %llu: %s, printf %s\n", (unsigned long long)v, got, want);
+    }
+    ok(bad_u64 == 0, "u64 text is printf's %%llu (%d differ)", bad_u64);
+    ok(bad_micro == 0, "micro text is printf's %%.6f of v / 1e6 below the exact limit (%d differ)",
+       bad_micro);
+}
+
+static char out_seen[256];
+static size_t out_seen_len;
+static int out_flushes;
+
+static void out_collect(void *ctx, const char *p, size_t n)
+{
+    (void)ctx;
+    if (out_seen_len + n < sizeof(out_seen)) {
+        memcpy(out_seen + out_seen_len, p, n);
+        out_seen_len += n;
+    }
+    out_flushes++;
+}
+
+static void test_out(void)
+{
+    char buf[8], *room;
+    struct phpbpf_out o = { buf, 0, sizeof(buf), out_collect, NULL };
+
+    phpbpf_out_str(&o, "abc");
+    phpbpf_out_str(&o, "defghijklmnopqrstu");
+    room = phpbpf_out_room(&o, 6);
+    memcpy(room, "VWXYZ!", 6);
+    o.len += 6;
+    phpbpf_out_write(&o, "", 0);
+    phpbpf_out_flush(&o);
+    phpbpf_out_flush(&o);
+    out_seen[out_seen_len] = '\0';
+    ok(strcmp(out_seen, "abcdefghijklmnopqrstuVWXYZ!") == 0 && out_flushes == 4,
+       "buffered output arrives whole and in order, a buffer at a time (%d flushes)", out_flushes);
+}
+
 int main(void)
 {
+    test_formatting();
+    test_out();
     test_utf8();
     test_php_error();
     test_buckets();

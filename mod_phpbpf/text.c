@@ -90,7 +90,7 @@ char *phpbpf_out_room(struct phpbpf_out *o, size_t n)
     return o->buf + o->len;
 }
 
-void phpbpf_out_write(struct phpbpf_out *o, const void *p, size_t n)
+void phpbpf_out_write_slow(struct phpbpf_out *o, const void *p, size_t n)
 {
     const char *s = p;
 
@@ -108,11 +108,6 @@ void phpbpf_out_write(struct phpbpf_out *o, const void *p, size_t n)
         s += k;
         n -= k;
     }
-}
-
-void phpbpf_out_str(struct phpbpf_out *o, const char *s)
-{
-    phpbpf_out_write(o, s, strlen(s));
 }
 
 size_t phpbpf_fmt_u64(char *dst, uint64_t v)

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Length (1-4) of the well-formed UTF-8 sequence at p (NUL-terminated), or
  * 0 if there is none: stray continuation bytes, overlong forms, UTF-16
@@ -41,8 +42,23 @@ struct phpbpf_out {
 };
 
 void phpbpf_out_flush(struct phpbpf_out *o);
-void phpbpf_out_write(struct phpbpf_out *o, const void *p, size_t n);
-void phpbpf_out_str(struct phpbpf_out *o, const char *s);
+void phpbpf_out_write_slow(struct phpbpf_out *o, const void *p, size_t n);
+
+/* Inline: the page is mostly short pieces that fit. */
+static inline void phpbpf_out_write(struct phpbpf_out *o, const void *p, size_t n)
+{
+    if (n <= o->cap - o->len) {
+        memcpy(o->buf + o->len, p, n);
+        o->len += n;
+    }
+    else
+        phpbpf_out_write_slow(o, p, n);
+}
+
+static inline void phpbpf_out_str(struct phpbpf_out *o, const char *s)
+{
+    phpbpf_out_write(o, s, strlen(s));
+}
 
 /* At least n (at most cap) contiguous bytes to write into; the caller adds
  * what it wrote to o->len. */

@@ -413,8 +413,8 @@ static void html_recent(struct out *o, const struct phpbpf_view *v)
     int i;
 
     out_puts(o, "<h2>Last PHP requests</h2>\n<table>\n<tr><th class=l>Time</th>"
-             "<th class=l>Vhost</th><th class=l>Host header</th><th class=l>Request</th>"
-             "<th>Status</th><th>Apache time</th></tr>\n");
+                "<th class=l>Vhost</th><th class=l>Host header</th><th class=l>Request</th>"
+                "<th>Status</th><th>Apache time</th></tr>\n");
     for (i = 1; i <= PHPBPF_RECENT; i++) {
         const struct phpbpf_recent *e;
 
@@ -444,9 +444,10 @@ static void html_counters(struct out *o, const struct phpbpf_view *v)
         out_printf(o, "<tr><td class=l>%s</td><td>" U64 "</td></tr>\n", counter_names[i],
                    (apr_uint64_t)v->snap->counters[i]);
     out_puts(o, "</table>\n<p>hits: every probe hit, in any process; "
-             "foreign: probe hits from processes that are not this server's; "
-             "unattributed: PHP requests whose vhost could not be read (counted as (other)); "
-             "orphans: request ends whose start was missed, e.g. across a helper restart.</p>\n");
+                "foreign: probe hits from processes that are not this server's; "
+                "unattributed: PHP requests whose vhost could not be read (counted as (other)); "
+                "orphans: request ends whose start was missed, e.g. across a helper "
+                "restart.</p>\n");
 }
 
 static __u64 evicted(const struct phpbpf_snapshot *s)
@@ -538,9 +539,9 @@ static void html_errors(struct out *o, const struct phpbpf_view *v)
     unsigned i, k, n, e;
 
     out_puts(o, "<h2>Errors and exceptions</h2>\n<table>\n<tr><th class=l rowspan=2>Vhost</th>"
-             "<th colspan=4>PHP errors logged</th><th colspan=2>Exceptions</th></tr>\n<tr>"
-             "<th>error</th><th>warning</th><th>notice</th><th>other</th><th>thrown</th>"
-             "<th>uncaught, 5xx</th></tr>\n");
+                "<th colspan=4>PHP errors logged</th><th colspan=2>Exceptions</th></tr>\n<tr>"
+                "<th>error</th><th>warning</th><th>notice</th><th>other</th><th>thrown</th>"
+                "<th>uncaught, 5xx</th></tr>\n");
     for (k = 0; k < v->nshown; k++) {
         const struct phpbpf_vhost_rec *vh = &v->sh->vhost[i = v->shown[k]];
         const struct phpbpf_vstats *b = &phpbpf_bpf(v, i)->v;
@@ -555,12 +556,12 @@ static void html_errors(struct out *o, const struct phpbpf_view *v)
         out_puts(o, "</tr>\n");
     }
     out_puts(o, "</table>\n<p>Errors are PHP's own lines in Apache's error log (log_errors On, "
-             "at or above LogLevel): the php:error probe does not fire in this PHP build. "
-             "Uncaught: PHP reported an uncaught exception in the request and it ended with "
-             "a 5xx.</p>\n");
+                "at or above LogLevel): the php:error probe does not fire in this PHP build. "
+                "Uncaught: PHP reported an uncaught exception in the request and it ended with "
+                "a 5xx.</p>\n");
     if (s && s->nclasses) {
         out_puts(o, "<h3>Exception classes thrown</h3>\n<table>\n<tr><th class=l>Class</th>"
-                 "<th>Thrown</th></tr>\n");
+                    "<th>Thrown</th></tr>\n");
         for (i = 0; i < s->nclasses; i++)
             out_printf(o, "<tr><td class=l>%s</td><td>" U64 "</td></tr>\n",
                        esc_req(o, s->classes[i].name), (apr_uint64_t)s->classes[i].count);
@@ -647,9 +648,9 @@ static void html_compile(struct out *o, const struct phpbpf_view *v)
     if (!v->sh->compile_tracing || !s)
         return;
     out_puts(o, "<h2>PHP compiles</h2>\n<p>PHP compiles a script only when opcache does not "
-             "have it: this is also an opcache-miss view.</p>\n<table>\n<tr><th class=l>Vhost"
-             "</th><th>Compiles</th><th>Per request</th><th>Compile time</th>"
-             "<th>Share of PHP time</th></tr>\n");
+                "have it: this is also an opcache-miss view.</p>\n<table>\n<tr><th class=l>Vhost"
+                "</th><th>Compiles</th><th>Per request</th><th>Compile time</th>"
+                "<th>Share of PHP time</th></tr>\n");
     for (k = 0; k < v->nshown; k++) {
         const struct phpbpf_snap_vhost *b = phpbpf_bpf(v, i = v->shown[k]);
 
@@ -956,7 +957,7 @@ static void json_slow(struct out *o, const struct phpbpf_view *v)
                        (apr_uint64_t)a->apache_us, a->errors);
         else
             out_puts(o, ", \"time\": null, \"status\": null, \"apache_us\": null, "
-                     "\"errors\": null");
+                        "\"errors\": null");
         out_printf(o, ", \"php_us\": " U64 ", \"compile_us\": " U64 ", \"on_cpu_us\": " U64
                    ", \"off_cpu_us\": " U64 ", \"exceptions\": %u}",
                    (apr_uint64_t)e->php_us, (apr_uint64_t)e->compile_us, (apr_uint64_t)e->on_us,

@@ -69,7 +69,16 @@ static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
 static const struct phpbpf_cpu *cpus;      /* mmap of the cpu_hist map */
 static const struct phpbpf_hist *compiles; /* mmap of the compile_hist map */
 static struct phpbpf_snap_vhost *snap_room;
-static struct phpbpf_snap_script *script_room;
+/* Scripts as read from the map, before the heaviest are picked to send. */
+struct script {
+    char path[PHPBPF_PATH_LEN];
+    struct phpbpf_hist compile;
+};
+static struct script *script_room;
+static struct phpbpf_snap_script snap_scripts[PHPBPF_SNAP_SCRIPTS];
+/* Every bucket a snapshot could hold, reserved once: only the pages that
+ * the buckets in use reach are ever touched. */
+static struct phpbpf_snap_bucket *bucket_room;
 static struct phpbpf_snap_class class_room[PHPBPF_MAX_CLASSES];
 static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
 static struct ring_buffer *slow_rb;
@@ -417,7 +426,9 @@ static void load_and_attach(void)
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
     snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
     script_room = calloc(cfg.max_scripts, sizeof(*script_room));
-    if (!snap_room || !script_room)
+    bucket_room = calloc((size_t)cfg.vhosts * 4 + PHPBPF_SNAP_SCRIPTS,
+                         PHPBPF_HIST_BUCKETS * sizeof(*bucket_room));
+    if (!snap_room || !script_room || !bucket_room)
         startup_failure("out of memory for %u vhosts and %u scripts", cfg.vhosts,
                         cfg.max_scripts);
 }
@@ -482,7 +493,7 @@ static void drop_privileges(void)
 
 static int by_total_desc(const void *a, const void *b)
 {
-    const struct phpbpf_snap_script *x = a, *y = b;
+    const struct script *x = a, *y = b;
 
     return x->compile.sum_us < y->compile.sum_us ? 1 : x->compile.sum_us > y->compile.sum_us ? -1
          : strcmp(x->path, y->path);
@@ -491,11 +502,10 @@ static int by_total_desc(const void *a, const void *b)
 /* Every tracked script, heaviest first; the encoder sends the top ones. */
 static int by_path(const void *a, const void *b)
 {
-    return strcmp(((const struct phpbpf_snap_script *)a)->path,
-                  ((const struct phpbpf_snap_script *)b)->path);
+    return strcmp(((const struct script *)a)->path, ((const struct script *)b)->path);
 }
 
-static void take_scripts(struct phpbpf_snapshot *s)
+static void take_scripts(struct phpbpf_snapshot *s, struct phpbpf_snap_bucket *b)
 {
     int fd = bpf_map__fd(skel->maps.scripts);
     struct phpbpf_script_key key, next;
@@ -519,9 +529,13 @@ static void take_scripts(struct phpbpf_snapshot *s)
             script_room[k++] = script_room[i];
     n = k;
     qsort(script_room, n, sizeof(*script_room), by_total_desc);
-    s->scripts = script_room;
     s->scripts_tracked = n;
-    s->nscripts = n;
+    s->nscripts = n < PHPBPF_SNAP_SCRIPTS ? n : PHPBPF_SNAP_SCRIPTS;
+    for (i = 0; i < s->nscripts; i++) {
+        memcpy(snap_scripts[i].path, script_room[i].path, sizeof(snap_scripts[i].path));
+        b += phpbpf_snap_hist_from(&snap_scripts[i].compile, &script_room[i].compile, b);
+    }
+    s->scripts = snap_scripts;
 }
 
 static int by_count_desc(const void *a, const void *b)
@@ -552,9 +566,13 @@ static void take_classes(struct phpbpf_snapshot *s)
     s->nclasses = n;
 }
 
+/* Straight from the maps' memory into the sparse form the reply sends:
+ * each histogram is read once, whole copies of them (4 KB each) were most
+ * of a snapshot's cost. */
 static void take_snapshot(struct phpbpf_snapshot *s)
 {
     const volatile __u64 *c = (const volatile __u64 *)&skel->bss->counters;
+    struct phpbpf_snap_bucket *b = bucket_room;
     unsigned int i;
 
     memset(s, 0, sizeof(*s));
@@ -569,23 +587,24 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     snprintf(s->library, sizeof(s->library), "%s", cfg.library);
     s->vhosts = snap_room;
     for (i = 0; i < cfg.vhosts; i++) {
+        struct phpbpf_snap_vhost *v = &snap_room[s->nvhosts];
+
         if (!hists[i].count && !vstats[i].compiles && !vstats[i].exc_thrown)
             continue;
-        snap_room[s->nvhosts].idx = i;
-        memcpy(&snap_room[s->nvhosts].php, &hists[i], sizeof(struct phpbpf_hist));
-        snap_room[s->nvhosts].v = vstats[i];
-        if (cpus && (probes & PHPBPF_PROBE_SCHED_SWITCH))
-            memcpy(&snap_room[s->nvhosts].cpu, &cpus[i], sizeof(struct phpbpf_cpu));
-        else
-            memset(&snap_room[s->nvhosts].cpu, 0, sizeof(struct phpbpf_cpu));
+        memset(v, 0, sizeof(*v));
+        v->idx = i;
+        b += phpbpf_snap_hist_from(&v->php, &hists[i], b);
+        v->v = vstats[i];
+        if (cpus && (probes & PHPBPF_PROBE_SCHED_SWITCH)) {
+            b += phpbpf_snap_hist_from(&v->cpu.on, &cpus[i].on, b);
+            b += phpbpf_snap_hist_from(&v->cpu.off, &cpus[i].off, b);
+        }
         if (compiles)
-            memcpy(&snap_room[s->nvhosts].compile, &compiles[i], sizeof(struct phpbpf_hist));
-        else
-            memset(&snap_room[s->nvhosts].compile, 0, sizeof(struct phpbpf_hist));
+            b += phpbpf_snap_hist_from(&v->compile, &compiles[i], b);
         s->nvhosts++;
     }
     if (probes & PHPBPF_PROBE_COMPILE_RETURN)
-        take_scripts(s);
+        take_scripts(s, b);
     take_classes(s);
     if (slow_rb) {
         uint64_t k, have = slow_n < cfg.slow_size ? slow_n : cfg.slow_size;
@@ -700,14 +719,15 @@ static void warn_limited(const char *fmt, ...)
 }
 
 /* One request per connection; a client that sends more than a request is
- * refused, not trusted. */
+ * refused, not trusted.  The reply buffer is kept from one reply to the
+ * next, so its pages are not faulted in again for every page view. */
 static void serve_client(int fd)
 {
     int64_t deadline = now_ms() + CLIENT_DEADLINE_MS;
     struct ucred cred;
     socklen_t clen = sizeof(cred);
     unsigned char req[sizeof(struct phpbpf_request) + 1];
-    struct phpbpf_buf out = { 0 };
+    static struct phpbpf_buf out;
     struct phpbpf_snapshot s;
     const char *bad;
     size_t got;
@@ -717,6 +737,8 @@ static void serve_client(int fd)
                      (int)cred.uid, (int)cred.pid, (int)cfg.httpd_pid);
         return;
     }
+    out.len = 0;
+    out.oom = 0;
     got = read_upto(fd, req, sizeof(req), deadline);
     bad = phpbpf_request_check(req, got, (uint32_t)cfg.httpd_pid);
     if (bad) {
@@ -731,7 +753,6 @@ static void serve_client(int fd)
         }
     }
     write_all(fd, out.data, out.len, deadline);
-    phpbpf_buf_free(&out);
 }
 
 /* The parent writes "generation N" after every graceful or plain restart;

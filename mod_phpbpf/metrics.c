@@ -126,12 +126,13 @@ static void sample(struct out *o, const char *a, const char *b, const char *c, c
 
 /* A histogram's lines share "<name>_bucket{<vhost label>": it is put
  * together once, and each line is that, the bound and the count. */
-static void hist(struct out *o, const char *name, const char *lbl, const struct phpbpf_hist *h)
+static void hist(struct out *o, const char *name, const char *lbl,
+                 const struct phpbpf_snap_hist *h)
 {
     const char *pre = apr_pstrcat(o->r->pool, name, "_bucket{", lbl, NULL);
     size_t npre = strlen(pre);
     __u64 cum = 0;
-    __u32 b = 0;
+    __u32 k = 0;
     unsigned i;
 
     for (i = 0; i < NBOUNDS; i++) {
@@ -139,15 +140,15 @@ static void hist(struct out *o, const char *name, const char *lbl, const struct 
         char *at = phpbpf_out_room(&o->b, npre + nle + PHPBPF_FMT_MAX + 1), *p = at;
 
         /* The BPF bucket holding le starts exactly at le: count all before. */
-        while (b < le_bucket[i])
-            cum += h->bucket[b++];
+        while (k < h->nnz && h->bucket[k].idx < le_bucket[i])
+            cum += h->bucket[k++].count;
         p = put(put(p, pre, npre), le_text[i], nle);
         p += phpbpf_fmt_u64(p, cum);
         *p++ = '\n';
         o->b.len += (size_t)(p - at);
     }
-    for (; b < PHPBPF_HIST_BUCKETS; b++)
-        cum += h->bucket[b];
+    for (; k < h->nnz; k++)
+        cum += h->bucket[k].count;
     /* +Inf and _count from the same buckets, so they always agree. */
     sample(o, pre, ",le=\"+Inf\"}", "", "", cum, 0);
     sample(o, name, "_sum{", lbl, "}", h->sum_us, 1);
@@ -164,13 +165,16 @@ static const char *vlabel(struct out *o, const struct phpbpf_view *v, __u32 i)
 
 static void per_vhost(struct out *o, const struct phpbpf_view *v)
 {
+    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+    struct phpbpf_snap_hist apache;
     __u32 k, i, c;
 
     family(o, "phpbpf_request_duration_seconds", "histogram",
            "Apache request time of PHP requests: request read to logged, as %D.");
     for (k = 0; k < o->n; k++) {
         i = o->idx[k];
-        hist(o, "phpbpf_request_duration_seconds", vlabel(o, v, i), &v->sh->vhost[i].apache);
+        phpbpf_snap_hist_from(&apache, &v->sh->vhost[i].apache, room);
+        hist(o, "phpbpf_request_duration_seconds", vlabel(o, v, i), &apache);
     }
     family(o, "phpbpf_php_duration_seconds", "histogram",
            "PHP time: php:request__startup to php:request__shutdown.");

@@ -298,7 +298,7 @@ static void out_td(struct out *o, const char *s)
     out_puts(o, "</td>");
 }
 
-static void html_lat_cells(struct out *o, const struct phpbpf_hist *h)
+static void html_lat_cells(struct out *o, const struct phpbpf_snap_hist *h)
 {
     char t[US_MAX];
 
@@ -306,15 +306,17 @@ static void html_lat_cells(struct out *o, const struct phpbpf_hist *h)
         out_puts(o, "<td colspan=5>&ndash;</td>");
         return;
     }
-    out_td(o, fmt_us(t, phpbpf_hist_mean(h)));
-    out_td(o, fmt_us(t, phpbpf_hist_quantile(h, 0.50)));
-    out_td(o, fmt_us(t, phpbpf_hist_quantile(h, 0.90)));
-    out_td(o, fmt_us(t, phpbpf_hist_quantile(h, 0.99)));
+    out_td(o, fmt_us(t, phpbpf_snap_mean(h)));
+    out_td(o, fmt_us(t, phpbpf_snap_quantile(h, 0.50)));
+    out_td(o, fmt_us(t, phpbpf_snap_quantile(h, 0.90)));
+    out_td(o, fmt_us(t, phpbpf_snap_quantile(h, 0.99)));
     out_td(o, fmt_us(t, (double)h->max_us));
 }
 
 static void html_table(struct out *o, const struct phpbpf_view *v)
 {
+    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+    struct phpbpf_snap_hist apache;
     __u32 i, k, shown = 0;
 
     out_puts(o, "<h2>Per virtual host</h2>\n<table>\n"
@@ -330,7 +332,8 @@ static void html_table(struct out *o, const struct phpbpf_view *v)
         out_printf(o, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td>", vname(o, v, i),
                    (apr_uint64_t)vh->apache.count,
                    (double)vh->apache.count / elapsed_s(v));
-        html_lat_cells(o, &vh->apache);
+        phpbpf_snap_hist_from(&apache, &vh->apache, room);
+        html_lat_cells(o, &apache);
         html_lat_cells(o, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             out_td_u64(o, vh->status[k]);
@@ -349,18 +352,29 @@ static void html_table(struct out *o, const struct phpbpf_view *v)
 
 /* The picture bpftrace's hist() draws, with finer rows: single buckets
  * when the data spans few of them, one row per power of two otherwise. */
+/* The samples in buckets [from, to) of h, whose bucket *k is the first
+ * not below from; *k moves past them. */
+static __u64 row_count(const struct phpbpf_snap_hist *h, __u32 *k, __u32 to)
+{
+    __u64 n = 0;
+
+    for (; *k < h->nnz && h->bucket[*k].idx < to; (*k)++)
+        n += h->bucket[*k].count;
+    return n;
+}
+
 /* The picture bpftrace's hist() draws, with finer rows: single buckets
  * when the data spans few of them, one row per power of two otherwise. */
-static void html_hist(struct out *o, const char *title, const struct phpbpf_hist *h)
+static void html_hist(struct out *o, const char *title, const struct phpbpf_snap_hist *h)
 {
-    __u32 first = PHPBPF_HIST_BUCKETS, last = 0, i, j, step;
+    __u32 first = PHPBPF_HIST_BUCKETS, last = 0, i, k, step;
     __u64 maxrow = 0;
 
-    for (i = 0; i < PHPBPF_HIST_BUCKETS; i++)
-        if (h->bucket[i]) {
+    for (k = 0; k < h->nnz; k++)
+        if (h->bucket[k].count) {
             if (first == PHPBPF_HIST_BUCKETS)
-                first = i;
-            last = i;
+                first = h->bucket[k].idx;
+            last = h->bucket[k].idx;
         }
     out_printf(o, "<div><b>%s</b>", title);
     if (first == PHPBPF_HIST_BUCKETS) {
@@ -370,21 +384,22 @@ static void html_hist(struct out *o, const char *title, const struct phpbpf_hist
     step = last - first + 1 <= HIST_ROWS_MAX ? 1 : PHPBPF_HIST_SUB;
     if (step > 1)
         first -= first % step;
-    for (i = first; i <= last; i += step) {
-        __u64 n = 0;
+    for (i = first, k = 0; i <= last; i += step) {
+        __u64 n;
 
-        for (j = i; j < i + step && j < PHPBPF_HIST_BUCKETS; j++)
-            n += h->bucket[j];
-        if (n > maxrow)
+        while (k < h->nnz && h->bucket[k].idx < i)
+            k++;
+        if ((n = row_count(h, &k, i + step)) > maxrow)
             maxrow = n;
     }
     out_puts(o, "<table class=hist>\n");
-    for (i = first; i <= last; i += step) {
+    for (i = first, k = 0; i <= last; i += step) {
         __u32 end = i + step < PHPBPF_HIST_BUCKETS ? i + step : PHPBPF_HIST_BUCKETS;
-        __u64 n = 0;
+        __u64 n;
 
-        for (j = i; j < end; j++)
-            n += h->bucket[j];
+        while (k < h->nnz && h->bucket[k].idx < i)
+            k++;
+        n = row_count(h, &k, end);
         us_texts();
         out_puts(o, "<tr><td>[");
         out_puts(o, lower_text[i]);
@@ -469,7 +484,7 @@ static int cpu_traced(const struct phpbpf_view *v)
 }
 
 /* On-CPU share of the time a request's thread was traced, 0..1. */
-static double on_share(const struct phpbpf_cpu *c)
+static double on_share(const struct phpbpf_snap_cpu *c)
 {
     __u64 t = c->on.sum_us + c->off.sum_us;
 
@@ -489,14 +504,14 @@ static void html_cpu(struct out *o, const struct phpbpf_view *v)
                 "<th colspan=3>On-CPU</th><th colspan=3>Off-CPU</th></tr>\n<tr><th>mean</th>"
                 "<th>p99</th><th>share</th><th>mean</th><th>p99</th><th>share</th></tr>\n");
     for (k = 0; k < v->nshown; k++) {
-        const struct phpbpf_cpu *c = &phpbpf_bpf(v, i = v->shown[k])->cpu;
+        const struct phpbpf_snap_cpu *c = &phpbpf_bpf(v, i = v->shown[k])->cpu;
 
         out_printf(o, "<tr><td class=l>%s</td><td>%s</td><td>%s</td><td>%.1f%%</td>"
                    "<td>%s</td><td>%s</td><td>%.1f%%</td></tr>\n", vname(o, v, i),
-                   fmt_us(t[0], phpbpf_hist_mean(&c->on)),
-                   fmt_us(t[1], phpbpf_hist_quantile(&c->on, 0.99)), 100 * on_share(c),
-                   fmt_us(t[2], phpbpf_hist_mean(&c->off)),
-                   fmt_us(t[3], phpbpf_hist_quantile(&c->off, 0.99)),
+                   fmt_us(t[0], phpbpf_snap_mean(&c->on)),
+                   fmt_us(t[1], phpbpf_snap_quantile(&c->on, 0.99)), 100 * on_share(c),
+                   fmt_us(t[2], phpbpf_snap_mean(&c->off)),
+                   fmt_us(t[3], phpbpf_snap_quantile(&c->off, 0.99)),
                    c->on.count ? 100 * (1 - on_share(c)) : 0);
     }
     out_puts(o, "</table>\n");
@@ -666,11 +681,11 @@ static void html_compile(struct out *o, const struct phpbpf_view *v)
                s->scripts_tracked, (apr_uint64_t)evicted(s),
                (apr_uint64_t)s->counters[PHPBPF_CTR(compiles_outside)]);
     for (i = 0; i < s->nscripts; i++) {
-        const struct phpbpf_hist *h = &s->scripts[i].compile;
+        const struct phpbpf_snap_hist *h = &s->scripts[i].compile;
 
         out_printf(o, "<tr><td class=l>%s</td><td>" U64 "</td><td>%s</td><td>%s</td>"
                    "<td>%s</td></tr>\n", esc_req(o, s->scripts[i].path), (apr_uint64_t)h->count,
-                   fmt_us(t[0], (double)h->sum_us), fmt_us(t[1], phpbpf_hist_mean(h)),
+                   fmt_us(t[0], (double)h->sum_us), fmt_us(t[1], phpbpf_snap_mean(h)),
                    fmt_us(t[2], (double)h->max_us));
     }
     out_puts(o, "</table>\n<div class=hists>\n");
@@ -681,6 +696,8 @@ static void html_compile(struct out *o, const struct phpbpf_view *v)
 
 void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
 {
+    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+    struct phpbpf_snap_hist apache;
     struct out out, *o = &out;
     __u32 i, k;
 
@@ -700,7 +717,8 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
     for (k = 0; k < v->nshown; k++) {
         i = v->shown[k];
         out_printf(o, "<h3>%s</h3>\n<div class=hists>\n", vname(o, v, i));
-        html_hist(o, "Apache request time", &v->sh->vhost[i].apache);
+        phpbpf_snap_hist_from(&apache, &v->sh->vhost[i].apache, room);
+        html_hist(o, "Apache request time", &apache);
         html_hist(o, "PHP time", &phpbpf_bpf(v, i)->php);
         out_puts(o, "</div>\n");
     }
@@ -717,18 +735,20 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
 /* ------------------------------------------------------------------ auto */
 
 static void auto_lat(struct out *o, const char *what, const char *name,
-                     const struct phpbpf_hist *h)
+                     const struct phpbpf_snap_hist *h)
 {
     out_printf(o, "%sCount[%s]: " U64 "\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
                "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: " U64 "\n",
-               what, name, (apr_uint64_t)h->count, what, name, phpbpf_hist_mean(h),
-               what, name, phpbpf_hist_quantile(h, 0.5), what, name,
-               phpbpf_hist_quantile(h, 0.9), what, name, phpbpf_hist_quantile(h, 0.99),
+               what, name, (apr_uint64_t)h->count, what, name, phpbpf_snap_mean(h),
+               what, name, phpbpf_snap_quantile(h, 0.5), what, name,
+               phpbpf_snap_quantile(h, 0.9), what, name, phpbpf_snap_quantile(h, 0.99),
                what, name, (apr_uint64_t)h->max_us);
 }
 
 void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
 {
+    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+    struct phpbpf_snap_hist apache;
     struct out out, *o = &out;
     __u32 i, j, k;
 
@@ -765,7 +785,8 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
         out_printf(o, "Vhost: %s\nRequests[%s]: " U64 "\nReqPerSec[%s]: %.3f\n", vh->name,
                    vh->name, (apr_uint64_t)vh->apache.count, vh->name,
                    (double)vh->apache.count / elapsed_s(v));
-        auto_lat(o, "Latency", vh->name, &vh->apache);
+        phpbpf_snap_hist_from(&apache, &vh->apache, room);
+        auto_lat(o, "Latency", vh->name, &apache);
         auto_lat(o, "Php", vh->name, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             out_printf(o, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
@@ -776,7 +797,7 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
                    (apr_uint64_t)phpbpf_bpf(v, i)->v.exc_thrown, vh->name,
                    (apr_uint64_t)vh->uncaught);
         if (cpu_traced(v)) {
-            const struct phpbpf_cpu *c = &phpbpf_bpf(v, i)->cpu;
+            const struct phpbpf_snap_cpu *c = &phpbpf_bpf(v, i)->cpu;
 
             auto_lat(o, "OnCpu", vh->name, &c->on);
             auto_lat(o, "OffCpu", vh->name, &c->off);
@@ -827,13 +848,13 @@ static void json_str(struct out *o, const char *s)
     out_putc(o, '"');
 }
 
-static void json_lat(struct out *o, const char *key, const struct phpbpf_hist *h)
+static void json_lat(struct out *o, const char *key, const struct phpbpf_snap_hist *h)
 {
     out_printf(o, "\"%s\": {\"count\": " U64 ", \"mean\": %.1f, \"p50\": %.1f, \"p90\": %.1f, "
                "\"p99\": %.1f, \"max\": " U64 "}",
-               key, (apr_uint64_t)h->count, phpbpf_hist_mean(h),
-               phpbpf_hist_quantile(h, 0.5), phpbpf_hist_quantile(h, 0.9),
-               phpbpf_hist_quantile(h, 0.99), (apr_uint64_t)h->max_us);
+               key, (apr_uint64_t)h->count, phpbpf_snap_mean(h),
+               phpbpf_snap_quantile(h, 0.5), phpbpf_snap_quantile(h, 0.9),
+               phpbpf_snap_quantile(h, 0.99), (apr_uint64_t)h->max_us);
 }
 
 static void json_tracing(struct out *o, const struct phpbpf_view *v)
@@ -969,6 +990,8 @@ static void json_slow(struct out *o, const struct phpbpf_view *v)
 void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_shared *sh = v->sh;
+    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+    struct phpbpf_snap_hist apache;
     struct out out, *o = &out;
     __u32 i, j, k, n = 0;
     __u64 head = sh->recent_head;
@@ -987,7 +1010,8 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
         json_str(o, vh->name);
         out_printf(o, ", \"requests\": " U64 ", \"requests_per_s\": %.3f, ",
                    (apr_uint64_t)vh->apache.count, (double)vh->apache.count / elapsed_s(v));
-        json_lat(o, "latency_us", &vh->apache);
+        phpbpf_snap_hist_from(&apache, &vh->apache, room);
+        json_lat(o, "latency_us", &apache);
         out_puts(o, ", ");
         json_lat(o, "php_us", &phpbpf_bpf(v, i)->php);
         out_puts(o, ", \"status\": {");

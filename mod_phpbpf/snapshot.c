@@ -7,12 +7,16 @@ void phpbpf_buf_free(struct phpbpf_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->oom = 0;
 }
 
-static void put(struct phpbpf_buf *b, const void *p, size_t n)
+/* Room for n more bytes at the end, or NULL once out of memory. */
+static unsigned char *grow(struct phpbpf_buf *b, size_t n)
 {
+    unsigned char *at;
+
     if (b->oom)
-        return;
+        return NULL;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         unsigned char *d;
@@ -22,13 +26,22 @@ static void put(struct phpbpf_buf *b, const void *p, size_t n)
         d = realloc(b->data, cap);
         if (!d) {
             b->oom = 1;
-            return;
+            return NULL;
         }
         b->data = d;
         b->cap = cap;
     }
-    memcpy(b->data + b->len, p, n);
+    at = b->data + b->len;
     b->len += n;
+    return at;
+}
+
+static void put(struct phpbpf_buf *b, const void *p, size_t n)
+{
+    unsigned char *at = grow(b, n);
+
+    if (at)
+        memcpy(at, p, n);
 }
 
 static void put32(struct phpbpf_buf *b, uint32_t v) { put(b, &v, 4); }
@@ -43,23 +56,57 @@ static void putstr(struct phpbpf_buf *b, const char *s, size_t max)
     put(b, s, n);
 }
 
-/* count, sum, max, then (bucket, count) for the non-empty buckets only */
-static void puthist(struct phpbpf_buf *b, const struct phpbpf_hist *h)
+uint32_t phpbpf_snap_hist_from(struct phpbpf_snap_hist *s, const struct phpbpf_hist *h,
+                               struct phpbpf_snap_bucket *room)
 {
-    uint16_t nnz = 0;
-    uint32_t j;
+    uint32_t j, n = 0;
 
-    for (j = 0; j < PHPBPF_HIST_BUCKETS; j++)
-        nnz += h->bucket[j] != 0;
-    put64(b, h->count);
-    put64(b, h->sum_us);
-    put64(b, h->max_us);
-    put16(b, nnz);
-    for (j = 0; j < PHPBPF_HIST_BUCKETS; j++) {
-        if (h->bucket[j]) {
-            put16(b, (uint16_t)j);
-            put64(b, h->bucket[j]);
-        }
+    _Static_assert(PHPBPF_HIST_BUCKETS % 4 == 0, "buckets are taken four at a time");
+    s->count = h->count;
+    s->sum_us = h->sum_us;
+    s->max_us = h->max_us;
+    /* Four at a time: most buckets are empty, and this runs for every
+     * histogram of a snapshot and of a page. */
+    for (j = 0; j < PHPBPF_HIST_BUCKETS; j += 4) {
+        uint64_t c[4] = { h->bucket[j], h->bucket[j + 1], h->bucket[j + 2], h->bucket[j + 3] };
+        uint32_t k;
+
+        if (!(c[0] | c[1] | c[2] | c[3]))
+            continue;
+        for (k = 0; k < 4; k++)
+            if (c[k]) {
+                room[n].idx = j + k;
+                room[n++].count = c[k];
+            }
+    }
+    s->nnz = n;
+    s->bucket = room;
+    return n;
+}
+
+/* Bytes of an encoded histogram: count, sum, max, nnz, then (u16 bucket,
+ * u64 count) for each bucket held. */
+#define HIST_HEAD (8 + 8 + 8 + 2)
+#define HIST_PAIR (2 + 8)
+
+static void puthist(struct phpbpf_buf *b, const struct phpbpf_snap_hist *h)
+{
+    uint32_t nnz = h->nnz < PHPBPF_HIST_BUCKETS ? h->nnz : PHPBPF_HIST_BUCKETS, j;
+    unsigned char *at = grow(b, HIST_HEAD + (size_t)nnz * HIST_PAIR);
+    uint16_t n16 = (uint16_t)nnz;
+
+    if (!at)
+        return;
+    memcpy(at, &h->count, 8);
+    memcpy(at + 8, &h->sum_us, 8);
+    memcpy(at + 16, &h->max_us, 8);
+    memcpy(at + 24, &n16, 2);
+    at += HIST_HEAD;
+    for (j = 0; j < nnz; j++, at += HIST_PAIR) {
+        uint16_t idx = (uint16_t)h->bucket[j].idx;
+
+        memcpy(at, &idx, 2);
+        memcpy(at + 2, &h->bucket[j].count, 8);
     }
 }
 
@@ -201,6 +248,16 @@ static uint16_t get16(struct cursor *c) { uint16_t v; get(c, &v, 2); return v; }
 static uint32_t get32(struct cursor *c) { uint32_t v; get(c, &v, 4); return v; }
 static uint64_t get64(struct cursor *c) { uint64_t v; get(c, &v, 8); return v; }
 
+static void skip(struct cursor *c, size_t n)
+{
+    if (c->bad || c->left < n) {
+        c->bad = 1;
+        return;
+    }
+    c->p += n;
+    c->left -= n;
+}
+
 static void getstr(struct cursor *c, char *out, size_t outlen)
 {
     uint16_t n = get16(c);
@@ -214,39 +271,87 @@ static void getstr(struct cursor *c, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-static void gethist(struct cursor *c, struct phpbpf_hist *h)
+/* Its buckets go to *room, which the caller sized by counting them first
+ * (skiphist()); indexes must increase, so each bucket comes once. */
+static void gethist(struct cursor *c, struct phpbpf_snap_hist *h, struct phpbpf_snap_bucket **room)
 {
+    struct phpbpf_snap_bucket *b = *room;
     uint16_t nnz, j;
 
-    memset(h, 0, sizeof(*h));
     h->count = get64(c);
     h->sum_us = get64(c);
     h->max_us = get64(c);
     nnz = get16(c);
-    if (nnz > PHPBPF_HIST_BUCKETS)
+    h->nnz = 0;
+    h->bucket = b;
+    if (c->bad || nnz > PHPBPF_HIST_BUCKETS || (size_t)nnz * HIST_PAIR > c->left) {
         c->bad = 1;
-    for (j = 0; j < nnz && !c->bad; j++) {
-        uint16_t b = get16(c);
-        uint64_t cnt = get64(c);
-
-        if (b >= PHPBPF_HIST_BUCKETS) {
-            c->bad = 1;
-            break;
-        }
-        h->bucket[b] += cnt;
+        return;
     }
+    for (j = 0; j < nnz; j++, c->p += HIST_PAIR) {
+        uint16_t idx;
+
+        memcpy(&idx, c->p, 2);
+        if (idx >= PHPBPF_HIST_BUCKETS || (j && idx <= b[j - 1].idx)) {
+            c->bad = 1;
+            return;
+        }
+        b[j].idx = idx;
+        memcpy(&b[j].count, c->p + 2, 8);
+    }
+    c->left -= (size_t)nnz * HIST_PAIR;
+    h->nnz = nnz;
+    *room = b + nnz;
 }
 
-/* An entry count, then room for that many entries.  The count is refused
- * if it exceeds max, or if the rest of the payload cannot hold that many
- * entries of at least min_size bytes: nothing is allocated for a count a
- * corrupt or hostile reply merely claims. */
-static int get_array(struct cursor *c, uint32_t max, size_t min_size, size_t size,
-                     phpbpf_alloc_fn alloc, void *ctx, void **out, uint32_t *n,
+static size_t skiphist(struct cursor *c)
+{
+    uint16_t nnz;
+
+    skip(c, HIST_HEAD - 2);
+    nnz = get16(c);
+    skip(c, (size_t)nnz * HIST_PAIR);
+    return nnz;
+}
+
+/* Buckets of the next n vhost entries, or SIZE_MAX if they run past the
+ * payload.  The cursor is a copy: this is a first pass. */
+static size_t vhost_buckets(struct cursor c, uint32_t n)
+{
+    size_t nb = 0;
+    uint32_t i;
+
+    for (i = 0; i < n && !c.bad; i++) {
+        skip(&c, 4);
+        nb += skiphist(&c);
+        skip(&c, 3 * 8);
+        nb += skiphist(&c);
+        nb += skiphist(&c);
+        nb += skiphist(&c);
+    }
+    return c.bad ? SIZE_MAX : nb;
+}
+
+static size_t script_buckets(struct cursor c, uint32_t n)
+{
+    size_t nb = 0;
+    uint32_t i;
+
+    for (i = 0; i < n && !c.bad; i++) {
+        skip(&c, get16(&c));
+        nb += skiphist(&c);
+    }
+    return c.bad ? SIZE_MAX : nb;
+}
+
+/* An entry count, refused if it exceeds max, or if the rest of the
+ * payload cannot hold that many entries of at least min_size bytes:
+ * nothing is allocated for a count a corrupt or hostile reply merely
+ * claims. */
+static int get_count(struct cursor *c, uint32_t max, size_t min_size, uint32_t *n,
                      const char *too_many, const char **err)
 {
     *n = get32(c);
-    *out = NULL;
     if (c->bad) {
         *err = "truncated snapshot";
         return -1;
@@ -259,24 +364,34 @@ static int get_array(struct cursor *c, uint32_t max, size_t min_size, size_t siz
         *err = "truncated snapshot entries";
         return -1;
     }
-    if (*n && !(*out = alloc(ctx, (size_t)*n * size))) {
-        *err = "out of memory";
-        return -1;
-    }
     return 0;
 }
 
-/* Smallest encoded sizes: a histogram is count, sum, max and nnz. */
-#define HIST_MIN (8 + 8 + 8 + 2)
+/* Room for n entries of `size` bytes followed by nb buckets, in one
+ * allocation: a decode makes at most four. */
+static int get_room(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, size_t nb,
+                    void **out, struct phpbpf_snap_bucket **buckets, const char **err)
+{
+    unsigned char *p = NULL;
+
+    if (n && !(p = alloc(ctx, (size_t)n * size + nb * sizeof(struct phpbpf_snap_bucket)))) {
+        *err = "out of memory";
+        return -1;
+    }
+    *out = p;
+    if (buckets)
+        *buckets = p ? (struct phpbpf_snap_bucket *)(p + (size_t)n * size) : NULL;
+    return 0;
+}
 
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
                            uint32_t max_vhosts, phpbpf_alloc_fn alloc, void *ctx,
                            const char **err)
 {
     struct cursor c = { p, len, 0 };
-    struct phpbpf_snap_vhost *room;
-    struct phpbpf_snap_script *sroom;
+    struct phpbpf_snap_bucket *b;
     uint32_t i, nc, n;
+    size_t nb;
 
     memset(s, 0, sizeof(*s));
     s->state = get32(&c);
@@ -294,22 +409,26 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     }
     getstr(&c, s->library, sizeof(s->library));
     getstr(&c, s->reason, sizeof(s->reason));
-    if (get_array(&c, max_vhosts, 4 + 4 * HIST_MIN + 3 * 8, sizeof(*room), alloc, ctx,
-                  (void **)&room, &n, "snapshot has more vhosts than configured", err) != 0)
+    if (get_count(&c, max_vhosts, 4 + 4 * HIST_HEAD + 3 * 8, &n,
+                  "snapshot has more vhosts than configured", err) != 0)
         return -1;
-    s->vhosts = room;
+    if ((nb = vhost_buckets(c, n)) == SIZE_MAX) {
+        *err = "truncated or corrupt vhost entry";
+        return -1;
+    }
+    if (get_room(alloc, ctx, n, sizeof(*s->vhosts), nb, (void **)&s->vhosts, &b, err) != 0)
+        return -1;
     for (i = 0; i < n; i++) {
-        struct phpbpf_snap_vhost *v = &room[i];
+        struct phpbpf_snap_vhost *v = &s->vhosts[i];
 
-        memset(v, 0, sizeof(*v));
         v->idx = get32(&c);
-        gethist(&c, &v->php);
+        gethist(&c, &v->php, &b);
         v->v.compiles = get64(&c);
         v->v.compile_us = get64(&c);
         v->v.exc_thrown = get64(&c);
-        gethist(&c, &v->cpu.on);
-        gethist(&c, &v->cpu.off);
-        gethist(&c, &v->compile);
+        gethist(&c, &v->cpu.on, &b);
+        gethist(&c, &v->cpu.off, &b);
+        gethist(&c, &v->compile, &b);
         if (c.bad) {
             *err = "truncated or corrupt vhost entry";
             return -1;
@@ -317,21 +436,26 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     }
     s->nvhosts = n;
     s->scripts_tracked = get32(&c);
-    if (get_array(&c, PHPBPF_SNAP_SCRIPTS, 2 + HIST_MIN, sizeof(*sroom), alloc, ctx,
-                  (void **)&sroom, &n, "snapshot has too many scripts", err) != 0)
+    if (get_count(&c, PHPBPF_SNAP_SCRIPTS, 2 + HIST_HEAD, &n, "snapshot has too many scripts",
+                  err) != 0)
         return -1;
-    s->scripts = sroom;
+    if ((nb = script_buckets(c, n)) == SIZE_MAX) {
+        *err = "truncated or corrupt script entry";
+        return -1;
+    }
+    if (get_room(alloc, ctx, n, sizeof(*s->scripts), nb, (void **)&s->scripts, &b, err) != 0)
+        return -1;
     for (i = 0; i < n && !c.bad; i++) {
-        getstr(&c, sroom[i].path, sizeof(sroom[i].path));
-        gethist(&c, &sroom[i].compile);
+        getstr(&c, s->scripts[i].path, sizeof(s->scripts[i].path));
+        gethist(&c, &s->scripts[i].compile, &b);
     }
     if (c.bad) {
         *err = "truncated or corrupt script entry";
         return -1;
     }
     s->nscripts = n;
-    if (get_array(&c, PHPBPF_MAX_CLASSES, 2 + 8, sizeof(*s->classes), alloc, ctx,
-                  (void **)&s->classes, &n, "too many exception classes", err) != 0)
+    if (get_count(&c, PHPBPF_MAX_CLASSES, 2 + 8, &n, "too many exception classes", err) != 0
+        || get_room(alloc, ctx, n, sizeof(*s->classes), 0, (void **)&s->classes, NULL, err) != 0)
         return -1;
     for (i = 0; i < n && !c.bad; i++) {
         getstr(&c, s->classes[i].name, sizeof(s->classes[i].name));
@@ -342,8 +466,9 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nclasses = n;
-    if (get_array(&c, PHPBPF_SLOW_MAX, 8 + 4 + 4 + 4 * 8 + 4 + 3 * 2, sizeof(*s->slow), alloc,
-                  ctx, (void **)&s->slow, &n, "too many slow requests", err) != 0)
+    if (get_count(&c, PHPBPF_SLOW_MAX, 8 + 4 + 4 + 4 * 8 + 4 + 3 * 2, &n, "too many slow requests",
+                  err) != 0
+        || get_room(alloc, ctx, n, sizeof(*s->slow), 0, (void **)&s->slow, NULL, err) != 0)
         return -1;
     for (i = 0; i < n && !c.bad; i++) {
         struct phpbpf_slow_event *e = &s->slow[i];

@@ -59,12 +59,34 @@ struct phpbpf_request {
 /* Index of a struct phpbpf_counters field in phpbpf_snapshot.counters[]. */
 #define PHPBPF_CTR(field) (offsetof(struct phpbpf_counters, field) / sizeof(__u64))
 
+/* A histogram as a snapshot holds it, on the wire and in memory: the
+ * totals, and only the buckets in use, by increasing index.  A vhost's
+ * histogram uses a handful of its 512 buckets; held whole, a thousand
+ * vhosts' histograms were 16 MB that a child had to fault in, and every
+ * percentile a scan of 512 buckets, on each page view. */
+struct phpbpf_snap_bucket {
+    uint32_t idx;
+    uint64_t count;
+};
+
+struct phpbpf_snap_hist {
+    uint64_t count;
+    uint64_t sum_us;
+    uint64_t max_us;
+    uint32_t nnz;
+    const struct phpbpf_snap_bucket *bucket;    /* nnz of them */
+};
+
+struct phpbpf_snap_cpu {
+    struct phpbpf_snap_hist on, off;
+};
+
 struct phpbpf_snap_vhost {
     uint32_t idx;
-    struct phpbpf_hist php;
+    struct phpbpf_snap_hist php;
     struct phpbpf_vstats v;
-    struct phpbpf_cpu cpu;
-    struct phpbpf_hist compile;
+    struct phpbpf_snap_cpu cpu;
+    struct phpbpf_snap_hist compile;
 };
 
 struct phpbpf_snap_class {
@@ -74,8 +96,14 @@ struct phpbpf_snap_class {
 
 struct phpbpf_snap_script {
     char path[PHPBPF_PATH_LEN];
-    struct phpbpf_hist compile;
+    struct phpbpf_snap_hist compile;
 };
+
+/* h's totals and non-empty buckets into s, the buckets into room (at most
+ * PHPBPF_HIST_BUCKETS of them): returns how many.  h is read once, so it
+ * may be a BPF map that changes meanwhile. */
+uint32_t phpbpf_snap_hist_from(struct phpbpf_snap_hist *s, const struct phpbpf_hist *h,
+                               struct phpbpf_snap_bucket *room);
 
 struct phpbpf_snapshot {
     uint32_t state;
@@ -111,8 +139,7 @@ struct phpbpf_buf {
 void phpbpf_buf_free(struct phpbpf_buf *b);
 
 /* Appends the full reply (header included).  Vhosts with count 0 are left
- * out and only non-empty buckets are sent.  Returns 0, or -1 if out of
- * memory. */
+ * out.  Returns 0, or -1 if out of memory. */
 int phpbpf_snapshot_encode(struct phpbpf_buf *out, const struct phpbpf_snapshot *s);
 
 /* An error reply carrying one line of text. */
@@ -126,8 +153,9 @@ int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
 typedef void *(*phpbpf_alloc_fn)(void *ctx, size_t size);
 
 /* Decodes a payload: at most max_vhosts vhosts (and PHPBPF_SNAP_SCRIPTS
- * scripts), their arrays taken from alloc.  Returns 0, or -1 with `err` (a
- * static string) set. */
+ * scripts), their arrays and buckets taken from alloc, in at most four
+ * calls.  Bucket indexes must be increasing.  Returns 0, or -1 with `err`
+ * (a static string) set. */
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
                            uint32_t max_vhosts, phpbpf_alloc_fn alloc, void *ctx,
                            const char **err);

@@ -1,5 +1,8 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hist.h"
+#include "snapshot.h"
 #include "text.h"
 
 static int cont(unsigned char c, unsigned char lo, unsigned char hi)
@@ -135,4 +138,37 @@ size_t phpbpf_fmt_micro(char *dst, uint64_t v)
         f /= 10;
     }
     return n + 7;
+}
+
+double phpbpf_snap_quantile(const struct phpbpf_snap_hist *h, double q)
+{
+    uint64_t total = 0, rank, seen = 0;
+    uint32_t i, b = PHPBPF_HIST_BUCKETS - 1;
+    double mid;
+
+    for (i = 0; i < h->nnz; i++)
+        total += h->bucket[i].count;
+    if (total == 0 || !(q > 0))
+        return 0;
+    if (q > 1)
+        q = 1;
+    rank = (uint64_t)ceil(q * (double)total);
+    if (rank < 1)
+        rank = 1;
+    for (i = 0; i < h->nnz; i++) {
+        seen += h->bucket[i].count;
+        if (seen >= rank) {
+            b = h->bucket[i].idx;
+            break;
+        }
+    }
+    mid = (double)phpbpf_bucket_lower(b) + (double)(phpbpf_bucket_width(b) - 1) / 2.0;
+    if (h->max_us && mid > (double)h->max_us)
+        mid = (double)h->max_us;
+    return mid;
+}
+
+double phpbpf_snap_mean(const struct phpbpf_snap_hist *h)
+{
+    return h->count ? (double)h->sum_us / (double)h->count : 0;
 }

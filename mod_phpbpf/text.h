@@ -64,6 +64,14 @@ static inline void phpbpf_out_str(struct phpbpf_out *o, const char *s)
  * what it wrote to o->len. */
 char *phpbpf_out_room(struct phpbpf_out *o, size_t n);
 
+struct phpbpf_snap_hist;
+
+/* What phpbpf_hist_quantile() and phpbpf_hist_mean() give for the same
+ * buckets, from a snapshot histogram: a walk over the buckets in use
+ * instead of two scans of all 512 per percentile. */
+double phpbpf_snap_quantile(const struct phpbpf_snap_hist *h, double q);
+double phpbpf_snap_mean(const struct phpbpf_snap_hist *h);
+
 /* Longest phpbpf_fmt_u64() and phpbpf_fmt_micro() text. */
 #define PHPBPF_FMT_MAX 24
 

@@ -130,12 +130,14 @@ static void test_quantiles(void)
 /* Decoder memory from a fixed arena, reset per decode. */
 static unsigned char arena[4 << 20];
 static size_t arena_used;
+static int arena_calls;
 
 static void *arena_alloc(void *ctx, size_t n)
 {
     void *p;
 
     (void)ctx;
+    arena_calls++;
     n = (n + 15) & ~(size_t)15;
     if (arena_used + n > sizeof(arena))
         return NULL;
@@ -148,7 +150,61 @@ static int decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
                   const char **err)
 {
     arena_used = 0;
+    arena_calls = 0;
     return phpbpf_snapshot_decode(p, len, s, max, arena_alloc, NULL, err);
+}
+
+/* A snapshot histogram has exactly h's figures and non-empty buckets. */
+static int same_hist(const struct phpbpf_snap_hist *s, const struct phpbpf_hist *h)
+{
+    static struct phpbpf_hist x;
+    uint32_t k;
+
+    memset(&x, 0, sizeof(x));
+    x.count = s->count;
+    x.sum_us = s->sum_us;
+    x.max_us = s->max_us;
+    for (k = 0; k < s->nnz; k++) {
+        if (!s->bucket[k].count || (k && s->bucket[k].idx <= s->bucket[k - 1].idx))
+            return 0;
+        x.bucket[s->bucket[k].idx] = s->bucket[k].count;
+    }
+    return memcmp(&x, h, sizeof(x)) == 0;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void test_snap_quantiles(void)
+{
+    static const double q[] = { -1, 0, 0.001, 0.25, 0.5, 0.9, 0.99, 0.999, 1, 2 };
+    static struct phpbpf_hist h;
+    static struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+    struct phpbpf_snap_hist s;
+    int i, j, k, bad = 0;
+
+    for (i = 0; i < 2000; i++) {
+        memset(&h, 0, sizeof(h));
+        for (k = (int)(rng() % 40); k > 0; k--)
+            phpbpf_hist_record(&h, rng() >> (rng() % 64));
+        if (i % 7 == 0)
+            h.max_us /= 2;                  /* max below the top bucket's middle */
+        if (i % 11 == 0)
+            h.bucket[rng() % PHPBPF_HIST_BUCKETS] += rng() >> 1;
+        phpbpf_snap_hist_from(&s, &h, room);
+        for (j = 0; j < (int)(sizeof(q) / sizeof(q[0])); j++)
+            bad += phpbpf_snap_quantile(&s, q[j]) != phpbpf_hist_quantile(&h, q[j]);
+        bad += phpbpf_snap_mean(&s) != phpbpf_hist_mean(&h);
+    }
+    ok(bad == 0, "percentiles and means of snapshot histograms are the histogram's own (%d differ)",
+       bad);
 }
 
 static void test_snapshot(void)
@@ -156,6 +212,9 @@ static void test_snapshot(void)
     static struct phpbpf_snapshot s, d;
     static struct phpbpf_snap_vhost in[3];
     static struct phpbpf_snap_script scripts[2];
+    /* the histograms as recorded, and room for their buckets in snapshots */
+    static struct phpbpf_hist php1, php2, on2, off2, comp2, sc0, sc1;
+    static struct phpbpf_snap_bucket room[7][PHPBPF_HIST_BUCKETS];
     static struct phpbpf_snap_class classes[2] = { { "FooException", 2 }, { "Bar\\Baz", 1 } };
     static struct phpbpf_slow_event slow[1] = { { .seq = 77, .pid = 4321, .vhost = 2, .php_us = 612000,
         .compile_us = 50, .on_us = 12000, .off_us = 600000, .exc_thrown = 1, .method = "GET",
@@ -181,24 +240,32 @@ static void test_snapshot(void)
     strcpy(s.reason, "");
     in[0].idx = 0;                          /* empty: not sent */
     in[1].idx = 1;
-    phpbpf_hist_record(&in[1].php, 20000);
-    phpbpf_hist_record(&in[1].php, 20500);
+    phpbpf_hist_record(&php1, 20000);
+    phpbpf_hist_record(&php1, 20500);
+    phpbpf_snap_hist_from(&in[1].php, &php1, room[0]);
     in[2].idx = 2;
-    phpbpf_hist_record(&in[2].php, 3);
-    in[2].php.bucket[7] = marker;
-    phpbpf_hist_record(&in[2].php, 1ULL << 40);
+    phpbpf_hist_record(&php2, 3);
+    php2.bucket[7] = marker;
+    phpbpf_hist_record(&php2, 1ULL << 40);
+    ok(phpbpf_snap_hist_from(&in[2].php, &php2, room[1]) == 3 && same_hist(&in[2].php, &php2),
+       "a histogram takes its non-empty buckets only, in order");
     in[2].v.compiles = 7;
     in[2].v.compile_us = 700;
-    phpbpf_hist_record(&in[2].cpu.on, 40);
-    phpbpf_hist_record(&in[2].cpu.off, 99000);
-    phpbpf_hist_record(&in[2].compile, 321);
+    phpbpf_hist_record(&on2, 40);
+    phpbpf_hist_record(&off2, 99000);
+    phpbpf_hist_record(&comp2, 321);
+    phpbpf_snap_hist_from(&in[2].cpu.on, &on2, room[2]);
+    phpbpf_snap_hist_from(&in[2].cpu.off, &off2, room[3]);
+    phpbpf_snap_hist_from(&in[2].compile, &comp2, room[4]);
     s.vhosts = in;
     s.nvhosts = 3;
     strcpy(scripts[0].path, "/var/www/index.php");
-    phpbpf_hist_record(&scripts[0].compile, 150);
+    phpbpf_hist_record(&sc0, 150);
+    phpbpf_snap_hist_from(&scripts[0].compile, &sc0, room[5]);
     strcpy(scripts[1].path, "/var/www/<script>.php");
-    phpbpf_hist_record(&scripts[1].compile, 90);
-    phpbpf_hist_record(&scripts[1].compile, 95);
+    phpbpf_hist_record(&sc1, 90);
+    phpbpf_hist_record(&sc1, 95);
+    phpbpf_snap_hist_from(&scripts[1].compile, &sc1, room[6]);
     s.scripts = scripts;
     s.nscripts = 2;
     s.scripts_tracked = 9;
@@ -213,6 +280,7 @@ static void test_snapshot(void)
        && plen == b.len - PHPBPF_RSP_HDR_LEN, "reply header is valid and sized");
     ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 3, &err) == 0,
        "decode succeeds");
+    ok(arena_calls <= 4, "decode allocates at most four times (%d)", arena_calls);
     ok(d.state == s.state && d.helper_pid == 1234 && d.started_us == s.started_us
        && d.now_us == s.now_us && d.generation == 3 && d.probes == 3,
        "scalar fields round-trip");
@@ -220,9 +288,8 @@ static void test_snapshot(void)
     ok(strcmp(d.library, s.library) == 0 && d.reason[0] == '\0', "strings round-trip");
     ok(d.nvhosts == 2 && d.vhosts[0].idx == 1 && d.vhosts[1].idx == 2, "only non-empty vhosts are sent");
     ok(d.vhosts[1].v.compiles == 7 && d.vhosts[1].v.compile_us == 700, "per-vhost compile stats round-trip");
-    ok(memcmp(&d.vhosts[1].cpu, &in[2].cpu, sizeof(in[2].cpu)) == 0
-       && memcmp(&d.vhosts[1].compile, &in[2].compile, sizeof(in[2].compile)) == 0,
-       "on/off-CPU and compile histograms round-trip");
+    ok(same_hist(&d.vhosts[1].cpu.on, &on2) && same_hist(&d.vhosts[1].cpu.off, &off2)
+       && same_hist(&d.vhosts[1].compile, &comp2), "on/off-CPU and compile histograms round-trip");
     ok(d.vhosts[0].v.exc_thrown == 3
        && d.nclasses == 2 && strcmp(d.classes[1].name, "Bar\\Baz") == 0 && d.classes[0].count == 2,
        "exception counts and classes round-trip");
@@ -230,10 +297,9 @@ static void test_snapshot(void)
        && strcmp(d.slow[0].uri, "/slow.php") == 0 && strcmp(d.slow[0].script, "/var/www/slow.php") == 0
        && strcmp(d.slow[0].method, "GET") == 0, "slow requests round-trip");
     ok(d.scripts_tracked == 9 && d.nscripts == 2 && strcmp(d.scripts[1].path, "/var/www/<script>.php") == 0
-       && memcmp(&d.scripts[1].compile, &scripts[1].compile, sizeof(struct phpbpf_hist)) == 0,
+       && same_hist(&d.scripts[1].compile, &sc1),
        "scripts round-trip");
-    ok(memcmp(&d.vhosts[0].php, &in[1].php, sizeof(struct phpbpf_hist)) == 0
-       && memcmp(&d.vhosts[1].php, &in[2].php, sizeof(struct phpbpf_hist)) == 0,
+    ok(same_hist(&d.vhosts[0].php, &php1) && same_hist(&d.vhosts[1].php, &php2),
        "histograms round-trip bucket for bucket");
     ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 1, &err) != 0,
        "decode refuses more vhosts than the room it was given (%s)", err ? err : "");
@@ -247,9 +313,15 @@ static void test_snapshot(void)
     {
         unsigned char *at = memmem(b.data, b.len, &marker, sizeof(marker));
 
+        uint16_t idx = 3;                  /* the bucket before it */
+
         ok(at != NULL, "the marker bucket is in the reply");
-        if (at)
+        if (at) {
+            memcpy(at - 2, &idx, 2);
+            bad = decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 3, &err) != 0;
+            ok(bad, "a repeated bucket index is refused (%s)", err);
             memset(at - 2, 0xff, 2);
+        }
     }
     ok(decode(b.data + PHPBPF_RSP_HDR_LEN, plen, &d, 3, &err) != 0,
        "an out-of-range bucket index is refused");
@@ -397,6 +469,7 @@ int main(void)
     test_buckets();
     test_metric_bounds();
     test_quantiles();
+    test_snap_quantiles();
     test_snapshot();
     printf("1..%d\n", ntest);
     return nfail != 0;

@@ -1196,24 +1196,39 @@ static void *pool_alloc(void *pool, size_t size)
     return apr_palloc(pool, size);
 }
 
-/* Asks the helper for a snapshot; NULL on success, else why not. */
-static const char *query_helper(request_rec *r, struct phpbpf_snapshot *snap)
+/* Sends the helper a snapshot request: the connection to read the answer
+ * from, or -1 with *err set. */
+static int ask_helper(request_rec *r, const char **err)
 {
     struct phpbpf_request req = { PHPBPF_REQ_MAGIC, PHPBPF_PROTO_VERSION,
                                   PHPBPF_REQ_SNAPSHOT, (uint32_t)proc->parent_pid };
+    int fd;
+
+    if (!proc->socket_path || (fd = connect_helper(r)) < 0) {
+        *err = proc->sh->helper_state == PHPBPF_HELPER_STARTING
+                   ? "the helper is starting and not answering yet"
+                   : "the helper is not running or not reachable; see the error log";
+        return -1;
+    }
+    if (fd_wait(fd, POLLOUT) != 0
+        || write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)
+        || shutdown(fd, SHUT_WR) != 0) {
+        close(fd);
+        *err = "the helper did not answer";
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads and decodes the helper's answer on fd, and closes it; NULL on
+ * success, else why not. */
+static const char *helper_answer(request_rec *r, int fd, struct phpbpf_snapshot *snap)
+{
     unsigned char hdr[PHPBPF_RSP_HDR_LEN], *payload;
     uint32_t status, len;
     const char *err = NULL;
-    int fd;
 
-    if (!proc->socket_path || (fd = connect_helper(r)) < 0)
-        return proc->sh->helper_state == PHPBPF_HELPER_STARTING
-                   ? "the helper is starting and not answering yet"
-                   : "the helper is not running or not reachable; see the error log";
-    if (fd_wait(fd, POLLOUT) != 0
-        || write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)
-        || shutdown(fd, SHUT_WR) != 0
-        || read_full(fd, hdr, sizeof(hdr)) != 0
+    if (read_full(fd, hdr, sizeof(hdr)) != 0
         || phpbpf_reply_header(hdr, sizeof(hdr), &status, &len) != 0) {
         close(fd);
         return "the helper did not answer";
@@ -1312,6 +1327,7 @@ static int phpbpf_handler(request_rec *r)
     struct phpbpf_snapshot *snap;
     const char *err = NULL;
     __u32 i;
+    int fd = -1;
 
     if (strcmp(r->handler, "server-bpf") != 0)
         return DECLINED;
@@ -1331,11 +1347,21 @@ static int phpbpf_handler(request_rec *r)
         return OK;
     }
     v.now = apr_time_now();
+    /* Asked first, the helper takes its snapshot while this child copies
+     * the shared table: with a thousand vhosts each takes a millisecond
+     * or more, and the machine has another CPU. */
+    if (!state_reason(proc->sh))
+        fd = ask_helper(r, &err);
     copy_view(r, &v);
     v.unavailable = state_reason(v.sh);
+    if (v.unavailable && fd >= 0)
+        close(fd);
     if (!v.unavailable) {
         snap = apr_pcalloc(r->pool, sizeof(*snap));
-        err = query_helper(r, snap);
+        if (fd < 0 && !err)             /* the state changed while we copied */
+            fd = ask_helper(r, &err);
+        if (fd >= 0)
+            err = helper_answer(r, fd, snap);
         if (err) {
             v.unavailable = err;
             v.helper_unreachable = 1;

@@ -62,6 +62,7 @@ struct out {
     request_rec *r;
     struct phpbpf_out b;
     const char **name;          /* vhost names escaped, on first use */
+    const struct phpbpf_snap_hist **apache;    /* see apache_hist() */
 };
 
 static void to_apache(void *r, const char *p, size_t n)
@@ -74,6 +75,7 @@ static void out_open(struct out *o, request_rec *r, const struct phpbpf_view *v)
     o->r = r;
     o->b = (struct phpbpf_out){ apr_palloc(r->pool, OUT_SIZE), 0, OUT_SIZE, to_apache, r };
     o->name = apr_pcalloc(r->pool, v->sh->nvhosts * sizeof(*o->name));
+    o->apache = apr_pcalloc(r->pool, v->sh->nvhosts * sizeof(*o->apache));
 }
 
 static void out_puts(struct out *o, const char *s)
@@ -221,6 +223,23 @@ static const char *vname(struct out *o, const struct phpbpf_view *v, __u32 i)
     return o->name[i];
 }
 
+/* Apache's histogram of vhost i in the snapshot's sparse form, so both
+ * sides are rendered alike; made once per page, as it takes a scan of all
+ * 512 buckets. */
+static const struct phpbpf_snap_hist *apache_hist(struct out *o, const struct phpbpf_view *v,
+                                                 __u32 i)
+{
+    if (!o->apache[i]) {
+        struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+        struct phpbpf_snap_hist *h = apr_palloc(o->r->pool, sizeof(*h));
+        uint32_t n = phpbpf_snap_hist_from(h, &v->sh->vhost[i].apache, room);
+
+        h->bucket = apr_pmemdup(o->r->pool, room, n * sizeof(*room));
+        o->apache[i] = h;
+    }
+    return o->apache[i];
+}
+
 static void out_td_u64(struct out *o, __u64 v)
 {
     out_puts(o, "<td>");
@@ -315,8 +334,6 @@ static void html_lat_cells(struct out *o, const struct phpbpf_snap_hist *h)
 
 static void html_table(struct out *o, const struct phpbpf_view *v)
 {
-    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
-    struct phpbpf_snap_hist apache;
     __u32 i, k, shown = 0;
 
     out_puts(o, "<h2>Per virtual host</h2>\n<table>\n"
@@ -332,8 +349,7 @@ static void html_table(struct out *o, const struct phpbpf_view *v)
         out_printf(o, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td>", vname(o, v, i),
                    (apr_uint64_t)vh->apache.count,
                    (double)vh->apache.count / elapsed_s(v));
-        phpbpf_snap_hist_from(&apache, &vh->apache, room);
-        html_lat_cells(o, &apache);
+        html_lat_cells(o, apache_hist(o, v, i));
         html_lat_cells(o, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             out_td_u64(o, vh->status[k]);
@@ -696,8 +712,6 @@ static void html_compile(struct out *o, const struct phpbpf_view *v)
 
 void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
 {
-    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
-    struct phpbpf_snap_hist apache;
     struct out out, *o = &out;
     __u32 i, k;
 
@@ -717,8 +731,7 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
     for (k = 0; k < v->nshown; k++) {
         i = v->shown[k];
         out_printf(o, "<h3>%s</h3>\n<div class=hists>\n", vname(o, v, i));
-        phpbpf_snap_hist_from(&apache, &v->sh->vhost[i].apache, room);
-        html_hist(o, "Apache request time", &apache);
+        html_hist(o, "Apache request time", apache_hist(o, v, i));
         html_hist(o, "PHP time", &phpbpf_bpf(v, i)->php);
         out_puts(o, "</div>\n");
     }
@@ -747,8 +760,6 @@ static void auto_lat(struct out *o, const char *what, const char *name,
 
 void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
 {
-    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
-    struct phpbpf_snap_hist apache;
     struct out out, *o = &out;
     __u32 i, j, k;
 
@@ -785,8 +796,7 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
         out_printf(o, "Vhost: %s\nRequests[%s]: " U64 "\nReqPerSec[%s]: %.3f\n", vh->name,
                    vh->name, (apr_uint64_t)vh->apache.count, vh->name,
                    (double)vh->apache.count / elapsed_s(v));
-        phpbpf_snap_hist_from(&apache, &vh->apache, room);
-        auto_lat(o, "Latency", vh->name, &apache);
+        auto_lat(o, "Latency", vh->name, apache_hist(o, v, i));
         auto_lat(o, "Php", vh->name, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             out_printf(o, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
@@ -990,8 +1000,6 @@ static void json_slow(struct out *o, const struct phpbpf_view *v)
 void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
 {
     const struct phpbpf_shared *sh = v->sh;
-    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
-    struct phpbpf_snap_hist apache;
     struct out out, *o = &out;
     __u32 i, j, k, n = 0;
     __u64 head = sh->recent_head;
@@ -1010,8 +1018,7 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
         json_str(o, vh->name);
         out_printf(o, ", \"requests\": " U64 ", \"requests_per_s\": %.3f, ",
                    (apr_uint64_t)vh->apache.count, (double)vh->apache.count / elapsed_s(v));
-        phpbpf_snap_hist_from(&apache, &vh->apache, room);
-        json_lat(o, "latency_us", &apache);
+        json_lat(o, "latency_us", apache_hist(o, v, i));
         out_puts(o, ", ");
         json_lat(o, "php_us", &phpbpf_bpf(v, i)->php);
         out_puts(o, ", \"status\": {");

@@ -195,18 +195,23 @@ static void per_vhost(struct out *o, const struct phpbpf_view *v)
             hist(o, "phpbpf_compile_duration_seconds", vlabel(o, v, i), &phpbpf_bpf(v, i)->compile);
         }
     }
-    family(o, "phpbpf_php_cpu_seconds_total", "counter", "On-CPU time of PHP requests.");
-    for (k = 0; k < o->n; k++) {
-        i = o->idx[k];
-        sample(o, "phpbpf_php_cpu_seconds_total{", vlabel(o, v, i), "}", "",
-               phpbpf_bpf(v, i)->cpu.on.sum_us, 1);
-    }
-    family(o, "phpbpf_php_offcpu_seconds_total", "counter",
-           "Off-CPU (waiting) time of PHP requests.");
-    for (k = 0; k < o->n; k++) {
-        i = o->idx[k];
-        sample(o, "phpbpf_php_offcpu_seconds_total{", vlabel(o, v, i), "}", "",
-               phpbpf_bpf(v, i)->cpu.off.sum_us, 1);
+    /* Only when sched_switch really is attached: zeros would read as
+     * "PHP used no CPU", not as "not measured". */
+    if (v->sh->cpu_tracing && v->snap && (v->snap->probes & PHPBPF_PROBE_SCHED_SWITCH)) {
+        family(o, "phpbpf_php_cpu_seconds_total", "counter",
+               "On-CPU time of PHP requests; PhpBpfCpuTracing On.");
+        for (k = 0; k < o->n; k++) {
+            i = o->idx[k];
+            sample(o, "phpbpf_php_cpu_seconds_total{", vlabel(o, v, i), "}", "",
+                   phpbpf_bpf(v, i)->cpu.on.sum_us, 1);
+        }
+        family(o, "phpbpf_php_offcpu_seconds_total", "counter",
+               "Off-CPU (waiting) time of PHP requests; PhpBpfCpuTracing On.");
+        for (k = 0; k < o->n; k++) {
+            i = o->idx[k];
+            sample(o, "phpbpf_php_offcpu_seconds_total{", vlabel(o, v, i), "}", "",
+                   phpbpf_bpf(v, i)->cpu.off.sum_us, 1);
+        }
     }
     family(o, "phpbpf_errors_total", "counter", "PHP errors logged, all levels.");
     for (k = 0; k < o->n; k++) {

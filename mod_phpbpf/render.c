@@ -263,6 +263,12 @@ static __u64 tracing_uptime(const struct phpbpf_view *v)
                ? (v->snap->now_us - v->snap->started_us) / 1000000 : 0;
 }
 
+/* Configured and really attached: a failed attach must not show numbers. */
+static int cpu_traced(const struct phpbpf_view *v)
+{
+    return v->sh->cpu_tracing && v->snap && (v->snap->probes & PHPBPF_PROBE_SCHED_SWITCH);
+}
+
 /* ------------------------------------------------------------------ HTML */
 
 static const char css[] =
@@ -305,6 +311,10 @@ static void html_banner(struct out *o, const struct phpbpf_view *v)
                ? "on &mdash; PHP runs with USE_ZEND_DTRACE=1, which also switches off the "
                  "opcache JIT"
                : "off (PhpBpfCompileTracing On shows compile time per script)");
+    out_printf(o, "CPU tracing: %s<br>\n", cpu_traced(v) ? "on &mdash; a BPF program runs on "
+                                                          "every context switch of the machine"
+               : v->sh->cpu_tracing ? "configured, but sched:sched_switch is not attached"
+               : "off (PhpBpfCpuTracing On splits PHP time into on-CPU and off-CPU)");
     out_printf(o, "Apache counters since %s (%s)</div>\n",
                esc(o, ap_ht_time(o->r->pool, (apr_time_t)v->sh->since_us, "%Y-%m-%d %H:%M:%S %Z", 0)),
                fmt_age(o->r->pool, (__u64)elapsed_s(v)));
@@ -493,11 +503,6 @@ static double share(__u64 part, __u64 whole)
     return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
-/* Configured and really attached: a failed attach must not show numbers. */
-static int cpu_traced(const struct phpbpf_view *v)
-{
-    return v->sh->cpu_tracing && v->snap && (v->snap->probes & PHPBPF_PROBE_SCHED_SWITCH);
-}
 
 /* On-CPU share of the time a request's thread was traced, 0..1. */
 static double on_share(const struct phpbpf_snap_cpu *c)
@@ -637,6 +642,7 @@ static const struct phpbpf_slow_rec *apache_slow(const struct phpbpf_view *v,
 static void html_slow(struct out *o, const struct phpbpf_view *v)
 {
     const struct phpbpf_snapshot *s = v->snap;
+    int cpu = cpu_traced(v);      /* else on/off-CPU are unknown, not 0 */
     char t[6][US_MAX];
     __u32 i;
 
@@ -664,7 +670,8 @@ static void html_slow(struct out *o, const struct phpbpf_view *v)
                    esc_req(o, e->script), a ? apr_itoa(o->r->pool, (int)a->status) : "&ndash;",
                    a ? fmt_us(t[1], (double)a->apache_us) : "&ndash;",
                    fmt_us(t[2], (double)e->php_us), fmt_us(t[3], (double)e->compile_us),
-                   fmt_us(t[4], (double)e->on_us), fmt_us(t[5], (double)e->off_us),
+                   cpu ? fmt_us(t[4], (double)e->on_us) : "&ndash;",
+                   cpu ? fmt_us(t[5], (double)e->off_us) : "&ndash;",
                    a ? apr_itoa(o->r->pool, (int)a->errors) : "&ndash;", e->exc_thrown);
     }
     out_puts(o, "</table>\n");
@@ -782,7 +789,8 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
     }
     out_printf(o, "HelperRestarts: %u\nVhostsConfigured: %u\nVhostsUntracked: %u\n",
                v->sh->restarts, v->sh->nvhosts - 1, v->sh->untracked_vhosts);
-    out_printf(o, "CompileTracing: %s\n", v->sh->compile_tracing ? "on" : "off");
+    out_printf(o, "CompileTracing: %s\nCpuTracing: %s\n", v->sh->compile_tracing ? "on" : "off",
+               cpu_traced(v) ? "on" : "off");
     if (v->sh->slow_us && v->snap)
         out_printf(o, "SlowThresholdUs: " U64 "\nSlowRequestsShown: %u\nSlowLost: " U64 "\n",
                    (apr_uint64_t)v->sh->slow_us, v->snap->nslow,
@@ -989,10 +997,14 @@ static void json_slow(struct out *o, const struct phpbpf_view *v)
         else
             out_puts(o, ", \"time\": null, \"status\": null, \"apache_us\": null, "
                         "\"errors\": null");
-        out_printf(o, ", \"php_us\": " U64 ", \"compile_us\": " U64 ", \"on_cpu_us\": " U64
-                   ", \"off_cpu_us\": " U64 ", \"exceptions\": %u}",
-                   (apr_uint64_t)e->php_us, (apr_uint64_t)e->compile_us, (apr_uint64_t)e->on_us,
-                   (apr_uint64_t)e->off_us, e->exc_thrown);
+        out_printf(o, ", \"php_us\": " U64 ", \"compile_us\": " U64, (apr_uint64_t)e->php_us,
+                   (apr_uint64_t)e->compile_us);
+        if (cpu_traced(v))
+            out_printf(o, ", \"on_cpu_us\": " U64 ", \"off_cpu_us\": " U64,
+                       (apr_uint64_t)e->on_us, (apr_uint64_t)e->off_us);
+        else
+            out_puts(o, ", \"on_cpu_us\": null, \"off_cpu_us\": null");
+        out_printf(o, ", \"exceptions\": %u}", e->exc_thrown);
     }
     out_puts(o, "]}");
 }

@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET HEAD POST);
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 33;
+plan tests => 35;
 
 for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
 
@@ -21,6 +21,7 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     like $res->header('Content-Type'), qr{^text/plain}, '?auto is text/plain';
     my @bad = grep { !/^\w+(?:\[[^\]]+\])?: \S/ } split /\n/, $res->content;
     is_deeply \@bad, [], 'every ?auto line is "Key: value"';
+    like $res->content, qr/^CpuTracing: off$/m, '?auto: CpuTracing: off (the default)';
     my %kv = map { /^(.*?): (.*)$/ } split /\n/, $res->content;
     is $kv{TracingState}, 'active', '?auto TracingState: active';
     like $kv{Library}, qr{^/\S*libphp[\d.]*\.so$}, '?auto names the libphp file';
@@ -73,6 +74,8 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     like $html, qr{/hello\.php/&lt;script&gt;alert\(1\)&lt;/script&gt;}, 'the URI is shown escaped';
     unlike $html . GET('/server-bpf?json')->content, qr/s3cr3t/, 'query strings are never shown';
     like $html, qr{/hello\.php\?\[query removed\]}, 'a removed query string is marked as such';
+    like $html, qr{CPU tracing: off \(PhpBpfCpuTracing On splits PHP time into on-CPU and off-CPU\)},
+        'the banner says CPU tracing is off and how to turn it on';
 }
 
 # Bytes that are not UTF-8 in a URI: the JSON stays valid UTF-8 (decode_json

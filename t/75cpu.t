@@ -12,7 +12,7 @@ use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
 my $N = 5;
-plan tests => 9;
+plan tests => 13;
 
 my $docs = topdir() . '/t/htdocs';
 my $inst = start_instance(extra => "PhpBpfCpuTracing On\n" . join '', map {
@@ -37,5 +37,14 @@ for my $v ($spin, $sleep) {
     my $sum = $v->{cpu}{on_us}{mean} + $v->{cpu}{off_us}{mean};
     ok within($sum, $v->{php_us}{mean}, 0.01), "$v->{name}: on + off ($sum us) = PHP time ($v->{php_us}{mean} us) within 1%";
 }
-like instance_get($inst, '/server-bpf')->{content}, qr{<h2>On-CPU and off-CPU</h2>}, 'the page has the on/off-CPU table';
+my $page = instance_get($inst, '/server-bpf')->{content};
+like $page, qr{<h2>On-CPU and off-CPU</h2>}, 'the page has the on/off-CPU table';
+like $page, qr{CPU tracing: on &mdash; a BPF program runs on every context switch}, 'the banner says CPU tracing is on, and what it costs';
+like instance_get($inst, '/server-bpf?auto')->{content}, qr/^CpuTracing: on$/m, '?auto: CpuTracing: on';
+my $m = instance_get($inst, '/server-bpf?metrics')->{content};
+my ($on) = $m =~ /^phpbpf_php_cpu_seconds_total\{vhost="spin\.test:\d+"\} ([\d.]+)$/m;
+ok defined $on && within($on * 1e6, $spin->{cpu}{on_us}{mean} * $N, 0.01),
+    sprintf('?metrics: spin.test on-CPU seconds %s = %d x the mean on the page', $on // 'missing', $N);
+like $m, qr/^phpbpf_php_offcpu_seconds_total\{vhost="sleep\.test:\d+"\} 0\.[4-9]\d*$/m,
+    '?metrics: sleep.test off-CPU seconds about 5 x 100 ms';
 stop_instance($inst);

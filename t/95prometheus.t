@@ -102,7 +102,9 @@ my $dash = eval { decode_json(do { local $/; open my $d, '<', topdir() . '/conf/
 ok $dash && $dash->{panels} && @{ $dash->{panels} } >= 8, 'the dashboard parses and has its panels';
 my @exprs = map { $_->{expr} } map { @{ $_->{targets} } } @{ $dash->{panels} || [] };
 my %families = map { ($_ => 1) } $text->decoded_content =~ /^# TYPE (\S+)/mg;
+ok !$families{phpbpf_php_cpu_seconds_total}, 'no on-CPU counter while CPU tracing is off (the default)';
 $families{phpbpf_compile_duration_seconds} = 1;   # exported when compile tracing is on
+$families{$_} = 1 for qw(phpbpf_php_cpu_seconds_total phpbpf_php_offcpu_seconds_total);  # CPU tracing on
 my @unknown = grep { my $m = $_; $m =~ s/_(bucket|sum|count)$//; !$families{$m} }
               map { /\b(phpbpf_\w+)/g } @exprs;
 is_deeply \@unknown, [], 'every metric the dashboard uses is exported';

@@ -33,13 +33,13 @@ use JSON::PP qw(decode_json);
 use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 
-my %o = (rounds => 20, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
+my %o = (rounds => 20, pair_rounds => 10, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
          pin => 1, configs => 'all', workloads => 'hello,page', stats => 1);
-GetOptions(\%o, 'rounds=i', 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
+GetOptions(\%o, 'rounds=i', 'pair-rounds=i' => \$o{pair_rounds}, 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
            'pin!', 'configs=s', 'workloads=s', 'stats!')
     or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--configs 1,3] "
          . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--out FILE]\n";
-@o{qw(rounds duration warmup vhosts)} = (1, 1, 1, 50) if $o{quick};
+@o{qw(rounds pair_rounds duration warmup vhosts)} = (1, 1, 1, 1, 50) if $o{quick};
 
 my $top = abs_path(dirname(__FILE__) . '/..');
 my $libphp = '/usr/lib/apache2/modules/libphp8.2.so';
@@ -184,15 +184,31 @@ sub to_ms {
     return $u eq 'us' ? $v / 1000 : $u eq 's' ? $v * 1000 : $v;
 }
 
-sub wrk {
+sub wrk_cmd {
     my ($port, $path, $secs) = @_;
-    my $out = `@cli_cpu wrk -t1 -c$o{connections} -d${secs}s --latency http://127.0.0.1:$port$path 2>&1`;
+    return "@cli_cpu wrk -t1 -c$o{connections} -d${secs}s --latency http://127.0.0.1:$port$path 2>&1";
+}
+
+sub wrk_parse {
+    my $out = shift;
     my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
     my ($n) = $out =~ /(\d+) requests in/;
     my ($p99, $u) = $out =~ /^\s+99%\s+([\d.]+)(us|ms|s)\s*$/m;
     my ($errs) = $out =~ /Non-2xx or 3xx responses: (\d+)/;
     return { rps => $rps // 0, n => $n // 0, p99 => defined $p99 ? to_ms($p99, $u) : 0,
              errors => $errs // 0 };
+}
+
+sub wrk { return wrk_parse(scalar `${\ wrk_cmd(@_)}`) }
+
+# Two loads at once, on two instances that share the server CPU: whatever
+# the VM does to that CPU's speed, it does to both in the same second.
+sub wrk_pair {
+    my ($pa, $pb, $path, $secs) = @_;
+    open my $fa, '-|', wrk_cmd($pa, $path, $secs) or die "wrk: $!";
+    open my $fb, '-|', wrk_cmd($pb, $path, $secs) or die "wrk: $!";
+    my ($a, $b) = map { local $/; my $t = <$_>; close $_; wrk_parse($t // '') } $fa, $fb;
+    return ($a, $b);
 }
 
 sub median { my @s = sort { $a <=> $b } @_; return @s ? $s[$#s / 2] : 0 }
@@ -256,6 +272,22 @@ for my $round (1 .. $o{rounds}) {
         }
         printf STDERR "round %2d %-5s %s\n", $round, $wname,
                join ' ', map { sprintf '%s:%.0f', $_->[0], $r{ $_->[0] }{rps} } @configs;
+    }
+}
+
+# Simultaneous pairs: each configuration loaded at the same time as
+# configuration 1, both instances on the one server CPU.  This cancels the
+# drift that alternation only averages out.
+my %pair;
+for my $round (1 .. $o{pair_rounds}) {
+    for my $w (@workloads) {
+        for my $cfg (grep { $_->[0] ne '1' } @configs) {
+            my ($x, $base) = wrk_pair($inst{ $cfg->[0] }{port}, $inst{1}{port}, $w->[1], $o{duration});
+            push @{ $pair{ $cfg->[0] }{ $w->[0] }{rps} }, $base->{rps} ? $x->{rps} / $base->{rps} : 0;
+            push @{ $pair{ $cfg->[0] }{ $w->[0] }{p99} }, $base->{p99} ? $x->{p99} / $base->{p99} : 0;
+        }
+        printf STDERR "pair round %2d %-5s %s\n", $round, $w->[0], join ' ',
+               map { sprintf '%s:%.3f', $_, $pair{$_}{ $w->[0] }{rps}[-1] } grep { $_ ne '1' } map { $_->[0] } @configs;
     }
 }
 my $after = $inst{3} ? tracing_counters($inst{3}) : undef;
@@ -355,6 +387,25 @@ for my $w (@workloads) {
         $md .= sprintf "| %s | %s | %.0f | %.3f | %.3f..%.3f | %.2f | %.3f | %d |\n", $n, $name,
                        median(map { $_->{rps} } @r), median(@q), $q[0], $q[-1],
                        median(map { $_->{p99} } @r), median(@{ $ratio{$n}{$wname}{p99} }), $e;
+    }
+    $md .= "\n";
+}
+if ($o{pair_rounds} && %pair) {
+    $md .= sprintf "### Simultaneous pairs (%d rounds of %d s)\n\n"
+                 . "Each configuration loaded at the same time as configuration 1, both instances "
+                 . "sharing the server CPU, so the VM's drift hits both alike.  Throughput and p99 "
+                 . "as ratios to configuration 1 in the same seconds: median, and the middle half of "
+                 . "the rounds.\n\n| # | configuration | %s |\n|---|---|%s\n", @o{qw(pair_rounds duration)},
+                 join(' | ', map { "$_->[0] ratio | $_->[0] p25..p75 | $_->[0] p99 ratio" } @workloads),
+                 '---|---|---|' x @workloads;
+    for my $cfg (grep { $pair{ $_->[0] } } @configs) {
+        $md .= "| $cfg->[0] | $cfg->[1] |";
+        for my $w (@workloads) {
+            my @q = sort { $a <=> $b } @{ $pair{ $cfg->[0] }{ $w->[0] }{rps} };
+            $md .= sprintf " %.3f | %.3f..%.3f | %.3f |", median(@q), $q[$#q / 4], $q[3 * $#q / 4],
+                           median(@{ $pair{ $cfg->[0] }{ $w->[0] }{p99} });
+        }
+        $md .= "\n";
     }
     $md .= "\n";
 }

@@ -203,10 +203,15 @@ sub wrk { return wrk_parse(scalar `${\ wrk_cmd(@_)}`) }
 
 # Two loads at once, on two instances that share the server CPU: whatever
 # the VM does to that CPU's speed, it does to both in the same second.
+# $swap starts b's load first, so neither side always gets the head start.
 sub wrk_pair {
-    my ($pa, $pb, $path, $secs) = @_;
-    open my $fa, '-|', wrk_cmd($pa, $path, $secs) or die "wrk: $!";
-    open my $fb, '-|', wrk_cmd($pb, $path, $secs) or die "wrk: $!";
+    my ($pa, $pb, $path, $secs, $swap) = @_;
+    my ($fa, $fb);
+    for my $side ($swap ? ('b', 'a') : ('a', 'b')) {
+        my $fh;
+        open $fh, '-|', wrk_cmd($side eq 'a' ? $pa : $pb, $path, $secs) or die "wrk: $!";
+        ($side eq 'a' ? $fa : $fb) = $fh;
+    }
     my ($a, $b) = map { local $/; my $t = <$_>; close $_; wrk_parse($t // '') } $fa, $fb;
     return ($a, $b);
 }
@@ -277,18 +282,29 @@ for my $round (1 .. $o{rounds}) {
 
 # Simultaneous pairs: each configuration loaded at the same time as
 # configuration 1, both instances on the one server CPU.  This cancels the
-# drift that alternation only averages out.
+# drift that alternation only averages out.  The goals that compare with a
+# peer (default tracing against bpftrace) are also measured head to head,
+# not as a quotient of two ratios that each carry their own noise.
 my %pair;
+my @pairs = map { [ $_->[0], 1 ] } grep { $_->[0] ne '1' } @configs;
+push @pairs, grep { $inst{ $_->[0] } && $inst{ $_->[1] } } [ 3, 5 ], [ 3, 6 ];
 for my $round (1 .. $o{pair_rounds}) {
     for my $w (@workloads) {
-        for my $cfg (grep { $_->[0] ne '1' } @configs) {
-            my ($x, $base) = wrk_pair($inst{ $cfg->[0] }{port}, $inst{1}{port}, $w->[1], $o{duration});
-            push @{ $pair{ $cfg->[0] }{ $w->[0] }{rps} }, $base->{rps} ? $x->{rps} / $base->{rps} : 0;
-            push @{ $pair{ $cfg->[0] }{ $w->[0] }{p99} }, $base->{p99} ? $x->{p99} / $base->{p99} : 0;
+        for my $pr (@pairs) {
+            my ($x, $y) = @$pr;
+            my $key = $y eq '1' ? $x : "$x:$y";
+            my ($rx, $ry) = wrk_pair($inst{$x}{port}, $inst{$y}{port}, $w->[1], $o{duration}, $round % 2);
+            push @{ $pair{$key}{ $w->[0] }{rps} }, $ry->{rps} ? $rx->{rps} / $ry->{rps} : 0;
+            push @{ $pair{$key}{ $w->[0] }{p99} }, $ry->{p99} ? $rx->{p99} / $ry->{p99} : 0;
         }
         printf STDERR "pair round %2d %-5s %s\n", $round, $w->[0], join ' ',
-               map { sprintf '%s:%.3f', $_, $pair{$_}{ $w->[0] }{rps}[-1] } grep { $_ ne '1' } map { $_->[0] } @configs;
+               map { sprintf '%s:%.3f', $_, $pair{$_}{ $w->[0] }{rps}[-1] } sort keys %pair;
     }
+}
+sub pair_q {
+    my ($key, $w, $what) = @_;
+    my @q = sort { $a <=> $b } @{ $pair{$key}{$w}{ $what // 'rps' } // [] };
+    return @q ? (median(@q), $q[$#q / 4], $q[3 * $#q / 4]) : ();
 }
 my $after = $inst{3} ? tracing_counters($inst{3}) : undef;
 my $hits;
@@ -364,6 +380,39 @@ if ($o{vhosts}) {
 }
 
 # --------------------------------------------------------------- report
+# The issue's goals, each from the measurement that answers it most
+# directly: simultaneous pairs for throughput and p99.  A median is "met"
+# or "not met" against the goal as written; the A/A row says how far apart
+# two identical instances land, which is the resolution of all the others.
+sub goals {
+    my $g = "## Goals\n\n| goal | measured (median; middle half of the rounds) | |\n|---|---|---|\n";
+    my $row = sub {
+        my ($what, $key, $w, $min, $stat) = @_;
+        my ($m, $lo, $hi) = pair_q($key, $w, $stat);
+        return unless defined $m;
+        my $ok = !defined $min ? '' : ($stat ? $m <= $min : $m >= $min) ? 'met' : 'not met';
+        $g .= sprintf "| %s | %.3f (%.3f..%.3f) | %s |\n", $what, $m, $lo, $hi, $ok;
+    };
+    for my $w (map { $_->[0] } @workloads) {
+        $row->("A/A: two identical instances ($w), for scale", 'A/A', $w, undef);
+        $row->("PhpBpf Off: throughput >= 0.998 x no module ($w)", 2, $w, 0.998);
+        $row->("default: throughput >= 0.99 x bpftrace counting ($w)", '3:5', $w, 0.99);
+        $row->("default: throughput >= bpftrace histogram ($w)", '3:6', $w, 1);
+    }
+    $row->('page: default throughput >= 0.995 x no module', 3, 'page', 0.995);
+    $row->('page: default p99 <= 1.01 x no module', 3, 'page', 1.01, 'p99');
+    $g .= sprintf "| exactly 2 uprobe hits per PHP request (default) | %.3f | %s |\n", $hits // 0,
+                  defined $hits && abs($hits - 2) < 0.0005 ? 'met' : 'not met';
+    $g .= sprintf "| /server-bpf with %d vhosts < 10 ms | %.1f ms | %s |\n"
+                . "| ?metrics with %d vhosts < 10 ms | %.1f ms | %s |\n",
+                  $o{vhosts}, $render{''}, $render{''} < 10 ? 'met' : 'not met',
+                  $o{vhosts}, $render{'?metrics'}, $render{'?metrics'} < 10 ? 'met' : 'not met'
+        if $o{vhosts};
+    $g .= sprintf "| helper RSS < 32 MB | %.1f MB | %s |\n", $helper{rss_kb} / 1024,
+                  $helper{rss_kb} < 32 * 1024 ? 'met' : 'not met' if $helper{rss_kb};
+    return $g . "\n";
+}
+
 my $cpu = (`grep -m1 'model name' /proc/cpuinfo` =~ /:\s*(.*)/)[0] // '?';
 my $mem = (`grep MemTotal /proc/meminfo` =~ /(\d+)/)[0] // 0;
 my $md = sprintf "# mod_phpbpf overhead, %s\n\n", strftime('%Y-%m-%d %H:%M UTC', gmtime);
@@ -374,6 +423,7 @@ $md .= sprintf "Run: %d rounds; in each, every configuration gets %d s of `wrk -
              . "round; min..max are the extreme rounds.\n\n",
              @o{qw(rounds duration connections warmup)},
              @srv_cpu ? "httpd pinned to CPU " . ($ncpu - 1) . ", wrk and bpftrace to the others." : 'Not pinned.';
+$md .= goals() if $o{pair_rounds} && %pair;
 for my $w (@workloads) {
     my $wname = $w->[0];
     $md .= "## $wname ($w->[1])\n\n| # | configuration | req/s (median) | ratio | min..max ratio "
@@ -398,12 +448,13 @@ if ($o{pair_rounds} && %pair) {
                  . "the rounds.\n\n| # | configuration | %s |\n|---|---|%s\n", @o{qw(pair_rounds duration)},
                  join(' | ', map { "$_->[0] ratio | $_->[0] p25..p75 | $_->[0] p99 ratio" } @workloads),
                  '---|---|---|' x @workloads;
-    for my $cfg (grep { $pair{ $_->[0] } } @configs) {
-        $md .= "| $cfg->[0] | $cfg->[1] |";
+    my %name = map { $_->[0] => $_->[1] } @configs;
+    for my $key (grep { $pair{$_} } (map { $_->[0] } @configs), '3:5', '3:6') {
+        my ($x, $y) = split /:/, $key;
+        $md .= $y ? "| $x vs $y | $name{$x}, head to head with $name{$y} |" : "| $x | $name{$x} |";
         for my $w (@workloads) {
-            my @q = sort { $a <=> $b } @{ $pair{ $cfg->[0] }{ $w->[0] }{rps} };
-            $md .= sprintf " %.3f | %.3f..%.3f | %.3f |", median(@q), $q[$#q / 4], $q[3 * $#q / 4],
-                           median(@{ $pair{ $cfg->[0] }{ $w->[0] }{p99} });
+            $md .= sprintf " %.3f | %.3f..%.3f | %.3f |", pair_q($key, $w->[0]),
+                           (pair_q($key, $w->[0], 'p99'))[0];
         }
         $md .= "\n";
     }

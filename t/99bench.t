@@ -6,7 +6,7 @@ use strict;
 use warnings;
 use FindBin;
 use File::Temp qw(tempdir);
-use Test::More tests => 7;
+use Test::More tests => 9;
 
 my $out = tempdir(CLEANUP => 1) . '/bench.md';
 my $log = `perl $FindBin::Bin/../bench/bench.pl --quick --out $out 2>&1`;
@@ -21,3 +21,7 @@ like $md, qr/^\| 5 \| hello \| \d+ \| 2\.00 \|/m, 'BPF statistics: the bpftrace 
 like $md, qr/Uprobe hits per PHP request with default tracing \(module's own counters\): 2\.000/,
     'the module counts 2 uprobe hits per request';
 like $md, qr/renders in [\d.]+ ms, \?metrics \([\d.]+ MB\) in [\d.]+ ms/, 'render times measured';
+like $md, qr/^\| 3 vs 5 \| default tracing, head to head with bpftrace counting [^|]+\| [\d.]+ \| [\d.]+\.\.[\d.]+ \|/m,
+    'default tracing measured head to head with the bpftrace peer';
+is scalar(() = $md =~ /^\| [^|]+ \| [\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)? \| (?:met|not met) \|$/mg), 12,
+    'the Goals table judges every goal: 3 per workload, 2 for the page, hits, 2 render times, RSS';

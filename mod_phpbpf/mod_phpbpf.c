@@ -114,6 +114,7 @@ typedef struct {
     apr_time_t helper_spawned;
     int backoff_s;
     int stopping;
+    int off;                      /* PhpBpf Off: set before the children fork */
     /* what the next spawn uses, refreshed each generation */
     const char *const *argv;
     const char *helper_path;
@@ -123,7 +124,9 @@ static phpbpf_proc *proc;
 
 static int module_enabled(void)
 {
-    return proc && proc->sh && proc->sh->helper_state != PHPBPF_HELPER_OFF;
+    /* With PhpBpf Off the request hooks read only this process's memory,
+     * not the shared segment. */
+    return proc && !proc->off && proc->sh && proc->sh->helper_state != PHPBPF_HELPER_OFF;
 }
 
 /* ------------------------------------------------------------ directives */
@@ -832,7 +835,8 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     proc->sh->slow_size = c->slow_size ? (__u32)c->slow_size : 20;
     proc->sh->record_query = c->record_query > 0;
 
-    if (c->enabled == 0) {
+    proc->off = c->enabled == 0;
+    if (proc->off) {
         helper_kill();
         set_state(PHPBPF_HELPER_OFF, "PhpBpf Off");
         return OK;

@@ -95,7 +95,7 @@ struct phpbpf_slow_rec {
 
 /* Changes with the layout below: a new module loaded by a graceful restart
  * after an upgrade must not reuse the old one's shared memory. */
-#define PHPBPF_SHM_MAGIC 0x70687073686d0003ULL
+#define PHPBPF_SHM_MAGIC 0x70687073686d0004ULL
 
 struct phpbpf_shared {
     __u64 magic;
@@ -112,14 +112,17 @@ struct phpbpf_shared {
     __u64 since_us;               /* when these counters started */
     __u64 helper_spawned_us;
     __u64 recent_head;
-    char reason[512];
-    char library[1024];
-    struct phpbpf_recent recent[PHPBPF_RECENT];
-    __u64 errors_other;           /* distinct errors beyond PHPBPF_ERRORS */
+    /* What every request reads is up here, on the segment's first page:
+     * each prefork child has its own TLB, so every page a request touches
+     * is a miss the next time that child serves. */
     __u64 slow_us;                /* PhpBpfSlowThreshold, 0 = off */
     __u32 slow_size;              /* PhpBpfSlowLogSize */
     __u32 record_query;           /* PhpBpfRecordQueryString */
     __u64 slow_head;
+    __u64 errors_other;           /* distinct errors beyond PHPBPF_ERRORS */
+    char reason[512];
+    char library[1024];
+    struct phpbpf_recent recent[PHPBPF_RECENT];
     struct phpbpf_slow_rec slow[PHPBPF_SLOW_APACHE];
     struct phpbpf_error_rec errors[PHPBPF_ERRORS];
     struct phpbpf_vhost_rec vhost[]; /* cap entries */

@@ -114,7 +114,6 @@ typedef struct {
     apr_time_t helper_spawned;
     int backoff_s;
     int stopping;
-    int off;                      /* PhpBpf Off: set before the children fork */
     /* what the next spawn uses, refreshed each generation */
     const char *const *argv;
     const char *helper_path;
@@ -122,11 +121,15 @@ typedef struct {
 
 static phpbpf_proc *proc;
 
+/* Set in post_config, before the children fork: 0 with PhpBpf Off.  A
+ * static beside `proc`, so that with PhpBpf Off the request hooks touch no
+ * page but the module's own: a prefork child finds every other page cold
+ * (its own TLB, caches shared with the children that ran since). */
+static int phpbpf_on;
+
 static int module_enabled(void)
 {
-    /* With PhpBpf Off the request hooks read only this process's memory,
-     * not the shared segment. */
-    return proc && !proc->off && proc->sh && proc->sh->helper_state != PHPBPF_HELPER_OFF;
+    return phpbpf_on && proc && proc->sh && proc->sh->helper_state != PHPBPF_HELPER_OFF;
 }
 
 /* ------------------------------------------------------------ directives */
@@ -835,8 +838,8 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     proc->sh->slow_size = c->slow_size ? (__u32)c->slow_size : 20;
     proc->sh->record_query = c->record_query > 0;
 
-    proc->off = c->enabled == 0;
-    if (proc->off) {
+    phpbpf_on = c->enabled != 0;
+    if (!phpbpf_on) {
         helper_kill();
         set_state(PHPBPF_HELPER_OFF, "PhpBpf Off");
         return OK;

@@ -13,9 +13,9 @@
 # baseline instance (row A/A) shows what noise alone looks like.  Then each
 # configuration is loaded at the same time as the baseline (and default
 # tracing at the same time as each bpftrace peer), both on the one server
-# CPU, so the drift hits both in the same seconds: these simultaneous pairs
-# resolve differences of a few tenths of a percent, and the Goals table at
-# the top of the report is read from them.
+# CPU, so the drift hits both in the same seconds: on a quiet day these
+# simultaneous pairs resolve a few tenths of a percent, and the Goals table
+# at the top of the report is read from them.
 #
 # Running the instances side by side is sound because uprobes belong to an
 # inode: each instance loads its own copy of libphp, so mod_phpbpf's helper

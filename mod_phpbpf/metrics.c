@@ -165,16 +165,13 @@ static const char *vlabel(struct out *o, const struct phpbpf_view *v, __u32 i)
 
 static void per_vhost(struct out *o, const struct phpbpf_view *v)
 {
-    struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
-    struct phpbpf_snap_hist apache;
     __u32 k, i, c;
 
     family(o, "phpbpf_request_duration_seconds", "histogram",
            "Apache request time of PHP requests: request read to logged, as %D.");
     for (k = 0; k < o->n; k++) {
         i = o->idx[k];
-        phpbpf_snap_hist_from(&apache, &v->sh->vhost[i].apache, room);
-        hist(o, "phpbpf_request_duration_seconds", vlabel(o, v, i), &apache);
+        hist(o, "phpbpf_request_duration_seconds", vlabel(o, v, i), &v->apache[i]);
     }
     family(o, "phpbpf_php_duration_seconds", "histogram",
            "PHP time: php:request__startup to php:request__shutdown.");

@@ -391,7 +391,7 @@ static phpbpf_proc *proc_state(server_rec *s, int cap)
     ps = apr_pcalloc(pp, sizeof(*ps));
     ps->pool = pp;
     ps->parent_pid = getpid();
-    size = sizeof(struct phpbpf_shared) + (apr_size_t)cap * sizeof(struct phpbpf_vhost_rec);
+    size = PHPBPF_SHM_SIZE(cap);
     rv = apr_shm_create(&ps->shm, size, NULL, pp);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
@@ -1057,7 +1057,8 @@ static int phpbpf_log_transaction(request_rec *r)
     if (cls >= 1 && cls <= 5)
         __atomic_fetch_add(&v->status[cls - 1], 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&v->method[method_of(r)], 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&v->apache.bucket[phpbpf_hist_bucket(us)], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&phpbpf_apache_buckets(proc->sh, idx)[phpbpf_hist_bucket(us)], 1,
+                       __ATOMIC_RELAXED);
     __atomic_fetch_add(&v->apache.sum_us, us, __ATOMIC_RELAXED);
     add_max(&v->apache.max_us, us);
     __atomic_fetch_add(&v->apache.count, 1, __ATOMIC_RELAXED);
@@ -1316,6 +1317,23 @@ static void copy_view(request_rec *r, struct phpbpf_view *v)
         if (v->sh->slow[i].lock != proc->sh->slow[i].lock)
             v->sh->slow[i].lock = 1;        /* odd: skipped by the join */
     v->bpf = apr_pcalloc(r->pool, n * sizeof(*v->bpf));
+    /* The buckets straight from the live segment, read once each: the
+     * totals were copied first and log_transaction adds to a bucket
+     * before the totals, so the buckets never hold fewer requests. */
+    {
+        struct phpbpf_snap_hist *h = apr_palloc(r->pool, n * sizeof(*h));
+        struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
+        apr_size_t k;
+
+        for (k = 0; k < n; k++) {
+            h[k].count = v->sh->vhost[k].apache.count;
+            h[k].sum_us = v->sh->vhost[k].apache.sum_us;
+            h[k].max_us = v->sh->vhost[k].apache.max_us;
+            phpbpf_snap_buckets_from(&h[k], phpbpf_apache_buckets(proc->sh, (__u32)k), room);
+            h[k].bucket = apr_pmemdup(r->pool, room, h[k].nnz * sizeof(*room));
+        }
+        v->apache = h;
+    }
 }
 
 static const char *state_reason(const struct phpbpf_shared *sh)

@@ -35,7 +35,14 @@ struct phpbpf_vhost_rec {
     __u64 method[PHPBPF_M_COUNT];
     __u64 errors[4];              /* enum phpbpf_err_level, as Apache logged them */
     __u64 uncaught;               /* uncaught exception and a 5xx */
-    struct phpbpf_hist apache;    /* request read -> logged, as %D */
+    /* Apache time, request read -> logged, as %D.  Its buckets are in the
+     * segment's bucket region (phpbpf_apache_buckets()): a page copies
+     * these records, and 4 KB of mostly empty buckets each made a copy of
+     * 4.5 MB for 1000 vhosts; the page reads the buckets once instead, into
+     * their sparse form (view->apache). */
+    struct {
+        __u64 count, sum_us, max_us;
+    } apache;
 };
 
 /* PHP errors, from PHP's own lines in Apache's error log: php:error does
@@ -125,13 +132,24 @@ struct phpbpf_shared {
     struct phpbpf_recent recent[PHPBPF_RECENT];
     struct phpbpf_slow_rec slow[PHPBPF_SLOW_APACHE];
     struct phpbpf_error_rec errors[PHPBPF_ERRORS];
-    struct phpbpf_vhost_rec vhost[]; /* cap entries */
+    struct phpbpf_vhost_rec vhost[]; /* cap entries, then cap x PHPBPF_HIST_BUCKETS buckets */
 };
+
+#define PHPBPF_SHM_SIZE(cap) \
+    (sizeof(struct phpbpf_shared) \
+     + (apr_size_t)(cap) * (sizeof(struct phpbpf_vhost_rec) + PHPBPF_HIST_BUCKETS * sizeof(__u64)))
+
+/* The Apache-time buckets of vhost i in the live segment. */
+static inline __u64 *phpbpf_apache_buckets(struct phpbpf_shared *sh, __u32 i)
+{
+    return (__u64 *)(void *)&sh->vhost[sh->cap] + (apr_size_t)i * PHPBPF_HIST_BUCKETS;
+}
 
 /* What a page is rendered from: a private copy, never live shared memory
  * (mod_status's CVE-2014-0226 was rendering data while it changed). */
 struct phpbpf_view {
     struct phpbpf_shared *sh;     /* copy, with sh->nvhosts vhost entries */
+    const struct phpbpf_snap_hist *apache; /* per vhost: Apache time, sparse */
     /* Per vhost index: the helper's entry, or NULL (see phpbpf_bpf()). */
     const struct phpbpf_snap_vhost **bpf;
     const struct phpbpf_snapshot *snap; /* NULL if the helper gave none */

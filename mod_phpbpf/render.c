@@ -62,7 +62,6 @@ struct out {
     request_rec *r;
     struct phpbpf_out b;
     const char **name;          /* vhost names escaped, on first use */
-    const struct phpbpf_snap_hist **apache;    /* see apache_hist() */
 };
 
 static void to_apache(void *r, const char *p, size_t n)
@@ -75,7 +74,6 @@ static void out_open(struct out *o, request_rec *r, const struct phpbpf_view *v)
     o->r = r;
     o->b = (struct phpbpf_out){ apr_palloc(r->pool, OUT_SIZE), 0, OUT_SIZE, to_apache, r };
     o->name = apr_pcalloc(r->pool, v->sh->nvhosts * sizeof(*o->name));
-    o->apache = apr_pcalloc(r->pool, v->sh->nvhosts * sizeof(*o->apache));
 }
 
 static void out_puts(struct out *o, const char *s)
@@ -223,21 +221,13 @@ static const char *vname(struct out *o, const struct phpbpf_view *v, __u32 i)
     return o->name[i];
 }
 
-/* Apache's histogram of vhost i in the snapshot's sparse form, so both
- * sides are rendered alike; made once per page, as it takes a scan of all
- * 512 buckets. */
+/* Apache's histogram of vhost i, in the snapshot's sparse form (made by
+ * copy_view), so both sides are rendered alike. */
 static const struct phpbpf_snap_hist *apache_hist(struct out *o, const struct phpbpf_view *v,
                                                  __u32 i)
 {
-    if (!o->apache[i]) {
-        struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
-        struct phpbpf_snap_hist *h = apr_palloc(o->r->pool, sizeof(*h));
-        uint32_t n = phpbpf_snap_hist_from(h, &v->sh->vhost[i].apache, room);
-
-        h->bucket = apr_pmemdup(o->r->pool, room, n * sizeof(*room));
-        o->apache[i] = h;
-    }
-    return o->apache[i];
+    (void)o;
+    return &v->apache[i];
 }
 
 static void out_td_u64(struct out *o, __u64 v)

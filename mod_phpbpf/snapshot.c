@@ -59,16 +59,22 @@ static void putstr(struct phpbpf_buf *b, const char *s, size_t max)
 uint32_t phpbpf_snap_hist_from(struct phpbpf_snap_hist *s, const struct phpbpf_hist *h,
                                struct phpbpf_snap_bucket *room)
 {
-    uint32_t j, n = 0;
-
-    _Static_assert(PHPBPF_HIST_BUCKETS % 4 == 0, "buckets are taken four at a time");
     s->count = h->count;
     s->sum_us = h->sum_us;
     s->max_us = h->max_us;
+    return phpbpf_snap_buckets_from(s, h->bucket, room);
+}
+
+uint32_t phpbpf_snap_buckets_from(struct phpbpf_snap_hist *s, const __u64 *bucket,
+                                  struct phpbpf_snap_bucket *room)
+{
+    uint32_t j, n = 0;
+
+    _Static_assert(PHPBPF_HIST_BUCKETS % 4 == 0, "buckets are taken four at a time");
     /* Four at a time: most buckets are empty, and this runs for every
      * histogram of a snapshot and of a page. */
     for (j = 0; j < PHPBPF_HIST_BUCKETS; j += 4) {
-        uint64_t c[4] = { h->bucket[j], h->bucket[j + 1], h->bucket[j + 2], h->bucket[j + 3] };
+        uint64_t c[4] = { bucket[j], bucket[j + 1], bucket[j + 2], bucket[j + 3] };
         uint32_t k;
 
         if (!(c[0] | c[1] | c[2] | c[3]))

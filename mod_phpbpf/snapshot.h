@@ -105,6 +105,11 @@ struct phpbpf_snap_script {
 uint32_t phpbpf_snap_hist_from(struct phpbpf_snap_hist *s, const struct phpbpf_hist *h,
                                struct phpbpf_snap_bucket *room);
 
+/* The same for buckets kept apart from their totals: sets s->nnz and
+ * s->bucket only. */
+uint32_t phpbpf_snap_buckets_from(struct phpbpf_snap_hist *s, const __u64 *bucket,
+                                  struct phpbpf_snap_bucket *room);
+
 struct phpbpf_snapshot {
     uint32_t state;
     uint32_t helper_pid;

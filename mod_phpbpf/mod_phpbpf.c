@@ -1317,16 +1317,20 @@ static void copy_view(request_rec *r, struct phpbpf_view *v)
         if (v->sh->slow[i].lock != proc->sh->slow[i].lock)
             v->sh->slow[i].lock = 1;        /* odd: skipped by the join */
     v->bpf = apr_pcalloc(r->pool, n * sizeof(*v->bpf));
-    /* The buckets straight from the live segment, read once each: the
-     * totals were copied first and log_transaction adds to a bucket
-     * before the totals, so the buckets never hold fewer requests. */
+    /* Apache time in the snapshot's sparse form, so both sides render
+     * alike: the buckets straight from the live segment, read once each.
+     * The totals were copied first and log_transaction adds to a bucket
+     * before the totals, so the buckets never hold fewer requests; a vhost
+     * with none yet (most of a thousand, often) is not scanned at all. */
     {
-        struct phpbpf_snap_hist *h = apr_palloc(r->pool, n * sizeof(*h));
+        struct phpbpf_snap_hist *h = apr_pcalloc(r->pool, n * sizeof(*h));
         struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
         apr_size_t k;
 
         for (k = 0; k < n; k++) {
             h[k].count = v->sh->vhost[k].apache.count;
+            if (!h[k].count)
+                continue;
             h[k].sum_us = v->sh->vhost[k].apache.sum_us;
             h[k].max_us = v->sh->vhost[k].apache.max_us;
             phpbpf_snap_buckets_from(&h[k], phpbpf_apache_buckets(proc->sh, (__u32)k), room);

@@ -221,15 +221,6 @@ static const char *vname(struct out *o, const struct phpbpf_view *v, __u32 i)
     return o->name[i];
 }
 
-/* Apache's histogram of vhost i, in the snapshot's sparse form (made by
- * copy_view), so both sides are rendered alike. */
-static const struct phpbpf_snap_hist *apache_hist(struct out *o, const struct phpbpf_view *v,
-                                                 __u32 i)
-{
-    (void)o;
-    return &v->apache[i];
-}
-
 static void out_td_u64(struct out *o, __u64 v)
 {
     out_puts(o, "<td>");
@@ -349,7 +340,7 @@ static void html_table(struct out *o, const struct phpbpf_view *v)
         out_printf(o, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td>", vname(o, v, i),
                    (apr_uint64_t)vh->apache.count,
                    (double)vh->apache.count / elapsed_s(v));
-        html_lat_cells(o, apache_hist(o, v, i));
+        html_lat_cells(o, &v->apache[i]);
         html_lat_cells(o, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             out_td_u64(o, vh->status[k]);
@@ -728,7 +719,7 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
     for (k = 0; k < v->nshown; k++) {
         i = v->shown[k];
         out_printf(o, "<h3>%s</h3>\n<div class=hists>\n", vname(o, v, i));
-        html_hist(o, "Apache request time", apache_hist(o, v, i));
+        html_hist(o, "Apache request time", &v->apache[i]);
         html_hist(o, "PHP time", &phpbpf_bpf(v, i)->php);
         out_puts(o, "</div>\n");
     }
@@ -794,7 +785,7 @@ void phpbpf_render_auto(request_rec *r, const struct phpbpf_view *v)
         out_printf(o, "Vhost: %s\nRequests[%s]: " U64 "\nReqPerSec[%s]: %.3f\n", vh->name,
                    vh->name, (apr_uint64_t)vh->apache.count, vh->name,
                    (double)vh->apache.count / elapsed_s(v));
-        auto_lat(o, "Latency", vh->name, apache_hist(o, v, i));
+        auto_lat(o, "Latency", vh->name, &v->apache[i]);
         auto_lat(o, "Php", vh->name, &phpbpf_bpf(v, i)->php);
         for (k = 0; k < 5; k++)
             out_printf(o, "Status%s[%s]: " U64 "\n", status_names[k], vh->name,
@@ -1020,7 +1011,7 @@ void phpbpf_render_json(request_rec *r, const struct phpbpf_view *v)
         json_str(o, vh->name);
         out_printf(o, ", \"requests\": " U64 ", \"requests_per_s\": %.3f, ",
                    (apr_uint64_t)vh->apache.count, (double)vh->apache.count / elapsed_s(v));
-        json_lat(o, "latency_us", apache_hist(o, v, i));
+        json_lat(o, "latency_us", &v->apache[i]);
         out_puts(o, ", ");
         json_lat(o, "php_us", &phpbpf_bpf(v, i)->php);
         out_puts(o, ", \"status\": {");

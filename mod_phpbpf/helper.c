@@ -47,6 +47,7 @@
 struct config {
     const char *library;
     const char *socket_path;
+    const char *build;      /* the module's PHPBPF_BUILD_ID */
     uid_t uid;
     gid_t gid;
     pid_t httpd_pid;
@@ -164,7 +165,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 static void usage(void)
 {
-    startup_failure("usage: phpbpf-helper --library PATH --socket PATH --uid N --gid N "
+    startup_failure("usage: phpbpf-helper --library PATH --socket PATH --build ID --uid N --gid N "
                     "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
                     "[--slow-us N --slow-log N] "
                     "[--delay S] [--debug] [--syslog]");
@@ -187,6 +188,7 @@ static void parse_args(int argc, char **argv)
     static const struct option opts[] = {
         { "library", required_argument, NULL, 'l' },
         { "socket", required_argument, NULL, 's' },
+        { "build", required_argument, NULL, 'b' },
         { "uid", required_argument, NULL, 'u' },
         { "gid", required_argument, NULL, 'g' },
         { "httpd-pid", required_argument, NULL, 'p' },
@@ -208,6 +210,7 @@ static void parse_args(int argc, char **argv)
         switch (c) {
         case 'l': cfg.library = optarg; break;
         case 's': cfg.socket_path = optarg; break;
+        case 'b': cfg.build = optarg; break;
         case 'u': cfg.uid = (uid_t)number(optarg, "uid"); break;
         case 'g': cfg.gid = (gid_t)number(optarg, "gid"); break;
         case 'p': cfg.httpd_pid = (pid_t)number(optarg, "httpd-pid"); break;
@@ -224,9 +227,15 @@ static void parse_args(int argc, char **argv)
         default: usage();
         }
     }
-    if (!cfg.library || !cfg.socket_path || !cfg.httpd_pid || !cfg.slot_addr
+    if (!cfg.library || !cfg.socket_path || !cfg.build || !cfg.httpd_pid || !cfg.slot_addr
         || cfg.vhosts < 2 || optind != argc)
         usage();
+    /* The module and the helper share the slot, the protocol and the BPF
+     * maps' meaning: a pair from two builds (one file upgraded, not the
+     * other) must say so rather than trace wrongly. */
+    if (strcmp(cfg.build, PHPBPF_BUILD_ID) != 0)
+        startup_failure("the helper (build %s) and mod_phpbpf (build %s) are from different "
+                        "builds; install both from the same one", PHPBPF_BUILD_ID, cfg.build);
     if (!cfg.max_scripts)
         cfg.max_scripts = 1024;
     if (!cfg.slow_size || cfg.slow_size > PHPBPF_SLOW_MAX)

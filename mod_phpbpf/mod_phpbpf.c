@@ -44,6 +44,7 @@
 #include "apr_thread_proc.h"
 
 #include "mod_phpbpf.h"
+#include "helper_args.h"
 #include "text.h"
 
 /* APR's formatter has no %llu. */
@@ -73,9 +74,6 @@ APLOG_USE_MODULE(phpbpf);
 /* How long the handler waits for the helper.  The helper answers from
  * memory in well under a millisecond; anything slower means it is stuck,
  * and the page must not hold an Apache child for long. */
-/* The helper's command line, with room to spare; a spawn adds --delay N. */
-#define PHPBPF_MAX_ARGS 32
-
 #define PHPBPF_CONNECT_TRIES 3
 #define PHPBPF_IO_TIMEOUT_MS 2000
 
@@ -94,17 +92,27 @@ typedef struct {
     __u32 vhost_idx;              /* per server_rec, set in post_config */
 } phpbpf_server_conf;
 
+/* What every build of the module finds first in the state it leaves in
+ * the process pool, whatever follows: a build loaded by a graceful restart
+ * after an upgrade reads it to tell whether the state is its own, and to
+ * retire it when it is not. */
+typedef struct {
+    apr_uint64_t magic;           /* PHPBPF_SHM_MAGIC of the build that made it */
+    apr_uint64_t size;            /* sizeof its phpbpf_proc */
+    apr_shm_t *shm;
+    apr_pool_t *hpool;            /* the helper's pipes, or NULL */
+} phpbpf_proc_head;
+
 /* Lives in the process pool: outlives generations, so the helper, its
  * counters and the slot address survive graceful and plain restarts. */
 typedef struct {
+    phpbpf_proc_head head;        /* first, always */
     pid_t parent_pid;
     apr_pool_t *pool;             /* the process pool */
     apr_pool_t *gen_pool;         /* this generation's pconf */
-    apr_shm_t *shm;
     struct phpbpf_shared *sh;
     struct phpbpf_slot *slot;
-    /* the running helper, if any */
-    apr_pool_t *hpool;
+    /* the running helper, if any (its pool is head.hpool) */
     apr_proc_t helper;
     int helper_running;
     int registered;               /* with the other-child API, in gen_pool */
@@ -358,6 +366,23 @@ static void remember_helper(pid_t pid)
                           proc->pool);
 }
 
+/* SIGTERM, then SIGKILL if it has not gone in a second: a parent that
+ * waited without a bound could hang on a stuck helper. */
+static void stop_pid(pid_t pid)
+{
+    int i;
+
+    if (pid <= 0 || kill(pid, SIGTERM) != 0)
+        return;
+    for (i = 0; i < 100; i++) {
+        if (waitpid(pid, NULL, WNOHANG) != 0)
+            return;
+        apr_sleep(apr_time_from_msec(10));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 static void stop_stale_helper(server_rec *s)
 {
     void *v = NULL;
@@ -365,40 +390,70 @@ static void stop_stale_helper(server_rec *s)
 
     apr_pool_userdata_get(&v, PHPBPF_HELPER_PID_KEY, s->process->pool);
     pid = (pid_t)(intptr_t)v;
-    if (pid > 0 && kill(pid, SIGTERM) == 0) {
+    if (pid > 0 && kill(pid, 0) == 0) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "mod_phpbpf: stopping helper pid %d "
-                     "of an older build of the module", (int)pid);
-        waitpid(pid, NULL, 0);
+                     "of another build of the module", (int)pid);
+        stop_pid(pid);
     }
+    apr_pool_userdata_set(NULL, PHPBPF_HELPER_PID_KEY, apr_pool_cleanup_null, s->process->pool);
+}
+
+/* One key for every build: what is stored under it says which build made
+ * it, so reuse is decided by its magic and sizes, never by the key alone. */
+#define PHPBPF_STATE_KEY "phpbpf_state"
+
+static int state_is_ours(const phpbpf_proc *ps)
+{
+    const struct phpbpf_shared *sh = ps->head.shm ? apr_shm_baseaddr_get(ps->head.shm) : NULL;
+
+    return ps->head.magic == PHPBPF_SHM_MAGIC && ps->head.size == sizeof(*ps) && sh
+           && sh->magic == PHPBPF_SHM_MAGIC && apr_shm_size_get(ps->head.shm) >= sh->size
+           && sh->size == PHPBPF_SHM_SIZE(sh->cap);
+}
+
+/* Another build's state: its helper is stopped by the caller; its pipes
+ * are closed and its segment unmapped here.  Only the parent's mapping
+ * goes: that build's children, still finishing their requests after a
+ * graceful restart, keep theirs and write to it until they exit. */
+static void retire_state(server_rec *s, phpbpf_proc_head *old)
+{
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "mod_phpbpf: the shared memory of the running "
+                 "build has another layout (magic %" APR_UINT64_T_HEX_FMT ", this build %"
+                 APR_UINT64_T_HEX_FMT "): an upgrade; counters start again from zero",
+                 old->magic, (apr_uint64_t)PHPBPF_SHM_MAGIC);
+    if (old->hpool)
+        apr_pool_destroy(old->hpool);
+    if (old->shm)
+        apr_shm_destroy(old->shm);
+    memset(old, 0, sizeof(*old));
 }
 
 static phpbpf_proc *proc_state(server_rec *s, int cap)
 {
-    /* Versioned: the state of an older build of this module (a package
-     * upgrade and a graceful restart) has another layout and is left to
-     * its own children; only its helper is stopped. */
-    char key[64];
     apr_pool_t *pp = s->process->pool;
     phpbpf_proc *ps = NULL;
     apr_size_t size;
     apr_status_t rv;
 
-    apr_snprintf(key, sizeof(key), "phpbpf_proc/%llx", (unsigned long long)PHPBPF_SHM_MAGIC);
-    apr_pool_userdata_get((void **)&ps, key, pp);
-    if (ps)
+    apr_pool_userdata_get((void **)&ps, PHPBPF_STATE_KEY, pp);
+    if (ps && state_is_ours(ps))
         return ps;
     stop_stale_helper(s);
+    if (ps)
+        retire_state(s, &ps->head);
     ps = apr_pcalloc(pp, sizeof(*ps));
+    ps->head.magic = PHPBPF_SHM_MAGIC;
+    ps->head.size = sizeof(*ps);
     ps->pool = pp;
     ps->parent_pid = getpid();
     size = PHPBPF_SHM_SIZE(cap);
-    rv = apr_shm_create(&ps->shm, size, NULL, pp);
+    rv = apr_shm_create(&ps->head.shm, size, NULL, pp);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "mod_phpbpf: cannot create %lu bytes of shared memory", (unsigned long)size);
+                     "mod_phpbpf: cannot create %" APR_SIZE_T_FMT " bytes of shared memory", size);
         return NULL;
     }
-    ps->sh = apr_shm_baseaddr_get(ps->shm);
+    ps->sh = apr_shm_baseaddr_get(ps->head.shm);
     memset(ps->sh, 0, size);
     ps->sh->magic = PHPBPF_SHM_MAGIC;
     ps->sh->size = size;
@@ -409,7 +464,7 @@ static phpbpf_proc *proc_state(server_rec *s, int cap)
     /* Allocated once from the process pool, so every child of every
      * generation has it at this same address: the helper learns it once. */
     ps->slot = apr_pcalloc(pp, sizeof(*ps->slot));
-    apr_pool_userdata_set(ps, key, apr_pool_cleanup_null, pp);
+    apr_pool_userdata_set(ps, PHPBPF_STATE_KEY, apr_pool_cleanup_null, pp);
     return ps;
 }
 
@@ -552,27 +607,16 @@ static void helper_maint(int reason, void *data, apr_wait_t status);
 
 static void helper_kill(void)
 {
-    int i;
-
     if (!proc->helper_running)
         return;
     proc->helper_running = 0;
     if (proc->registered)
         apr_proc_other_child_unregister(proc);
-    kill(proc->helper.pid, SIGTERM);
-    for (i = 0; i < 100; i++) {
-        if (waitpid(proc->helper.pid, NULL, WNOHANG) != 0)
-            break;
-        apr_sleep(apr_time_from_msec(10));
-    }
-    if (i == 100) {
-        kill(proc->helper.pid, SIGKILL);
-        waitpid(proc->helper.pid, NULL, 0);
-    }
+    stop_pid(proc->helper.pid);
     if (proc->socket_path)
         unlink(proc->socket_path);
-    apr_pool_destroy(proc->hpool);
-    proc->hpool = NULL;
+    apr_pool_destroy(proc->head.hpool);
+    proc->head.hpool = NULL;
     remember_helper(0);
 }
 
@@ -602,15 +646,15 @@ static void helper_spawn(server_rec *s)
     const char **argv;
     int n = 0;
 
-    apr_pool_create(&proc->hpool, proc->pool);
-    argv = apr_pcalloc(proc->hpool, (PHPBPF_MAX_ARGS + 2) * sizeof(char *));
+    apr_pool_create(&proc->head.hpool, proc->pool);
+    argv = apr_pcalloc(proc->head.hpool, (PHPBPF_MAX_ARGS + 2) * sizeof(char *));
     while (proc->argv[n]) {
         argv[n] = proc->argv[n];
         n++;
     }
     if (proc->backoff_s) {
         argv[n++] = "--delay";
-        argv[n++] = apr_itoa(proc->hpool, proc->backoff_s);
+        argv[n++] = apr_itoa(proc->head.hpool, proc->backoff_s);
     }
     argv[n] = NULL;
 
@@ -619,23 +663,23 @@ static void helper_spawn(server_rec *s)
      * let it log to syslog itself (--syslog). */
     err = s->error_log;
     if (!err && (rv = apr_file_open(&err, "/dev/null", APR_FOPEN_WRITE, APR_OS_DEFAULT,
-                                    proc->hpool)) != APR_SUCCESS)
+                                    proc->head.hpool)) != APR_SUCCESS)
         err = NULL;
-    if ((rv = apr_procattr_create(&attr, proc->hpool)) != APR_SUCCESS
+    if ((rv = apr_procattr_create(&attr, proc->head.hpool)) != APR_SUCCESS
         || (rv = apr_procattr_io_set(attr, APR_FULL_BLOCK, APR_FULL_BLOCK, APR_NO_PIPE))
            != APR_SUCCESS
         || (err && (rv = apr_procattr_child_err_set(attr, err, NULL)) != APR_SUCCESS)
         || (rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM)) != APR_SUCCESS
         || (rv = apr_procattr_error_check_set(attr, 1)) != APR_SUCCESS
         || (rv = apr_proc_create(&proc->helper, proc->helper_path, argv, env, attr,
-                                 proc->hpool)) != APR_SUCCESS) {
+                                 proc->head.hpool)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
                      "mod_phpbpf: cannot start the helper %s; PHP tracing is unavailable",
                      proc->helper_path);
         set_state(PHPBPF_HELPER_FAILED,
-                  apr_psprintf(proc->hpool, "cannot start the helper %s", proc->helper_path));
-        apr_pool_destroy(proc->hpool);
-        proc->hpool = NULL;
+                  apr_psprintf(proc->head.hpool, "cannot start the helper %s", proc->helper_path));
+        apr_pool_destroy(proc->head.hpool);
+        proc->head.hpool = NULL;
         return;
     }
     proc->to_helper = proc->helper.in;
@@ -687,14 +731,14 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
             && (status == PHPBPF_EXIT_STARTUP || status == PHPBPF_EXIT_STARTUP << 8)) {
             /* Retrying would fail the same way; the helper logged why. */
             set_state(PHPBPF_HELPER_FAILED, helper_failure_reason(proc->pool));
-            apr_pool_destroy(proc->hpool);
-            proc->hpool = NULL;
+            apr_pool_destroy(proc->head.hpool);
+            proc->head.hpool = NULL;
             return;
         }
         if (proc->socket_path)
             unlink(proc->socket_path);
-        apr_pool_destroy(proc->hpool);
-        proc->hpool = NULL;
+        apr_pool_destroy(proc->head.hpool);
+        proc->head.hpool = NULL;
         if (apr_time_now() - proc->helper_spawned > apr_time_from_sec(PHPBPF_BACKOFF_MAX_S))
             proc->backoff_s = 0;
         else
@@ -728,8 +772,7 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
             && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING) {
             proc->stopping = 1;
             proc->helper_running = 0;
-            kill(proc->helper.pid, SIGTERM);
-            waitpid(proc->helper.pid, NULL, 0);
+            stop_pid(proc->helper.pid);
             if (proc->socket_path)
                 unlink(proc->socket_path);
         }
@@ -740,37 +783,19 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
 static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *helper,
                                       const char *library, const char *sock)
 {
-    const char **argv = apr_pcalloc(p, PHPBPF_MAX_ARGS * sizeof(char *));
-    int n = 0;
+    phpbpf_server_conf *c = sconf(s);
+    struct phpbpf_helper_settings hs = {
+        .helper = helper, .library = library, .socket = sock, .build = PHPBPF_BUILD_ID,
+        .uid = (long)ap_unixd_config.user_id, .gid = (long)ap_unixd_config.group_id,
+        .httpd_pid = (long)proc->parent_pid, .slot = (apr_uint64_t)(uintptr_t)proc->slot,
+        .vhosts = proc->sh->cap, .cpu = c->cpu > 0,
+        .slow_us = c->slow > 0 ? (apr_int64_t)c->slow : 0,
+        .slow_size = c->slow_size ? c->slow_size : 20,
+        .compile = c->compile > 0, .max_scripts = c->max_scripts ? c->max_scripts : 1024,
+        .debug = APLOG_IS_LEVEL(s, APLOG_DEBUG), .syslog = !s->error_log,
+    };
 
-    argv[n++] = helper;
-    argv[n++] = "--library";   argv[n++] = library;
-    argv[n++] = "--socket";    argv[n++] = sock;
-    argv[n++] = "--uid";       argv[n++] = apr_psprintf(p, "%ld", (long)ap_unixd_config.user_id);
-    argv[n++] = "--gid";       argv[n++] = apr_psprintf(p, "%ld", (long)ap_unixd_config.group_id);
-    argv[n++] = "--httpd-pid"; argv[n++] = apr_psprintf(p, "%ld", (long)proc->parent_pid);
-    argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT,
-                                                     (apr_uint64_t)(uintptr_t)proc->slot);
-    argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", proc->sh->cap);
-    if (sconf(s)->cpu > 0)
-        argv[n++] = "--cpu";
-    if (sconf(s)->slow > 0) {
-        argv[n++] = "--slow-us";
-        argv[n++] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)sconf(s)->slow);
-        argv[n++] = "--slow-log";
-        argv[n++] = apr_itoa(p, sconf(s)->slow_size ? sconf(s)->slow_size : 20);
-    }
-    if (sconf(s)->compile > 0) {
-        argv[n++] = "--compile";
-        argv[n++] = "--max-scripts";
-        argv[n++] = apr_itoa(p, sconf(s)->max_scripts ? sconf(s)->max_scripts : 1024);
-    }
-    if (APLOG_IS_LEVEL(s, APLOG_DEBUG))
-        argv[n++] = "--debug";
-    if (!s->error_log)
-        argv[n++] = "--syslog";  /* ErrorLog syslog: no file to hand over */
-    argv[n] = NULL;
-    return argv;
+    return phpbpf_helper_argv(p, &hs);
 }
 
 /* Everything that decides whether tracing can run, as one error line and
@@ -813,7 +838,6 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     const char *blocker, *cmd, *sock;
     phpbpf_lib lib;
     const char *const *argv;
-    int i;
 
     (void)plog;
     /* Like mod_cgid: the first pass only checks the config, and -t/-S/-M
@@ -861,14 +885,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
                         ap_runtime_dir_relative(ptemp, c->socket ? c->socket : PHPBPF_DEFAULT_SOCKET),
                         (long)proc->parent_pid);
     argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, lib.attach, sock);
-    /* What must not change for the running helper to be kept: its
-     * arguments, except the library's path, which stands for the file's
-     * identity (the path to the same inode can change, see find_libphp). */
-    cmd = apr_psprintf(ptemp, "%s proto=%d shm=%llx", lib.identity, PHPBPF_PROTO_VERSION,
-                       (unsigned long long)PHPBPF_SHM_MAGIC);
-    for (i = 0; argv[i]; i++)
-        if (i != 2)
-            cmd = apr_pstrcat(ptemp, cmd, " ", argv[i], NULL);
+    cmd = phpbpf_helper_identity(ptemp, lib.identity, argv);
 
     /* It may have died between generations, while nobody was registered
      * to hear of it. */
@@ -878,7 +895,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         tell_generation();
         helper_register();
         /* Same file, maybe by another path: a respawn must use this one. */
-        if (strcmp(proc->argv[2], argv[2]) != 0)
+        if (strcmp(proc->argv[PHPBPF_ARG_LIBRARY], argv[PHPBPF_ARG_LIBRARY]) != 0)
             store_argv(argv);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "mod_phpbpf: keeping helper pid %d and its counters", (int)proc->helper.pid);

@@ -130,8 +130,13 @@ sub free_port {
 #   extra => '...'  more config lines
 #   user => 'name'  start httpd as this user instead of root (no User line)
 #   libphp => PATH  the mod_php file to load
+#   module => PATH, helper => PATH   mod_phpbpf.so and phpbpf-helper (default: the build's)
+#   vhosts => [names]   name-based vhosts on the instance's port
+#   access_log => 1     "%v %P %>s \"%r\"" lines in DIR/access_log
 sub write_instance {
-    my %o = (php => 1, phpbpf => 1, extra => '', libphp => '/usr/lib/apache2/modules/libphp8.2.so', @_);
+    my %o = (php => 1, phpbpf => 1, extra => '', libphp => '/usr/lib/apache2/modules/libphp8.2.so',
+             module => "$TOP/mod_phpbpf/.libs/mod_phpbpf.so", helper => "$TOP/mod_phpbpf/phpbpf-helper",
+             vhosts => [], @_);
     my $dir = tempdir('phpbpf-inst-XXXXXX', DIR => Apache::Test::vars('t_logs'),
                        CLEANUP => !$ENV{PHPBPF_KEEP_INSTANCES});
     chmod 0755, $dir;
@@ -163,12 +168,17 @@ LoadModule php_module $o{libphp}
 </FilesMatch>
 EOF
     $conf .= <<"EOF" if $o{phpbpf};
-LoadModule phpbpf_module "$TOP/mod_phpbpf/.libs/mod_phpbpf.so"
-PhpBpfHelper "$TOP/mod_phpbpf/phpbpf-helper"
+LoadModule phpbpf_module "$o{module}"
+PhpBpfHelper "$o{helper}"
 <Location /server-bpf>
     SetHandler server-bpf
 </Location>
 EOF
+    $conf .= qq{LogFormat "%v %P %>s \\"%r\\"" inst\nCustomLog "$dir/access_log" inst\n}
+        if $o{access_log};
+    for my $v (@{ $o{vhosts} }) {
+        $conf .= qq{<VirtualHost *:$port>\n    ServerName $v\n    DocumentRoot "$TOP/t/htdocs"\n</VirtualHost>\n};
+    }
     $conf .= "$o{extra}\n";
     open my $fh, '>', "$dir/httpd.conf" or die $!;
     print $fh $conf;

@@ -1,6 +1,8 @@
 /* Unit tests for the pure C parts: histogram math and the snapshot
  * protocol.  Prints TAP, so prove (via t/01unit.t) reads it directly. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,10 @@
 #include "hist.h"
 #include "snapshot.h"
 #include "text.h"
+#include "helper_args.h"
+#include "shm.h"
+#include "apr_general.h"
+#include "apr_strings.h"
 
 static int ntest, nfail;
 
@@ -460,8 +466,56 @@ static void test_out(void)
        "buffered output arrives whole and in order, a buffer at a time (%d flushes)", out_flushes);
 }
 
+/* APR's formatter knows no %ll: "%llx" came out as the text "%lx", which
+ * made the state key and the helper's identity the same for every build
+ * of the module (issue 11).  These check the text APR really produces. */
+static void test_helper_args(void)
+{
+    struct phpbpf_helper_settings hs = {
+        .helper = "/usr/lib/apache2/phpbpf-helper", .library = "/x/libphp.so",
+        .socket = "/run/apache2/phpbpf.sock.42", .build = "0123456789abcdef",
+        .uid = 33, .gid = 33, .httpd_pid = 42, .slot = 0x7f12345678abULL, .vhosts = 1024,
+        .slow_us = 5000000000LL, .slow_size = 20,
+    };
+    const char *want = "/usr/lib/apache2/phpbpf-helper --library /x/libphp.so "
+                       "--socket /run/apache2/phpbpf.sock.42 --build 0123456789abcdef "
+                       "--uid 33 --gid 33 --httpd-pid 42 --slot 0x7f12345678ab --vhosts 1024 "
+                       "--slow-us 5000000000 --slow-log 20";
+    const char *const *argv;
+    const char *line = "", *id, *id2, *magic;
+    apr_pool_t *p;
+    char shm[64];
+    int i;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    argv = phpbpf_helper_argv(p, &hs);
+    for (i = 0; argv[i]; i++)
+        line = i ? apr_pstrcat(p, line, " ", argv[i], NULL) : argv[0];
+    ok(strcmp(line, want) == 0, "helper command line: %s", line);
+    ok(strcmp(argv[PHPBPF_ARG_LIBRARY], hs.library) == 0, "the library is where the identity skips it");
+    id = phpbpf_helper_identity(p, "dev=8:1 ino=99", argv);
+    snprintf(shm, sizeof(shm), " shm=%llx ", (unsigned long long)PHPBPF_SHM_MAGIC);
+    ok(strstr(id, shm) != NULL, "the identity names the shared-memory layout as hex: %s", id);
+    ok(strstr(id, "%") == NULL, "no conversion is left unformatted in the identity");
+    ok(strncmp(id, "dev=8:1 ino=99 proto=", 21) == 0, "the identity starts with the file's identity");
+    ok(strstr(id, "/x/libphp.so") == NULL && strstr(id, "--build 0123456789abcdef") != NULL,
+       "the identity has the build but not the library's path");
+    hs.library = "/proc/1/map_files/7f00-7f01";
+    id2 = phpbpf_helper_identity(p, "dev=8:1 ino=99", phpbpf_helper_argv(p, &hs));
+    ok(strcmp(id, id2) == 0, "another path to the same file keeps the identity");
+    hs.build = "fedcba9876543210";
+    id2 = phpbpf_helper_identity(p, "dev=8:1 ino=99", phpbpf_helper_argv(p, &hs));
+    ok(strcmp(id, id2) != 0, "another build changes it");
+    magic = apr_psprintf(p, "%" APR_UINT64_T_HEX_FMT, (apr_uint64_t)0x70687073686d0004ULL);
+    ok(strcmp(magic, "70687073686d0004") == 0, "APR_UINT64_T_HEX_FMT formats 64 bits (%s)", magic);
+    apr_pool_destroy(p);
+    apr_terminate();
+}
+
 int main(void)
 {
+    test_helper_args();
     test_formatting();
     test_out();
     test_utf8();

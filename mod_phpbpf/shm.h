@@ -1,0 +1,162 @@
+/* The shared-memory segment: Apache's side of the numbers, written by
+ * every child at log time and copied by the server-bpf handler.  Plain C
+ * and APR types only.
+ *
+ * Every build of the module keeps `magic` and `size` as the segment's
+ * first two fields: a new build loaded by a graceful restart after an
+ * upgrade reads them to decide whether the segment it finds is its own. */
+#ifndef PHPBPF_SHM_H
+#define PHPBPF_SHM_H
+
+#include "apr.h"
+#include "../bpf/phpbpf.h"
+
+#define PHPBPF_NAME_MAX 256
+
+enum phpbpf_method {
+    PHPBPF_M_GET = 0,
+    PHPBPF_M_HEAD,
+    PHPBPF_M_POST,
+    PHPBPF_M_OTHER,
+    PHPBPF_M_COUNT
+};
+
+/* Why tracing is not running, as shown in the banner.  Kept by the parent
+ * in shared memory so every child renders the same state. */
+enum phpbpf_helper_state {
+    PHPBPF_HELPER_OFF = 0,        /* PhpBpf Off */
+    PHPBPF_HELPER_STARTING,       /* spawned, not yet known to be serving */
+    PHPBPF_HELPER_FAILED,         /* could not start: reason says why */
+    PHPBPF_HELPER_RESTARTING      /* died; a new one is on its way */
+};
+
+/* Apache's side of one vhost, updated by every child at log_transaction
+ * with atomic adds: what the access log would say about PHP requests. */
+struct phpbpf_vhost_rec {
+    char name[PHPBPF_NAME_MAX];
+    __u64 status[5];              /* 1xx .. 5xx, final status as %>s */
+    __u64 method[PHPBPF_M_COUNT];
+    __u64 errors[4];              /* enum phpbpf_err_level, as Apache logged them */
+    __u64 uncaught;               /* uncaught exception and a 5xx */
+    /* Apache time, request read -> logged, as %D.  Its buckets are in the
+     * segment's bucket region (phpbpf_apache_buckets()): a page copies
+     * these records, and 4 KB of mostly empty buckets each made a copy of
+     * 4.5 MB for 1000 vhosts; the page reads the buckets once instead, into
+     * their sparse form (view->apache). */
+    struct {
+        __u64 count, sum_us, max_us;
+    } apache;
+};
+
+/* PHP errors, from PHP's own lines in Apache's error log: php:error does
+ * not fire in Debian's PHP 8.2 even with USE_ZEND_DTRACE=1 (measured). */
+enum phpbpf_err_level { PHPBPF_E_FATAL, PHPBPF_E_WARNING, PHPBPF_E_NOTICE, PHPBPF_E_OTHER,
+                        PHPBPF_E_LEVELS };
+
+/* The most frequent distinct errors (message, file, line): a fixed table
+ * that children fill lock-free; once full, new ones count as "other". */
+#define PHPBPF_ERRORS 64
+#define PHPBPF_MSG_MAX 160        /* bytes of message kept */
+#define PHPBPF_ERRFILE_MAX 192
+
+struct phpbpf_error_rec {
+    __u64 hash;                   /* 0 = free; claimed with a CAS */
+    __u64 count;
+    __u32 ready;                  /* set once the text is written */
+    __u32 pad;
+    __u32 line, level;
+    char msg[PHPBPF_MSG_MAX];
+    char file[PHPBPF_ERRFILE_MAX];
+};
+
+/* The last PHP requests, for the page: a ring written at log_transaction.
+ * `seq` is odd while an entry is being written, so a reader can tell a torn
+ * copy and skip it. */
+#define PHPBPF_RECENT 16
+#define PHPBPF_URI_MAX 256
+#define PHPBPF_HOST_MAX 128
+
+struct phpbpf_recent {
+    __u64 seq;
+    __u64 time_us;
+    __u64 apache_us;
+    __u32 vhost;
+    __u32 status;
+    char method[16];
+    char host[PHPBPF_HOST_MAX];
+    char uri[PHPBPF_URI_MAX];
+};
+
+/* Apache's record of requests whose Apache time reached the slow
+ * threshold: the helper's slow events (PHP time reached it) are a subset,
+ * joined to these by (pid, seq).  Same seqlock as phpbpf_recent. */
+#define PHPBPF_SLOW_APACHE 512
+
+struct phpbpf_slow_rec {
+    __u64 lock;
+    __u64 req_seq;                /* the slot's request number */
+    __u64 time_us;
+    __u64 apache_us;
+    __u32 pid, status;
+    __u32 errors, vhost;
+    char method[16];
+    char uri[PHPBPF_URI_MAX];
+};
+
+/* Changes with the layout below: a new module loaded by a graceful restart
+ * after an upgrade must not reuse the old one's shared memory.
+ *
+ * PHPBPF_TEST_LAYOUT builds the same code with another layout and magic,
+ * so that the suite can upgrade a running server to a build whose segment
+ * is not compatible (t/56modupgrade.t). */
+#ifdef PHPBPF_TEST_LAYOUT
+#define PHPBPF_SHM_MAGIC 0x70687073686dff04ULL
+#define PHPBPF_SHM_TEST_PAD char test_pad[3000];
+#else
+#define PHPBPF_SHM_MAGIC 0x70687073686d0004ULL
+#define PHPBPF_SHM_TEST_PAD
+#endif
+
+struct phpbpf_shared {
+    __u64 magic;
+    __u64 size;                   /* of the whole segment */
+    __u32 cap;                    /* entries in vhost[] */
+    __u32 nvhosts;                /* entries in use, append-only */
+    __u32 untracked_vhosts;       /* vhosts beyond cap, counted as (other) */
+    __u32 helper_state;
+    __u32 helper_pid;
+    __u32 restarts;
+    __u32 generation;
+    __u32 compile_tracing;        /* PhpBpfCompileTracing On */
+    __u32 cpu_tracing;            /* PhpBpfCpuTracing On */
+    __u64 since_us;               /* when these counters started */
+    __u64 helper_spawned_us;
+    __u64 recent_head;
+    /* What every request reads is up here, on the segment's first page:
+     * each prefork child has its own TLB, so every page a request touches
+     * is a miss the next time that child serves. */
+    __u64 slow_us;                /* PhpBpfSlowThreshold, 0 = off */
+    __u32 slow_size;              /* PhpBpfSlowLogSize */
+    __u32 record_query;           /* PhpBpfRecordQueryString */
+    __u64 slow_head;
+    __u64 errors_other;           /* distinct errors beyond PHPBPF_ERRORS */
+    PHPBPF_SHM_TEST_PAD
+    char reason[512];
+    char library[1024];
+    struct phpbpf_recent recent[PHPBPF_RECENT];
+    struct phpbpf_slow_rec slow[PHPBPF_SLOW_APACHE];
+    struct phpbpf_error_rec errors[PHPBPF_ERRORS];
+    struct phpbpf_vhost_rec vhost[]; /* cap entries, then cap x PHPBPF_HIST_BUCKETS buckets */
+};
+
+#define PHPBPF_SHM_SIZE(cap) \
+    (sizeof(struct phpbpf_shared) \
+     + (apr_size_t)(cap) * (sizeof(struct phpbpf_vhost_rec) + PHPBPF_HIST_BUCKETS * sizeof(__u64)))
+
+/* The Apache-time buckets of vhost i in the live segment. */
+static inline __u64 *phpbpf_apache_buckets(struct phpbpf_shared *sh, __u32 i)
+{
+    return (__u64 *)(void *)&sh->vhost[sh->cap] + (apr_size_t)i * PHPBPF_HIST_BUCKETS;
+}
+
+#endif

@@ -140,6 +140,16 @@ static __always_inline struct phpbpf_inflight *current_request(void)
     return NULL;
 }
 
+/* A probe hit with no request of ours in flight: `ours` counts it if the
+ * task is one of this httpd's (a request whose start was missed, a compile
+ * outside a request), else it is foreign.  Foreign processes never get an
+ * entry, so the parent check runs only on this slow path. */
+static __always_inline void count_outside(struct task_struct *t, struct phpbpf_inflight *f,
+                                          __u64 *ours)
+{
+    __sync_fetch_and_add(f || task_is_ours(t) ? ours : &counters.foreign, 1);
+}
+
 static __always_inline void hist_add(struct phpbpf_hist *h, __u64 us)
 {
     __u64 old;
@@ -253,12 +263,7 @@ int php_request_shutdown(struct pt_regs *ctx)
     __sync_fetch_and_add(&counters.hits, 1);
     f = task_state(task);
     if (!f || !f->start_ns) {
-        /* Foreign processes never get an entry, so the filter runs only
-         * on this slow path. */
-        if (f || task_is_ours(task))
-            __sync_fetch_and_add(&counters.orphans, 1);
-        else
-            __sync_fetch_and_add(&counters.foreign, 1);
+        count_outside(task, f, &counters.orphans);
         return 0;
     }
     now = bpf_ktime_get_ns();
@@ -349,10 +354,7 @@ int php_compile_return(struct pt_regs *ctx)
     __sync_fetch_and_add(&counters.hits, 1);
     f = task_state(task);
     if (!f || !f->start_ns || !f->compile_start_ns) {
-        if (f || task_is_ours(task))
-            __sync_fetch_and_add(&counters.compiles_outside, 1);
-        else
-            __sync_fetch_and_add(&counters.foreign, 1);
+        count_outside(task, f, &counters.compiles_outside);
         return 0;
     }
     us = (bpf_ktime_get_ns() - f->compile_start_ns) / 1000;

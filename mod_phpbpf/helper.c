@@ -70,16 +70,16 @@ static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
 static const struct phpbpf_cpu *cpus;      /* mmap of the cpu_hist map */
 static const struct phpbpf_hist *compiles; /* mmap of the compile_hist map */
 static struct phpbpf_snap_vhost *snap_room;
-/* Scripts as read from the map, before the heaviest are picked to send. */
-struct script {
-    char path[PHPBPF_PATH_LEN];
-    struct phpbpf_hist compile;
-};
-static struct script *script_room;
+/* The scripts map as one batch read gives it: keys and values apart. */
+static struct phpbpf_script_key *script_keys;
+static struct phpbpf_hist *script_vals;
+static uint32_t *script_order;
+static struct phpbpf_class_key class_keys[PHPBPF_MAX_CLASSES];
+static __u64 class_vals[PHPBPF_MAX_CLASSES];
 static struct phpbpf_snap_script snap_scripts[PHPBPF_SNAP_SCRIPTS];
 /* Every bucket a snapshot could hold, reserved once: only the pages that
  * the buckets in use reach are ever touched. */
-static struct phpbpf_snap_bucket *bucket_room;
+static struct phpbpf_sparse_bucket *bucket_room;
 static struct phpbpf_snap_class class_room[PHPBPF_MAX_CLASSES];
 static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
 static struct ring_buffer *slow_rb;
@@ -434,10 +434,12 @@ static void load_and_attach(void)
         compiles = map_array(skel->maps.compile_hist, sizeof(struct phpbpf_hist));
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
     snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
-    script_room = calloc(cfg.max_scripts, sizeof(*script_room));
+    script_keys = calloc(cfg.max_scripts, sizeof(*script_keys));
+    script_vals = calloc(cfg.max_scripts, sizeof(*script_vals));
+    script_order = calloc(cfg.max_scripts, sizeof(*script_order));
     bucket_room = calloc((size_t)cfg.vhosts * 4 + PHPBPF_SNAP_SCRIPTS,
                          PHPBPF_HIST_BUCKETS * sizeof(*bucket_room));
-    if (!snap_room || !script_room || !bucket_room)
+    if (!snap_room || !script_keys || !script_vals || !script_order || !bucket_room)
         startup_failure("out of memory for %u vhosts and %u scripts", cfg.vhosts,
                         cfg.max_scripts);
 }
@@ -500,49 +502,62 @@ static void drop_privileges(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+static void warn_limited(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Up to max entries of a hash map, in as few syscalls as the kernel
+ * allows: one bpf_map_lookup_batch() call reads whole buckets, so nothing
+ * is seen twice or skipped while programs update the map (get_next_key
+ * starts over from the first key when the one it stands on is evicted). */
+static uint32_t read_map(int fd, void *keys, size_t key_size, void *vals, size_t val_size,
+                         uint32_t max)
+{
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    __u64 token[PHPBPF_PATH_LEN / 8];   /* the kernel's position: a bucket number */
+    void *in = NULL;
+    uint32_t got = 0;
+
+    while (got < max) {
+        __u32 count = max - got;
+        int err = bpf_map_lookup_batch(fd, in, token, (char *)keys + got * key_size,
+                                       (char *)vals + got * val_size, &count, &opts);
+
+        if (err && errno != ENOENT) {
+            warn_limited("reading map %d: %s", fd, strerror(errno));
+            break;
+        }
+        got += count;
+        if (err)            /* ENOENT: that was the last bucket */
+            break;
+        in = token;
+    }
+    return got;
+}
+
 static int by_total_desc(const void *a, const void *b)
 {
-    const struct script *x = a, *y = b;
+    const struct phpbpf_hist *x = &script_vals[*(const uint32_t *)a];
+    const struct phpbpf_hist *y = &script_vals[*(const uint32_t *)b];
 
-    return x->compile.sum_us < y->compile.sum_us ? 1 : x->compile.sum_us > y->compile.sum_us ? -1
-         : strcmp(x->path, y->path);
+    return x->sum_us < y->sum_us ? 1 : x->sum_us > y->sum_us ? -1
+         : strcmp(script_keys[*(const uint32_t *)a].path, script_keys[*(const uint32_t *)b].path);
 }
 
 /* Every tracked script, heaviest first; the encoder sends the top ones. */
-static int by_path(const void *a, const void *b)
+static void take_scripts(struct phpbpf_snapshot *s, struct phpbpf_sparse_bucket *b)
 {
-    return strcmp(((const struct script *)a)->path, ((const struct script *)b)->path);
-}
+    uint32_t n = read_map(bpf_map__fd(skel->maps.scripts), script_keys, sizeof(*script_keys),
+                          script_vals, sizeof(*script_vals), cfg.max_scripts), i;
 
-static void take_scripts(struct phpbpf_snapshot *s, struct phpbpf_snap_bucket *b)
-{
-    int fd = bpf_map__fd(skel->maps.scripts);
-    struct phpbpf_script_key key, next;
-    void *prev = NULL;
-    uint32_t n = 0, i, k;
-
-    while (n < cfg.max_scripts && bpf_map_get_next_key(fd, prev, &next) == 0) {
-        key = next;
-        prev = &key;
-        if (bpf_map_lookup_elem(fd, &key, &script_room[n].compile) != 0)
-            continue;       /* evicted since get_next_key */
-        memcpy(script_room[n].path, key.path, sizeof(key.path));
-        script_room[n].path[PHPBPF_PATH_LEN - 1] = '\0';
-        n++;
+    for (i = 0; i < n; i++) {
+        script_keys[i].path[PHPBPF_PATH_LEN - 1] = '\0';
+        script_order[i] = i;
     }
-    /* A key evicted while we walk makes get_next_key start over from the
-     * first one: drop the repeats. */
-    qsort(script_room, n, sizeof(*script_room), by_path);
-    for (i = 0, k = 0; i < n; i++)
-        if (!k || strcmp(script_room[k - 1].path, script_room[i].path) != 0)
-            script_room[k++] = script_room[i];
-    n = k;
-    qsort(script_room, n, sizeof(*script_room), by_total_desc);
+    qsort(script_order, n, sizeof(*script_order), by_total_desc);
     s->scripts_tracked = n;
     s->nscripts = n < PHPBPF_SNAP_SCRIPTS ? n : PHPBPF_SNAP_SCRIPTS;
     for (i = 0; i < s->nscripts; i++) {
-        memcpy(snap_scripts[i].path, script_room[i].path, sizeof(snap_scripts[i].path));
-        b += phpbpf_snap_hist_from(&snap_scripts[i].compile, &script_room[i].compile, b);
+        memcpy(snap_scripts[i].path, script_keys[script_order[i]].path, PHPBPF_PATH_LEN);
+        b += phpbpf_sparse_from(&snap_scripts[i].compile, &script_vals[script_order[i]], b);
     }
     s->scripts = snap_scripts;
 }
@@ -556,19 +571,13 @@ static int by_count_desc(const void *a, const void *b)
 
 static void take_classes(struct phpbpf_snapshot *s)
 {
-    int fd = bpf_map__fd(skel->maps.classes);
-    struct phpbpf_class_key key, next;
-    void *prev = NULL;
-    uint32_t n = 0;
+    uint32_t n = read_map(bpf_map__fd(skel->maps.classes), class_keys, sizeof(*class_keys),
+                          class_vals, sizeof(*class_vals), PHPBPF_MAX_CLASSES), i;
 
-    while (n < PHPBPF_MAX_CLASSES && bpf_map_get_next_key(fd, prev, &next) == 0) {
-        key = next;
-        prev = &key;
-        if (bpf_map_lookup_elem(fd, &key, &class_room[n].count) != 0)
-            continue;
-        memcpy(class_room[n].name, key.name, sizeof(key.name));
-        class_room[n].name[PHPBPF_CLASS_LEN - 1] = '\0';
-        n++;
+    for (i = 0; i < n; i++) {
+        memcpy(class_room[i].name, class_keys[i].name, PHPBPF_CLASS_LEN);
+        class_room[i].name[PHPBPF_CLASS_LEN - 1] = '\0';
+        class_room[i].count = class_vals[i];
     }
     qsort(class_room, n, sizeof(*class_room), by_count_desc);
     s->classes = class_room;
@@ -581,7 +590,7 @@ static void take_classes(struct phpbpf_snapshot *s)
 static void take_snapshot(struct phpbpf_snapshot *s)
 {
     const volatile __u64 *c = (const volatile __u64 *)&skel->bss->counters;
-    struct phpbpf_snap_bucket *b = bucket_room;
+    struct phpbpf_sparse_bucket *b = bucket_room;
     unsigned int i;
 
     memset(s, 0, sizeof(*s));
@@ -602,14 +611,14 @@ static void take_snapshot(struct phpbpf_snapshot *s)
             continue;
         memset(v, 0, sizeof(*v));
         v->idx = i;
-        b += phpbpf_snap_hist_from(&v->php, &hists[i], b);
+        b += phpbpf_sparse_from(&v->php, &hists[i], b);
         v->v = vstats[i];
         if (cpus && (probes & PHPBPF_PROBE_SCHED_SWITCH)) {
-            b += phpbpf_snap_hist_from(&v->cpu.on, &cpus[i].on, b);
-            b += phpbpf_snap_hist_from(&v->cpu.off, &cpus[i].off, b);
+            b += phpbpf_sparse_from(&v->cpu.on, &cpus[i].on, b);
+            b += phpbpf_sparse_from(&v->cpu.off, &cpus[i].off, b);
         }
         if (compiles)
-            b += phpbpf_snap_hist_from(&v->compile, &compiles[i], b);
+            b += phpbpf_sparse_from(&v->compile, &compiles[i], b);
         s->nvhosts++;
     }
     if (probes & PHPBPF_PROBE_COMPILE_RETURN)

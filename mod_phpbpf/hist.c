@@ -19,6 +19,11 @@ uint64_t phpbpf_bucket_width(uint32_t idx)
     return (uint64_t)1 << ((idx >> PHPBPF_HIST_SUB_BITS) - 1);
 }
 
+double phpbpf_bucket_mid(uint32_t idx)
+{
+    return (double)phpbpf_bucket_lower(idx) + (double)(phpbpf_bucket_width(idx) - 1) / 2.0;
+}
+
 void phpbpf_hist_record(struct phpbpf_hist *h, uint64_t us)
 {
     h->count++;
@@ -40,23 +45,35 @@ void phpbpf_hist_merge(struct phpbpf_hist *dst, const struct phpbpf_hist *src)
         dst->bucket[i] += src->bucket[i];
 }
 
-double phpbpf_hist_quantile(const struct phpbpf_hist *h, double q)
+/* The rank of the q-quantile among total samples, or 0 if there is none. */
+static uint64_t quantile_rank(uint64_t total, double q)
 {
-    uint64_t total = 0, rank, seen = 0;
-    uint32_t i;
-    double mid;
+    uint64_t rank;
 
-    /* The buckets, not h->count, are the population: in BPF they are
-     * updated separately and a copy can catch them a few samples apart. */
-    for (i = 0; i < PHPBPF_HIST_BUCKETS; i++)
-        total += h->bucket[i];
     if (total == 0 || !(q > 0))
         return 0;
     if (q > 1)
         q = 1;
     rank = (uint64_t)ceil(q * (double)total);
-    if (rank < 1)
-        rank = 1;
+    return rank < 1 ? 1 : rank;
+}
+
+static double clamp_max(double mid, uint64_t max_us)
+{
+    return max_us && mid > (double)max_us ? (double)max_us : mid;
+}
+
+double phpbpf_hist_quantile(const struct phpbpf_hist *h, double q)
+{
+    uint64_t total = 0, rank, seen = 0;
+    uint32_t i;
+
+    /* The buckets, not h->count, are the population: in BPF they are
+     * updated separately and a copy can catch them a few samples apart. */
+    for (i = 0; i < PHPBPF_HIST_BUCKETS; i++)
+        total += h->bucket[i];
+    if (!(rank = quantile_rank(total, q)))
+        return 0;
     for (i = 0; i < PHPBPF_HIST_BUCKETS; i++) {
         seen += h->bucket[i];
         if (seen >= rank)
@@ -64,15 +81,68 @@ double phpbpf_hist_quantile(const struct phpbpf_hist *h, double q)
     }
     if (i == PHPBPF_HIST_BUCKETS)
         i = PHPBPF_HIST_BUCKETS - 1;
-    /* Values are whole microseconds, so a bucket of width w holds
-     * lower .. lower+w-1 and its middle is lower + (w-1)/2. */
-    mid = (double)phpbpf_bucket_lower(i) + (double)(phpbpf_bucket_width(i) - 1) / 2.0;
-    if (h->max_us && mid > (double)h->max_us)
-        mid = (double)h->max_us;
-    return mid;
+    return clamp_max(phpbpf_bucket_mid(i), h->max_us);
 }
 
 double phpbpf_hist_mean(const struct phpbpf_hist *h)
+{
+    return h->count ? (double)h->sum_us / (double)h->count : 0;
+}
+
+uint32_t phpbpf_sparse_from(struct phpbpf_sparse *s, const struct phpbpf_hist *h,
+                            struct phpbpf_sparse_bucket *room)
+{
+    s->count = h->count;
+    s->sum_us = h->sum_us;
+    s->max_us = h->max_us;
+    return phpbpf_sparse_from_buckets(s, h->bucket, room);
+}
+
+uint32_t phpbpf_sparse_from_buckets(struct phpbpf_sparse *s, const __u64 *bucket,
+                                    struct phpbpf_sparse_bucket *room)
+{
+    uint32_t j, n = 0;
+
+    _Static_assert(PHPBPF_HIST_BUCKETS % 4 == 0, "buckets are taken four at a time");
+    /* Four at a time: most buckets are empty, and this runs for every
+     * histogram of a snapshot and of a page. */
+    for (j = 0; j < PHPBPF_HIST_BUCKETS; j += 4) {
+        uint64_t c[4] = { bucket[j], bucket[j + 1], bucket[j + 2], bucket[j + 3] };
+        uint32_t k;
+
+        if (!(c[0] | c[1] | c[2] | c[3]))
+            continue;
+        for (k = 0; k < 4; k++)
+            if (c[k]) {
+                room[n].idx = j + k;
+                room[n++].count = c[k];
+            }
+    }
+    s->nnz = n;
+    s->bucket = room;
+    return n;
+}
+
+double phpbpf_sparse_quantile(const struct phpbpf_sparse *h, double q)
+{
+    uint64_t total = 0, rank, seen = 0;
+    uint32_t i, b = PHPBPF_HIST_BUCKETS - 1;
+
+    for (i = 0; i < h->nnz; i++)
+        total += h->bucket[i].count;
+    if (!(rank = quantile_rank(total, q)))
+        return 0;
+    for (i = 0; i < h->nnz; i++) {
+        seen += h->bucket[i].count;
+        if (seen >= rank) {
+            b = h->bucket[i].idx;
+            break;
+        }
+    }
+    return clamp_max(phpbpf_bucket_mid(b), h->max_us);
+}
+
+double phpbpf_sparse_mean(const struct phpbpf_sparse *h)
 {
     return h->count ? (double)h->sum_us / (double)h->count : 0;
 }

@@ -127,7 +127,7 @@ static void sample(struct out *o, const char *a, const char *b, const char *c, c
 /* A histogram's lines share "<name>_bucket{<vhost label>": it is put
  * together once, and each line is that, the bound and the count. */
 static void hist(struct out *o, const char *name, const char *lbl,
-                 const struct phpbpf_snap_hist *h)
+                 const struct phpbpf_sparse *h)
 {
     const char *pre = apr_pstrcat(o->r->pool, name, "_bucket{", lbl, NULL);
     size_t npre = strlen(pre);

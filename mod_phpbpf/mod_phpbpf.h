@@ -13,7 +13,7 @@
  * (mod_status's CVE-2014-0226 was rendering data while it changed). */
 struct phpbpf_view {
     struct phpbpf_shared *sh;     /* copy, with sh->nvhosts vhost entries */
-    const struct phpbpf_snap_hist *apache; /* per vhost: Apache time, sparse */
+    const struct phpbpf_sparse *apache; /* per vhost: Apache time, sparse */
     /* Per vhost index: the helper's entry, or NULL (see phpbpf_bpf()). */
     const struct phpbpf_snap_vhost **bpf;
     const struct phpbpf_snapshot *snap; /* NULL if the helper gave none */

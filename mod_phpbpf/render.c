@@ -308,7 +308,7 @@ static void out_td(struct out *o, const char *s)
     out_puts(o, "</td>");
 }
 
-static void html_lat_cells(struct out *o, const struct phpbpf_snap_hist *h)
+static void html_lat_cells(struct out *o, const struct phpbpf_sparse *h)
 {
     char t[US_MAX];
 
@@ -316,10 +316,10 @@ static void html_lat_cells(struct out *o, const struct phpbpf_snap_hist *h)
         out_puts(o, "<td colspan=5>&ndash;</td>");
         return;
     }
-    out_td(o, fmt_us(t, phpbpf_snap_mean(h)));
-    out_td(o, fmt_us(t, phpbpf_snap_quantile(h, 0.50)));
-    out_td(o, fmt_us(t, phpbpf_snap_quantile(h, 0.90)));
-    out_td(o, fmt_us(t, phpbpf_snap_quantile(h, 0.99)));
+    out_td(o, fmt_us(t, phpbpf_sparse_mean(h)));
+    out_td(o, fmt_us(t, phpbpf_sparse_quantile(h, 0.50)));
+    out_td(o, fmt_us(t, phpbpf_sparse_quantile(h, 0.90)));
+    out_td(o, fmt_us(t, phpbpf_sparse_quantile(h, 0.99)));
     out_td(o, fmt_us(t, (double)h->max_us));
 }
 
@@ -361,7 +361,7 @@ static void html_table(struct out *o, const struct phpbpf_view *v)
  * when the data spans few of them, one row per power of two otherwise. */
 /* The samples in buckets [from, to) of h, whose bucket *k is the first
  * not below from; *k moves past them. */
-static __u64 row_count(const struct phpbpf_snap_hist *h, __u32 *k, __u32 to)
+static __u64 row_count(const struct phpbpf_sparse *h, __u32 *k, __u32 to)
 {
     __u64 n = 0;
 
@@ -372,7 +372,7 @@ static __u64 row_count(const struct phpbpf_snap_hist *h, __u32 *k, __u32 to)
 
 /* The picture bpftrace's hist() draws, with finer rows: single buckets
  * when the data spans few of them, one row per power of two otherwise. */
-static void html_hist(struct out *o, const char *title, const struct phpbpf_snap_hist *h)
+static void html_hist(struct out *o, const char *title, const struct phpbpf_sparse *h)
 {
     __u32 first = PHPBPF_HIST_BUCKETS, last = 0, i, k, step;
     __u64 maxrow = 0;
@@ -510,10 +510,10 @@ static void html_cpu(struct out *o, const struct phpbpf_view *v)
 
         out_printf(o, "<tr><td class=l>%s</td><td>%s</td><td>%s</td><td>%.1f%%</td>"
                    "<td>%s</td><td>%s</td><td>%.1f%%</td></tr>\n", vname(o, v, i),
-                   fmt_us(t[0], phpbpf_snap_mean(&c->on)),
-                   fmt_us(t[1], phpbpf_snap_quantile(&c->on, 0.99)), 100 * on_share(c),
-                   fmt_us(t[2], phpbpf_snap_mean(&c->off)),
-                   fmt_us(t[3], phpbpf_snap_quantile(&c->off, 0.99)),
+                   fmt_us(t[0], phpbpf_sparse_mean(&c->on)),
+                   fmt_us(t[1], phpbpf_sparse_quantile(&c->on, 0.99)), 100 * on_share(c),
+                   fmt_us(t[2], phpbpf_sparse_mean(&c->off)),
+                   fmt_us(t[3], phpbpf_sparse_quantile(&c->off, 0.99)),
                    c->on.count ? 100 * (1 - on_share(c)) : 0);
     }
     out_puts(o, "</table>\n");
@@ -685,11 +685,11 @@ static void html_compile(struct out *o, const struct phpbpf_view *v)
                s->scripts_tracked, (apr_uint64_t)evicted(s),
                (apr_uint64_t)s->counters[PHPBPF_CTR(compiles_outside)]);
     for (i = 0; i < s->nscripts; i++) {
-        const struct phpbpf_snap_hist *h = &s->scripts[i].compile;
+        const struct phpbpf_sparse *h = &s->scripts[i].compile;
 
         out_printf(o, "<tr><td class=l>%s</td><td>" U64 "</td><td>%s</td><td>%s</td>"
                    "<td>%s</td></tr>\n", esc_req(o, s->scripts[i].path), (apr_uint64_t)h->count,
-                   fmt_us(t[0], (double)h->sum_us), fmt_us(t[1], phpbpf_snap_mean(h)),
+                   fmt_us(t[0], (double)h->sum_us), fmt_us(t[1], phpbpf_sparse_mean(h)),
                    fmt_us(t[2], (double)h->max_us));
     }
     out_puts(o, "</table>\n<div class=hists>\n");
@@ -736,13 +736,13 @@ void phpbpf_render_html(request_rec *r, const struct phpbpf_view *v)
 /* ------------------------------------------------------------------ auto */
 
 static void auto_lat(struct out *o, const char *what, const char *name,
-                     const struct phpbpf_snap_hist *h)
+                     const struct phpbpf_sparse *h)
 {
     out_printf(o, "%sCount[%s]: " U64 "\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
                "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: " U64 "\n",
-               what, name, (apr_uint64_t)h->count, what, name, phpbpf_snap_mean(h),
-               what, name, phpbpf_snap_quantile(h, 0.5), what, name,
-               phpbpf_snap_quantile(h, 0.9), what, name, phpbpf_snap_quantile(h, 0.99),
+               what, name, (apr_uint64_t)h->count, what, name, phpbpf_sparse_mean(h),
+               what, name, phpbpf_sparse_quantile(h, 0.5), what, name,
+               phpbpf_sparse_quantile(h, 0.9), what, name, phpbpf_sparse_quantile(h, 0.99),
                what, name, (apr_uint64_t)h->max_us);
 }
 
@@ -847,13 +847,13 @@ static void json_str(struct out *o, const char *s)
     out_putc(o, '"');
 }
 
-static void json_lat(struct out *o, const char *key, const struct phpbpf_snap_hist *h)
+static void json_lat(struct out *o, const char *key, const struct phpbpf_sparse *h)
 {
     out_printf(o, "\"%s\": {\"count\": " U64 ", \"mean\": %.1f, \"p50\": %.1f, \"p90\": %.1f, "
                "\"p99\": %.1f, \"max\": " U64 "}",
-               key, (apr_uint64_t)h->count, phpbpf_snap_mean(h),
-               phpbpf_snap_quantile(h, 0.5), phpbpf_snap_quantile(h, 0.9),
-               phpbpf_snap_quantile(h, 0.99), (apr_uint64_t)h->max_us);
+               key, (apr_uint64_t)h->count, phpbpf_sparse_mean(h),
+               phpbpf_sparse_quantile(h, 0.5), phpbpf_sparse_quantile(h, 0.9),
+               phpbpf_sparse_quantile(h, 0.99), (apr_uint64_t)h->max_us);
 }
 
 static void json_tracing(struct out *o, const struct phpbpf_view *v)

@@ -9,7 +9,9 @@
 #define PHPBPF_SHM_H
 
 #include "apr.h"
+#include "apr_pools.h"
 #include "../bpf/phpbpf.h"
+#include "hist.h"
 
 #define PHPBPF_NAME_MAX 256
 
@@ -158,5 +160,69 @@ static inline __u64 *phpbpf_apache_buckets(struct phpbpf_shared *sh, __u32 i)
 {
     return (__u64 *)(void *)&sh->vhost[sh->cap] + (apr_size_t)i * PHPBPF_HIST_BUCKETS;
 }
+
+/* ------------------------------------------------ made by the parent */
+
+/* A fresh segment of `size` bytes for cap vhosts, (other) in entry 0. */
+void phpbpf_shm_init(struct phpbpf_shared *sh, apr_size_t size, __u32 cap, __u64 now_us);
+
+/* 1 if the segment, `mapped` bytes long, has this build's layout. */
+int phpbpf_shm_is_ours(const struct phpbpf_shared *sh, apr_size_t mapped);
+
+/* The index of the vhost called name, appended if new; PHPBPF_VHOST_OTHER
+ * once the table is full.  Indexes never change meaning. */
+__u32 phpbpf_shm_vhost_index(struct phpbpf_shared *sh, const char *name);
+
+void phpbpf_shm_set_state(struct phpbpf_shared *sh, enum phpbpf_helper_state st,
+                          const char *reason);
+
+/* ---------------------------------------------- written by children */
+
+/* One request as Apache logged it, for the rings. */
+struct phpbpf_shm_request {
+    __u64 time_us;                /* r->request_time */
+    __u64 apache_us;
+    __u32 vhost;
+    __u32 status;                 /* final, as %>s */
+    const char *method, *host;
+    const char *uri;              /* r->uri: no query string */
+    const char *args;             /* the query string, or NULL */
+};
+
+/* The per-vhost counters and the Apache-time histogram. */
+void phpbpf_shm_count_request(struct phpbpf_shared *sh, __u32 idx, int status, __u32 method,
+                              __u64 us, int uncaught);
+
+/* The recent-requests ring: the query string is never stored. */
+void phpbpf_shm_note_recent(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q);
+
+/* Apache's side of a slow request, joined to the helper's by (pid, seq). */
+void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q,
+                          __u32 pid, __u64 seq, __u32 errors);
+
+struct phpbpf_php_error;
+
+/* One PHP error of vhost idx: its level's counter and the table of
+ * distinct errors. */
+void phpbpf_shm_count_error(struct phpbpf_shared *sh, __u32 idx, const struct phpbpf_php_error *e);
+
+/* --------------------------------------------- read by the handler */
+
+/* A private copy of the segment, made once per page and never changed
+ * after: the header, the rings and the error table, sh->nvhosts vhost
+ * records, their Apache-time histograms in sparse form, and the ring
+ * entries that were whole while copied (mod_status's CVE-2014-0226 was
+ * rendering live data). */
+struct phpbpf_shm_copy {
+    const struct phpbpf_shared *sh;
+    const struct phpbpf_sparse *apache;      /* per vhost */
+    const struct phpbpf_recent **recent;     /* whole entries, newest first */
+    unsigned nrecent;
+    const struct phpbpf_slow_rec **slow;     /* whole entries, newest first */
+    unsigned nslow;
+};
+
+/* The copy lives in p. */
+void phpbpf_shm_copy(struct phpbpf_shm_copy *c, struct phpbpf_shared *live, apr_pool_t *p);
 
 #endif

@@ -56,46 +56,12 @@ static void putstr(struct phpbpf_buf *b, const char *s, size_t max)
     put(b, s, n);
 }
 
-uint32_t phpbpf_snap_hist_from(struct phpbpf_snap_hist *s, const struct phpbpf_hist *h,
-                               struct phpbpf_snap_bucket *room)
-{
-    s->count = h->count;
-    s->sum_us = h->sum_us;
-    s->max_us = h->max_us;
-    return phpbpf_snap_buckets_from(s, h->bucket, room);
-}
-
-uint32_t phpbpf_snap_buckets_from(struct phpbpf_snap_hist *s, const __u64 *bucket,
-                                  struct phpbpf_snap_bucket *room)
-{
-    uint32_t j, n = 0;
-
-    _Static_assert(PHPBPF_HIST_BUCKETS % 4 == 0, "buckets are taken four at a time");
-    /* Four at a time: most buckets are empty, and this runs for every
-     * histogram of a snapshot and of a page. */
-    for (j = 0; j < PHPBPF_HIST_BUCKETS; j += 4) {
-        uint64_t c[4] = { bucket[j], bucket[j + 1], bucket[j + 2], bucket[j + 3] };
-        uint32_t k;
-
-        if (!(c[0] | c[1] | c[2] | c[3]))
-            continue;
-        for (k = 0; k < 4; k++)
-            if (c[k]) {
-                room[n].idx = j + k;
-                room[n++].count = c[k];
-            }
-    }
-    s->nnz = n;
-    s->bucket = room;
-    return n;
-}
-
 /* Bytes of an encoded histogram: count, sum, max, nnz, then (u16 bucket,
  * u64 count) for each bucket held. */
 #define HIST_HEAD (8 + 8 + 8 + 2)
 #define HIST_PAIR (2 + 8)
 
-static void puthist(struct phpbpf_buf *b, const struct phpbpf_snap_hist *h)
+static void puthist(struct phpbpf_buf *b, const struct phpbpf_sparse *h)
 {
     uint32_t nnz = h->nnz < PHPBPF_HIST_BUCKETS ? h->nnz : PHPBPF_HIST_BUCKETS, j;
     unsigned char *at = grow(b, HIST_HEAD + (size_t)nnz * HIST_PAIR);
@@ -279,9 +245,9 @@ static void getstr(struct cursor *c, char *out, size_t outlen)
 
 /* Its buckets go to *room, which the caller sized by counting them first
  * (skiphist()); indexes must increase, so each bucket comes once. */
-static void gethist(struct cursor *c, struct phpbpf_snap_hist *h, struct phpbpf_snap_bucket **room)
+static void gethist(struct cursor *c, struct phpbpf_sparse *h, struct phpbpf_sparse_bucket **room)
 {
-    struct phpbpf_snap_bucket *b = *room;
+    struct phpbpf_sparse_bucket *b = *room;
     uint16_t nnz, j;
 
     h->count = get64(c);
@@ -376,17 +342,17 @@ static int get_count(struct cursor *c, uint32_t max, size_t min_size, uint32_t *
 /* Room for n entries of `size` bytes followed by nb buckets, in one
  * allocation: a decode makes at most four. */
 static int get_room(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, size_t nb,
-                    void **out, struct phpbpf_snap_bucket **buckets, const char **err)
+                    void **out, struct phpbpf_sparse_bucket **buckets, const char **err)
 {
     unsigned char *p = NULL;
 
-    if (n && !(p = alloc(ctx, (size_t)n * size + nb * sizeof(struct phpbpf_snap_bucket)))) {
+    if (n && !(p = alloc(ctx, (size_t)n * size + nb * sizeof(struct phpbpf_sparse_bucket)))) {
         *err = "out of memory";
         return -1;
     }
     *out = p;
     if (buckets)
-        *buckets = p ? (struct phpbpf_snap_bucket *)(p + (size_t)n * size) : NULL;
+        *buckets = p ? (struct phpbpf_sparse_bucket *)(p + (size_t)n * size) : NULL;
     return 0;
 }
 
@@ -395,7 +361,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
                            const char **err)
 {
     struct cursor c = { p, len, 0 };
-    struct phpbpf_snap_bucket *b;
+    struct phpbpf_sparse_bucket *b;
     uint32_t i, nc, n;
     size_t nb;
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../bpf/phpbpf.h"
+#include "hist.h"
 
 #define PHPBPF_PROTO_VERSION 2
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
@@ -59,34 +60,17 @@ struct phpbpf_request {
 /* Index of a struct phpbpf_counters field in phpbpf_snapshot.counters[]. */
 #define PHPBPF_CTR(field) (offsetof(struct phpbpf_counters, field) / sizeof(__u64))
 
-/* A histogram as a snapshot holds it, on the wire and in memory: the
- * totals, and only the buckets in use, by increasing index.  A vhost's
- * histogram uses a handful of its 512 buckets; held whole, a thousand
- * vhosts' histograms were 16 MB that a child had to fault in, and every
- * percentile a scan of 512 buckets, on each page view. */
-struct phpbpf_snap_bucket {
-    uint32_t idx;
-    uint64_t count;
-};
-
-struct phpbpf_snap_hist {
-    uint64_t count;
-    uint64_t sum_us;
-    uint64_t max_us;
-    uint32_t nnz;
-    const struct phpbpf_snap_bucket *bucket;    /* nnz of them */
-};
-
+/* Histograms travel in their sparse form (hist.h). */
 struct phpbpf_snap_cpu {
-    struct phpbpf_snap_hist on, off;
+    struct phpbpf_sparse on, off;
 };
 
 struct phpbpf_snap_vhost {
     uint32_t idx;
-    struct phpbpf_snap_hist php;
+    struct phpbpf_sparse php;
     struct phpbpf_vstats v;
     struct phpbpf_snap_cpu cpu;
-    struct phpbpf_snap_hist compile;
+    struct phpbpf_sparse compile;
 };
 
 struct phpbpf_snap_class {
@@ -96,19 +80,8 @@ struct phpbpf_snap_class {
 
 struct phpbpf_snap_script {
     char path[PHPBPF_PATH_LEN];
-    struct phpbpf_snap_hist compile;
+    struct phpbpf_sparse compile;
 };
-
-/* h's totals and non-empty buckets into s, the buckets into room (at most
- * PHPBPF_HIST_BUCKETS of them): returns how many.  h is read once, so it
- * may be a BPF map that changes meanwhile. */
-uint32_t phpbpf_snap_hist_from(struct phpbpf_snap_hist *s, const struct phpbpf_hist *h,
-                               struct phpbpf_snap_bucket *room);
-
-/* The same for buckets kept apart from their totals: sets s->nnz and
- * s->bucket only. */
-uint32_t phpbpf_snap_buckets_from(struct phpbpf_snap_hist *s, const __u64 *bucket,
-                                  struct phpbpf_snap_bucket *room);
 
 struct phpbpf_snapshot {
     uint32_t state;

@@ -1,5 +1,7 @@
-/* Unit tests for the pure C parts: histogram math and the snapshot
- * protocol.  Prints TAP, so prove (via t/01unit.t) reads it directly. */
+/* Unit tests for the parts that run without httpd: histogram math, the
+ * snapshot protocol, text formatting and the helper's command line here,
+ * the renderers in render_tests.c.  Prints TAP, so prove (via t/01unit.t)
+ * reads it directly. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -10,7 +12,10 @@
 #include <math.h>
 #include "hist.h"
 #include "snapshot.h"
-#include "text.h"
+#include "out.h"
+#include "escape.h"
+#include "phperror.h"
+#include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
 #include "apr_general.h"
@@ -18,11 +23,8 @@
 
 static int ntest, nfail;
 
-static void ok(int cond, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 #include <stdarg.h>
-static void ok(int cond, const char *fmt, ...)
+void ok(int cond, const char *fmt, ...)
 {
     va_list ap;
 
@@ -161,7 +163,7 @@ static int decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
 }
 
 /* A snapshot histogram has exactly h's figures and non-empty buckets. */
-static int same_hist(const struct phpbpf_snap_hist *s, const struct phpbpf_hist *h)
+static int same_hist(const struct phpbpf_sparse *s, const struct phpbpf_hist *h)
 {
     static struct phpbpf_hist x;
     uint32_t k;
@@ -192,8 +194,8 @@ static void test_snap_quantiles(void)
 {
     static const double q[] = { -1, 0, 0.001, 0.25, 0.5, 0.9, 0.99, 0.999, 1, 2 };
     static struct phpbpf_hist h;
-    static struct phpbpf_snap_bucket room[PHPBPF_HIST_BUCKETS];
-    struct phpbpf_snap_hist s;
+    static struct phpbpf_sparse_bucket room[PHPBPF_HIST_BUCKETS];
+    struct phpbpf_sparse s;
     int i, j, k, bad = 0;
 
     for (i = 0; i < 2000; i++) {
@@ -204,10 +206,10 @@ static void test_snap_quantiles(void)
             h.max_us /= 2;                  /* max below the top bucket's middle */
         if (i % 11 == 0)
             h.bucket[rng() % PHPBPF_HIST_BUCKETS] += rng() >> 1;
-        phpbpf_snap_hist_from(&s, &h, room);
+        phpbpf_sparse_from(&s, &h, room);
         for (j = 0; j < (int)(sizeof(q) / sizeof(q[0])); j++)
-            bad += phpbpf_snap_quantile(&s, q[j]) != phpbpf_hist_quantile(&h, q[j]);
-        bad += phpbpf_snap_mean(&s) != phpbpf_hist_mean(&h);
+            bad += phpbpf_sparse_quantile(&s, q[j]) != phpbpf_hist_quantile(&h, q[j]);
+        bad += phpbpf_sparse_mean(&s) != phpbpf_hist_mean(&h);
     }
     ok(bad == 0, "percentiles and means of snapshot histograms are the histogram's own (%d differ)",
        bad);
@@ -220,7 +222,7 @@ static void test_snapshot(void)
     static struct phpbpf_snap_script scripts[2];
     /* the histograms as recorded, and room for their buckets in snapshots */
     static struct phpbpf_hist php1, php2, on2, off2, comp2, sc0, sc1;
-    static struct phpbpf_snap_bucket room[7][PHPBPF_HIST_BUCKETS];
+    static struct phpbpf_sparse_bucket room[7][PHPBPF_HIST_BUCKETS];
     static struct phpbpf_snap_class classes[2] = { { "FooException", 2 }, { "Bar\\Baz", 1 } };
     static struct phpbpf_slow_event slow[1] = { { .seq = 77, .pid = 4321, .vhost = 2, .php_us = 612000,
         .compile_us = 50, .on_us = 12000, .off_us = 600000, .exc_thrown = 1, .method = "GET",
@@ -248,30 +250,30 @@ static void test_snapshot(void)
     in[1].idx = 1;
     phpbpf_hist_record(&php1, 20000);
     phpbpf_hist_record(&php1, 20500);
-    phpbpf_snap_hist_from(&in[1].php, &php1, room[0]);
+    phpbpf_sparse_from(&in[1].php, &php1, room[0]);
     in[2].idx = 2;
     phpbpf_hist_record(&php2, 3);
     php2.bucket[7] = marker;
     phpbpf_hist_record(&php2, 1ULL << 40);
-    ok(phpbpf_snap_hist_from(&in[2].php, &php2, room[1]) == 3 && same_hist(&in[2].php, &php2),
+    ok(phpbpf_sparse_from(&in[2].php, &php2, room[1]) == 3 && same_hist(&in[2].php, &php2),
        "a histogram takes its non-empty buckets only, in order");
     in[2].v.compiles = 7;
     in[2].v.compile_us = 700;
     phpbpf_hist_record(&on2, 40);
     phpbpf_hist_record(&off2, 99000);
     phpbpf_hist_record(&comp2, 321);
-    phpbpf_snap_hist_from(&in[2].cpu.on, &on2, room[2]);
-    phpbpf_snap_hist_from(&in[2].cpu.off, &off2, room[3]);
-    phpbpf_snap_hist_from(&in[2].compile, &comp2, room[4]);
+    phpbpf_sparse_from(&in[2].cpu.on, &on2, room[2]);
+    phpbpf_sparse_from(&in[2].cpu.off, &off2, room[3]);
+    phpbpf_sparse_from(&in[2].compile, &comp2, room[4]);
     s.vhosts = in;
     s.nvhosts = 3;
     strcpy(scripts[0].path, "/var/www/index.php");
     phpbpf_hist_record(&sc0, 150);
-    phpbpf_snap_hist_from(&scripts[0].compile, &sc0, room[5]);
+    phpbpf_sparse_from(&scripts[0].compile, &sc0, room[5]);
     strcpy(scripts[1].path, "/var/www/<script>.php");
     phpbpf_hist_record(&sc1, 90);
     phpbpf_hist_record(&sc1, 95);
-    phpbpf_snap_hist_from(&scripts[1].compile, &sc1, room[6]);
+    phpbpf_sparse_from(&scripts[1].compile, &sc1, room[6]);
     s.scripts = scripts;
     s.nscripts = 2;
     s.scripts_tracked = 9;
@@ -525,6 +527,7 @@ int main(void)
     test_quantiles();
     test_snap_quantiles();
     test_snapshot();
+    render_tests();
     printf("1..%d\n", ntest);
     return nfail != 0;
 }

@@ -1,0 +1,217 @@
+/* The directives.  All are server-wide (GLOBAL_ONLY): the helper and the
+ * shared memory serve the whole server. */
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "apr_strings.h"
+
+#include "config.h"
+#include "snapshot.h"
+
+APLOG_USE_MODULE(phpbpf);
+
+void *phpbpf_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    phpbpf_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->enabled = -1;
+    c->cpu = -1;
+    c->max_vhosts = 0;
+    return c;
+}
+
+/* Every vhost needs a config of its own to hold its index, even one with
+ * no PhpBpf directive: hence the merge, and AP_MODULE_FLAG_ALWAYS_MERGE. */
+void *phpbpf_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    phpbpf_server_conf *c = apr_pmemdup(p, basev, sizeof(*c));
+
+    (void)addv;                 /* all directives are GLOBAL_ONLY */
+    c->vhost_idx = PHPBPF_VHOST_OTHER;
+    return c;
+}
+
+/* Every directive is server-wide: outside <VirtualHost> and <Directory>. */
+static const char *set_flag(cmd_parms *cmd, void *dummy, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err)
+        return err;
+    *(int *)((char *)phpbpf_sconf(cmd->server) + (apr_size_t)cmd->info) = flag;
+    return NULL;
+}
+
+/* A whole number within bounds, into the field cmd->info names. */
+typedef struct {
+    apr_size_t offset;
+    long min, max;
+} phpbpf_int_arg;
+
+static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const phpbpf_int_arg *a = cmd->info;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n;
+
+    (void)dummy;
+    if (err)
+        return err;
+    n = strtol(arg, &end, 10);
+    if (!*arg || *end || n < a->min || n > a->max)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from %ld to %ld",
+                            cmd->directive->directive, arg, a->min, a->max);
+    *(int *)((char *)phpbpf_sconf(cmd->server) + a->offset) = (int)n;
+    return NULL;
+}
+
+#define FLAG_FIELD(f) ((void *)APR_OFFSETOF(phpbpf_server_conf, f))
+
+static const phpbpf_int_arg max_vhosts_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, max_vhosts), 2, PHPBPF_MAX_VHOSTS };
+static const phpbpf_int_arg slow_size_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, slow_size), 1, PHPBPF_SLOW_MAX };
+/* Each tracked script costs about 4 KB of kernel memory and a copy in the
+ * helper. */
+static const phpbpf_int_arg max_scripts_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, max_scripts), 1, 8192 };
+
+static const char *set_library(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    struct stat st;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if (arg[0] != '/')
+        return apr_psprintf(cmd->pool, "PhpBpfLibrary: '%s' is not an absolute path", arg);
+    if (stat(arg, &st) != 0 || !S_ISREG(st.st_mode))
+        return apr_psprintf(cmd->pool, "PhpBpfLibrary: '%s' is not a readable file", arg);
+    phpbpf_sconf(cmd->server)->library = arg;
+    return NULL;
+}
+
+static const char *set_helper(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+
+    (void)dummy;
+    if (err)
+        return err;
+    if (!path || access(path, X_OK) != 0)
+        return apr_psprintf(cmd->pool, "PhpBpfHelper: '%s' is not an executable file", arg);
+    phpbpf_sconf(cmd->server)->helper = path;
+    return NULL;
+}
+
+static const char *set_socket(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    struct sockaddr_un sa;
+
+    (void)dummy;
+    if (err)
+        return err;
+    /* 12 bytes for ".<pid>" and the NUL. */
+    if (!*arg || strlen(ap_runtime_dir_relative(cmd->pool, arg)) + 12 > sizeof(sa.sun_path))
+        return apr_psprintf(cmd->pool, "PhpBpfSocket: '%s' is empty or too long for a "
+                            "Unix socket path (at most %d bytes with the runtime dir)",
+                            arg, (int)sizeof(sa.sun_path) - 12);
+    phpbpf_sconf(cmd->server)->socket = arg;
+    return NULL;
+}
+
+/* USE_ZEND_DTRACE is read once per generation, by zend_startup(), which
+ * mod_php runs in its own post_config (APR_HOOK_MIDDLE).  This hook runs
+ * before it, in the parent, in every pass, with the whole configuration
+ * known: it sets the variable only when compile tracing can really run
+ * (it also switches off the opcache JIT), and takes it back out when it
+ * was ours and is no longer wanted.  Children inherit it. */
+#define PHPBPF_ENV_KEY "phpbpf_set_zend_dtrace"
+
+int phpbpf_env_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                  server_rec *s)
+{
+    phpbpf_server_conf *c = phpbpf_sconf(s);
+    void *ours = NULL;
+    const char *now = getenv("USE_ZEND_DTRACE");
+    int want = c->compile > 0 && c->enabled != 0 && geteuid() == 0;
+
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    apr_pool_userdata_get(&ours, PHPBPF_ENV_KEY, s->process->pool);
+    if (want && !now) {
+        setenv("USE_ZEND_DTRACE", "1", 1);
+        apr_pool_userdata_set((void *)1, PHPBPF_ENV_KEY, apr_pool_cleanup_null, s->process->pool);
+    }
+    else if (want && strcmp(now, "1") != 0)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_phpbpf: USE_ZEND_DTRACE=%s is set "
+                     "in httpd's environment; compile probes will not fire", now);
+    else if (!want && ours) {
+        unsetenv("USE_ZEND_DTRACE");
+        apr_pool_userdata_set(NULL, PHPBPF_ENV_KEY, apr_pool_cleanup_null, s->process->pool);
+    }
+    return OK;
+}
+
+static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t t;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if (strcasecmp(arg, "Off") == 0) {
+        phpbpf_sconf(cmd->server)->slow = 0;
+        return NULL;
+    }
+    /* ap_timeout_parameter_parse: "500ms", "2s", "1min"; a bare number is
+     * seconds, as for Timeout. */
+    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t <= 0
+        || t > apr_time_from_sec(86400))
+        return apr_psprintf(cmd->pool, "PhpBpfSlowThreshold: '%s' is not Off or a time such "
+                            "as 500ms or 2s (up to a day)", arg);
+    phpbpf_sconf(cmd->server)->slow = t;
+    return NULL;
+}
+
+const command_rec phpbpf_cmds[] = {
+    AP_INIT_FLAG("PhpBpf", set_flag, FLAG_FIELD(enabled), RSRC_CONF,
+                 "On to trace PHP requests with BPF (default), Off to do nothing"),
+    AP_INIT_TAKE1("PhpBpfLibrary", set_library, NULL, RSRC_CONF,
+                  "libphp file to attach to (default: the one mod_php was loaded from)"),
+    AP_INIT_TAKE1("PhpBpfHelper", set_helper, NULL, RSRC_CONF,
+                  "path of the phpbpf-helper program"),
+    AP_INIT_TAKE1("PhpBpfSocket", set_socket, NULL, RSRC_CONF,
+                  "helper socket, relative to the runtime dir; the parent's pid is appended"),
+    AP_INIT_TAKE1("PhpBpfMaxVhosts", set_int, (void *)&max_vhosts_arg, RSRC_CONF,
+                  "vhosts tracked one by one (default 1024); more are counted as (other)"),
+    AP_INIT_FLAG("PhpBpfCompileTracing", set_flag, FLAG_FIELD(compile), RSRC_CONF,
+                 "On to start PHP with USE_ZEND_DTRACE=1 and trace compile time per "
+                 "script (switches off the opcache JIT); default Off"),
+    AP_INIT_FLAG("PhpBpfCpuTracing", set_flag, FLAG_FIELD(cpu), RSRC_CONF,
+                 "On to split PHP time into on-CPU and off-CPU with sched:sched_switch "
+                 "(a BPF program on every context switch of the machine); default Off"),
+    AP_INIT_TAKE1("PhpBpfSlowThreshold", set_slow, NULL, RSRC_CONF,
+                  "PHP time from which a request goes to the slow log, e.g. 500ms; default Off"),
+    AP_INIT_TAKE1("PhpBpfSlowLogSize", set_int, (void *)&slow_size_arg, RSRC_CONF,
+                  "how many slow requests the slow log keeps (default 20)"),
+    AP_INIT_FLAG("PhpBpfRecordQueryString", set_flag, FLAG_FIELD(record_query), RSRC_CONF,
+                 "On to keep query strings in the slow log; default Off (they often hold "
+                 "tokens and personal data)"),
+    AP_INIT_TAKE1("PhpBpfMaxScripts", set_int, (void *)&max_scripts_arg, RSRC_CONF,
+                  "scripts whose compile time is tracked (default 1024, least recent evicted)"),
+    { NULL }
+};

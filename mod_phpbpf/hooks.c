@@ -1,0 +1,150 @@
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+
+#include "config.h"
+#include "hooks.h"
+#include "phperror.h"
+#include "state.h"
+
+/* Set by phpbpf_error_log() on a request that died of an uncaught
+ * exception; counted at log time if the request ended 5xx. */
+#define PHPBPF_NOTE_UNCAUGHT "phpbpf-uncaught-exception"
+
+/* The errors PHP logged for this request (phpbpf_error_log counts them). */
+#define PHPBPF_NOTE_ERRORS "phpbpf-errors"
+
+void phpbpf_child_init(apr_pool_t *p, server_rec *s)
+{
+    phpbpf_proc *st = phpbpf_st;
+
+    (void)p;
+    (void)s;
+    if (!st)
+        return;
+    /* Request numbers unique across children and time, not just within
+     * this child: the slow log joins on (pid, seq), and pids are reused. */
+    st->slot->seq = (__u64)apr_time_now() << 8;
+    /* The helper's pipes are the parent's business only (under -X the
+     * parent is the child, and keeps them). */
+    if (st->helper_running && getpid() != st->parent_pid) {
+        apr_file_close(st->to_helper);
+        apr_file_close(st->from_helper);
+    }
+}
+
+/* The vhost's index in the shared table, (other) if it has none. */
+static __u32 vhost_of(const server_rec *s)
+{
+    __u32 idx = phpbpf_sconf(s)->vhost_idx;
+
+    return idx < phpbpf_st->sh->nvhosts ? idx : PHPBPF_VHOST_OTHER;
+}
+
+/* A plain store into this child's copy of the slot: the BPF programs read
+ * it when PHP starts, which costs no probe of our own. */
+int phpbpf_post_read_request(request_rec *r)
+{
+    struct phpbpf_slot *slot;
+
+    if (!phpbpf_enabled() || r->main || r->prev)
+        return DECLINED;
+    slot = phpbpf_st->slot;
+    slot->vhost = phpbpf_sconf(r->server)->vhost_idx;
+    slot->request_time_us = (__u64)r->request_time;
+    slot->seq++;
+    return DECLINED;
+}
+
+static __u32 method_of(const request_rec *r)
+{
+    if (r->header_only && r->method_number == M_GET)
+        return PHPBPF_M_HEAD;
+    switch (r->method_number) {
+    case M_GET: return PHPBPF_M_GET;
+    case M_POST: return PHPBPF_M_POST;
+    default: return PHPBPF_M_OTHER;
+    }
+}
+
+/* A note on the request or on any internal redirect of it. */
+static int chain_has_note(request_rec *r, const char *key)
+{
+    for (; r; r = r->next)
+        if (apr_table_get(r->notes, key))
+            return 1;
+    return 0;
+}
+
+/* mod_php leaves this note on every request it ran. */
+static int ran_php(request_rec *r)
+{
+    return chain_has_note(r, "mod_php_memory_usage");
+}
+
+int phpbpf_log_transaction(request_rec *r)
+{
+    struct phpbpf_shared *sh;
+    struct phpbpf_shm_request q;
+    request_rec *last = r;
+    apr_time_t now;
+
+    if (!phpbpf_enabled() || !ran_php(r))
+        return DECLINED;
+    sh = phpbpf_st->sh;
+    while (last->next)
+        last = last->next;
+    /* Wall-clock time, as %D: if the clock stepped back, count 0 rather
+     * than a sample of 584,000 years that would own max forever. */
+    now = apr_time_now();
+    q = (struct phpbpf_shm_request){
+        .time_us = (__u64)r->request_time,
+        .apache_us = now > r->request_time ? (__u64)(now - r->request_time) : 0,
+        .vhost = vhost_of(r->server),
+        .status = (__u32)last->status,
+        .method = r->method ? r->method : "",
+        .host = r->hostname ? r->hostname : "",
+        .uri = r->uri ? r->uri : "",
+        .args = r->args,
+    };
+    phpbpf_shm_count_request(sh, q.vhost, last->status, method_of(r), q.apache_us,
+                             last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT));
+    phpbpf_shm_note_recent(sh, &q);
+    if (sh->slow_us && q.apache_us >= sh->slow_us) {
+        const char *errs = apr_table_get(r->notes, PHPBPF_NOTE_ERRORS);
+
+        phpbpf_shm_note_slow(sh, &q, (__u32)getpid(), phpbpf_st->slot->seq,
+                             errs ? (__u32)atoi(errs) : 0);
+    }
+    return DECLINED;
+}
+
+/* PHP's errors reach us as mod_php's lines in the error log (log_errors
+ * On, at or above LogLevel): count them per vhost and per message, and
+ * mark requests that died of an uncaught exception. */
+void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
+{
+    struct phpbpf_php_error e;
+    request_rec *top;
+    const char *n;
+
+    if (!info->r || !phpbpf_enabled() || phpbpf_parse_php_error(errstr, &e) != 0)
+        return;
+    phpbpf_shm_count_error(phpbpf_st->sh, vhost_of(info->r->server), &e);
+    /* Notes go on the initial request, which log_transaction sees, also
+     * when PHP ran in an internal redirect (front controllers). */
+    top = (request_rec *)info->r;
+    while (top->main)
+        top = top->main;
+    while (top->prev)
+        top = top->prev;
+    n = apr_table_get(top->notes, PHPBPF_NOTE_ERRORS);
+    apr_table_set(top->notes, PHPBPF_NOTE_ERRORS, apr_itoa(top->pool, n ? atoi(n) + 1 : 1));
+    if (e.uncaught)
+        apr_table_setn(top->notes, PHPBPF_NOTE_UNCAUGHT, "1");
+}

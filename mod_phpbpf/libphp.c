@@ -1,0 +1,92 @@
+/* libphp discovery.  The uprobes live on an inode, so what matters is
+ * the file mapped in this process, not a path in a configuration. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_strings.h"
+
+#include "libphp.h"
+
+/* The mapping of this process that holds addr, from /proc/self/maps:
+ * its address range, device and inode. */
+static int mapping_of(const void *addr, char *range, size_t rlen, unsigned *maj,
+                      unsigned *min, unsigned long *ino)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int found = 0;
+
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, maj, min, ino) == 5
+            && (uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
+            snprintf(range, rlen, "%lx-%lx", lo, hi);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* The libphp mod_php was really loaded from: ask the dynamic linker where
+ * mod_php's module record lives, rather than trusting a path in a config.
+ *
+ * A package upgrade renames a new libphp over the old one, but httpd never
+ * unloads libphp (it cannot be dlclose()d), so after a graceful or plain
+ * restart the children still run the old, deleted file.  Attaching to the
+ * path would then trace nothing: attach to the inode actually mapped, via
+ * /proc/<pid>/map_files, and say so on the page. */
+int phpbpf_find_libphp(apr_pool_t *p, phpbpf_lib *lib)
+{
+    module *m;
+    Dl_info info;
+    char range[64];
+    unsigned maj, min;
+    unsigned long ino;
+    struct stat st;
+
+    for (m = ap_top_module; m; m = m->next) {
+        /* mod_php.c in PHP 8, mod_php7.c and mod_php5.c before */
+        if (strncmp(m->name, "mod_php", 7) != 0
+            || strspn(m->name + 7, "0123456789") > 1
+            || strcmp(m->name + 7 + strspn(m->name + 7, "0123456789"), ".c") != 0)
+            continue;
+        if (!dladdr(m, &info) || !info.dli_fname)
+            continue;
+        lib->shown = lib->attach = apr_pstrdup(p, info.dli_fname);
+        if (!mapping_of(m, range, sizeof(range), &maj, &min, &ino)) {
+            lib->identity = "";
+            return 1;
+        }
+        lib->identity = apr_psprintf(p, "dev=%u:%u ino=%lu", maj, min, ino);
+        if (stat(info.dli_fname, &st) != 0 || st.st_ino != ino
+            || major(st.st_dev) != maj || minor(st.st_dev) != min) {
+            lib->attach = apr_psprintf(p, "/proc/%ld/map_files/%s", (long)getpid(), range);
+            lib->shown = apr_pstrcat(p, info.dli_fname, " (replaced on disk since httpd "
+                                     "started: PHP runs the old file until a full stop and "
+                                     "start)", NULL);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib)
+{
+    struct stat st;
+
+    lib->attach = lib->shown = path;
+    lib->identity = stat(path, &st) == 0
+        ? apr_psprintf(p, "dev=%u:%u ino=%lu", major(st.st_dev), minor(st.st_dev),
+                       (unsigned long)st.st_ino)
+        : "";
+}

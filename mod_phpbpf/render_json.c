@@ -1,0 +1,236 @@
+/* /server-bpf?json.  Every string goes through phpbpf_json_str(), which
+ * escapes everything outside printable ASCII, and '<' '>' '&' too. */
+#include "apr_strings.h"
+
+#include "escape.h"
+#include "render.h"
+
+#define U64 "%" APR_UINT64_T_FMT
+
+static void str(struct phpbpf_out *o, const char *s)
+{
+    phpbpf_json_str(o, s);
+}
+
+static void lat(struct phpbpf_out *o, const char *key, const struct phpbpf_report_lat *l)
+{
+    phpbpf_out_printf(o, "\"%s\": {\"count\": " U64 ", \"mean\": %.1f, \"p50\": %.1f, "
+                      "\"p90\": %.1f, \"p99\": %.1f, \"max\": " U64 "}",
+                      key, (apr_uint64_t)l->count, l->mean, l->p50, l->p90, l->p99,
+                      (apr_uint64_t)l->max_us);
+}
+
+static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
+{
+    const char *sep = "";
+    unsigned k;
+
+    phpbpf_out_printf(o, "{\"state\": \"%s\", \"reason\": ", r->reason ? "unavailable" : "active");
+    if (r->reason)
+        str(o, r->reason);
+    else
+        phpbpf_out_str(o, "null");
+    phpbpf_out_str(o, ", \"library\": ");
+    str(o, r->library);
+    phpbpf_out_printf(o, ", \"helper_restarts\": %u", r->helper_restarts);
+    if (r->helper) {
+        phpbpf_out_str(o, ", \"probes\": [");
+        for (k = 0; k < r->nprobes; k++)
+            if (r->probes[k].attached) {
+                phpbpf_out_printf(o, "%s\"%s\"", sep, r->probes[k].name);
+                sep = ", ";
+            }
+        phpbpf_out_printf(o, "], \"since\": " U64 ", \"uptime_s\": " U64 ", "
+                          "\"helper_pid\": %u, \"generation\": %u, \"hits_per_request\": %.3f, "
+                          "\"counters\": {", (apr_uint64_t)(r->helper_started_us / 1000000),
+                          (apr_uint64_t)r->uptime_s, r->helper_pid, r->generation,
+                          r->hits_per_request);
+        for (k = 0; k < r->ncounters; k++)
+            phpbpf_out_printf(o, "%s\"%s\": " U64, k ? ", " : "", r->counters[k].name,
+                              (apr_uint64_t)r->counters[k].count);
+        phpbpf_out_str(o, "}");
+    }
+    phpbpf_out_str(o, ", \"histogram\": {\"unit\": \"us\", \"relative_precision\": 0.032}}");
+}
+
+static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
+                  const struct phpbpf_report_vhost *v)
+{
+    unsigned k;
+
+    str(o, v->name);
+    phpbpf_out_printf(o, ", \"requests\": " U64 ", \"requests_per_s\": %.3f, ",
+                      (apr_uint64_t)v->requests, v->per_s);
+    lat(o, "latency_us", &v->apache);
+    phpbpf_out_str(o, ", ");
+    lat(o, "php_us", &v->php);
+    phpbpf_out_str(o, ", \"status\": {");
+    for (k = 1; k < PHPBPF_REPORT_STATUS; k++)
+        phpbpf_out_printf(o, "%s\"%s\": " U64, k > 1 ? ", " : "", phpbpf_status_names[k],
+                          (apr_uint64_t)v->status[k]);
+    phpbpf_out_printf(o, "}, \"compile\": {\"count\": " U64 ", \"total_us\": " U64 ", "
+                      "\"per_request\": %.3f, \"share_of_php\": %.4f", (apr_uint64_t)v->compiles,
+                      (apr_uint64_t)v->compile_us, v->compiles_per_request, v->compile_share);
+    phpbpf_out_printf(o, "}, \"errors\": {\"error\": " U64 ", \"warning\": " U64 ", "
+                      "\"notice\": " U64 ", \"other\": " U64 ", \"total\": " U64 "}, "
+                      "\"exceptions\": {\"thrown\": " U64 ", \"uncaught\": " U64,
+                      (apr_uint64_t)v->errors[0], (apr_uint64_t)v->errors[1],
+                      (apr_uint64_t)v->errors[2], (apr_uint64_t)v->errors[3],
+                      (apr_uint64_t)v->errors_total, (apr_uint64_t)v->exc_thrown,
+                      (apr_uint64_t)v->uncaught);
+    phpbpf_out_str(o, "}, \"cpu\": {");
+    lat(o, "on_us", &v->on_cpu);
+    phpbpf_out_str(o, ", ");
+    lat(o, "off_us", &v->off_cpu);
+    phpbpf_out_printf(o, ", \"on_share\": %.4f, \"enabled\": %s", v->on_share,
+                      r->cpu_traced ? "true" : "false");
+    phpbpf_out_str(o, "}, \"methods\": {");
+    for (k = 0; k < PHPBPF_REPORT_METHODS; k++)
+        phpbpf_out_printf(o, "%s\"%s\": " U64, k ? ", " : "", phpbpf_method_names[k],
+                          (apr_uint64_t)v->method[k]);
+    phpbpf_out_str(o, "}}");
+}
+
+static void compile(struct phpbpf_out *o, const struct phpbpf_report *r)
+{
+    unsigned i;
+
+    phpbpf_out_printf(o, "{\"enabled\": %s, \"opcache_jit_disabled\": %s",
+                      r->compile_tracing ? "true" : "false", r->compile_tracing ? "true" : "false");
+    if (r->compile_tracing && r->helper) {
+        phpbpf_out_printf(o, ", \"scripts_tracked\": %u, \"scripts_evicted\": " U64 ", "
+                          "\"outside_requests\": " U64 ", \"scripts\": [", r->scripts_tracked,
+                          (apr_uint64_t)r->scripts_evicted, (apr_uint64_t)r->compiles_outside);
+        for (i = 0; i < r->nscripts; i++) {
+            phpbpf_out_str(o, i ? ",\n   {\"path\": " : "\n   {\"path\": ");
+            str(o, r->scripts[i].path);
+            phpbpf_out_str(o, ", ");
+            lat(o, "compile_us", &r->scripts[i].compile);
+            phpbpf_out_printf(o, ", \"total_us\": " U64 "}",
+                              (apr_uint64_t)r->scripts[i].compile.sum_us);
+        }
+        phpbpf_out_str(o, "]");
+    }
+    phpbpf_out_str(o, "}");
+}
+
+static void exceptions(struct phpbpf_out *o, const struct phpbpf_report *r)
+{
+    unsigned i;
+
+    phpbpf_out_str(o, "{\"classes\": [");
+    for (i = 0; i < r->nclasses; i++) {
+        phpbpf_out_str(o, i ? ", {\"class\": " : "{\"class\": ");
+        str(o, r->classes[i].name);
+        phpbpf_out_printf(o, ", \"thrown\": " U64 "}", (apr_uint64_t)r->classes[i].count);
+    }
+    phpbpf_out_printf(o, "], \"other\": " U64 ", \"max_classes\": %u}",
+                      (apr_uint64_t)r->classes_other, r->classes_max);
+}
+
+static void errors(struct phpbpf_out *o, const struct phpbpf_report *r)
+{
+    unsigned i;
+
+    phpbpf_out_str(o, "{\"top\": [");
+    for (i = 0; i < r->nerrors; i++) {
+        const struct phpbpf_report_error *e = &r->errors[i];
+
+        phpbpf_out_printf(o, "%s{\"level\": \"%s\", \"message\": ", i ? ",\n   " : "\n   ",
+                          e->level);
+        str(o, e->msg);
+        phpbpf_out_str(o, ", \"file\": ");
+        str(o, e->file);
+        phpbpf_out_printf(o, ", \"line\": %u, \"count\": " U64 "}", e->line,
+                          (apr_uint64_t)e->count);
+    }
+    phpbpf_out_printf(o, "], \"other\": " U64 ", \"max_errors\": %u, \"message_max_bytes\": %u}",
+                      (apr_uint64_t)r->errors_other, r->errors_max, r->message_max);
+}
+
+static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
+{
+    unsigned i;
+
+    phpbpf_out_printf(o, "{\"threshold_us\": " U64 ", \"size\": %u, \"query_strings\": %s, "
+                      "\"lost\": " U64 ", \"requests\": [", (apr_uint64_t)r->slow_threshold_us,
+                      r->slow_size, r->record_query ? "true" : "false", (apr_uint64_t)r->slow_lost);
+    for (i = 0; i < r->nslow; i++) {
+        const struct phpbpf_report_slow *e = &r->slow[i];
+
+        phpbpf_out_str(o, i ? ",\n   {\"vhost\": " : "\n   {\"vhost\": ");
+        str(o, e->vhost);
+        phpbpf_out_str(o, ", \"method\": ");
+        str(o, e->method);
+        phpbpf_out_str(o, ", \"uri\": ");
+        str(o, e->uri);
+        phpbpf_out_str(o, ", \"script\": ");
+        str(o, e->script);
+        if (e->apache_known)
+            phpbpf_out_printf(o, ", \"time\": " U64 ", \"status\": %u, \"apache_us\": " U64
+                              ", \"errors\": %u", (apr_uint64_t)(e->time_us / 1000000), e->status,
+                              (apr_uint64_t)e->apache_us, e->errors);
+        else
+            phpbpf_out_str(o, ", \"time\": null, \"status\": null, \"apache_us\": null, "
+                              "\"errors\": null");
+        phpbpf_out_printf(o, ", \"php_us\": " U64 ", \"compile_us\": " U64,
+                          (apr_uint64_t)e->php_us, (apr_uint64_t)e->compile_us);
+        if (r->cpu_traced)
+            phpbpf_out_printf(o, ", \"on_cpu_us\": " U64 ", \"off_cpu_us\": " U64,
+                              (apr_uint64_t)e->on_us, (apr_uint64_t)e->off_us);
+        else
+            phpbpf_out_str(o, ", \"on_cpu_us\": null, \"off_cpu_us\": null");
+        phpbpf_out_printf(o, ", \"exceptions\": %u}", e->exceptions);
+    }
+    phpbpf_out_str(o, "]}");
+}
+
+static void recent(struct phpbpf_out *o, const struct phpbpf_report *r)
+{
+    unsigned i;
+
+    for (i = 0; i < r->nrecent; i++) {
+        const struct phpbpf_report_request *e = &r->recent[i];
+
+        phpbpf_out_str(o, i ? ",\n  {\"vhost\": " : "\n  {\"vhost\": ");
+        str(o, e->vhost);
+        phpbpf_out_str(o, ", \"host\": ");
+        str(o, e->host);
+        phpbpf_out_str(o, ", \"method\": ");
+        str(o, e->method);
+        phpbpf_out_str(o, ", \"uri\": ");
+        str(o, e->uri);
+        phpbpf_out_printf(o, ", \"status\": %u, \"time\": " U64 ", \"apache_us\": " U64 "}",
+                          e->status, (apr_uint64_t)(e->time_us / 1000000),
+                          (apr_uint64_t)e->apache_us);
+    }
+}
+
+void phpbpf_render_json(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p)
+{
+    unsigned k;
+
+    (void)p;
+    phpbpf_out_str(o, "{\"tracing\": ");
+    tracing(o, r);
+    phpbpf_out_printf(o, ",\n \"apache\": {\"since\": " U64 ", \"vhosts_configured\": %u, "
+                      "\"vhosts_untracked\": %u},\n \"vhosts\": [",
+                      (apr_uint64_t)(r->since_us / 1000000), r->vhosts_configured,
+                      r->vhosts_untracked);
+    for (k = 0; k < r->nshown; k++) {
+        phpbpf_out_str(o, k ? ",\n  {\"name\": " : "\n  {\"name\": ");
+        vhost(o, r, &r->vhost[r->shown[k]]);
+    }
+    phpbpf_out_str(o, "],\n \"compile\": ");
+    compile(o, r);
+    phpbpf_out_str(o, ",\n \"exceptions\": ");
+    exceptions(o, r);
+    phpbpf_out_str(o, ",\n \"errors\": ");
+    errors(o, r);
+    phpbpf_out_str(o, ",\n \"slow\": ");
+    slow(o, r);
+    phpbpf_out_str(o, ",\n \"recent\": [");
+    recent(o, r);
+    phpbpf_out_str(o, "]}\n");
+    phpbpf_out_flush(o);
+}

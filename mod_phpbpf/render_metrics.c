@@ -1,0 +1,255 @@
+/* /server-bpf?metrics: the Prometheus text format (0.0.4), or OpenMetrics
+ * 1.0 when the scraper asks for it.
+ *
+ * Labels are bounded by configuration: vhost names (at most
+ * PhpBpfMaxVhosts), status classes, probe and map names.  No URI, script
+ * or pid ever becomes a label.
+ *
+ * Histogram buckets are a fixed set chosen among the BPF histogram's own
+ * bucket boundaries, so every cumulative count is exact: 2^k and 1.5 * 2^k
+ * microseconds from 128 us to 25.2 s (36 buckets and +Inf). */
+#include "apr_strings.h"
+
+#include "escape.h"
+#include "render.h"
+
+#define U64 "%" APR_UINT64_T_FMT
+
+static const char *const code_text[] = { ",code=\"1xx\"}", ",code=\"2xx\"}", ",code=\"3xx\"}",
+                                         ",code=\"4xx\"}", ",code=\"5xx\"}" };
+
+#define NBOUNDS PHPBPF_METRIC_BOUNDS
+
+struct exp {
+    struct phpbpf_out *o;
+    apr_pool_t *p;
+    const struct phpbpf_report *r;
+    int om;                       /* OpenMetrics */
+    const char **lbl;             /* vhost="..." per vhost index, escaped once */
+};
+
+/* Per bound: the bucket that starts at it, and ',le="<bound>"} '.  Made
+ * once per process. */
+static uint32_t le_bucket[NBOUNDS];
+static char le_text[NBOUNDS][24];
+
+static void printf_line(struct exp *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* For the few lines that are not per vhost. */
+static void printf_line(struct exp *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    phpbpf_out_str(e->o, apr_pvsprintf(e->p, fmt, ap));
+    va_end(ap);
+}
+
+/* A metric family header.  OpenMetrics names a counter family without its
+ * _total suffix; the text format uses the sample name. */
+static void family(struct exp *e, const char *name, const char *type, const char *help)
+{
+    size_t n = strlen(name);
+    const char *fam = name;
+
+    if (e->om && strcmp(type, "counter") == 0 && n > 6 && strcmp(name + n - 6, "_total") == 0)
+        fam = apr_pstrndup(e->p, name, n - 6);
+    printf_line(e, "# HELP %s %s\n# TYPE %s %s\n", fam, help, fam, type);
+    if (e->om && strstr(name, "_seconds"))
+        printf_line(e, "# UNIT %s seconds\n", fam);
+}
+
+static char *put(char *at, const char *s, size_t n)
+{
+    memcpy(at, s, n);
+    return at + n;
+}
+
+/* Seconds with six decimals, as "%.6f" of us / 1e6 prints them. */
+static size_t fmt_seconds(char *dst, uint64_t us)
+{
+    if (us < PHPBPF_FMT_MICRO_EXACT)
+        return phpbpf_fmt_micro(dst, us);
+    return apr_snprintf(dst, PHPBPF_FMT_MAX + 1, "%.6f", (double)us / 1e6);
+}
+
+/* One sample line, "<a><b><c><d> <value>\n"; with `seconds`, v is in
+ * microseconds and shown in seconds. */
+static void sample(struct exp *e, const char *a, const char *b, const char *c, const char *d,
+                   uint64_t v, int seconds)
+{
+    size_t na = strlen(a), nb = strlen(b), nc = strlen(c), nd = strlen(d);
+    char *at = phpbpf_out_room(e->o, na + nb + nc + nd + PHPBPF_FMT_MAX + 2), *p = at;
+
+    p = put(put(put(put(p, a, na), b, nb), c, nc), d, nd);
+    *p++ = ' ';
+    p += seconds ? fmt_seconds(p, v) : phpbpf_fmt_u64(p, v);
+    *p++ = '\n';
+    e->o->len += (size_t)(p - at);
+}
+
+/* A histogram's lines share "<name>_bucket{<vhost label>": it is put
+ * together once, and each line is that, the bound and the count. */
+static void hist(struct exp *e, const char *name, const char *lbl, const struct phpbpf_sparse *h)
+{
+    const char *pre = apr_pstrcat(e->p, name, "_bucket{", lbl, NULL);
+    size_t npre = strlen(pre);
+    uint64_t cum = 0;
+    uint32_t k = 0;
+    unsigned i;
+
+    for (i = 0; i < NBOUNDS; i++) {
+        size_t nle = strlen(le_text[i]);
+        char *at = phpbpf_out_room(e->o, npre + nle + PHPBPF_FMT_MAX + 1), *p = at;
+
+        /* The BPF bucket holding le starts exactly at le: count all before. */
+        while (k < h->nnz && h->bucket[k].idx < le_bucket[i])
+            cum += h->bucket[k++].count;
+        p = put(put(p, pre, npre), le_text[i], nle);
+        p += phpbpf_fmt_u64(p, cum);
+        *p++ = '\n';
+        e->o->len += (size_t)(p - at);
+    }
+    for (; k < h->nnz; k++)
+        cum += h->bucket[k].count;
+    /* +Inf and _count from the same buckets, so they always agree. */
+    sample(e, pre, ",le=\"+Inf\"}", "", "", cum, 0);
+    sample(e, name, "_sum{", lbl, "}", h->sum_us, 1);
+    sample(e, name, "_count{", lbl, "}", cum, 0);
+}
+
+static const char *vlabel(struct exp *e, uint32_t i)
+{
+    if (!e->lbl[i])
+        e->lbl[i] = apr_pstrcat(e->p, "vhost=\"", phpbpf_prom_label(e->p, e->r->vhost[i].name),
+                                "\"", NULL);
+    return e->lbl[i];
+}
+
+/* Which latency of a vhost a histogram family exports. */
+typedef const struct phpbpf_report_lat *(*lat_of)(const struct phpbpf_report_vhost *v);
+
+static const struct phpbpf_report_lat *apache_of(const struct phpbpf_report_vhost *v) { return &v->apache; }
+static const struct phpbpf_report_lat *php_of(const struct phpbpf_report_vhost *v) { return &v->php; }
+static const struct phpbpf_report_lat *compile_of(const struct phpbpf_report_vhost *v) { return &v->compile; }
+
+static void hist_family(struct exp *e, const char *name, const char *help, lat_of which)
+{
+    const struct phpbpf_report *r = e->r;
+    uint32_t k;
+
+    family(e, name, "histogram", help);
+    for (k = 0; k < r->nexported; k++)
+        hist(e, name, vlabel(e, r->exported[k]), &which(&r->vhost[r->exported[k]])->hist);
+}
+
+static void per_vhost(struct exp *e)
+{
+    const struct phpbpf_report *r = e->r;
+    uint32_t k, i, c;
+
+    hist_family(e, "phpbpf_request_duration_seconds",
+                "Apache request time of PHP requests: request read to logged, as %D.", apache_of);
+    hist_family(e, "phpbpf_php_duration_seconds",
+                "PHP time: php:request__startup to php:request__shutdown.", php_of);
+    family(e, "phpbpf_requests_total", "counter", "PHP requests by final status class.");
+    for (k = 0; k < r->nexported; k++)
+        for (c = 1; c < PHPBPF_REPORT_STATUS; c++)
+            sample(e, "phpbpf_requests_total{", vlabel(e, r->exported[k]), code_text[c], "",
+                   r->vhost[r->exported[k]].status[c], 0);
+    if (r->compile_tracing && r->helper)
+        hist_family(e, "phpbpf_compile_duration_seconds",
+                    "PHP compile time (opcache misses); PhpBpfCompileTracing On.", compile_of);
+    /* Only when sched_switch really is attached: zeros would read as
+     * "PHP used no CPU", not as "not measured". */
+    if (r->cpu_traced) {
+        family(e, "phpbpf_php_cpu_seconds_total", "counter",
+               "On-CPU time of PHP requests; PhpBpfCpuTracing On.");
+        for (k = 0; k < r->nexported; k++) {
+            i = r->exported[k];
+            sample(e, "phpbpf_php_cpu_seconds_total{", vlabel(e, i), "}", "",
+                   r->vhost[i].on_cpu.sum_us, 1);
+        }
+        family(e, "phpbpf_php_offcpu_seconds_total", "counter",
+               "Off-CPU (waiting) time of PHP requests; PhpBpfCpuTracing On.");
+        for (k = 0; k < r->nexported; k++) {
+            i = r->exported[k];
+            sample(e, "phpbpf_php_offcpu_seconds_total{", vlabel(e, i), "}", "",
+                   r->vhost[i].off_cpu.sum_us, 1);
+        }
+    }
+    family(e, "phpbpf_errors_total", "counter", "PHP errors logged, all levels.");
+    for (k = 0; k < r->nexported; k++) {
+        i = r->exported[k];
+        sample(e, "phpbpf_errors_total{", vlabel(e, i), "}", "", r->vhost[i].errors_total, 0);
+    }
+    family(e, "phpbpf_exceptions_total", "counter",
+           "PHP exceptions: thrown, and uncaught in a request that ended 5xx.");
+    for (k = 0; k < r->nexported; k++) {
+        const char *l;
+
+        i = r->exported[k];
+        l = vlabel(e, i);
+        sample(e, "phpbpf_exceptions_total{", l, ",kind=\"thrown\"}", "", r->vhost[i].exc_thrown, 0);
+        sample(e, "phpbpf_exceptions_total{", l, ",kind=\"uncaught\"}", "", r->vhost[i].uncaught, 0);
+    }
+}
+
+static void self_metrics(struct exp *e)
+{
+    const struct phpbpf_report *r = e->r;
+    unsigned k;
+
+    family(e, "phpbpf_tracing_active", "gauge", "1 when the helper traces PHP.");
+    printf_line(e, "phpbpf_tracing_active %d\n", r->helper && !r->reason ? 1 : 0);
+    family(e, "phpbpf_probes_attached", "gauge", "1 for each probe the helper attached.");
+    for (k = 0; k < r->nprobes; k++)
+        printf_line(e, "phpbpf_probes_attached{probe=\"%s\"} %d\n", r->probes[k].name,
+                    r->probes[k].attached);
+    family(e, "phpbpf_helper_restarts_total", "counter", "Helper restarts after a crash.");
+    printf_line(e, "phpbpf_helper_restarts_total %u\n", r->helper_restarts);
+    if (!r->helper)
+        return;
+    family(e, "phpbpf_helper_start_time_seconds", "gauge",
+           "When the helper started; PHP-side counters restart with it.");
+    printf_line(e, "phpbpf_helper_start_time_seconds %.3f\n", (double)r->helper_started_us / 1e6);
+    family(e, "phpbpf_events_lost_total", "counter",
+           "Events not counted normally: slow-log events with no ring-buffer room, and request "
+           "ends whose start was missed.");
+    printf_line(e, "phpbpf_events_lost_total " U64 "\n", (apr_uint64_t)(r->slow_lost + r->orphans));
+    family(e, "phpbpf_map_overflows_total", "counter",
+           "Entries a bounded table could not hold, counted as other or evicted.");
+    printf_line(e, "phpbpf_map_overflows_total{map=\"vhosts\"} " U64 "\n"
+                "phpbpf_map_overflows_total{map=\"exception_classes\"} " U64 "\n"
+                "phpbpf_map_overflows_total{map=\"errors\"} " U64 "\n"
+                "phpbpf_map_overflows_total{map=\"inflight\"} " U64 "\n",
+                (apr_uint64_t)r->vhost_overflow, (apr_uint64_t)r->classes_other,
+                (apr_uint64_t)r->errors_other, (apr_uint64_t)r->inflight_errors);
+}
+
+static void bound_texts(void)
+{
+    unsigned i;
+
+    if (le_text[0][0])
+        return;
+    for (i = 0; i < NBOUNDS; i++) {
+        le_bucket[i] = phpbpf_hist_bucket(phpbpf_metric_bound(i));
+        apr_snprintf(le_text[i], sizeof(le_text[i]), ",le=\"%.6f\"} ",
+                     (double)phpbpf_metric_bound(i) / 1e6);
+    }
+}
+
+void phpbpf_render_metrics(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p,
+                           int openmetrics)
+{
+    struct exp e = { o, p, r, openmetrics, apr_pcalloc(p, (r->nvhosts + 1) * sizeof(*e.lbl)) };
+
+    bound_texts();
+    per_vhost(&e);
+    self_metrics(&e);
+    if (openmetrics)
+        phpbpf_out_str(o, "# EOF\n");
+    phpbpf_out_flush(o);
+}

@@ -1,0 +1,301 @@
+/* The seam between collection and rendering: a private copy of the shared
+ * memory and the helper's snapshot in, one plain report out.  Everything
+ * the four formats have in common is computed here, once per page. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_strings.h"
+
+#include "report_build.h"
+
+const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
+const char *const phpbpf_method_names[PHPBPF_REPORT_METHODS] = { "GET", "HEAD", "POST", "other" };
+const char *const phpbpf_level_names[PHPBPF_REPORT_LEVELS] = { "error", "warning", "notice", "other" };
+
+static const char *const counter_names[] = { PHPBPF_COUNTER_NAMES };
+static const char *const probe_names[] = { PHPBPF_PROBE_NAMES };
+
+/* The BPF side of a vhost the helper had nothing for. */
+static const struct phpbpf_snap_vhost no_data;
+
+static void lat(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h)
+{
+    l->count = h->count;
+    l->sum_us = h->sum_us;
+    l->max_us = h->max_us;
+    l->hist = *h;
+    l->mean = phpbpf_sparse_mean(h);
+    l->p50 = phpbpf_sparse_quantile(h, 0.50);
+    l->p90 = phpbpf_sparse_quantile(h, 0.90);
+    l->p99 = phpbpf_sparse_quantile(h, 0.99);
+}
+
+static double ratio(uint64_t part, uint64_t whole)
+{
+    return whole ? (double)part / (double)whole : 0;
+}
+
+static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_vhost_rec *a,
+                  const struct phpbpf_sparse *apache, const struct phpbpf_snap_vhost *b,
+                  double elapsed_s)
+{
+    unsigned k;
+
+    v->name = a->name;
+    v->requests = a->apache.count;
+    v->per_s = (double)a->apache.count / elapsed_s;
+    lat(&v->apache, apache);
+    lat(&v->php, &b->php);
+    lat(&v->compile, &b->compile);
+    lat(&v->on_cpu, &b->cpu.on);
+    lat(&v->off_cpu, &b->cpu.off);
+    for (k = 0; k < PHPBPF_REPORT_STATUS; k++)
+        v->status[k] = a->status[k];
+    for (k = 0; k < PHPBPF_REPORT_METHODS; k++)
+        v->method[k] = a->method[k];
+    for (k = 0; k < PHPBPF_REPORT_LEVELS; k++)
+        v->errors_total += v->errors[k] = a->errors[k];
+    v->uncaught = a->uncaught;
+    v->exc_thrown = b->v.exc_thrown;
+    v->compiles = b->v.compiles;
+    v->compile_us = b->v.compile_us;
+    v->compiles_per_request = ratio(b->v.compiles, b->php.count);
+    v->compile_share = ratio(b->v.compile_us, b->php.sum_us);
+    v->on_share = ratio(b->cpu.on.sum_us, b->cpu.on.sum_us + b->cpu.off.sum_us);
+}
+
+struct named {
+    const char *name;
+    uint32_t idx;
+};
+
+/* By name, with (other) last. */
+static int by_name(const void *a, const void *b)
+{
+    const struct named *x = a, *y = b;
+
+    if (x->idx == PHPBPF_VHOST_OTHER || y->idx == PHPBPF_VHOST_OTHER)
+        return (x->idx == PHPBPF_VHOST_OTHER) - (y->idx == PHPBPF_VHOST_OTHER);
+    return strcmp(x->name, y->name);
+}
+
+static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm_copy *c,
+                   const struct phpbpf_snapshot *snap)
+{
+    uint32_t n = c->sh->nvhosts, i, k;
+    const struct phpbpf_snap_vhost **bpf = apr_pcalloc(p, n * sizeof(*bpf));
+    struct phpbpf_report_vhost *v = apr_pcalloc(p, n * sizeof(*v));
+    struct named *tmp = apr_palloc(p, n * sizeof(*tmp));
+    uint32_t *shown = apr_palloc(p, n * sizeof(*shown)), *exported = apr_palloc(p, n * sizeof(*exported));
+
+    for (i = 0; snap && i < snap->nvhosts; i++)
+        if (snap->vhosts[i].idx < n)
+            bpf[snap->vhosts[i].idx] = &snap->vhosts[i];
+    for (i = 0; i < n; i++)
+        vhost(&v[i], &c->sh->vhost[i], &c->apache[i], bpf[i] ? bpf[i] : &no_data, r->elapsed_s);
+    for (i = k = 0; i < n; i++)
+        if (v[i].requests || v[i].php.count)
+            tmp[k++] = (struct named){ v[i].name, i };
+    qsort(tmp, k, sizeof(*tmp), by_name);
+    for (i = 0; i < k; i++)
+        shown[i] = tmp[i].idx;
+    r->nshown = k;
+    /* Every configured vhost, with or without traffic yet, so that its
+     * series exist from zero and rate() sees the first requests; (other)
+     * only once something was counted there. */
+    for (i = k = 0; i < n; i++)
+        if (i != PHPBPF_VHOST_OTHER || v[i].requests || v[i].php.count)
+            exported[k++] = i;
+    r->nexported = k;
+    r->vhost = v;
+    r->nvhosts = n;
+    r->shown = shown;
+    r->exported = exported;
+}
+
+static const char *vhost_name(const struct phpbpf_report *r, uint32_t idx)
+{
+    return idx < r->nvhosts ? r->vhost[idx].name : "?";
+}
+
+static void recent(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm_copy *c)
+{
+    struct phpbpf_report_request *q = apr_pcalloc(p, (c->nrecent + 1) * sizeof(*q));
+    unsigned i;
+
+    for (i = 0; i < c->nrecent; i++) {
+        const struct phpbpf_recent *e = c->recent[i];
+
+        q[i] = (struct phpbpf_report_request){ e->time_us, e->apache_us, vhost_name(r, e->vhost),
+                                               e->host, e->method, e->uri, e->status };
+    }
+    r->recent = q;
+    r->nrecent = c->nrecent;
+}
+
+/* Apache's record of a slow request (the newest with its pid and number),
+ * or NULL if its ring moved on. */
+static const struct phpbpf_slow_rec *apache_slow(const struct phpbpf_shm_copy *c,
+                                                 const struct phpbpf_slow_event *e)
+{
+    unsigned k;
+
+    for (k = 0; k < c->nslow; k++)
+        if (c->slow[k]->pid == e->pid && c->slow[k]->req_seq == e->seq)
+            return c->slow[k];
+    return NULL;
+}
+
+static void slow(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm_copy *c,
+                 const struct phpbpf_snapshot *snap)
+{
+    unsigned n = snap && r->slow_threshold_us ? snap->nslow : 0, i;
+    struct phpbpf_report_slow *q = apr_pcalloc(p, (n + 1) * sizeof(*q));
+
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_slow_event *e = &snap->slow[i];
+        const struct phpbpf_slow_rec *a = apache_slow(c, e);
+
+        q[i].vhost = vhost_name(r, e->vhost);
+        /* Apache's copy has the method and URI as Apache saw them, with
+         * the query string as PhpBpfRecordQueryString says. */
+        q[i].method = a ? a->method : e->method;
+        q[i].uri = a ? a->uri : e->uri;
+        q[i].script = e->script;
+        if ((q[i].apache_known = a != NULL)) {
+            q[i].time_us = a->time_us;
+            q[i].apache_us = a->apache_us;
+            q[i].status = a->status;
+            q[i].errors = a->errors;
+        }
+        q[i].php_us = e->php_us;
+        q[i].compile_us = e->compile_us;
+        q[i].on_us = e->on_us;
+        q[i].off_us = e->off_us;
+        q[i].exceptions = e->exc_thrown;
+    }
+    r->slow = q;
+    r->nslow = n;
+}
+
+static int by_err_count(const void *a, const void *b)
+{
+    const struct phpbpf_error_rec *x = *(const struct phpbpf_error_rec *const *)a;
+    const struct phpbpf_error_rec *y = *(const struct phpbpf_error_rec *const *)b;
+
+    return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/* The error table's filled entries, most frequent first. */
+static void errors(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shared *sh)
+{
+    const struct phpbpf_error_rec *t[PHPBPF_ERRORS];
+    struct phpbpf_report_error *q = apr_pcalloc(p, PHPBPF_ERRORS * sizeof(*q));
+    unsigned i, n = 0;
+
+    for (i = 0; i < PHPBPF_ERRORS; i++)
+        if (sh->errors[i].ready && sh->errors[i].count)
+            t[n++] = &sh->errors[i];
+    qsort(t, n, sizeof(*t), by_err_count);
+    for (i = 0; i < n; i++)
+        q[i] = (struct phpbpf_report_error){ phpbpf_level_names[t[i]->level & 3], t[i]->msg,
+                                             t[i]->file, t[i]->line, t[i]->count };
+    r->errors = q;
+    r->nerrors = n;
+    r->errors_other = sh->errors_other;
+    r->errors_max = PHPBPF_ERRORS;
+    r->message_max = PHPBPF_MSG_MAX - 1;
+}
+
+/* Measured, not assumed: every probe hit in this server's processes
+ * divided by the PHP requests that completed. */
+static double hits_per_request(const struct phpbpf_snapshot *s)
+{
+    return ratio(s->counters[PHPBPF_CTR(hits)] - s->counters[PHPBPF_CTR(foreign)],
+                 s->counters[PHPBPF_CTR(shutdowns)]);
+}
+
+/* Every probe there is, so that ?metrics exports each at 0 or 1. */
+static void probes(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_snapshot *s)
+{
+    struct phpbpf_report_probe *q = apr_palloc(p, PHPBPF_NPROBES * sizeof(*q));
+    unsigned k;
+
+    for (k = 0; k < PHPBPF_NPROBES; k++)
+        q[k] = (struct phpbpf_report_probe){ probe_names[k], s && (s->probes & (1u << k)) };
+    r->probes = q;
+    r->nprobes = PHPBPF_NPROBES;
+}
+
+static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_snapshot *s)
+{
+    struct phpbpf_report_count *ctr = apr_palloc(p, PHPBPF_NCOUNTERS * sizeof(*ctr));
+    struct phpbpf_report_count *cls = apr_palloc(p, (s->nclasses + 1) * sizeof(*cls));
+    struct phpbpf_report_script *scr = apr_pcalloc(p, (s->nscripts + 1) * sizeof(*scr));
+    uint64_t inserted = s->counters[PHPBPF_CTR(script_inserts)];
+    unsigned k;
+
+    r->helper = 1;
+    r->helper_started_us = s->started_us;
+    r->uptime_s = s->now_us > s->started_us ? (s->now_us - s->started_us) / 1000000 : 0;
+    r->helper_pid = s->helper_pid;
+    r->generation = s->generation;
+    r->hits_per_request = hits_per_request(s);
+    for (k = 0; k < PHPBPF_NCOUNTERS; k++)
+        ctr[k] = (struct phpbpf_report_count){ counter_names[k], s->counters[k] };
+    r->counters = ctr;
+    r->ncounters = PHPBPF_NCOUNTERS;
+    r->cpu_traced = r->cpu_configured && (s->probes & PHPBPF_PROBE_SCHED_SWITCH);
+    r->slow_lost = s->counters[PHPBPF_CTR(slow_lost)];
+    for (k = 0; k < s->nclasses; k++)
+        cls[k] = (struct phpbpf_report_count){ s->classes[k].name, s->classes[k].count };
+    r->classes = cls;
+    r->nclasses = s->nclasses;
+    r->classes_other = s->counters[PHPBPF_CTR(class_overflow)];
+    for (k = 0; k < s->nscripts; k++) {
+        scr[k].path = s->scripts[k].path;
+        lat(&scr[k].compile, &s->scripts[k].compile);
+    }
+    r->scripts = scr;
+    r->nscripts = s->nscripts;
+    r->scripts_tracked = s->scripts_tracked;
+    r->scripts_evicted = inserted > s->scripts_tracked ? inserted - s->scripts_tracked : 0;
+    r->compiles_outside = s->counters[PHPBPF_CTR(compiles_outside)];
+    r->orphans = s->counters[PHPBPF_CTR(orphans)];
+    r->vhost_overflow = s->counters[PHPBPF_CTR(vhost_overflow)];
+    r->inflight_errors = s->counters[PHPBPF_CTR(inflight_errors)];
+}
+
+struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm_copy *c,
+                                          const struct phpbpf_snapshot *snap,
+                                          const char *unavailable, uint64_t now_us)
+{
+    struct phpbpf_report *r = apr_pcalloc(p, sizeof(*r));
+    const struct phpbpf_shared *sh = c->sh;
+    double elapsed = (double)(now_us - sh->since_us) / 1e6;
+
+    r->now_us = now_us;
+    r->reason = unavailable;
+    r->library = sh->library;
+    r->helper_restarts = sh->restarts;
+    r->compile_tracing = sh->compile_tracing != 0;
+    r->cpu_configured = sh->cpu_tracing != 0;
+    r->slow_threshold_us = sh->slow_us;
+    r->slow_size = sh->slow_size;
+    r->record_query = sh->record_query != 0;
+    r->since_us = sh->since_us;
+    r->elapsed_s = elapsed > 0.001 ? elapsed : 0.001;
+    r->vhosts_configured = sh->nvhosts - 1;
+    r->vhosts_untracked = sh->untracked_vhosts;
+    r->classes_max = PHPBPF_MAX_CLASSES;
+    r->classes = apr_pcalloc(p, sizeof(*r->classes));
+    r->scripts = apr_pcalloc(p, sizeof(*r->scripts));
+    probes(p, r, snap);
+    if (snap)
+        helper(p, r, snap);
+    vhosts(p, r, c, snap);
+    recent(p, r, c);
+    slow(p, r, c, snap);
+    errors(p, r, sh);
+    return r;
+}

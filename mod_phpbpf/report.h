@@ -1,0 +1,151 @@
+/* The report: everything one page of /server-bpf shows, in one plain
+ * structure, built once per page from a private copy of the shared memory
+ * and the helper's snapshot.  The page, ?auto, ?json and ?metrics are four
+ * encodings of it (render.h): pure functions that never reach back into
+ * the collection side, and can be tested on a report made by hand.
+ *
+ * Every number is already computed (quantiles, rates, shares), every row
+ * validated, joined and ordered; strings are raw, as Apache or PHP gave
+ * them: escaping is the renderer's job, for its own format. */
+#ifndef PHPBPF_REPORT_H
+#define PHPBPF_REPORT_H
+
+#include <stdint.h>
+#include "hist.h"
+
+/* A latency, summarised.  Quantiles are bucket middles (within 3.2%). */
+struct phpbpf_report_lat {
+    uint64_t count, sum_us, max_us;
+    double mean, p50, p90, p99;
+    struct phpbpf_sparse hist;    /* the buckets in use, for histograms and ?metrics */
+};
+
+enum { PHPBPF_REPORT_STATUS = 5, PHPBPF_REPORT_METHODS = 4, PHPBPF_REPORT_LEVELS = 4 };
+
+struct phpbpf_report_vhost {
+    const char *name;             /* ServerName:port, from the configuration */
+    uint64_t requests;            /* PHP requests Apache logged */
+    double per_s;                 /* requests per second since the counters started */
+    struct phpbpf_report_lat apache;  /* request read -> logged, as %D */
+    struct phpbpf_report_lat php;     /* request__startup -> request__shutdown */
+    struct phpbpf_report_lat compile; /* per compile */
+    struct phpbpf_report_lat on_cpu, off_cpu;   /* per request */
+    uint64_t status[PHPBPF_REPORT_STATUS];      /* 1xx .. 5xx */
+    uint64_t method[PHPBPF_REPORT_METHODS];     /* GET HEAD POST other */
+    uint64_t errors[PHPBPF_REPORT_LEVELS];      /* error warning notice other */
+    uint64_t errors_total;
+    uint64_t uncaught;            /* uncaught exception and a 5xx */
+    uint64_t exc_thrown;
+    uint64_t compiles, compile_us;
+    double compiles_per_request;
+    double compile_share;         /* of PHP time, 0..1 */
+    double on_share;              /* on-CPU share of the time traced, 0..1 */
+};
+
+extern const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS];
+extern const char *const phpbpf_method_names[PHPBPF_REPORT_METHODS];
+extern const char *const phpbpf_level_names[PHPBPF_REPORT_LEVELS];
+
+/* One row of "Last PHP requests": the query string was never stored. */
+struct phpbpf_report_request {
+    uint64_t time_us, apache_us;
+    const char *vhost, *host, *method, *uri;
+    uint32_t status;
+};
+
+/* A slow request: the helper's event joined with Apache's record of it. */
+struct phpbpf_report_slow {
+    const char *vhost, *method, *uri, *script;
+    int apache_known;             /* Apache's record was found; else the next four are unknown */
+    uint64_t time_us, apache_us;
+    uint32_t status, errors;
+    uint64_t php_us, compile_us;
+    uint64_t on_us, off_us;       /* meaningful only with cpu_traced */
+    uint32_t exceptions;
+};
+
+struct phpbpf_report_error {
+    const char *level, *msg, *file;
+    uint32_t line;
+    uint64_t count;
+};
+
+struct phpbpf_report_count {
+    const char *name;
+    uint64_t count;
+};
+
+struct phpbpf_report_script {
+    const char *path;
+    struct phpbpf_report_lat compile;
+};
+
+struct phpbpf_report_probe {
+    const char *name;
+    int attached;
+};
+
+struct phpbpf_report {
+    /* The page itself: filled in by whoever serves it. */
+    const char *server_name, *server_version;
+    uint64_t now_us;
+    int refresh;                  /* seconds, 0 = none */
+
+    /* Tracing. */
+    const char *reason;           /* why tracing is not active, or NULL */
+    int helper_unreachable;       /* the helper should be there and did not answer */
+    const char *library;
+    uint32_t helper_restarts;
+    int helper;                   /* the helper answered: the fields down to counters are its */
+    uint64_t helper_started_us, uptime_s;
+    uint32_t helper_pid, generation;
+    double hits_per_request;      /* probe hits in this server's processes per PHP request */
+    const struct phpbpf_report_probe *probes;   /* every probe there is, attached or not */
+    unsigned nprobes;
+    const struct phpbpf_report_count *counters; /* the BPF side's event counters */
+    unsigned ncounters;
+
+    /* Modes. */
+    int compile_tracing;          /* configured (and USE_ZEND_DTRACE set) */
+    int cpu_configured;
+    int cpu_traced;               /* configured and sched_switch really attached */
+    uint64_t slow_threshold_us;   /* 0: no slow log */
+    uint32_t slow_size;
+    int record_query;
+
+    /* Apache's side. */
+    uint64_t since_us;            /* when the Apache counters started */
+    double elapsed_s;             /* since then, at least 1 ms */
+    uint32_t vhosts_configured, vhosts_untracked;
+    const struct phpbpf_report_vhost *vhost;    /* table order; 0 is (other) */
+    uint32_t nvhosts;
+    const uint32_t *shown;        /* vhosts with traffic, by name, (other) last */
+    uint32_t nshown;
+    const uint32_t *exported;     /* for ?metrics: every configured vhost, (other) once used */
+    uint32_t nexported;
+
+    const struct phpbpf_report_request *recent; /* newest first */
+    unsigned nrecent;
+    const struct phpbpf_report_slow *slow;      /* newest first */
+    unsigned nslow;
+    uint64_t slow_lost;           /* slow events the ring buffer had no room for */
+
+    const struct phpbpf_report_error *errors;   /* most frequent first */
+    unsigned nerrors;
+    uint64_t errors_other;        /* distinct errors beyond the table */
+    unsigned errors_max, message_max;
+
+    const struct phpbpf_report_count *classes;  /* exception classes thrown, most first */
+    unsigned nclasses;
+    uint64_t classes_other;
+    unsigned classes_max;
+
+    const struct phpbpf_report_script *scripts; /* most compile time first */
+    unsigned nscripts;
+    uint32_t scripts_tracked;
+    uint64_t scripts_evicted, compiles_outside;
+
+    uint64_t orphans, vhost_overflow, inflight_errors;
+};
+
+#endif

@@ -1,0 +1,18 @@
+/* Building the report (report.h) from what the collection side has: a
+ * private copy of the shared memory and the helper's snapshot. */
+#ifndef PHPBPF_REPORT_BUILD_H
+#define PHPBPF_REPORT_BUILD_H
+
+#include "apr_pools.h"
+#include "report.h"
+#include "shm.h"
+#include "snapshot.h"
+
+/* snap is NULL when the helper gave none; unavailable says why tracing is
+ * not active (NULL when it is).  now_us is the page's clock.  Everything
+ * the report points to lives in p. */
+struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm_copy *c,
+                                          const struct phpbpf_snapshot *snap,
+                                          const char *unavailable, uint64_t now_us);
+
+#endif

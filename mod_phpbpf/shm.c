@@ -1,0 +1,255 @@
+/* The shared-memory segment's protocol, all in one place: the parent
+ * creates it and appends vhosts; every child adds to it lock-free at log
+ * time; the handler copies it and keeps only what was whole while copied.
+ *
+ * Writers use relaxed atomic adds: counters need no order between them.
+ * The two rings (recent requests, slow requests) are seqlocks with one
+ * writer per entry: a writer takes an entry by moving its sequence number
+ * from even to odd, or leaves it to the child that got there first; a
+ * reader drops an entry whose number was odd or moved while it copied. */
+#include <string.h>
+
+#include "apr_strings.h"
+
+#include "shm.h"
+#include "phperror.h"
+
+void phpbpf_shm_init(struct phpbpf_shared *sh, apr_size_t size, __u32 cap, __u64 now_us)
+{
+    memset(sh, 0, size);
+    sh->magic = PHPBPF_SHM_MAGIC;
+    sh->size = size;
+    sh->cap = cap;
+    sh->nvhosts = 1;
+    apr_cpystrn(sh->vhost[PHPBPF_VHOST_OTHER].name, "(other)", PHPBPF_NAME_MAX);
+    sh->since_us = now_us;
+}
+
+int phpbpf_shm_is_ours(const struct phpbpf_shared *sh, apr_size_t mapped)
+{
+    return sh->magic == PHPBPF_SHM_MAGIC && mapped >= sh->size
+           && sh->size == PHPBPF_SHM_SIZE(sh->cap);
+}
+
+__u32 phpbpf_shm_vhost_index(struct phpbpf_shared *sh, const char *name)
+{
+    __u32 i;
+
+    for (i = 1; i < sh->nvhosts; i++)
+        if (strncmp(sh->vhost[i].name, name, PHPBPF_NAME_MAX - 1) == 0)
+            return i;
+    if (sh->nvhosts >= sh->cap)
+        return PHPBPF_VHOST_OTHER;
+    apr_cpystrn(sh->vhost[i].name, name, PHPBPF_NAME_MAX);
+    sh->nvhosts++;
+    return i;
+}
+
+void phpbpf_shm_set_state(struct phpbpf_shared *sh, enum phpbpf_helper_state st,
+                          const char *reason)
+{
+    sh->helper_state = st;
+    apr_cpystrn(sh->reason, reason ? reason : "", sizeof(sh->reason));
+}
+
+static void add_max(__u64 *slot, __u64 v)
+{
+    __u64 old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+    while (v > old && !__atomic_compare_exchange_n(slot, &old, v, 1, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED))
+        ;
+}
+
+/* The bucket before the totals: a reader copies the totals first, so the
+ * buckets it reads after them never hold fewer requests. */
+void phpbpf_shm_count_request(struct phpbpf_shared *sh, __u32 idx, int status, __u32 method,
+                              __u64 us, int uncaught)
+{
+    struct phpbpf_vhost_rec *v = &sh->vhost[idx];
+    int cls = status / 100;
+
+    if (cls >= 1 && cls <= 5)
+        __atomic_fetch_add(&v->status[cls - 1], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->method[method], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&phpbpf_apache_buckets(sh, idx)[phpbpf_hist_bucket(us)], 1,
+                       __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->apache.sum_us, us, __ATOMIC_RELAXED);
+    add_max(&v->apache.max_us, us);
+    __atomic_fetch_add(&v->apache.count, 1, __ATOMIC_RELAXED);
+    if (uncaught)
+        __atomic_fetch_add(&v->uncaught, 1, __ATOMIC_RELAXED);
+}
+
+/* Takes the ring entry whose lock word is *w: its old (even) value, or 1
+ * if another writer holds it. */
+static __u64 take(__u64 *w)
+{
+    __u64 seq = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+
+    if ((seq & 1) || !__atomic_compare_exchange_n(w, &seq, seq + 1, 0, __ATOMIC_ACQ_REL,
+                                                  __ATOMIC_RELAXED))
+        return 1;
+    return seq;
+}
+
+static void put_removed(char *uri, size_t size)
+{
+    apr_cpystrn(uri + strnlen(uri, size - 18), "?[query removed]", 17);
+}
+
+void phpbpf_shm_note_recent(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q)
+{
+    __u64 n = __atomic_fetch_add(&sh->recent_head, 1, __ATOMIC_RELAXED);
+    struct phpbpf_recent *e = &sh->recent[n % PHPBPF_RECENT];
+    __u64 seq = take(&e->seq);
+
+    if (seq & 1)
+        return;
+    e->time_us = q->time_us;
+    e->apache_us = q->apache_us;
+    e->vhost = q->vhost;
+    e->status = q->status;
+    apr_cpystrn(e->method, q->method, sizeof(e->method));
+    apr_cpystrn(e->host, q->host, sizeof(e->host));
+    /* Query strings often carry tokens and personal data: never kept. */
+    apr_cpystrn(e->uri, q->uri, sizeof(e->uri));
+    if (q->args)
+        put_removed(e->uri, sizeof(e->uri));
+    __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q,
+                          __u32 pid, __u64 seq, __u32 errors)
+{
+    __u64 n = __atomic_fetch_add(&sh->slow_head, 1, __ATOMIC_RELAXED);
+    struct phpbpf_slow_rec *e = &sh->slow[n % PHPBPF_SLOW_APACHE];
+    __u64 lock = take(&e->lock);
+
+    if (lock & 1)
+        return;
+    e->req_seq = seq;
+    e->pid = pid;
+    e->time_us = q->time_us;
+    e->apache_us = q->apache_us;
+    e->status = q->status;
+    e->errors = errors;
+    e->vhost = q->vhost;
+    apr_cpystrn(e->method, q->method, sizeof(e->method));
+    apr_cpystrn(e->uri, q->uri, sizeof(e->uri));
+    if (q->args) {
+        size_t at = strnlen(e->uri, sizeof(e->uri) - 1);
+
+        if (sh->record_query)
+            apr_snprintf(e->uri + at, sizeof(e->uri) - at, "?%s", q->args);
+        else
+            put_removed(e->uri, sizeof(e->uri));
+    }
+    __atomic_store_n(&e->lock, lock + 2, __ATOMIC_RELEASE);
+}
+
+static __u64 fnv1a(__u64 h, const char *p, size_t n)
+{
+    while (n--)
+        h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
+    return h;
+}
+
+static void copy_text(char *dst, size_t size, const char *src, size_t len)
+{
+    size_t n = len < size - 1 ? len : size - 1;
+
+    if (src)
+        memcpy(dst, src, n);
+    dst[src ? n : 0] = '\0';
+}
+
+/* Finds or claims the table entry of one distinct error (message, file,
+ * line).  Lock-free: a child claims a free entry by CAS on its hash,
+ * writes the text, then sets ready; others with the same hash may count
+ * before that, and readers skip entries that are not ready yet.  Once the
+ * table is full, new errors count as "other". */
+void phpbpf_shm_count_error(struct phpbpf_shared *sh, __u32 idx, const struct phpbpf_php_error *e)
+{
+    __u64 h = fnv1a(0xcbf29ce484222325ULL, e->msg, e->msg_len);
+    unsigned k;
+
+    __atomic_fetch_add(&sh->vhost[idx].errors[e->level], 1, __ATOMIC_RELAXED);
+    h = fnv1a(h, e->file ? e->file : "", e->file_len);
+    h = fnv1a(h, (const char *)&e->line, sizeof(e->line)) | 1;   /* never 0 */
+    for (k = 0; k < PHPBPF_ERRORS; k++) {
+        struct phpbpf_error_rec *rec = &sh->errors[(h + k) % PHPBPF_ERRORS];
+        __u64 cur = __atomic_load_n(&rec->hash, __ATOMIC_ACQUIRE);
+
+        if (cur == 0 && __atomic_compare_exchange_n(&rec->hash, &cur, h, 0, __ATOMIC_ACQ_REL,
+                                                    __ATOMIC_ACQUIRE)) {
+            copy_text(rec->msg, sizeof(rec->msg), e->msg, e->msg_len);
+            copy_text(rec->file, sizeof(rec->file), e->file, e->file_len);
+            rec->line = e->line;
+            rec->level = (__u32)e->level;
+            __atomic_fetch_add(&rec->count, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&rec->ready, 1, __ATOMIC_RELEASE);
+            return;
+        }
+        if (cur == h) {
+            __atomic_fetch_add(&rec->count, 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    __atomic_fetch_add(&sh->errors_other, 1, __ATOMIC_RELAXED);
+}
+
+/* Apache time in sparse form, so both sides render alike: the buckets
+ * straight from the live segment, read once each, after the totals (see
+ * phpbpf_shm_count_request); a vhost with no requests yet (most of a
+ * thousand, often) is not scanned at all. */
+static struct phpbpf_sparse *copy_apache(struct phpbpf_shared *live, const struct phpbpf_shared *sh,
+                                         apr_pool_t *p)
+{
+    struct phpbpf_sparse *h = apr_pcalloc(p, sh->nvhosts * sizeof(*h));
+    struct phpbpf_sparse_bucket room[PHPBPF_HIST_BUCKETS];
+    __u32 k;
+
+    for (k = 0; k < sh->nvhosts; k++) {
+        h[k].count = sh->vhost[k].apache.count;
+        if (!h[k].count)
+            continue;
+        h[k].sum_us = sh->vhost[k].apache.sum_us;
+        h[k].max_us = sh->vhost[k].apache.max_us;
+        phpbpf_sparse_from_buckets(&h[k], phpbpf_apache_buckets(live, k), room);
+        h[k].bucket = apr_pmemdup(p, room, h[k].nnz * sizeof(*room));
+    }
+    return h;
+}
+
+void phpbpf_shm_copy(struct phpbpf_shm_copy *c, struct phpbpf_shared *live, apr_pool_t *p)
+{
+    apr_size_t n = live->nvhosts;
+    apr_size_t size = sizeof(struct phpbpf_shared) + n * sizeof(struct phpbpf_vhost_rec);
+    struct phpbpf_shared *sh = apr_palloc(p, size);
+    __u64 k;
+
+    memcpy(sh, live, size);
+    sh->nvhosts = (__u32)n;
+    c->sh = sh;
+    c->apache = copy_apache(live, sh, p);
+    /* Entries caught mid-write, or rewritten while copied, are dropped. */
+    c->recent = apr_palloc(p, PHPBPF_RECENT * sizeof(*c->recent));
+    c->nrecent = 0;
+    for (k = 1; k <= PHPBPF_RECENT && k <= sh->recent_head; k++) {
+        __u64 i = (sh->recent_head - k) % PHPBPF_RECENT;
+        const struct phpbpf_recent *e = &sh->recent[i];
+
+        if (!(e->seq & 1) && e->seq == live->recent[i].seq && e->time_us)
+            c->recent[c->nrecent++] = e;
+    }
+    c->slow = apr_palloc(p, PHPBPF_SLOW_APACHE * sizeof(*c->slow));
+    c->nslow = 0;
+    for (k = 1; k <= PHPBPF_SLOW_APACHE && k <= sh->slow_head; k++) {
+        __u64 i = (sh->slow_head - k) % PHPBPF_SLOW_APACHE;
+        const struct phpbpf_slow_rec *e = &sh->slow[i];
+
+        if (e->lock && !(e->lock & 1) && e->lock == live->slow[i].lock)
+            c->slow[c->nslow++] = e;
+    }
+}

@@ -1,0 +1,464 @@
+/* The four renderers (and mod_status's section) on reports made by hand:
+ * no httpd, no helper, no shared memory.  What is checked is the text an
+ * operator or a scraper reads: escaping of hostile strings in every
+ * format, number formatting, an empty report, a vhost with no traffic,
+ * an unavailable state, and JSON that parses. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_general.h"
+#include "apr_strings.h"
+
+#include "escape.h"
+#include "render.h"
+#include "tap.h"
+
+/* ---------------------------------------------------------- capture */
+
+static char *seen;
+static size_t seen_len, seen_cap;
+
+static void collect(void *ctx, const char *p, size_t n)
+{
+    (void)ctx;
+    if (seen_len + n + 1 > seen_cap) {
+        seen_cap = (seen_len + n + 1) * 2;
+        seen = realloc(seen, seen_cap);
+    }
+    memcpy(seen + seen_len, p, n);
+    seen_len += n;
+    seen[seen_len] = '\0';
+}
+
+enum fmt { HTML, AUTO, JSON, METRICS, OPENMETRICS };
+
+/* The text a renderer gives for r, through a small buffer so that every
+ * path that flushes is taken. */
+static const char *render(const struct phpbpf_report *r, enum fmt f, apr_pool_t *p)
+{
+    static char buf[256];
+    struct phpbpf_out o = { buf, 0, sizeof(buf), collect, NULL };
+
+    seen_len = 0;
+    collect(NULL, "", 0);
+    switch (f) {
+    case HTML: phpbpf_render_html(r, &o, p); break;
+    case AUTO: phpbpf_render_auto(r, &o, p); break;
+    case JSON: phpbpf_render_json(r, &o, p); break;
+    case METRICS: phpbpf_render_metrics(r, &o, p, 0); break;
+    case OPENMETRICS: phpbpf_render_metrics(r, &o, p, 1); break;
+    }
+    if (getenv("RENDER_DUMP"))
+        fprintf(stderr, "----- format %d\n%s\n", f, seen);
+    return apr_pstrdup(p, seen);
+}
+
+static int has(const char *text, const char *needle)
+{
+    return strstr(text, needle) != NULL;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (; (text = strstr(text, needle)) != NULL; text += strlen(needle))
+        n++;
+    return n;
+}
+
+/* ------------------------------------------------------ JSON parser */
+
+/* A strict RFC 8259 recogniser: 1 if all of s is one JSON value.  ASCII
+ * only outside strings is all the renderer writes. */
+static const char *json_value(const char *s, int depth);
+
+static const char *json_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+        s++;
+    return s;
+}
+
+static const char *json_string(const char *s)
+{
+    if (*s++ != '"')
+        return NULL;
+    while (*s != '"') {
+        unsigned char c = (unsigned char)*s;
+
+        if (c < 0x20)
+            return NULL;
+        if (c == '\\') {
+            s++;
+            if (*s == 'u') {
+                int i;
+
+                for (i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)s[i]))
+                        return NULL;
+                s += 5;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", *s) || !*s)
+                return NULL;
+            s++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t n = phpbpf_utf8_len((const unsigned char *)s);
+
+            if (!n)
+                return NULL;
+            s += n;
+            continue;
+        }
+        s++;
+    }
+    return s + 1;
+}
+
+static const char *json_number(const char *s)
+{
+    const char *start;
+
+    if (*s == '-')
+        s++;
+    start = s;
+    if (*s == '0')
+        s++;
+    else
+        while (isdigit((unsigned char)*s))
+            s++;
+    if (s == start)
+        return NULL;
+    if (*s == '.') {
+        start = ++s;
+        while (isdigit((unsigned char)*s))
+            s++;
+        if (s == start)
+            return NULL;
+    }
+    return s;
+}
+
+static const char *json_list(const char *s, char close, int object, int depth)
+{
+    s = json_ws(s + 1);
+    if (*s == close)
+        return s + 1;
+    for (;;) {
+        if (object) {
+            if (!(s = json_string(json_ws(s))))
+                return NULL;
+            s = json_ws(s);
+            if (*s++ != ':')
+                return NULL;
+        }
+        if (!(s = json_value(s, depth + 1)))
+            return NULL;
+        s = json_ws(s);
+        if (*s == close)
+            return s + 1;
+        if (*s++ != ',')
+            return NULL;
+    }
+}
+
+static const char *json_value(const char *s, int depth)
+{
+    s = json_ws(s);
+    if (depth > 32)
+        return NULL;
+    switch (*s) {
+    case '{': return json_list(s, '}', 1, depth);
+    case '[': return json_list(s, ']', 0, depth);
+    case '"': return json_string(s);
+    case 't': return strncmp(s, "true", 4) == 0 ? s + 4 : NULL;
+    case 'f': return strncmp(s, "false", 5) == 0 ? s + 5 : NULL;
+    case 'n': return strncmp(s, "null", 4) == 0 ? s + 4 : NULL;
+    default: return json_number(s);
+    }
+}
+
+static int json_ok(const char *s)
+{
+    const char *end = json_value(s, 0);
+
+    return end && *json_ws(end) == '\0';
+}
+
+/* --------------------------------------------------- report by hand */
+
+static const char *const probe_names[] = { "php:request__startup", "php:request__shutdown",
+                                           "sched:sched_switch" };
+
+/* (other) only, no traffic, no helper: what a server with PhpBpf Off or a
+ * failed helper shows before its first request. */
+static void empty_report(struct phpbpf_report *r, struct phpbpf_report_vhost *other,
+                         struct phpbpf_report_probe *probes)
+{
+    unsigned k;
+
+    memset(r, 0, sizeof(*r));
+    memset(other, 0, sizeof(*other));
+    other->name = "(other)";
+    for (k = 0; k < 3; k++)
+        probes[k] = (struct phpbpf_report_probe){ probe_names[k], 0 };
+    r->server_name = "localhost";
+    r->server_version = "Apache/2.4";
+    r->now_us = 1764547200000000ULL;
+    r->since_us = r->now_us - 90 * 1000000ULL;
+    r->elapsed_s = 90;
+    r->library = "/usr/lib/apache2/modules/libphp8.2.so";
+    r->reason = "PhpBpf Off";
+    r->probes = probes;
+    r->nprobes = 3;
+    r->vhost = other;
+    r->nvhosts = 1;
+    r->errors_max = 64;
+    r->message_max = 159;
+    r->classes_max = 256;
+}
+
+/* Latency summary of a histogram made of (bucket value, count) pairs. */
+static void lat_of(struct phpbpf_report_lat *l, struct phpbpf_sparse_bucket *b, uint32_t n,
+                   uint64_t sum, uint64_t max)
+{
+    uint32_t i;
+
+    memset(l, 0, sizeof(*l));
+    for (i = 0; i < n; i++) {
+        l->count += b[i].count;
+        b[i].idx = phpbpf_hist_bucket(b[i].idx);    /* given as a value, in us */
+    }
+    l->sum_us = sum;
+    l->max_us = max;
+    l->hist = (struct phpbpf_sparse){ l->count, sum, max, n, b };
+    l->mean = phpbpf_sparse_mean(&l->hist);
+    l->p50 = phpbpf_sparse_quantile(&l->hist, 0.5);
+    l->p90 = phpbpf_sparse_quantile(&l->hist, 0.9);
+    l->p99 = phpbpf_sparse_quantile(&l->hist, 0.99);
+}
+
+#define HOSTILE "/a<b>\"&'\x01\xff</script>"
+
+static void test_empty(apr_pool_t *p)
+{
+    struct phpbpf_report r;
+    struct phpbpf_report_vhost other;
+    struct phpbpf_report_probe probes[3];
+    const char *t;
+
+    empty_report(&r, &other, probes);
+    t = render(&r, HTML, p);
+    ok(has(t, "<b>Tracing: unavailable</b> &mdash; PhpBpf Off") && has(t, "No PHP requests yet.")
+       && has(t, "0 vhosts configured; 0 shown") && has(t, "</html>\n"),
+       "empty report, HTML: the banner says why, and that there are no requests yet");
+    ok(!has(t, "Probe counters") && !has(t, "Slow requests") && !has(t, "PHP compiles"),
+       "empty report, HTML: no section that needs the helper");
+    t = render(&r, AUTO, p);
+    ok(strncmp(t, "TracingState: unavailable\nTracingReason: PhpBpf Off\nLibrary: ", 61) == 0
+       && !has(t, "Vhost:") && !has(t, "Probe_"), "empty report, ?auto: state, reason, no vhost");
+    t = render(&r, JSON, p);
+    ok(json_ok(t), "empty report, ?json parses");
+    ok(has(t, "\"state\": \"unavailable\", \"reason\": \"PhpBpf Off\"") && has(t, "\"vhosts\": []")
+       && !has(t, "\"counters\""), "empty report, ?json: state, reason, no vhost, no counters");
+    t = render(&r, METRICS, p);
+    ok(has(t, "\nphpbpf_tracing_active 0\n") && count_of(t, "} 0\n") == 3
+       && has(t, "phpbpf_probes_attached{probe=\"sched:sched_switch\"} 0\n"),
+       "empty report, ?metrics: not active, every probe exported at 0");
+    ok(!has(t, "vhost=") && !has(t, "phpbpf_helper_start_time_seconds"),
+       "empty report, ?metrics: (other) is not exported before it counts anything");
+    ok(!has(t, "# EOF"), "the text format has no # EOF");
+    t = render(&r, OPENMETRICS, p);
+    ok(has(t, "# TYPE phpbpf_requests counter\n") && has(t, "# UNIT phpbpf_request_duration_seconds seconds\n")
+       && strcmp(t + strlen(t) - 6, "# EOF\n") == 0,
+       "OpenMetrics: counter families without _total, units, # EOF at the end");
+}
+
+static void test_vhosts(apr_pool_t *p)
+{
+    static struct phpbpf_sparse_bucket ab[2] = { { 1500, 3 }, { 2500000, 1 } }, pb[1] = { { 900, 4 } };
+    struct phpbpf_report_vhost v[3];
+    struct phpbpf_report_probe probes[3];
+    struct phpbpf_report_count ctr[2] = { { "hits", 8 }, { "foreign", 0 } };
+    struct phpbpf_report r;
+    static const uint32_t shown[] = { 2 }, exported[] = { 1, 2 };
+    const char *t;
+
+    empty_report(&r, &v[0], probes);
+    memset(&v[1], 0, sizeof(v[1]));
+    memset(&v[2], 0, sizeof(v[2]));
+    v[1].name = "quiet.test:80";
+    v[2].name = "a\"b\\c.test:80";
+    v[2].requests = 4;
+    v[2].per_s = 4.0 / 90;
+    lat_of(&v[2].apache, ab, 2, 3 * 1500 + 2500000, 2500000);
+    lat_of(&v[2].php, pb, 1, 3600, 950);
+    v[2].status[1] = 3;
+    v[2].status[4] = 1;
+    v[2].method[0] = 4;
+    v[2].errors[1] = 2;
+    v[2].errors_total = 2;
+    r.vhost = v;
+    r.nvhosts = 3;
+    r.shown = shown;
+    r.nshown = 1;
+    r.exported = exported;
+    r.nexported = 2;
+    r.vhosts_configured = 2;
+    r.reason = NULL;
+    r.helper = 1;
+    r.helper_pid = 77;
+    r.uptime_s = 3725;
+    r.hits_per_request = 2;
+    r.counters = ctr;
+    r.ncounters = 2;
+    probes[0].attached = probes[1].attached = 1;
+
+    t = render(&r, HTML, p);
+    ok(has(t, "<td class=l>a&quot;b\\c.test:80</td><td>4</td><td>0.04</td>"),
+       "HTML: the vhost row, its name escaped, requests and rate");
+    /* 1500 us is in the bucket 1472..1535: p50 is its middle, 1503.5. */
+    ok(has(t, "<td>626.13 ms</td><td>1.50 ms</td><td>2.50 s</td><td>2.50 s</td><td>2.50 s</td>"),
+       "HTML: mean, p50, p90, p99 and max of Apache time, in ms and s");
+    ok(has(t, "<td>900 &micro;s</td><td>912 &micro;s</td><td>912 &micro;s</td><td>912 &micro;s</td>"
+              "<td>950 &micro;s</td>"), "HTML: PHP time in microseconds");
+    ok(!has(t, "quiet.test"), "HTML: a vhost with no traffic is not in the tables");
+    ok(has(t, "Tracing for 1h 2m (helper pid 77, restarts 0)") && has(t, "Probe hits per PHP request: 2.00"),
+       "HTML: helper uptime and hits per request");
+    ok(has(t, "<tr><td class=l>hits</td><td>8</td></tr>"), "HTML: the probe counters");
+    t = render(&r, AUTO, p);
+    ok(has(t, "Requests[a\"b\\c.test:80]: 4\n") && has(t, "LatencyP50Us[a\"b\\c.test:80]: 1504\n")
+       && has(t, "LatencyMaxUs[a\"b\\c.test:80]: 2500000\n") && has(t, "Status5xx[a\"b\\c.test:80]: 1\n")
+       && has(t, "Errors[a\"b\\c.test:80]: 2\n"), "?auto: per-vhost keys with the numbers");
+    ok(!has(t, "quiet.test") && has(t, "ProbeHitsPerRequest: 2.000\n") && has(t, "Probe_hits: 8\n"),
+       "?auto: no idle vhost; the helper's figures");
+    t = render(&r, JSON, p);
+    ok(json_ok(t), "?json parses with a vhost in it");
+    ok(has(t, "{\"name\": \"a\\\"b\\\\c.test:80\", \"requests\": 4, \"requests_per_s\": 0.044, ")
+       && has(t, "\"latency_us\": {\"count\": 4, \"mean\": 626125.0, \"p50\": 1503.5, "
+                 "\"p90\": 2500000.0, \"p99\": 2500000.0, \"max\": 2500000}")
+       && has(t, "\"status\": {\"2xx\": 3, \"3xx\": 0, \"4xx\": 0, \"5xx\": 1}"),
+       "?json: the vhost's numbers");
+    t = render(&r, METRICS, p);
+    ok(has(t, "phpbpf_requests_total{vhost=\"quiet.test:80\",code=\"2xx\"} 0\n"),
+       "?metrics: a configured vhost with no traffic is exported at zero");
+    ok(has(t, "phpbpf_request_duration_seconds_bucket{vhost=\"a\\\"b\\\\c.test:80\",le=\"0.001536\"} 3\n")
+       && has(t, "phpbpf_request_duration_seconds_bucket{vhost=\"a\\\"b\\\\c.test:80\",le=\"+Inf\"} 4\n")
+       && has(t, "phpbpf_request_duration_seconds_count{vhost=\"a\\\"b\\\\c.test:80\"} 4\n")
+       && has(t, "phpbpf_request_duration_seconds_sum{vhost=\"a\\\"b\\\\c.test:80\"} 2.504500\n"),
+       "?metrics: cumulative buckets, +Inf equal to _count, _sum in seconds, label escaped");
+    ok(has(t, "phpbpf_tracing_active 1\n") && has(t, "phpbpf_probes_attached{probe=\"php:request__startup\"} 1\n")
+       && !has(t, "phpbpf_php_cpu_seconds_total"),
+       "?metrics: active; no CPU series when CPU tracing is off");
+}
+
+static void test_hostile(apr_pool_t *p)
+{
+    struct phpbpf_report_vhost v[2];
+    struct phpbpf_report_probe probes[3];
+    struct phpbpf_report r;
+    struct phpbpf_report_request rec = { 1764547100000000ULL, 1200, "b.test:80", HOSTILE,
+                                         "G\x01T", HOSTILE "?[query removed]", 200 };
+    struct phpbpf_report_slow slow = { "b.test:80", "GET", HOSTILE, "/srv/" HOSTILE ".php", 1,
+                                       1764547100000000ULL, 600000, 500, 1, 550000, 0, 0, 0, 2 };
+    struct phpbpf_report_error err = { "warning", "Undefined " HOSTILE, "/srv/" HOSTILE ".php", 3, 7 };
+    struct phpbpf_report_count cls = { "Evil<img src=x onerror=alert(1)>\xc3\xa9\xff", 2 };
+    static struct phpbpf_sparse_bucket sb[1] = { { 300, 1 } };
+    struct phpbpf_report_script scr = { "/srv/" HOSTILE ".php", { 0 } };
+    static const uint32_t shown[] = { 1 };
+    const char *t;
+    int f;
+
+    empty_report(&r, &v[0], probes);
+    memset(&v[1], 0, sizeof(v[1]));
+    v[1].name = "b.test:80";
+    v[1].requests = 1;
+    r.vhost = v;
+    r.nvhosts = 2;
+    r.shown = shown;
+    r.nshown = 1;
+    r.reason = "the helper refused the request: <b>" HOSTILE;
+    r.helper_unreachable = 1;
+    r.recent = &rec;
+    r.nrecent = 1;
+    r.slow = &slow;
+    r.nslow = 1;
+    r.slow_threshold_us = 500000;
+    r.slow_size = 20;
+    r.errors = &err;
+    r.nerrors = 1;
+    r.classes = &cls;
+    r.nclasses = 1;
+    lat_of(&scr.compile, sb, 1, 300, 300);
+    r.scripts = &scr;
+    r.nscripts = 1;
+    r.compile_tracing = 1;
+    r.helper = 1;              /* so that every section is drawn */
+    t = render(&r, HTML, p);
+    ok(!has(t, "<b>/a") && !has(t, "<script") && !has(t, "</script") && !has(t, "<img")
+       && !has(t, "\x01") && !has(t, "\xff"),
+       "HTML: no markup, control or invalid byte from a request or PHP gets through");
+    ok(has(t, "&mdash; the helper refused the request: &lt;b&gt;/a&lt;b&gt;\\&quot;&amp;'\\x01\\xff"),
+       "HTML: the reason is escaped in the banner");
+    ok(has(t, "<td class=l>/a&lt;b&gt;\\&quot;&amp;'\\x01\\xff&lt;/script&gt;?[query removed]</td>")
+       || has(t, "G\\x01T /a&lt;b&gt;\\&quot;&amp;'\\x01\\xff&lt;/script&gt;?[query removed]</td>"),
+       "HTML: the recent request is log-escaped, then HTML-escaped");
+    ok(has(t, "Evil&lt;img src=x onerror=alert(1)&gt;\\xc3\\xa9\\xff"),
+       "HTML: an exception class with markup and non-ASCII bytes");
+    ok(has(t, "Undefined /a&lt;b&gt;\\&quot;&amp;'\\x01\\xff&lt;/script&gt;"), "HTML: an error message");
+    t = render(&r, JSON, p);
+    ok(json_ok(t), "?json with hostile strings parses");
+    ok(!has(t, "<") && !has(t, ">") && !has(t, "\x01") && !has(t, "\xff"),
+       "?json: no raw markup, control or invalid byte");
+    ok(has(t, "\"uri\": \"/a\\u003cb\\u003e\\\"\\u0026'\\u0001\\ufffd\\u003c/script\\u003e\"")
+       && has(t, "\"class\": \"Evil\\u003cimg src=x onerror=alert(1)\\u003e\xc3\xa9\\ufffd\""),
+       "?json: \\u escapes, valid UTF-8 kept, invalid bytes as U+FFFD");
+    ok(has(t, "\"time\": 1764547100, \"status\": 500, \"apache_us\": 600000, \"errors\": 1"),
+       "?json: the slow request joined with Apache's record");
+    for (f = METRICS; f <= OPENMETRICS; f++) {
+        t = render(&r, f, p);
+        ok(!has(t, "/a<") && !has(t, "/srv/") && !has(t, "Evil") && !has(t, "Undefined"),
+           "?metrics%s: no URI, script, class or message, ever", f == OPENMETRICS ? " (OpenMetrics)" : "");
+    }
+    t = render(&r, AUTO, p);
+    ok(!has(t, "/srv/") && !has(t, "[query removed]") && !has(t, "Evil"),
+       "?auto: no URI, script or class either");
+}
+
+static void test_status(apr_pool_t *p)
+{
+    struct phpbpf_status_section s = { "unavailable", "no <BTF> & \"more\"", 12, 3 };
+    static char buf[64];
+    struct phpbpf_out o = { buf, 0, sizeof(buf), collect, NULL };
+
+    seen_len = 0;
+    phpbpf_render_status(&s, &o, p, 0);
+    ok(has(seen, "Tracing: unavailable &mdash; no &lt;BTF&gt; &amp; &quot;more&quot;</dt>")
+       && has(seen, "PHP requests: 12, of which 5xx: 3"), "mod_status section: escaped reason, counts");
+    seen_len = 0;
+    phpbpf_render_status(&s, &o, p, 1);
+    ok(strcmp(seen, "PhpBpfTracing: unavailable\nPhpBpfPhpRequests: 12\nPhpBpfPhp5xx: 3\n") == 0,
+       "mod_status ?auto: three lines");
+}
+
+void render_tests(void)
+{
+    apr_pool_t *p;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    ok(json_ok("{\"a\": [1, -2.5, \"\\u00e9\", true, null]}") && !json_ok("{\"a\": 01}")
+       && !json_ok("[1,]") && !json_ok("\"\x01\""), "the JSON checker tells good from bad");
+    test_empty(p);
+    test_vhosts(p);
+    test_hostile(p);
+    test_status(p);
+    apr_pool_destroy(p);
+    apr_terminate();
+    free(seen);
+}

@@ -1,0 +1,10 @@
+/* The unit tests' TAP line, shared by their files. */
+#ifndef PHPBPF_TAP_H
+#define PHPBPF_TAP_H
+
+void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The renderers on hand-made reports (render_tests.c). */
+void render_tests(void);
+
+#endif

@@ -73,7 +73,7 @@ static void to_apache(void *r, const char *p, size_t n)
 
 /* The copy of the segment, the helper's snapshot if it should and could
  * give one, and the report of both. */
-static struct phpbpf_report *report(request_rec *r)
+static struct phpbpf_report *report(request_rec *r, int quantiles)
 {
     phpbpf_proc *st = phpbpf_st;
     struct phpbpf_shm_copy copy;
@@ -106,7 +106,7 @@ static struct phpbpf_report *report(request_rec *r)
             snap = NULL;
         }
     }
-    rep = phpbpf_report_build(r->pool, &copy, snap, unavailable, (uint64_t)now);
+    rep = phpbpf_report_build(r->pool, &copy, snap, unavailable, (uint64_t)now, quantiles);
     rep->helper_unreachable = unreachable;
     rep->server_name = ap_get_server_name(r);
     rep->server_version = ap_get_server_description();
@@ -138,7 +138,7 @@ int phpbpf_handler(request_rec *r)
         ap_rputs("mod_phpbpf is not initialised\n", r);
         return OK;
     }
-    rep = report(r);
+    rep = report(r, fmt != PHPBPF_FMT_METRICS);
     rep->refresh = refresh;
     if (rep->helper_unreachable)
         r->status = HTTP_SERVICE_UNAVAILABLE;

@@ -1,29 +1,6 @@
 #include <math.h>
 #include "hist.h"
 
-uint64_t phpbpf_bucket_lower(uint32_t idx)
-{
-    uint32_t oct, sub;
-
-    if (idx < PHPBPF_HIST_SUB)
-        return idx;
-    oct = idx >> PHPBPF_HIST_SUB_BITS;
-    sub = idx & (PHPBPF_HIST_SUB - 1);
-    return (uint64_t)(PHPBPF_HIST_SUB + sub) << (oct - 1);
-}
-
-uint64_t phpbpf_bucket_width(uint32_t idx)
-{
-    if (idx < PHPBPF_HIST_SUB)
-        return 1;
-    return (uint64_t)1 << ((idx >> PHPBPF_HIST_SUB_BITS) - 1);
-}
-
-double phpbpf_bucket_mid(uint32_t idx)
-{
-    return (double)phpbpf_bucket_lower(idx) + (double)(phpbpf_bucket_width(idx) - 1) / 2.0;
-}
-
 void phpbpf_hist_record(struct phpbpf_hist *h, uint64_t us)
 {
     h->count++;
@@ -140,6 +117,35 @@ double phpbpf_sparse_quantile(const struct phpbpf_sparse *h, double q)
         }
     }
     return clamp_max(phpbpf_bucket_mid(b), h->max_us);
+}
+
+void phpbpf_sparse_quantiles(const struct phpbpf_sparse *h, const double *q, double *out,
+                             unsigned n)
+{
+    uint64_t total = 0, seen = 0;
+    uint32_t i = 0;
+    unsigned k;
+
+    for (i = 0; i < h->nnz; i++)
+        total += h->bucket[i].count;
+    for (k = 0, i = 0; k < n; k++) {
+        uint64_t rank = quantile_rank(total, q[k]);
+        uint32_t b = PHPBPF_HIST_BUCKETS - 1;
+
+        if (!rank) {
+            out[k] = 0;
+            continue;
+        }
+        /* q increases, so the walk goes on from where the last one stopped. */
+        for (; i < h->nnz; i++) {
+            if (seen + h->bucket[i].count >= rank) {
+                b = h->bucket[i].idx;
+                break;
+            }
+            seen += h->bucket[i].count;
+        }
+        out[k] = clamp_max(phpbpf_bucket_mid(b), h->max_us);
+    }
 }
 
 double phpbpf_sparse_mean(const struct phpbpf_sparse *h)

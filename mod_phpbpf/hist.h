@@ -12,9 +12,23 @@
 /* Smallest value (us) that falls in bucket idx, the bucket's width, and
  * its middle: values are whole microseconds, so a bucket of width w holds
  * lower .. lower+w-1 and its middle is lower + (w-1)/2. */
-uint64_t phpbpf_bucket_lower(uint32_t idx);
-uint64_t phpbpf_bucket_width(uint32_t idx);
-double phpbpf_bucket_mid(uint32_t idx);
+static inline uint64_t phpbpf_bucket_lower(uint32_t idx)
+{
+    if (idx < PHPBPF_HIST_SUB)
+        return idx;
+    return (uint64_t)(PHPBPF_HIST_SUB + (idx & (PHPBPF_HIST_SUB - 1)))
+           << ((idx >> PHPBPF_HIST_SUB_BITS) - 1);
+}
+
+static inline uint64_t phpbpf_bucket_width(uint32_t idx)
+{
+    return idx < PHPBPF_HIST_SUB ? 1 : (uint64_t)1 << ((idx >> PHPBPF_HIST_SUB_BITS) - 1);
+}
+
+static inline double phpbpf_bucket_mid(uint32_t idx)
+{
+    return (double)phpbpf_bucket_lower(idx) + (double)(phpbpf_bucket_width(idx) - 1) / 2.0;
+}
 
 /* Adds one sample: the user-space twin of the BPF program's hist_add(). */
 void phpbpf_hist_record(struct phpbpf_hist *h, uint64_t us);
@@ -63,6 +77,11 @@ uint32_t phpbpf_sparse_from_buckets(struct phpbpf_sparse *s, const __u64 *bucket
  * per percentile. */
 double phpbpf_sparse_quantile(const struct phpbpf_sparse *h, double q);
 double phpbpf_sparse_mean(const struct phpbpf_sparse *h);
+
+/* out[i] = phpbpf_sparse_quantile(h, q[i]) for n increasing q, in one walk
+ * over the buckets: a page takes three quantiles of every histogram. */
+void phpbpf_sparse_quantiles(const struct phpbpf_sparse *h, const double *q, double *out,
+                             unsigned n);
 
 /* The exported (Prometheus) bucket bounds, in us: 2^k and 3 * 2^(k-1) for
  * k = 7..24, i.e. 128 us to 25.2 s.  Each is the lower bound of one of our

@@ -43,6 +43,11 @@ size_t phpbpf_fmt_u64(char *dst, uint64_t v)
     char tmp[20];
     size_t n = 0;
 
+    /* Most numbers of a page are bucket counts of a few requests. */
+    if (v < 10) {
+        *dst = (char)('0' + v);
+        return 1;
+    }
     do {
         tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
         v /= 10;

@@ -12,8 +12,8 @@ static void lat(struct phpbpf_out *o, const char *what, const char *name,
 {
     phpbpf_out_printf(o, "%sCount[%s]: " U64 "\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
                       "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: " U64 "\n",
-                      what, name, (apr_uint64_t)l->count, what, name, l->mean, what, name, l->p50,
-                      what, name, l->p90, what, name, l->p99, what, name, (apr_uint64_t)l->max_us);
+                      what, name, (apr_uint64_t)l->hist->count, what, name, l->mean, what, name, l->p50,
+                      what, name, l->p90, what, name, l->p99, what, name, (apr_uint64_t)l->hist->max_us);
 }
 
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,

@@ -189,7 +189,7 @@ static void lat_cells(struct page *g, const struct phpbpf_report_lat *l)
 {
     char t[US_MAX];
 
-    if (!l->count) {
+    if (!l->hist->count) {
         puts_(g, "<td colspan=5>&ndash;</td>");
         return;
     }
@@ -197,7 +197,7 @@ static void lat_cells(struct page *g, const struct phpbpf_report_lat *l)
     td(g, fmt_us(t, l->p50));
     td(g, fmt_us(t, l->p90));
     td(g, fmt_us(t, l->p99));
-    td(g, fmt_us(t, (double)l->max_us));
+    td(g, fmt_us(t, (double)l->hist->max_us));
 }
 
 static void vhost_table(struct page *g)
@@ -361,7 +361,7 @@ static void cpu(struct page *g)
                 "<td>%s</td><td>%s</td><td>%.1f%%</td></tr>\n", vname(g, i),
                 fmt_us(t[0], v->on_cpu.mean), fmt_us(t[1], v->on_cpu.p99), 100 * v->on_share,
                 fmt_us(t[2], v->off_cpu.mean), fmt_us(t[3], v->off_cpu.p99),
-                v->on_cpu.count ? 100 * (1 - v->on_share) : 0);
+                v->on_cpu.hist->count ? 100 * (1 - v->on_share) : 0);
     }
     puts_(g, "</table>\n");
 }
@@ -482,13 +482,13 @@ static void compile(struct page *g)
         const struct phpbpf_report_lat *l = &r->scripts[i].compile;
 
         printf_(g, "<tr><td class=l>%s</td><td>" U64 "</td><td>%s</td><td>%s</td>"
-                "<td>%s</td></tr>\n", esc_req(g, r->scripts[i].path), (apr_uint64_t)l->count,
-                fmt_us(t[0], (double)l->sum_us), fmt_us(t[1], l->mean),
-                fmt_us(t[2], (double)l->max_us));
+                "<td>%s</td></tr>\n", esc_req(g, r->scripts[i].path), (apr_uint64_t)l->hist->count,
+                fmt_us(t[0], (double)l->hist->sum_us), fmt_us(t[1], l->mean),
+                fmt_us(t[2], (double)l->hist->max_us));
     }
     puts_(g, "</table>\n<div class=hists>\n");
     for (i = 0; i < r->nscripts && i < HIST_SCRIPTS; i++)
-        histogram(g, esc_req(g, r->scripts[i].path), &r->scripts[i].compile.hist);
+        histogram(g, esc_req(g, r->scripts[i].path), r->scripts[i].compile.hist);
     puts_(g, "</div>\n");
 }
 
@@ -513,8 +513,8 @@ void phpbpf_render_html(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     for (k = 0; k < r->nshown; k++) {
         i = r->shown[k];
         printf_(g, "<h3>%s</h3>\n<div class=hists>\n", vname(g, i));
-        histogram(g, "Apache request time", &r->vhost[i].apache.hist);
-        histogram(g, "PHP time", &r->vhost[i].php.hist);
+        histogram(g, "Apache request time", r->vhost[i].apache.hist);
+        histogram(g, "PHP time", r->vhost[i].php.hist);
         puts_(g, "</div>\n");
     }
     slow(g);

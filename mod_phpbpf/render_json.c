@@ -16,8 +16,8 @@ static void lat(struct phpbpf_out *o, const char *key, const struct phpbpf_repor
 {
     phpbpf_out_printf(o, "\"%s\": {\"count\": " U64 ", \"mean\": %.1f, \"p50\": %.1f, "
                       "\"p90\": %.1f, \"p99\": %.1f, \"max\": " U64 "}",
-                      key, (apr_uint64_t)l->count, l->mean, l->p50, l->p90, l->p99,
-                      (apr_uint64_t)l->max_us);
+                      key, (apr_uint64_t)l->hist->count, l->mean, l->p50, l->p90, l->p99,
+                      (apr_uint64_t)l->hist->max_us);
 }
 
 static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
@@ -107,7 +107,7 @@ static void compile(struct phpbpf_out *o, const struct phpbpf_report *r)
             phpbpf_out_str(o, ", ");
             lat(o, "compile_us", &r->scripts[i].compile);
             phpbpf_out_printf(o, ", \"total_us\": " U64 "}",
-                              (apr_uint64_t)r->scripts[i].compile.sum_us);
+                              (apr_uint64_t)r->scripts[i].compile.hist->sum_us);
         }
         phpbpf_out_str(o, "]");
     }

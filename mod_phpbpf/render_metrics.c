@@ -141,7 +141,7 @@ static void hist_family(struct exp *e, const char *name, const char *help, lat_o
 
     family(e, name, "histogram", help);
     for (k = 0; k < r->nexported; k++)
-        hist(e, name, vlabel(e, r->exported[k]), &which(&r->vhost[r->exported[k]])->hist);
+        hist(e, name, vlabel(e, r->exported[k]), which(&r->vhost[r->exported[k]])->hist);
 }
 
 static void per_vhost(struct exp *e)
@@ -169,14 +169,14 @@ static void per_vhost(struct exp *e)
         for (k = 0; k < r->nexported; k++) {
             i = r->exported[k];
             sample(e, "phpbpf_php_cpu_seconds_total{", vlabel(e, i), "}", "",
-                   r->vhost[i].on_cpu.sum_us, 1);
+                   r->vhost[i].on_cpu.hist->sum_us, 1);
         }
         family(e, "phpbpf_php_offcpu_seconds_total", "counter",
                "Off-CPU (waiting) time of PHP requests; PhpBpfCpuTracing On.");
         for (k = 0; k < r->nexported; k++) {
             i = r->exported[k];
             sample(e, "phpbpf_php_offcpu_seconds_total{", vlabel(e, i), "}", "",
-                   r->vhost[i].off_cpu.sum_us, 1);
+                   r->vhost[i].off_cpu.hist->sum_us, 1);
         }
     }
     family(e, "phpbpf_errors_total", "counter", "PHP errors logged, all levels.");

@@ -18,16 +18,15 @@ static const char *const probe_names[] = { PHPBPF_PROBE_NAMES };
 /* The BPF side of a vhost the helper had nothing for. */
 static const struct phpbpf_snap_vhost no_data;
 
-static void lat(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h)
+static void lat(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h, int quantiles)
 {
-    l->count = h->count;
-    l->sum_us = h->sum_us;
-    l->max_us = h->max_us;
-    l->hist = *h;
-    l->mean = phpbpf_sparse_mean(h);
-    l->p50 = phpbpf_sparse_quantile(h, 0.50);
-    l->p90 = phpbpf_sparse_quantile(h, 0.90);
-    l->p99 = phpbpf_sparse_quantile(h, 0.99);
+    static const double q[3] = { 0.50, 0.90, 0.99 };
+    double v[3] = { 0, 0, 0 };
+
+    /* Most are empty, with compile or CPU tracing off. */
+    if (quantiles && h->nnz)
+        phpbpf_sparse_quantiles(h, q, v, 3);
+    *l = (struct phpbpf_report_lat){ h, phpbpf_sparse_mean(h), v[0], v[1], v[2] };
 }
 
 static double ratio(uint64_t part, uint64_t whole)
@@ -35,20 +34,23 @@ static double ratio(uint64_t part, uint64_t whole)
     return whole ? (double)part / (double)whole : 0;
 }
 
-static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_vhost_rec *a,
-                  const struct phpbpf_sparse *apache, const struct phpbpf_snap_vhost *b,
-                  double elapsed_s)
+/* a->apache is copied to *apache, which the report keeps. */
+static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *a,
+                  struct phpbpf_sparse *apache, const struct phpbpf_snap_vhost *b,
+                  double elapsed_s, int q)
 {
     unsigned k;
 
+    v->errors_total = 0;
     v->name = a->name;
     v->requests = a->apache.count;
     v->per_s = (double)a->apache.count / elapsed_s;
-    lat(&v->apache, apache);
-    lat(&v->php, &b->php);
-    lat(&v->compile, &b->compile);
-    lat(&v->on_cpu, &b->cpu.on);
-    lat(&v->off_cpu, &b->cpu.off);
+    *apache = a->apache;
+    lat(&v->apache, apache, q);
+    lat(&v->php, &b->php, q);
+    lat(&v->compile, &b->compile, q);
+    lat(&v->on_cpu, &b->cpu.on, q);
+    lat(&v->off_cpu, &b->cpu.off, q);
     for (k = 0; k < PHPBPF_REPORT_STATUS; k++)
         v->status[k] = a->status[k];
     for (k = 0; k < PHPBPF_REPORT_METHODS; k++)
@@ -84,17 +86,23 @@ static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
 {
     uint32_t n = c->sh->nvhosts, i, k;
     const struct phpbpf_snap_vhost **bpf = apr_pcalloc(p, n * sizeof(*bpf));
-    struct phpbpf_report_vhost *v = apr_pcalloc(p, n * sizeof(*v));
+    /* Not zeroed: vhost() sets every field, and a thousand of these are
+     * most of a page's memory. */
+    struct phpbpf_report_vhost *v = apr_palloc(p, n * sizeof(*v));
+    struct phpbpf_sparse *apache = apr_palloc(p, n * sizeof(*apache));
+    struct phpbpf_shm_vhost a;
     struct named *tmp = apr_palloc(p, n * sizeof(*tmp));
     uint32_t *shown = apr_palloc(p, n * sizeof(*shown)), *exported = apr_palloc(p, n * sizeof(*exported));
 
     for (i = 0; snap && i < snap->nvhosts; i++)
         if (snap->vhosts[i].idx < n)
             bpf[snap->vhosts[i].idx] = &snap->vhosts[i];
-    for (i = 0; i < n; i++)
-        vhost(&v[i], &c->sh->vhost[i], &c->apache[i], bpf[i] ? bpf[i] : &no_data, r->elapsed_s);
+    for (i = 0; i < n; i++) {
+        phpbpf_shm_vhost(c, i, &a, p);
+        vhost(&v[i], &a, &apache[i], bpf[i] ? bpf[i] : &no_data, r->elapsed_s, r->quantiles);
+    }
     for (i = k = 0; i < n; i++)
-        if (v[i].requests || v[i].php.count)
+        if (v[i].requests || v[i].php.hist->count)
             tmp[k++] = (struct named){ v[i].name, i };
     qsort(tmp, k, sizeof(*tmp), by_name);
     for (i = 0; i < k; i++)
@@ -104,7 +112,7 @@ static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
      * series exist from zero and rate() sees the first requests; (other)
      * only once something was counted there. */
     for (i = k = 0; i < n; i++)
-        if (i != PHPBPF_VHOST_OTHER || v[i].requests || v[i].php.count)
+        if (i != PHPBPF_VHOST_OTHER || v[i].requests || v[i].php.hist->count)
             exported[k++] = i;
     r->nexported = k;
     r->vhost = v;
@@ -187,22 +195,20 @@ static int by_err_count(const void *a, const void *b)
 }
 
 /* The error table's filled entries, most frequent first. */
-static void errors(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shared *sh)
+static void errors(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm_copy *c)
 {
     const struct phpbpf_error_rec *t[PHPBPF_ERRORS];
     struct phpbpf_report_error *q = apr_pcalloc(p, PHPBPF_ERRORS * sizeof(*q));
-    unsigned i, n = 0;
+    unsigned i, n = c->nerrors;
 
-    for (i = 0; i < PHPBPF_ERRORS; i++)
-        if (sh->errors[i].ready && sh->errors[i].count)
-            t[n++] = &sh->errors[i];
+    memcpy(t, c->errors, n * sizeof(*t));
     qsort(t, n, sizeof(*t), by_err_count);
     for (i = 0; i < n; i++)
         q[i] = (struct phpbpf_report_error){ phpbpf_level_names[t[i]->level & 3], t[i]->msg,
                                              t[i]->file, t[i]->line, t[i]->count };
     r->errors = q;
     r->nerrors = n;
-    r->errors_other = sh->errors_other;
+    r->errors_other = c->sh->errors_other;
     r->errors_max = PHPBPF_ERRORS;
     r->message_max = PHPBPF_MSG_MAX - 1;
 }
@@ -254,7 +260,7 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     r->classes_other = s->counters[PHPBPF_CTR(class_overflow)];
     for (k = 0; k < s->nscripts; k++) {
         scr[k].path = s->scripts[k].path;
-        lat(&scr[k].compile, &s->scripts[k].compile);
+        lat(&scr[k].compile, &s->scripts[k].compile, r->quantiles);
     }
     r->scripts = scr;
     r->nscripts = s->nscripts;
@@ -268,13 +274,15 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
 
 struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm_copy *c,
                                           const struct phpbpf_snapshot *snap,
-                                          const char *unavailable, uint64_t now_us)
+                                          const char *unavailable, uint64_t now_us,
+                                          int quantiles)
 {
     struct phpbpf_report *r = apr_pcalloc(p, sizeof(*r));
     const struct phpbpf_shared *sh = c->sh;
     double elapsed = (double)(now_us - sh->since_us) / 1e6;
 
     r->now_us = now_us;
+    r->quantiles = quantiles;
     r->reason = unavailable;
     r->library = sh->library;
     r->helper_restarts = sh->restarts;
@@ -296,6 +304,6 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
     vhosts(p, r, c, snap);
     recent(p, r, c);
     slow(p, r, c, snap);
-    errors(p, r, sh);
+    errors(p, r, c);
     return r;
 }

@@ -13,11 +13,12 @@
 #include <stdint.h>
 #include "hist.h"
 
-/* A latency, summarised.  Quantiles are bucket middles (within 3.2%). */
+/* A latency, summarised.  Quantiles are bucket middles (within 3.2%), and
+ * 0 unless the report has `quantiles`; count, sum and max are exact, in
+ * hist. */
 struct phpbpf_report_lat {
-    uint64_t count, sum_us, max_us;
+    const struct phpbpf_sparse *hist;   /* totals and the buckets in use; never NULL */
     double mean, p50, p90, p99;
-    struct phpbpf_sparse hist;    /* the buckets in use, for histograms and ?metrics */
 };
 
 enum { PHPBPF_REPORT_STATUS = 5, PHPBPF_REPORT_METHODS = 4, PHPBPF_REPORT_LEVELS = 4 };
@@ -90,6 +91,8 @@ struct phpbpf_report {
     const char *server_name, *server_version;
     uint64_t now_us;
     int refresh;                  /* seconds, 0 = none */
+
+    int quantiles;                /* p50/p90/p99 are filled in */
 
     /* Tracing. */
     const char *reason;           /* why tracing is not active, or NULL */

@@ -199,57 +199,85 @@ void phpbpf_shm_count_error(struct phpbpf_shared *sh, __u32 idx, const struct ph
     __atomic_fetch_add(&sh->errors_other, 1, __ATOMIC_RELAXED);
 }
 
-/* Apache time in sparse form, so both sides render alike: the buckets
- * straight from the live segment, read once each, after the totals (see
- * phpbpf_shm_count_request); a vhost with no requests yet (most of a
- * thousand, often) is not scanned at all. */
-static struct phpbpf_sparse *copy_apache(struct phpbpf_shared *live, const struct phpbpf_shared *sh,
-                                         apr_pool_t *p)
+/* Vhost records are read field by field, once: the page needs their
+ * counters, not a copy of 392 bytes each (most of it the name).  Apache
+ * time is made sparse, so that both sides render alike, with the buckets
+ * read after the totals (see phpbpf_shm_count_request); a vhost with no
+ * requests yet (most of a thousand, often) is not scanned at all. */
+void phpbpf_shm_vhost(const struct phpbpf_shm_copy *c, __u32 i, struct phpbpf_shm_vhost *v,
+                      apr_pool_t *p)
 {
-    struct phpbpf_sparse *h = apr_pcalloc(p, sh->nvhosts * sizeof(*h));
+    const struct phpbpf_vhost_rec *a = &c->live->vhost[i];
     struct phpbpf_sparse_bucket room[PHPBPF_HIST_BUCKETS];
-    __u32 k;
+    unsigned k;
 
-    for (k = 0; k < sh->nvhosts; k++) {
-        h[k].count = sh->vhost[k].apache.count;
-        if (!h[k].count)
-            continue;
-        h[k].sum_us = sh->vhost[k].apache.sum_us;
-        h[k].max_us = sh->vhost[k].apache.max_us;
-        phpbpf_sparse_from_buckets(&h[k], phpbpf_apache_buckets(live, k), room);
-        h[k].bucket = apr_pmemdup(p, room, h[k].nnz * sizeof(*room));
-    }
-    return h;
+    v->name = a->name;
+    v->apache = (struct phpbpf_sparse){ a->apache.count, a->apache.sum_us, a->apache.max_us, 0, NULL };
+    for (k = 0; k < 5; k++)
+        v->status[k] = a->status[k];
+    for (k = 0; k < PHPBPF_M_COUNT; k++)
+        v->method[k] = a->method[k];
+    for (k = 0; k < 4; k++)
+        v->errors[k] = a->errors[k];
+    v->uncaught = a->uncaught;
+    if (!v->apache.count)
+        return;
+    phpbpf_sparse_from_buckets(&v->apache, phpbpf_apache_buckets(c->live, i), room);
+    v->apache.bucket = apr_pmemdup(p, room, v->apache.nnz * sizeof(*room));
+}
+
+/* Copies a ring entry whose lock word is *w into a fresh dst; NULL if a
+ * writer held it or took it while it was copied. */
+static void *copy_entry(apr_pool_t *p, const void *src, size_t size, const __u64 *w)
+{
+    __u64 before = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+    void *dst;
+
+    if (!before || (before & 1))
+        return NULL;
+    dst = apr_pmemdup(p, src, size);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(w, __ATOMIC_RELAXED) == before ? dst : NULL;
 }
 
 void phpbpf_shm_copy(struct phpbpf_shm_copy *c, struct phpbpf_shared *live, apr_pool_t *p)
 {
-    apr_size_t n = live->nvhosts;
-    apr_size_t size = sizeof(struct phpbpf_shared) + n * sizeof(struct phpbpf_vhost_rec);
-    struct phpbpf_shared *sh = apr_palloc(p, size);
+    /* Room for the whole header, of which only the fields before the
+     * rings are copied: pages of the rest are never touched. */
+    struct phpbpf_shared *sh = apr_palloc(p, sizeof(*sh));
     __u64 k;
+    unsigned i;
 
-    memcpy(sh, live, size);
-    sh->nvhosts = (__u32)n;
+    memcpy(sh, live, APR_OFFSETOF(struct phpbpf_shared, recent));
     c->sh = sh;
-    c->apache = copy_apache(live, sh, p);
-    /* Entries caught mid-write, or rewritten while copied, are dropped. */
+    c->live = live;
     c->recent = apr_palloc(p, PHPBPF_RECENT * sizeof(*c->recent));
     c->nrecent = 0;
     for (k = 1; k <= PHPBPF_RECENT && k <= sh->recent_head; k++) {
-        __u64 i = (sh->recent_head - k) % PHPBPF_RECENT;
-        const struct phpbpf_recent *e = &sh->recent[i];
+        const struct phpbpf_recent *e = &live->recent[(sh->recent_head - k) % PHPBPF_RECENT];
+        const struct phpbpf_recent *got = copy_entry(p, e, sizeof(*e), &e->seq);
 
-        if (!(e->seq & 1) && e->seq == live->recent[i].seq && e->time_us)
-            c->recent[c->nrecent++] = e;
+        if (got && got->time_us)
+            c->recent[c->nrecent++] = got;
     }
-    c->slow = apr_palloc(p, PHPBPF_SLOW_APACHE * sizeof(*c->slow));
     c->nslow = 0;
-    for (k = 1; k <= PHPBPF_SLOW_APACHE && k <= sh->slow_head; k++) {
-        __u64 i = (sh->slow_head - k) % PHPBPF_SLOW_APACHE;
-        const struct phpbpf_slow_rec *e = &sh->slow[i];
+    c->slow = NULL;
+    /* The slow ring is most of the segment's header: copied only when
+     * there is a slow log to join it with. */
+    if (sh->slow_us) {
+        c->slow = apr_palloc(p, PHPBPF_SLOW_APACHE * sizeof(*c->slow));
+        for (k = 1; k <= PHPBPF_SLOW_APACHE && k <= sh->slow_head; k++) {
+            const struct phpbpf_slow_rec *e = &live->slow[(sh->slow_head - k) % PHPBPF_SLOW_APACHE];
+            const struct phpbpf_slow_rec *got = copy_entry(p, e, sizeof(*e), &e->lock);
 
-        if (e->lock && !(e->lock & 1) && e->lock == live->slow[i].lock)
-            c->slow[c->nslow++] = e;
+            if (got)
+                c->slow[c->nslow++] = got;
+        }
     }
+    /* An entry's text is written before `ready`, and never again. */
+    c->errors = apr_palloc(p, PHPBPF_ERRORS * sizeof(*c->errors));
+    c->nerrors = 0;
+    for (i = 0; i < PHPBPF_ERRORS; i++)
+        if (__atomic_load_n(&live->errors[i].ready, __ATOMIC_ACQUIRE) && live->errors[i].count)
+            c->errors[c->nerrors++] = apr_pmemdup(p, &live->errors[i], sizeof(live->errors[i]));
 }

@@ -208,21 +208,34 @@ void phpbpf_shm_count_error(struct phpbpf_shared *sh, __u32 idx, const struct ph
 
 /* --------------------------------------------- read by the handler */
 
-/* A private copy of the segment, made once per page and never changed
- * after: the header, the rings and the error table, sh->nvhosts vhost
- * records, their Apache-time histograms in sparse form, and the ring
- * entries that were whole while copied (mod_status's CVE-2014-0226 was
- * rendering live data). */
+/* A private copy of what a page needs from the segment, made once per page
+ * and never changed after (mod_status's CVE-2014-0226 was rendering live
+ * data): the header, and the ring entries and distinct errors that were
+ * whole while copied.  The vhost records are read one at a time with
+ * phpbpf_shm_vhost(), so that a thousand of them are not copied twice. */
 struct phpbpf_shm_copy {
-    const struct phpbpf_shared *sh;
-    const struct phpbpf_sparse *apache;      /* per vhost */
-    const struct phpbpf_recent **recent;     /* whole entries, newest first */
+    const struct phpbpf_shared *sh;          /* only the fields before recent[] */
+    struct phpbpf_shared *live;
+    const struct phpbpf_recent **recent;     /* newest first */
     unsigned nrecent;
-    const struct phpbpf_slow_rec **slow;     /* whole entries, newest first */
+    const struct phpbpf_slow_rec **slow;     /* newest first; none with the slow log off */
     unsigned nslow;
+    const struct phpbpf_error_rec **errors;  /* the entries in use, in table order */
+    unsigned nerrors;
 };
 
 /* The copy lives in p. */
 void phpbpf_shm_copy(struct phpbpf_shm_copy *c, struct phpbpf_shared *live, apr_pool_t *p);
+
+/* One vhost's counters, as they were when read. */
+struct phpbpf_shm_vhost {
+    const char *name;             /* in the segment: written once, before any child reads it */
+    __u64 status[5], method[PHPBPF_M_COUNT], errors[4], uncaught;
+    struct phpbpf_sparse apache;  /* Apache time; its buckets live in p */
+};
+
+/* Vhost i (below c->sh->nvhosts), read from the live segment. */
+void phpbpf_shm_vhost(const struct phpbpf_shm_copy *c, __u32 i, struct phpbpf_shm_vhost *v,
+                      apr_pool_t *p);
 
 #endif

@@ -76,6 +76,9 @@ my @vh = qw(a.test b.test);
 my $inst = start_instance(module => $so, helper => $helper, vhosts => \@vh, access_log => 1,
                           extra => "StartServers 4\nMinSpareServers 1\nMaxSpareServers 4\n"
                                  . "ServerLimit 4\nMaxRequestWorkers 4\n");
+# A test that dies must not leave a server (and its uprobes) behind.
+my $stopped;
+END { stop_instance($inst) if $inst && !$stopped }
 my $port = $inst->{port};
 my $parent = do { open my $fh, '<', "$inst->{dir}/httpd.pid" or die; local $/; <$fh> + 0 };
 sub name { "$_[0]:$port" }
@@ -211,4 +214,5 @@ for my $v (@vh) {
 }
 
 stop_instance($inst);
+$stopped = 1;
 ok !kill(0, $j5->{tracing}{helper_pid}), "stopping httpd stopped the helper";

@@ -192,6 +192,35 @@ static int json_ok(const char *s)
 
 /* --------------------------------------------------- report by hand */
 
+static const struct phpbpf_sparse no_samples;
+
+/* Latency summary of a histogram made of (bucket value, count) pairs, kept
+ * in h. */
+static void lat_of(struct phpbpf_report_lat *l, struct phpbpf_sparse *h,
+                   struct phpbpf_sparse_bucket *b, uint32_t n, uint64_t sum, uint64_t max)
+{
+    uint32_t i;
+
+    *h = (struct phpbpf_sparse){ 0, sum, max, n, b };
+    for (i = 0; i < n; i++) {
+        h->count += b[i].count;
+        b[i].idx = phpbpf_hist_bucket(b[i].idx);    /* given as a value, in us */
+    }
+    l->hist = h;
+    l->mean = phpbpf_sparse_mean(h);
+    l->p50 = phpbpf_sparse_quantile(h, 0.5);
+    l->p90 = phpbpf_sparse_quantile(h, 0.9);
+    l->p99 = phpbpf_sparse_quantile(h, 0.99);
+}
+
+/* A vhost with no samples of anything. */
+static void idle_vhost(struct phpbpf_report_vhost *v, const char *name)
+{
+    memset(v, 0, sizeof(*v));
+    v->name = name;
+    v->apache.hist = v->php.hist = v->compile.hist = v->on_cpu.hist = v->off_cpu.hist = &no_samples;
+}
+
 static const char *const probe_names[] = { "php:request__startup", "php:request__shutdown",
                                            "sched:sched_switch" };
 
@@ -203,10 +232,10 @@ static void empty_report(struct phpbpf_report *r, struct phpbpf_report_vhost *ot
     unsigned k;
 
     memset(r, 0, sizeof(*r));
-    memset(other, 0, sizeof(*other));
-    other->name = "(other)";
+    idle_vhost(other, "(other)");
     for (k = 0; k < 3; k++)
         probes[k] = (struct phpbpf_report_probe){ probe_names[k], 0 };
+    r->quantiles = 1;
     r->server_name = "localhost";
     r->server_version = "Apache/2.4";
     r->now_us = 1764547200000000ULL;
@@ -221,26 +250,6 @@ static void empty_report(struct phpbpf_report *r, struct phpbpf_report_vhost *ot
     r->errors_max = 64;
     r->message_max = 159;
     r->classes_max = 256;
-}
-
-/* Latency summary of a histogram made of (bucket value, count) pairs. */
-static void lat_of(struct phpbpf_report_lat *l, struct phpbpf_sparse_bucket *b, uint32_t n,
-                   uint64_t sum, uint64_t max)
-{
-    uint32_t i;
-
-    memset(l, 0, sizeof(*l));
-    for (i = 0; i < n; i++) {
-        l->count += b[i].count;
-        b[i].idx = phpbpf_hist_bucket(b[i].idx);    /* given as a value, in us */
-    }
-    l->sum_us = sum;
-    l->max_us = max;
-    l->hist = (struct phpbpf_sparse){ l->count, sum, max, n, b };
-    l->mean = phpbpf_sparse_mean(&l->hist);
-    l->p50 = phpbpf_sparse_quantile(&l->hist, 0.5);
-    l->p90 = phpbpf_sparse_quantile(&l->hist, 0.9);
-    l->p99 = phpbpf_sparse_quantile(&l->hist, 0.99);
 }
 
 #define HOSTILE "/a<b>\"&'\x01\xff</script>"
@@ -282,6 +291,7 @@ static void test_empty(apr_pool_t *p)
 static void test_vhosts(apr_pool_t *p)
 {
     static struct phpbpf_sparse_bucket ab[2] = { { 1500, 3 }, { 2500000, 1 } }, pb[1] = { { 900, 4 } };
+    static struct phpbpf_sparse ah, ph;
     struct phpbpf_report_vhost v[3];
     struct phpbpf_report_probe probes[3];
     struct phpbpf_report_count ctr[2] = { { "hits", 8 }, { "foreign", 0 } };
@@ -290,14 +300,12 @@ static void test_vhosts(apr_pool_t *p)
     const char *t;
 
     empty_report(&r, &v[0], probes);
-    memset(&v[1], 0, sizeof(v[1]));
-    memset(&v[2], 0, sizeof(v[2]));
-    v[1].name = "quiet.test:80";
-    v[2].name = "a\"b\\c.test:80";
+    idle_vhost(&v[1], "quiet.test:80");
+    idle_vhost(&v[2], "a\"b\\c.test:80");
     v[2].requests = 4;
     v[2].per_s = 4.0 / 90;
-    lat_of(&v[2].apache, ab, 2, 3 * 1500 + 2500000, 2500000);
-    lat_of(&v[2].php, pb, 1, 3600, 950);
+    lat_of(&v[2].apache, &ah, ab, 2, 3 * 1500 + 2500000, 2500000);
+    lat_of(&v[2].php, &ph, pb, 1, 3600, 950);
     v[2].status[1] = 3;
     v[2].status[4] = 1;
     v[2].method[0] = 4;
@@ -369,14 +377,14 @@ static void test_hostile(apr_pool_t *p)
     struct phpbpf_report_error err = { "warning", "Undefined " HOSTILE, "/srv/" HOSTILE ".php", 3, 7 };
     struct phpbpf_report_count cls = { "Evil<img src=x onerror=alert(1)>\xc3\xa9\xff", 2 };
     static struct phpbpf_sparse_bucket sb[1] = { { 300, 1 } };
-    struct phpbpf_report_script scr = { "/srv/" HOSTILE ".php", { 0 } };
+    static struct phpbpf_sparse sh;
+    struct phpbpf_report_script scr = { "/srv/" HOSTILE ".php", { NULL, 0, 0, 0, 0 } };
     static const uint32_t shown[] = { 1 };
     const char *t;
     int f;
 
     empty_report(&r, &v[0], probes);
-    memset(&v[1], 0, sizeof(v[1]));
-    v[1].name = "b.test:80";
+    idle_vhost(&v[1], "b.test:80");
     v[1].requests = 1;
     r.vhost = v;
     r.nvhosts = 2;
@@ -394,7 +402,7 @@ static void test_hostile(apr_pool_t *p)
     r.nerrors = 1;
     r.classes = &cls;
     r.nclasses = 1;
-    lat_of(&scr.compile, sb, 1, 300, 300);
+    lat_of(&scr.compile, &sh, sb, 1, 300, 300);
     r.scripts = &scr;
     r.nscripts = 1;
     r.compile_tracing = 1;

@@ -196,7 +196,8 @@ static void test_snap_quantiles(void)
     static struct phpbpf_hist h;
     static struct phpbpf_sparse_bucket room[PHPBPF_HIST_BUCKETS];
     struct phpbpf_sparse s;
-    int i, j, k, bad = 0;
+    double all[sizeof(q) / sizeof(q[0])];
+    int i, j, k, bad = 0, bad_walk = 0;
 
     for (i = 0; i < 2000; i++) {
         memset(&h, 0, sizeof(h));
@@ -207,12 +208,17 @@ static void test_snap_quantiles(void)
         if (i % 11 == 0)
             h.bucket[rng() % PHPBPF_HIST_BUCKETS] += rng() >> 1;
         phpbpf_sparse_from(&s, &h, room);
-        for (j = 0; j < (int)(sizeof(q) / sizeof(q[0])); j++)
+        phpbpf_sparse_quantiles(&s, q, all, sizeof(q) / sizeof(q[0]));
+        for (j = 0; j < (int)(sizeof(q) / sizeof(q[0])); j++) {
             bad += phpbpf_sparse_quantile(&s, q[j]) != phpbpf_hist_quantile(&h, q[j]);
+            bad_walk += all[j] != phpbpf_hist_quantile(&h, q[j]);
+        }
         bad += phpbpf_sparse_mean(&s) != phpbpf_hist_mean(&h);
     }
     ok(bad == 0, "percentiles and means of snapshot histograms are the histogram's own (%d differ)",
        bad);
+    ok(bad_walk == 0, "several percentiles in one walk are the same as one at a time (%d differ)",
+       bad_walk);
 }
 
 static void test_snapshot(void)

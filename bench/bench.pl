@@ -163,6 +163,23 @@ sub start_instance {
     return $in;
 }
 
+my $clk_tck = (`getconf CLK_TCK` =~ /(\d+)/)[0] || 100;
+
+# utime + stime of every child of an instance's httpd parent.
+sub children_cpu_ticks {
+    my ($in) = @_;
+    open my $fh, '<', "$in->{dir}/httpd.pid" or return 0;
+    chomp(my $parent = <$fh> // '');
+    my $t = 0;
+    for my $d (glob '/proc/[0-9]*') {
+        open my $s, '<', "$d/stat" or next;
+        my $st = <$s> // next;
+        my @f = split ' ', ($st =~ s/^.*\) //r);
+        $t += $f[11] + $f[12] if $f[1] == $parent;
+    }
+    return $t;
+}
+
 sub stop_instance {
     my $in = shift;
     if (my $b = $in->{bpftrace}) {
@@ -371,6 +388,7 @@ if ($o{vhosts}) {
             1 while <$s>;
         }
     }
+    my $n = $o{quick} ? 5 : 50;
     for my $q ('', '?metrics') {
         my @t;
         for (1 .. 7) {
@@ -378,6 +396,12 @@ if ($o{vhosts}) {
             push @t, $t * 1000;
         }
         $render{$q} = median(@t);
+        # The CPU the children spent, from the kernel's own accounting: a
+        # wall-clock time also holds curl, the helper's answer and the
+        # scheduler, and moves with them by a few percent.
+        my $c0 = children_cpu_ticks($in);
+        system("curl -s -o /dev/null 'http://127.0.0.1:$in->{port}/server-bpf$q'") for 1 .. $n;
+        $render{"cpu$q"} = (children_cpu_ticks($in) - $c0) * 1000 / $clk_tck / $n;
     }
     $render{bytes} = length get($in->{port}, '/server-bpf?metrics');
     stop_instance($in);
@@ -496,8 +520,10 @@ $md .= sprintf "Helper RSS: %d KB.  BPF maps held by the helper: %.1f MB (fixed:
              . "the default PhpBpfMaxVhosts 1024 at start).\n\n", $helper{rss_kb} // 0,
                ($helper{maps} // 0) / 1048576 if %helper;
 $md .= sprintf "With %d vhosts configured, all with traffic: /server-bpf renders in %.1f ms, "
-             . "?metrics (%.1f MB) in %.1f ms (median of 7, curl on loopback).\n",
-             $o{vhosts}, $render{''}, $render{bytes} / 1048576, $render{'?metrics'} if $o{vhosts};
+             . "?metrics (%.1f MB) in %.1f ms (median of 7, curl on loopback); the children's "
+             . "CPU per page, from /proc: %.2f ms and %.2f ms.\n",
+             $o{vhosts}, $render{''}, $render{bytes} / 1048576, $render{'?metrics'},
+             $render{cpu}, $render{'cpu?metrics'} if $o{vhosts};
 
 print $md;
 my $out = $o{out} // sprintf '%s/bench/results/%s.md', $top, strftime('%Y-%m-%d-%H%M', gmtime);

@@ -96,7 +96,8 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
         .vhosts = phpbpf_st->sh->cap, .cpu = c->cpu > 0,
         .slow_us = c->slow > 0 ? (apr_int64_t)c->slow : 0,
         .slow_size = c->slow_size ? c->slow_size : PHPBPF_DEFAULT_SLOW_SIZE,
-        .compile = c->compile > 0, .max_scripts = c->max_scripts ? c->max_scripts : PHPBPF_DEFAULT_MAX_SCRIPTS,
+        .compile = c->compile > 0,
+        .max_scripts = c->max_scripts ? c->max_scripts : PHPBPF_DEFAULT_MAX_SCRIPTS,
         .debug = APLOG_IS_LEVEL(s, APLOG_DEBUG), .syslog = !s->error_log,
     };
 
@@ -139,7 +140,8 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
         return OK;
 
-    proc = phpbpf_st = phpbpf_state_open(s, c->max_vhosts ? c->max_vhosts : PHPBPF_DEFAULT_MAX_VHOSTS);
+    proc = phpbpf_st = phpbpf_state_open(s, c->max_vhosts ? c->max_vhosts
+                                                          : PHPBPF_DEFAULT_MAX_VHOSTS);
     if (!proc)
         return HTTP_INTERNAL_SERVER_ERROR;
     if (c->max_vhosts && (__u32)c->max_vhosts != proc->sh->cap)
@@ -174,9 +176,10 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
      * only when it carries the magic. */
     proc->slot->magic = PHPBPF_SLOT_MAGIC;
 
-    sock = apr_psprintf(ptemp, "%s.%ld",
-                        ap_runtime_dir_relative(ptemp, c->socket ? c->socket : PHPBPF_DEFAULT_SOCKET),
-                        (long)proc->parent_pid);
+    /* ".<pid>" of this parent, which is proc->parent_pid: two servers
+     * sharing a runtime dir never share a helper. */
+    sock = ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket ? c->socket
+                                                               : PHPBPF_DEFAULT_SOCKET), ".");
     argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, lib.attach, sock);
     cmd = phpbpf_helper_identity(ptemp, lib.identity, argv);
 

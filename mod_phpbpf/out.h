@@ -11,6 +11,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "apr.h"
+
+/* APR's formatter has no %llu: a 64-bit value, in a format of its. */
+#define PHPBPF_U64 "%" APR_UINT64_T_FMT
+
 /* The page goes to its sink 64 KB at a time.  A thousand vhosts make tens
  * of thousands of rows, and ap_rprintf() passes Apache every 8 KB as it
  * fills: a write to the client, and a wakeup of it, for each. */

@@ -5,15 +5,15 @@
 
 #include "render.h"
 
-#define U64 "%" APR_UINT64_T_FMT
 
 static void lat(struct phpbpf_out *o, const char *what, const char *name,
                 const struct phpbpf_report_lat *l)
 {
-    phpbpf_out_printf(o, "%sCount[%s]: " U64 "\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
-                      "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: " U64 "\n",
-                      what, name, (apr_uint64_t)l->hist->count, what, name, l->mean, what, name, l->p50,
-                      what, name, l->p90, what, name, l->p99, what, name, (apr_uint64_t)l->hist->max_us);
+    phpbpf_out_printf(o, "%sCount[%s]: " PHPBPF_U64 "\n%sMeanUs[%s]: %.0f\n%sP50Us[%s]: %.0f\n"
+                      "%sP90Us[%s]: %.0f\n%sP99Us[%s]: %.0f\n%sMaxUs[%s]: " PHPBPF_U64 "\n",
+                      what, name, (apr_uint64_t)l->hist->count, what, name, l->mean,
+                      what, name, l->p50, what, name, l->p90, what, name, l->p99,
+                      what, name, (apr_uint64_t)l->hist->max_us);
 }
 
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
@@ -22,23 +22,23 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     const char *n = v->name;
     unsigned k;
 
-    phpbpf_out_printf(o, "Vhost: %s\nRequests[%s]: " U64 "\nReqPerSec[%s]: %.3f\n", n, n,
+    phpbpf_out_printf(o, "Vhost: %s\nRequests[%s]: " PHPBPF_U64 "\nReqPerSec[%s]: %.3f\n", n, n,
                       (apr_uint64_t)v->requests, n, v->per_s);
     lat(o, "Latency", n, &v->apache);
     lat(o, "Php", n, &v->php);
     for (k = 0; k < PHPBPF_REPORT_STATUS; k++)
-        phpbpf_out_printf(o, "Status%s[%s]: " U64 "\n", phpbpf_status_names[k], n,
+        phpbpf_out_printf(o, "Status%s[%s]: " PHPBPF_U64 "\n", phpbpf_status_names[k], n,
                           (apr_uint64_t)v->status[k]);
-    phpbpf_out_printf(o, "Errors[%s]: " U64 "\nExceptionsThrown[%s]: " U64 "\n"
-                      "ExceptionsUncaught[%s]: " U64 "\n", n, (apr_uint64_t)v->errors_total, n,
-                      (apr_uint64_t)v->exc_thrown, n, (apr_uint64_t)v->uncaught);
+    phpbpf_out_printf(o, "Errors[%s]: " PHPBPF_U64 "\nExceptionsThrown[%s]: " PHPBPF_U64 "\n"
+                      "ExceptionsUncaught[%s]: " PHPBPF_U64 "\n", n, (apr_uint64_t)v->errors_total,
+                      n, (apr_uint64_t)v->exc_thrown, n, (apr_uint64_t)v->uncaught);
     if (r->cpu_traced) {
         lat(o, "OnCpu", n, &v->on_cpu);
         lat(o, "OffCpu", n, &v->off_cpu);
         phpbpf_out_printf(o, "OnCpuShare[%s]: %.4f\n", n, v->on_share);
     }
     if (r->compile_tracing)
-        phpbpf_out_printf(o, "Compiles[%s]: " U64 "\nCompileUs[%s]: " U64 "\n", n,
+        phpbpf_out_printf(o, "Compiles[%s]: " PHPBPF_U64 "\nCompileUs[%s]: " PHPBPF_U64 "\n", n,
                           (apr_uint64_t)v->compiles, n, (apr_uint64_t)v->compile_us);
 }
 
@@ -57,10 +57,10 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         for (k = 0; k < r->nprobes; k++)
             if (r->probes[k].attached)
                 phpbpf_out_printf(o, " %s", r->probes[k].name);
-        phpbpf_out_printf(o, "\nTracingUptime: " U64 "\nHelperPid: %u\n",
+        phpbpf_out_printf(o, "\nTracingUptime: " PHPBPF_U64 "\nHelperPid: %u\n",
                           (apr_uint64_t)r->uptime_s, r->helper_pid);
         for (k = 0; k < r->ncounters; k++)
-            phpbpf_out_printf(o, "Probe_%s: " U64 "\n", r->counters[k].name,
+            phpbpf_out_printf(o, "Probe_%s: " PHPBPF_U64 "\n", r->counters[k].name,
                               (apr_uint64_t)r->counters[k].count);
     }
     phpbpf_out_printf(o, "HelperRestarts: %u\nVhostsConfigured: %u\nVhostsUntracked: %u\n",
@@ -68,11 +68,12 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     phpbpf_out_printf(o, "CompileTracing: %s\nCpuTracing: %s\n", r->compile_tracing ? "on" : "off",
                       r->cpu_traced ? "on" : "off");
     if (r->slow_threshold_us && r->helper)
-        phpbpf_out_printf(o, "SlowThresholdUs: " U64 "\nSlowRequestsShown: %u\nSlowLost: " U64 "\n",
-                          (apr_uint64_t)r->slow_threshold_us, r->nslow, (apr_uint64_t)r->slow_lost);
+        phpbpf_out_printf(o, "SlowThresholdUs: " PHPBPF_U64 "\nSlowRequestsShown: %u\n"
+                          "SlowLost: " PHPBPF_U64 "\n", (apr_uint64_t)r->slow_threshold_us,
+                          r->nslow, (apr_uint64_t)r->slow_lost);
     if (r->compile_tracing && r->helper)
-        phpbpf_out_printf(o, "ScriptsTracked: %u\nScriptsEvicted: " U64 "\n", r->scripts_tracked,
-                          (apr_uint64_t)r->scripts_evicted);
+        phpbpf_out_printf(o, "ScriptsTracked: %u\nScriptsEvicted: " PHPBPF_U64 "\n",
+                          r->scripts_tracked, (apr_uint64_t)r->scripts_evicted);
     for (k = 0; k < r->nshown; k++)
         vhost(o, r, &r->vhost[r->shown[k]]);
     phpbpf_out_flush(o);

@@ -10,7 +10,6 @@
 #define HIST_SCRIPTS 10     /* scripts drawn as histograms */
 #define HIST_ROWS_MAX 40
 
-#define U64 "%" APR_UINT64_T_FMT
 
 #define DOCTYPE "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" " \
                 "\"http://www.w3.org/TR/html4/strict.dtd\">\n"
@@ -113,12 +112,12 @@ static const char *fmt_us(char *buf, double us)
 static const char *fmt_age(apr_pool_t *p, apr_uint64_t s)
 {
     if (s >= 86400)
-        return apr_psprintf(p, U64 "d " U64 "h", s / 86400, s % 86400 / 3600);
+        return apr_psprintf(p, PHPBPF_U64 "d " PHPBPF_U64 "h", s / 86400, s % 86400 / 3600);
     if (s >= 3600)
-        return apr_psprintf(p, U64 "h " U64 "m", s / 3600, s % 3600 / 60);
+        return apr_psprintf(p, PHPBPF_U64 "h " PHPBPF_U64 "m", s / 3600, s % 3600 / 60);
     if (s >= 60)
-        return apr_psprintf(p, U64 "m " U64 "s", s / 60, s % 60);
-    return apr_psprintf(p, U64 "s", s);
+        return apr_psprintf(p, PHPBPF_U64 "m " PHPBPF_U64 "s", s / 60, s % 60);
+    return apr_psprintf(p, PHPBPF_U64 "s", s);
 }
 
 static void td(struct page *g, const char *s)
@@ -215,7 +214,7 @@ static void vhost_table(struct page *g)
     for (shown = 0; shown < r->nshown; shown++) {
         const struct phpbpf_report_vhost *v = &r->vhost[i = r->shown[shown]];
 
-        printf_(g, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td>", vname(g, i),
+        printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%.2f</td>", vname(g, i),
                 (apr_uint64_t)v->requests, v->per_s);
         lat_cells(g, &v->apache);
         lat_cells(g, &v->php);
@@ -332,7 +331,7 @@ static void counters(struct page *g)
         return;
     puts_(g, "<h2>Probe counters</h2>\n<table>\n");
     for (i = 0; i < r->ncounters; i++)
-        printf_(g, "<tr><td class=l>%s</td><td>" U64 "</td></tr>\n", r->counters[i].name,
+        printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td></tr>\n", r->counters[i].name,
                 (apr_uint64_t)r->counters[i].count);
     puts_(g, "</table>\n<p>hits: every probe hit, in any process; "
              "foreign: probe hits from processes that are not this server's; "
@@ -395,10 +394,10 @@ static void errors(struct page *g)
         puts_(g, "<h3>Exception classes thrown</h3>\n<table>\n<tr><th class=l>Class</th>"
                  "<th>Thrown</th></tr>\n");
         for (i = 0; i < r->nclasses; i++)
-            printf_(g, "<tr><td class=l>%s</td><td>" U64 "</td></tr>\n",
+            printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td></tr>\n",
                     esc_req(g, r->classes[i].name), (apr_uint64_t)r->classes[i].count);
         if (r->classes_other)
-            printf_(g, "<tr><td class=l>(other: table of %u classes full)</td><td>" U64
+            printf_(g, "<tr><td class=l>(other: table of %u classes full)</td><td>" PHPBPF_U64
                     "</td></tr>\n", r->classes_max, (apr_uint64_t)r->classes_other);
         puts_(g, "</table>\n");
     }
@@ -409,10 +408,10 @@ static void errors(struct page *g)
             "<th class=l>Where</th><th>Count</th></tr>\n", r->message_max);
     for (i = 0; i < r->nerrors; i++)
         printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s:%u</td><td>"
-                U64 "</td></tr>\n", r->errors[i].level, esc_req(g, r->errors[i].msg),
+                PHPBPF_U64 "</td></tr>\n", r->errors[i].level, esc_req(g, r->errors[i].msg),
                 esc_req(g, r->errors[i].file), r->errors[i].line, (apr_uint64_t)r->errors[i].count);
     if (r->errors_other)
-        printf_(g, "<tr><td class=l colspan=3>(other: table of %u errors full)</td><td>" U64
+        printf_(g, "<tr><td class=l colspan=3>(other: table of %u errors full)</td><td>" PHPBPF_U64
                 "</td></tr>\n", r->errors_max, (apr_uint64_t)r->errors_other);
     puts_(g, "</table>\n");
 }
@@ -426,7 +425,7 @@ static void slow(struct page *g)
     if (!r->slow_threshold_us || !r->helper)
         return;
     printf_(g, "<h2>Slow requests</h2>\n<p>The last %u requests whose PHP time reached %s, "
-            "newest first.%s " U64 " lost (ring buffer full).</p>\n<table>\n<tr>"
+            "newest first.%s " PHPBPF_U64 " lost (ring buffer full).</p>\n<table>\n<tr>"
             "<th class=l>Time</th><th class=l>Vhost</th><th class=l>Request</th>"
             "<th class=l>Script</th><th>Status</th><th>Apache time</th><th>PHP time</th>"
             "<th>Compile</th><th>On-CPU</th><th>Off-CPU</th><th>Errors</th>"
@@ -467,21 +466,21 @@ static void compile(struct page *g)
     for (k = 0; k < r->nshown; k++) {
         const struct phpbpf_report_vhost *v = &r->vhost[i = r->shown[k]];
 
-        printf_(g, "<tr><td class=l>%s</td><td>" U64 "</td><td>%.2f</td><td>%s</td>"
+        printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%.2f</td><td>%s</td>"
                 "<td>%.1f%%</td></tr>\n", vname(g, i), (apr_uint64_t)v->compiles,
                 v->compiles_per_request, fmt_us(t[0], (double)v->compile_us),
                 100 * v->compile_share);
     }
     printf_(g, "</table>\n<h3>Scripts by compile time</h3>\n<p>%u scripts tracked, "
-            U64 " evicted (least recently compiled first; PhpBpfMaxScripts), "
-            U64 " compiles outside a request.</p>\n<table>\n<tr><th class=l>Script</th>"
+            PHPBPF_U64 " evicted (least recently compiled first; PhpBpfMaxScripts), "
+            PHPBPF_U64 " compiles outside a request.</p>\n<table>\n<tr><th class=l>Script</th>"
             "<th>Compiles</th><th>Total</th><th>Mean</th><th>Max</th></tr>\n",
             r->scripts_tracked, (apr_uint64_t)r->scripts_evicted,
             (apr_uint64_t)r->compiles_outside);
     for (i = 0; i < r->nscripts; i++) {
         const struct phpbpf_report_lat *l = &r->scripts[i].compile;
 
-        printf_(g, "<tr><td class=l>%s</td><td>" U64 "</td><td>%s</td><td>%s</td>"
+        printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%s</td><td>%s</td>"
                 "<td>%s</td></tr>\n", esc_req(g, r->scripts[i].path), (apr_uint64_t)l->hist->count,
                 fmt_us(t[0], (double)l->hist->sum_us), fmt_us(t[1], l->mean),
                 fmt_us(t[2], (double)l->hist->max_us));

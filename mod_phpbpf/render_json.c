@@ -5,7 +5,6 @@
 #include "escape.h"
 #include "render.h"
 
-#define U64 "%" APR_UINT64_T_FMT
 
 static void str(struct phpbpf_out *o, const char *s)
 {
@@ -14,8 +13,8 @@ static void str(struct phpbpf_out *o, const char *s)
 
 static void lat(struct phpbpf_out *o, const char *key, const struct phpbpf_report_lat *l)
 {
-    phpbpf_out_printf(o, "\"%s\": {\"count\": " U64 ", \"mean\": %.1f, \"p50\": %.1f, "
-                      "\"p90\": %.1f, \"p99\": %.1f, \"max\": " U64 "}",
+    phpbpf_out_printf(o, "\"%s\": {\"count\": " PHPBPF_U64 ", \"mean\": %.1f, \"p50\": %.1f, "
+                      "\"p90\": %.1f, \"p99\": %.1f, \"max\": " PHPBPF_U64 "}",
                       key, (apr_uint64_t)l->hist->count, l->mean, l->p50, l->p90, l->p99,
                       (apr_uint64_t)l->hist->max_us);
 }
@@ -40,13 +39,13 @@ static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
                 phpbpf_out_printf(o, "%s\"%s\"", sep, r->probes[k].name);
                 sep = ", ";
             }
-        phpbpf_out_printf(o, "], \"since\": " U64 ", \"uptime_s\": " U64 ", "
+        phpbpf_out_printf(o, "], \"since\": " PHPBPF_U64 ", \"uptime_s\": " PHPBPF_U64 ", "
                           "\"helper_pid\": %u, \"generation\": %u, \"hits_per_request\": %.3f, "
                           "\"counters\": {", (apr_uint64_t)(r->helper_started_us / 1000000),
                           (apr_uint64_t)r->uptime_s, r->helper_pid, r->generation,
                           r->hits_per_request);
         for (k = 0; k < r->ncounters; k++)
-            phpbpf_out_printf(o, "%s\"%s\": " U64, k ? ", " : "", r->counters[k].name,
+            phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k ? ", " : "", r->counters[k].name,
                               (apr_uint64_t)r->counters[k].count);
         phpbpf_out_str(o, "}");
     }
@@ -59,21 +58,21 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     unsigned k;
 
     str(o, v->name);
-    phpbpf_out_printf(o, ", \"requests\": " U64 ", \"requests_per_s\": %.3f, ",
+    phpbpf_out_printf(o, ", \"requests\": " PHPBPF_U64 ", \"requests_per_s\": %.3f, ",
                       (apr_uint64_t)v->requests, v->per_s);
     lat(o, "latency_us", &v->apache);
     phpbpf_out_str(o, ", ");
     lat(o, "php_us", &v->php);
     phpbpf_out_str(o, ", \"status\": {");
     for (k = 1; k < PHPBPF_REPORT_STATUS; k++)
-        phpbpf_out_printf(o, "%s\"%s\": " U64, k > 1 ? ", " : "", phpbpf_status_names[k],
+        phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k > 1 ? ", " : "", phpbpf_status_names[k],
                           (apr_uint64_t)v->status[k]);
-    phpbpf_out_printf(o, "}, \"compile\": {\"count\": " U64 ", \"total_us\": " U64 ", "
+    phpbpf_out_printf(o, "}, \"compile\": {\"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64 ", "
                       "\"per_request\": %.3f, \"share_of_php\": %.4f", (apr_uint64_t)v->compiles,
                       (apr_uint64_t)v->compile_us, v->compiles_per_request, v->compile_share);
-    phpbpf_out_printf(o, "}, \"errors\": {\"error\": " U64 ", \"warning\": " U64 ", "
-                      "\"notice\": " U64 ", \"other\": " U64 ", \"total\": " U64 "}, "
-                      "\"exceptions\": {\"thrown\": " U64 ", \"uncaught\": " U64,
+    phpbpf_out_printf(o, "}, \"errors\": {\"error\": " PHPBPF_U64 ", \"warning\": " PHPBPF_U64 ", "
+                      "\"notice\": " PHPBPF_U64 ", \"other\": " PHPBPF_U64 ", \"total\": " PHPBPF_U64 "}, "
+                      "\"exceptions\": {\"thrown\": " PHPBPF_U64 ", \"uncaught\": " PHPBPF_U64,
                       (apr_uint64_t)v->errors[0], (apr_uint64_t)v->errors[1],
                       (apr_uint64_t)v->errors[2], (apr_uint64_t)v->errors[3],
                       (apr_uint64_t)v->errors_total, (apr_uint64_t)v->exc_thrown,
@@ -86,7 +85,7 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                       r->cpu_traced ? "true" : "false");
     phpbpf_out_str(o, "}, \"methods\": {");
     for (k = 0; k < PHPBPF_REPORT_METHODS; k++)
-        phpbpf_out_printf(o, "%s\"%s\": " U64, k ? ", " : "", phpbpf_method_names[k],
+        phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k ? ", " : "", phpbpf_method_names[k],
                           (apr_uint64_t)v->method[k]);
     phpbpf_out_str(o, "}}");
 }
@@ -98,15 +97,15 @@ static void compile(struct phpbpf_out *o, const struct phpbpf_report *r)
     phpbpf_out_printf(o, "{\"enabled\": %s, \"opcache_jit_disabled\": %s",
                       r->compile_tracing ? "true" : "false", r->compile_tracing ? "true" : "false");
     if (r->compile_tracing && r->helper) {
-        phpbpf_out_printf(o, ", \"scripts_tracked\": %u, \"scripts_evicted\": " U64 ", "
-                          "\"outside_requests\": " U64 ", \"scripts\": [", r->scripts_tracked,
+        phpbpf_out_printf(o, ", \"scripts_tracked\": %u, \"scripts_evicted\": " PHPBPF_U64 ", "
+                          "\"outside_requests\": " PHPBPF_U64 ", \"scripts\": [", r->scripts_tracked,
                           (apr_uint64_t)r->scripts_evicted, (apr_uint64_t)r->compiles_outside);
         for (i = 0; i < r->nscripts; i++) {
             phpbpf_out_str(o, i ? ",\n   {\"path\": " : "\n   {\"path\": ");
             str(o, r->scripts[i].path);
             phpbpf_out_str(o, ", ");
             lat(o, "compile_us", &r->scripts[i].compile);
-            phpbpf_out_printf(o, ", \"total_us\": " U64 "}",
+            phpbpf_out_printf(o, ", \"total_us\": " PHPBPF_U64 "}",
                               (apr_uint64_t)r->scripts[i].compile.hist->sum_us);
         }
         phpbpf_out_str(o, "]");
@@ -122,9 +121,9 @@ static void exceptions(struct phpbpf_out *o, const struct phpbpf_report *r)
     for (i = 0; i < r->nclasses; i++) {
         phpbpf_out_str(o, i ? ", {\"class\": " : "{\"class\": ");
         str(o, r->classes[i].name);
-        phpbpf_out_printf(o, ", \"thrown\": " U64 "}", (apr_uint64_t)r->classes[i].count);
+        phpbpf_out_printf(o, ", \"thrown\": " PHPBPF_U64 "}", (apr_uint64_t)r->classes[i].count);
     }
-    phpbpf_out_printf(o, "], \"other\": " U64 ", \"max_classes\": %u}",
+    phpbpf_out_printf(o, "], \"other\": " PHPBPF_U64 ", \"max_classes\": %u}",
                       (apr_uint64_t)r->classes_other, r->classes_max);
 }
 
@@ -141,10 +140,10 @@ static void errors(struct phpbpf_out *o, const struct phpbpf_report *r)
         str(o, e->msg);
         phpbpf_out_str(o, ", \"file\": ");
         str(o, e->file);
-        phpbpf_out_printf(o, ", \"line\": %u, \"count\": " U64 "}", e->line,
+        phpbpf_out_printf(o, ", \"line\": %u, \"count\": " PHPBPF_U64 "}", e->line,
                           (apr_uint64_t)e->count);
     }
-    phpbpf_out_printf(o, "], \"other\": " U64 ", \"max_errors\": %u, \"message_max_bytes\": %u}",
+    phpbpf_out_printf(o, "], \"other\": " PHPBPF_U64 ", \"max_errors\": %u, \"message_max_bytes\": %u}",
                       (apr_uint64_t)r->errors_other, r->errors_max, r->message_max);
 }
 
@@ -152,8 +151,8 @@ static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
 {
     unsigned i;
 
-    phpbpf_out_printf(o, "{\"threshold_us\": " U64 ", \"size\": %u, \"query_strings\": %s, "
-                      "\"lost\": " U64 ", \"requests\": [", (apr_uint64_t)r->slow_threshold_us,
+    phpbpf_out_printf(o, "{\"threshold_us\": " PHPBPF_U64 ", \"size\": %u, \"query_strings\": %s, "
+                      "\"lost\": " PHPBPF_U64 ", \"requests\": [", (apr_uint64_t)r->slow_threshold_us,
                       r->slow_size, r->record_query ? "true" : "false", (apr_uint64_t)r->slow_lost);
     for (i = 0; i < r->nslow; i++) {
         const struct phpbpf_report_slow *e = &r->slow[i];
@@ -167,16 +166,16 @@ static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
         phpbpf_out_str(o, ", \"script\": ");
         str(o, e->script);
         if (e->apache_known)
-            phpbpf_out_printf(o, ", \"time\": " U64 ", \"status\": %u, \"apache_us\": " U64
+            phpbpf_out_printf(o, ", \"time\": " PHPBPF_U64 ", \"status\": %u, \"apache_us\": " PHPBPF_U64
                               ", \"errors\": %u", (apr_uint64_t)(e->time_us / 1000000), e->status,
                               (apr_uint64_t)e->apache_us, e->errors);
         else
             phpbpf_out_str(o, ", \"time\": null, \"status\": null, \"apache_us\": null, "
                               "\"errors\": null");
-        phpbpf_out_printf(o, ", \"php_us\": " U64 ", \"compile_us\": " U64,
+        phpbpf_out_printf(o, ", \"php_us\": " PHPBPF_U64 ", \"compile_us\": " PHPBPF_U64,
                           (apr_uint64_t)e->php_us, (apr_uint64_t)e->compile_us);
         if (r->cpu_traced)
-            phpbpf_out_printf(o, ", \"on_cpu_us\": " U64 ", \"off_cpu_us\": " U64,
+            phpbpf_out_printf(o, ", \"on_cpu_us\": " PHPBPF_U64 ", \"off_cpu_us\": " PHPBPF_U64,
                               (apr_uint64_t)e->on_us, (apr_uint64_t)e->off_us);
         else
             phpbpf_out_str(o, ", \"on_cpu_us\": null, \"off_cpu_us\": null");
@@ -200,7 +199,7 @@ static void recent(struct phpbpf_out *o, const struct phpbpf_report *r)
         str(o, e->method);
         phpbpf_out_str(o, ", \"uri\": ");
         str(o, e->uri);
-        phpbpf_out_printf(o, ", \"status\": %u, \"time\": " U64 ", \"apache_us\": " U64 "}",
+        phpbpf_out_printf(o, ", \"status\": %u, \"time\": " PHPBPF_U64 ", \"apache_us\": " PHPBPF_U64 "}",
                           e->status, (apr_uint64_t)(e->time_us / 1000000),
                           (apr_uint64_t)e->apache_us);
     }
@@ -213,7 +212,7 @@ void phpbpf_render_json(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     (void)p;
     phpbpf_out_str(o, "{\"tracing\": ");
     tracing(o, r);
-    phpbpf_out_printf(o, ",\n \"apache\": {\"since\": " U64 ", \"vhosts_configured\": %u, "
+    phpbpf_out_printf(o, ",\n \"apache\": {\"since\": " PHPBPF_U64 ", \"vhosts_configured\": %u, "
                       "\"vhosts_untracked\": %u},\n \"vhosts\": [",
                       (apr_uint64_t)(r->since_us / 1000000), r->vhosts_configured,
                       r->vhosts_untracked);

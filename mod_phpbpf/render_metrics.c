@@ -13,7 +13,6 @@
 #include "escape.h"
 #include "render.h"
 
-#define U64 "%" APR_UINT64_T_FMT
 
 static const char *const code_text[] = { ",code=\"1xx\"}", ",code=\"2xx\"}", ",code=\"3xx\"}",
                                          ",code=\"4xx\"}", ",code=\"5xx\"}" };
@@ -133,6 +132,8 @@ typedef const struct phpbpf_report_lat *(*lat_of)(const struct phpbpf_report_vho
 static const struct phpbpf_report_lat *apache_of(const struct phpbpf_report_vhost *v) { return &v->apache; }
 static const struct phpbpf_report_lat *php_of(const struct phpbpf_report_vhost *v) { return &v->php; }
 static const struct phpbpf_report_lat *compile_of(const struct phpbpf_report_vhost *v) { return &v->compile; }
+static const struct phpbpf_report_lat *on_cpu_of(const struct phpbpf_report_vhost *v) { return &v->on_cpu; }
+static const struct phpbpf_report_lat *off_cpu_of(const struct phpbpf_report_vhost *v) { return &v->off_cpu; }
 
 static void hist_family(struct exp *e, const char *name, const char *help, lat_of which)
 {
@@ -142,6 +143,19 @@ static void hist_family(struct exp *e, const char *name, const char *help, lat_o
     family(e, name, "histogram", help);
     for (k = 0; k < r->nexported; k++)
         hist(e, name, vlabel(e, r->exported[k]), which(&r->vhost[r->exported[k]])->hist);
+}
+
+/* A counter of seconds: the sum of that latency. */
+static void seconds_family(struct exp *e, const char *name, const char *help, lat_of which)
+{
+    const struct phpbpf_report *r = e->r;
+    const char *pre = apr_pstrcat(e->p, name, "{", NULL);
+    uint32_t k;
+
+    family(e, name, "counter", help);
+    for (k = 0; k < r->nexported; k++)
+        sample(e, pre, vlabel(e, r->exported[k]), "}", "",
+               which(&r->vhost[r->exported[k]])->hist->sum_us, 1);
 }
 
 static void per_vhost(struct exp *e)
@@ -164,20 +178,10 @@ static void per_vhost(struct exp *e)
     /* Only when sched_switch really is attached: zeros would read as
      * "PHP used no CPU", not as "not measured". */
     if (r->cpu_traced) {
-        family(e, "phpbpf_php_cpu_seconds_total", "counter",
-               "On-CPU time of PHP requests; PhpBpfCpuTracing On.");
-        for (k = 0; k < r->nexported; k++) {
-            i = r->exported[k];
-            sample(e, "phpbpf_php_cpu_seconds_total{", vlabel(e, i), "}", "",
-                   r->vhost[i].on_cpu.hist->sum_us, 1);
-        }
-        family(e, "phpbpf_php_offcpu_seconds_total", "counter",
-               "Off-CPU (waiting) time of PHP requests; PhpBpfCpuTracing On.");
-        for (k = 0; k < r->nexported; k++) {
-            i = r->exported[k];
-            sample(e, "phpbpf_php_offcpu_seconds_total{", vlabel(e, i), "}", "",
-                   r->vhost[i].off_cpu.hist->sum_us, 1);
-        }
+        seconds_family(e, "phpbpf_php_cpu_seconds_total",
+                       "On-CPU time of PHP requests; PhpBpfCpuTracing On.", on_cpu_of);
+        seconds_family(e, "phpbpf_php_offcpu_seconds_total",
+                       "Off-CPU (waiting) time of PHP requests; PhpBpfCpuTracing On.", off_cpu_of);
     }
     family(e, "phpbpf_errors_total", "counter", "PHP errors logged, all levels.");
     for (k = 0; k < r->nexported; k++) {
@@ -217,13 +221,13 @@ static void self_metrics(struct exp *e)
     family(e, "phpbpf_events_lost_total", "counter",
            "Events not counted normally: slow-log events with no ring-buffer room, and request "
            "ends whose start was missed.");
-    printf_line(e, "phpbpf_events_lost_total " U64 "\n", (apr_uint64_t)(r->slow_lost + r->orphans));
+    printf_line(e, "phpbpf_events_lost_total " PHPBPF_U64 "\n", (apr_uint64_t)(r->slow_lost + r->orphans));
     family(e, "phpbpf_map_overflows_total", "counter",
            "Entries a bounded table could not hold, counted as other or evicted.");
-    printf_line(e, "phpbpf_map_overflows_total{map=\"vhosts\"} " U64 "\n"
-                "phpbpf_map_overflows_total{map=\"exception_classes\"} " U64 "\n"
-                "phpbpf_map_overflows_total{map=\"errors\"} " U64 "\n"
-                "phpbpf_map_overflows_total{map=\"inflight\"} " U64 "\n",
+    printf_line(e, "phpbpf_map_overflows_total{map=\"vhosts\"} " PHPBPF_U64 "\n"
+                "phpbpf_map_overflows_total{map=\"exception_classes\"} " PHPBPF_U64 "\n"
+                "phpbpf_map_overflows_total{map=\"errors\"} " PHPBPF_U64 "\n"
+                "phpbpf_map_overflows_total{map=\"inflight\"} " PHPBPF_U64 "\n",
                 (apr_uint64_t)r->vhost_overflow, (apr_uint64_t)r->classes_other,
                 (apr_uint64_t)r->errors_other, (apr_uint64_t)r->inflight_errors);
 }

@@ -20,7 +20,7 @@ like $md, qr/^\| 3 \| hello \| \d+ \| 2\.00 \| php_request_shutdown \d+, php_req
 like $md, qr/^\| 5 \| hello \| \d+ \| 2\.00 \|/m, 'BPF statistics: the bpftrace peer too';
 like $md, qr/Uprobe hits per PHP request with default tracing \(module's own counters\): 2\.000/,
     'the module counts 2 uprobe hits per request';
-like $md, qr/renders in [\d.]+ ms, \?metrics \([\d.]+ MB\) in [\d.]+ ms/, 'render times measured';
+like $md, qr/renders in [\d.]+ ms, \?metrics \([\d.]+ MB\) in [\d.]+ ms .*CPU per page, from \/proc: [\d.]+ ms and [\d.]+ ms/, 'render times measured, wall and CPU';
 like $md, qr/^\| 3 vs 5 \| default tracing, head to head with bpftrace counting [^|]+\| [\d.]+ \| [\d.]+\.\.[\d.]+ \|/m,
     'default tracing measured head to head with the bpftrace peer';
 is scalar(() = $md =~ /^\| [^|]+ \| [\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)? \| (?:met|not met) \|$/mg), 12,

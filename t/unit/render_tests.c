@@ -13,6 +13,7 @@
 
 #include "escape.h"
 #include "render.h"
+#include "render_tests.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------- capture */

@@ -4,7 +4,7 @@
 
 void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The renderers on hand-made reports (render_tests.c). */
-void render_tests(void);
+/* The plan line; the exit status. */
+int done_testing(void);
 
 #endif

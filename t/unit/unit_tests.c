@@ -15,28 +15,12 @@
 #include "out.h"
 #include "escape.h"
 #include "phperror.h"
+#include "render_tests.h"
 #include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
 #include "apr_general.h"
 #include "apr_strings.h"
-
-static int ntest, nfail;
-
-#include <stdarg.h>
-void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-
-    ntest++;
-    printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    if (!cond)
-        nfail++;
-}
 
 static int within(double got, double want, double rel)
 {
@@ -534,6 +518,5 @@ int main(void)
     test_snap_quantiles();
     test_snapshot();
     render_tests();
-    printf("1..%d\n", ntest);
-    return nfail != 0;
+    return done_testing();
 }

@@ -51,12 +51,21 @@ struct phpbpf_counters {
     __u64 script_errors;    /* script path unreadable or map update failed */
     __u64 class_overflow;   /* thrown with the class table full: "other" */
     __u64 slow_lost;        /* slow-log events the ring buffer had no room for */
+    __u64 samples;          /* stack samples of our requests taken */
+    __u64 samples_lost;     /* ... the ring buffer had no room for */
+    __u64 samples_unreadable; /* ... whose frames could not be read (not resident?) */
+    __u64 stacks_truncated; /* stacks deeper than the walker goes */
+    __u64 names_unreadable; /* function, class or file names that could not be read */
+    __u64 backtraces;       /* slow requests' backtraces taken while they ran */
+    __u64 backtraces_lost;  /* ... the ring buffer had no room for */
 };
 
 #define PHPBPF_COUNTER_NAMES \
     "hits", "startups", "shutdowns", "foreign", "unattributed", \
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
-    "compiles_outside", "script_inserts", "script_errors", "class_overflow", "slow_lost"
+    "compiles_outside", "script_inserts", "script_errors", "class_overflow", "slow_lost", \
+    "samples", "samples_lost", "samples_unreadable", "stacks_truncated", "names_unreadable", \
+    "backtraces", "backtraces_lost"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -72,7 +81,8 @@ struct phpbpf_inflight {
     __u64 on_ns, off_ns;    /* so far in this request */
     __u64 seq;              /* the slot's request number: joins Apache's record */
     __u64 compile_us;       /* this request's, for the slow log */
-    __u32 exc_thrown, pad;
+    __u32 exc_thrown;
+    __u32 bt_taken;         /* this request's backtrace was taken */
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -109,6 +119,61 @@ struct phpbpf_vstats {
 
 struct phpbpf_class_key {
     char name[PHPBPF_CLASS_LEN];
+};
+
+/* PHP stacks.  The walker in BPF records each frame as the addresses of
+ * its zend_function and function name and its line; names are read once
+ * into the `funcs` map, keyed by those two addresses (opcache keeps both
+ * at the same place in every child for as long as the script is cached),
+ * and the helper resolves frames through it. */
+#define PHPBPF_STACK_MAX 64     /* frames a sample or backtrace holds */
+
+enum phpbpf_frame_kind {
+    PHPBPF_FK_USER = 0,         /* a function or method of PHP code */
+    PHPBPF_FK_INTERNAL,         /* a function of PHP or an extension: usleep, PDO::query */
+    PHPBPF_FK_MAIN,             /* the script itself */
+    PHPBPF_FK_INCLUDE,
+    PHPBPF_FK_INCLUDE_ONCE,
+    PHPBPF_FK_REQUIRE,
+    PHPBPF_FK_REQUIRE_ONCE,
+    PHPBPF_FK_EVAL,
+    PHPBPF_FK_KINDS
+};
+
+struct phpbpf_frame {
+    __u64 func;             /* zend_function * */
+    __u64 name;             /* its function_name (zend_string *), 0 for a file's code */
+    __u32 line;             /* 0 for internal functions */
+    __u32 kind;             /* enum phpbpf_frame_kind */
+};
+
+enum phpbpf_stack_source { PHPBPF_SRC_SAMPLE = 1, PHPBPF_SRC_BACKTRACE = 2 };
+
+struct phpbpf_stack_event {
+    __u32 source;           /* enum phpbpf_stack_source */
+    __u32 pid;
+    __u32 vhost;
+    __u32 nframes;          /* innermost first */
+    __u64 seq;              /* the request */
+    __u64 elapsed_us;       /* into the request, when taken */
+    __u32 truncated;        /* deeper than PHPBPF_STACK_MAX */
+    __u32 pad;
+    struct phpbpf_frame frame[PHPBPF_STACK_MAX];
+};
+
+#define PHPBPF_FUNC_NAME_LEN 128     /* powers of two: see php_stack.bpf.h */
+#define PHPBPF_FUNC_FILE_LEN 256
+
+struct phpbpf_func_key {
+    __u64 func, name;
+};
+
+struct phpbpf_func_info {
+    char name[PHPBPF_FUNC_NAME_LEN];    /* "" for a file's code */
+    char scope[PHPBPF_FUNC_NAME_LEN];   /* the class of a method, else "" */
+    char file[PHPBPF_FUNC_FILE_LEN];    /* "" for internal functions */
+    __u32 line_start;
+    __u32 static_method;
 };
 
 /* Scripts are keyed by their full path, truncated to this many bytes; the

@@ -22,6 +22,8 @@ void *phpbpf_create_server_conf(apr_pool_t *p, server_rec *s)
     (void)s;
     c->enabled = -1;
     c->cpu = -1;
+    c->profile = -1;
+    c->trace_depth = -1;
     c->max_vhosts = 0;
     return c;
 }
@@ -83,6 +85,13 @@ static const phpbpf_int_arg slow_size_arg = {
  * helper. */
 static const phpbpf_int_arg max_scripts_arg = {
     APR_OFFSETOF(phpbpf_server_conf, max_scripts), 1, 8192 };
+/* A sample walks a stack (a few microseconds for a deep one) on every CPU:
+ * more than a thousand a second buys nothing but cost. */
+static const phpbpf_int_arg profile_hz_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, profile_hz), 1, PHPBPF_MAX_PROFILE_HZ };
+/* 0 takes no backtraces; the walker holds at most PHPBPF_STACK_MAX frames. */
+static const phpbpf_int_arg trace_depth_arg = {
+    APR_OFFSETOF(phpbpf_server_conf, trace_depth), 0, PHPBPF_STACK_MAX };
 
 static const char *set_library(cmd_parms *cmd, void *dummy, const char *arg)
 {
@@ -211,6 +220,12 @@ const command_rec phpbpf_cmds[] = {
     AP_INIT_FLAG("PhpBpfRecordQueryString", set_flag, FLAG_FIELD(record_query), RSRC_CONF,
                  "On to keep query strings in the slow log; default Off (they often hold "
                  "tokens and personal data)"),
+    AP_INIT_FLAG("PhpBpfProfile", set_flag, FLAG_FIELD(profile), RSRC_CONF,
+                 "On to sample PHP stacks (where PHP spends its time, per vhost); Off not to"),
+    AP_INIT_TAKE1("PhpBpfProfileHz", set_int, (void *)&profile_hz_arg, RSRC_CONF,
+                  "stack samples per second and CPU, 1 to 999 (default 99)"),
+    AP_INIT_TAKE1("PhpBpfSlowTraceDepth", set_int, (void *)&trace_depth_arg, RSRC_CONF,
+                  "frames of a slow request's PHP backtrace, 0 to 64 (default 20; 0: none)"),
     AP_INIT_TAKE1("PhpBpfMaxScripts", set_int, (void *)&max_scripts_arg, RSRC_CONF,
                   "scripts whose compile time is tracked (default 1024, least recent evicted)"),
     { NULL }

@@ -26,6 +26,15 @@
 #define PHPBPF_DEFAULT_SLOW_SIZE 20
 #define PHPBPF_DEFAULT_MAX_SCRIPTS 1024
 
+/* 99 Hz, as perf and bpftrace profile by default: not a multiple of the
+ * kernel's tick, so samples do not lock step with timers.  Up to 999. */
+#define PHPBPF_DEFAULT_PROFILE_HZ 99
+#define PHPBPF_MAX_PROFILE_HZ 999
+/* php-fpm's request_slowlog_trace_depth. */
+#define PHPBPF_DEFAULT_TRACE_DEPTH 20
+/* See README, "Overhead": what sampling costs on the bench's page. */
+#define PHPBPF_DEFAULT_PROFILE 1
+
 typedef struct {
     int enabled;                  /* -1 unset */
     const char *library;
@@ -38,6 +47,9 @@ typedef struct {
     int slow_size;
     int record_query;
     int max_scripts;
+    int profile;                  /* PhpBpfProfile, -1 unset */
+    int profile_hz;               /* PhpBpfProfileHz, 0 unset */
+    int trace_depth;              /* PhpBpfSlowTraceDepth, -1 unset */
     __u32 vhost_idx;              /* per server_rec, set in post_config */
 } phpbpf_server_conf;
 

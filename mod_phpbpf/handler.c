@@ -17,16 +17,26 @@
 #include "report_build.h"
 #include "state.h"
 
-enum phpbpf_format { PHPBPF_FMT_HTML, PHPBPF_FMT_AUTO, PHPBPF_FMT_JSON, PHPBPF_FMT_METRICS };
+enum phpbpf_format { PHPBPF_FMT_HTML, PHPBPF_FMT_AUTO, PHPBPF_FMT_JSON, PHPBPF_FMT_METRICS,
+                     PHPBPF_FMT_PROFILE };
+
+struct args {
+    enum phpbpf_format fmt;
+    int refresh;
+    const char *vhost;            /* ?profile=VHOST, unescaped; NULL: all */
+};
 
 /* mod_status-style options: a small table, and refresh takes digits only
  * (mod_status's refresh XSS is why). */
-static int parse_args(request_rec *r, enum phpbpf_format *fmt, int *refresh, const char **err)
+static int parse_args(request_rec *r, struct args *a, const char **err)
 {
     char *args, *tok, *last;
+    enum phpbpf_format *fmt = &a->fmt;
+    int *refresh = &a->refresh;
 
     *fmt = PHPBPF_FMT_HTML;
     *refresh = 0;
+    a->vhost = NULL;
     if (!r->args)
         return 0;
     args = apr_pstrdup(r->pool, r->args);
@@ -40,6 +50,18 @@ static int parse_args(request_rec *r, enum phpbpf_format *fmt, int *refresh, con
             *fmt = PHPBPF_FMT_JSON;
         else if (n == 7 && strncmp(tok, "metrics", 7) == 0)
             *fmt = PHPBPF_FMT_METRICS;
+        else if (n == 7 && strncmp(tok, "profile", 7) == 0) {
+            *fmt = PHPBPF_FMT_PROFILE;
+            if (tok[7] == '=' && tok[8]) {
+                char *v = apr_pstrdup(r->pool, tok + 8);
+
+                if (ap_unescape_url(v) != OK || strlen(v) >= 256) {
+                    *err = "profile takes a vhost name, such as ?profile=www.example.com:80";
+                    return -1;
+                }
+                a->vhost = v;
+            }
+        }
         else if (strncmp(tok, "refresh=", 8) == 0) {
             const char *d = tok + 8;
             long n;
@@ -113,11 +135,70 @@ static struct phpbpf_report *report(request_rec *r, int quantiles)
     return rep;
 }
 
+/* The vhost ?profile names: "name:port", or a name that only one vhost
+ * has.  -1 if none, -2 if several. */
+static int find_vhost(const struct phpbpf_report *rep, const char *name)
+{
+    size_t n = strlen(name);
+    int found = -1;
+    uint32_t i;
+
+    for (i = 0; i < rep->nvhosts; i++)
+        if (strcmp(rep->vhost[i].name, name) == 0)
+            return (int)i;
+    for (i = 0; i < rep->nvhosts; i++)
+        if (strncmp(rep->vhost[i].name, name, n) == 0 && rep->vhost[i].name[n] == ':')
+            found = found == -1 ? (int)i : -2;
+    return found;
+}
+
+static void text(request_rec *r, int status, const char *msg)
+{
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    r->status = status;
+    ap_rputs(msg, r);
+    ap_rputs("\n", r);
+}
+
+/* ?profile: text/plain folded stacks, or a line that says why none. */
+static void profile(request_rec *r, struct phpbpf_report *rep, const char *vhost,
+                    struct phpbpf_out *o)
+{
+    int v = -1;
+
+    if (rep->helper_unreachable || !rep->helper) {
+        text(r, HTTP_SERVICE_UNAVAILABLE, apr_pstrcat(r->pool, "PHP tracing is unavailable: ",
+                                                      rep->reason ? rep->reason : "", NULL));
+        return;
+    }
+    if (rep->stacks_reason) {
+        text(r, HTTP_SERVICE_UNAVAILABLE, apr_pstrcat(r->pool, "PHP stacks are unavailable: ",
+                                                      rep->stacks_reason, NULL));
+        return;
+    }
+    if (!rep->profile_hz) {
+        text(r, HTTP_NOT_FOUND, "PHP stack sampling is off (PhpBpfProfile Off)");
+        return;
+    }
+    if (vhost && (v = find_vhost(rep, vhost)) < 0) {
+        text(r, HTTP_NOT_FOUND, apr_pstrcat(r->pool, v == -2 ? "several vhosts are called "
+                                            : "no vhost is called ",
+                                            ap_escape_logitem(r->pool, vhost),
+                                            v == -2 ? "; add the port, as name:port"
+                                            : "; ?auto lists them (Vhost: lines)", NULL));
+        return;
+    }
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    if (!r->header_only)
+        phpbpf_render_folded(rep, o, r->pool, v);
+}
+
 int phpbpf_handler(request_rec *r)
 {
     struct phpbpf_out o = { NULL, 0, PHPBPF_OUT_SIZE, to_apache, r };
     struct phpbpf_report *rep;
     enum phpbpf_format fmt;
+    struct args a;
     const char *err = NULL;
     int refresh;
 
@@ -126,7 +207,7 @@ int phpbpf_handler(request_rec *r)
     ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
-    if (parse_args(r, &fmt, &refresh, &err) != 0) {
+    if (parse_args(r, &a, &err) != 0) {
         ap_set_content_type(r, "text/plain; charset=utf-8");
         r->status = HTTP_BAD_REQUEST;
         ap_rprintf(r, "Bad request: %s\n", err);
@@ -138,7 +219,9 @@ int phpbpf_handler(request_rec *r)
         ap_rputs("mod_phpbpf is not initialised\n", r);
         return OK;
     }
-    rep = report(r, fmt != PHPBPF_FMT_METRICS);
+    fmt = a.fmt;
+    refresh = a.refresh;
+    rep = report(r, fmt != PHPBPF_FMT_METRICS && fmt != PHPBPF_FMT_PROFILE);
     rep->refresh = refresh;
     if (rep->helper_unreachable)
         r->status = HTTP_SERVICE_UNAVAILABLE;
@@ -154,6 +237,9 @@ int phpbpf_handler(request_rec *r)
         ap_set_content_type(r, "application/json");
         if (!r->header_only)
             phpbpf_render_json(rep, &o, r->pool);
+        break;
+    case PHPBPF_FMT_PROFILE:
+        profile(r, rep, a.vhost, &o);
         break;
     case PHPBPF_FMT_METRICS: {
         /* A scrape always succeeds while Apache is up: a missing helper

@@ -40,6 +40,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "snapshot.h"
+#include "helper_stacks.h"
 #include "phpbpf.skel.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -61,6 +62,8 @@ struct config {
     unsigned long long slow_us;   /* PhpBpfSlowThreshold, 0 = off */
     unsigned int slow_size;       /* PhpBpfSlowLogSize */
     unsigned int max_scripts;
+    unsigned int profile_hz;      /* PhpBpfProfile On: PhpBpfProfileHz, else 0 */
+    unsigned int trace_depth;     /* PhpBpfSlowTraceDepth */
 };
 
 static struct config cfg;
@@ -167,7 +170,7 @@ static void usage(void)
 {
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --build ID --uid N --gid N "
                     "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
-                    "[--slow-us N --slow-log N] "
+                    "[--slow-us N --slow-log N [--trace-depth N]] [--profile-hz N] "
                     "[--delay S] [--debug] [--syslog]");
 }
 
@@ -202,6 +205,8 @@ static void parse_args(int argc, char **argv)
         { "slow-us", required_argument, NULL, 's' + 256 },
         { "slow-log", required_argument, NULL, 'S' },
         { "max-scripts", required_argument, NULL, 'm' },
+        { "profile-hz", required_argument, NULL, 'z' },
+        { "trace-depth", required_argument, NULL, 't' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -224,6 +229,8 @@ static void parse_args(int argc, char **argv)
         case 's' + 256: cfg.slow_us = number(optarg, "slow-us"); break;
         case 'S': cfg.slow_size = (unsigned int)number(optarg, "slow-log"); break;
         case 'm': cfg.max_scripts = (unsigned int)number(optarg, "max-scripts"); break;
+        case 'z': cfg.profile_hz = (unsigned int)number(optarg, "profile-hz"); break;
+        case 't': cfg.trace_depth = (unsigned int)number(optarg, "trace-depth"); break;
         default: usage();
         }
     }
@@ -238,6 +245,8 @@ static void parse_args(int argc, char **argv)
                         "builds; install both from the same one", PHPBPF_BUILD_ID, cfg.build);
     if (!cfg.max_scripts)
         cfg.max_scripts = 1024;
+    if (cfg.profile_hz > 1000 || cfg.trace_depth > PHPBPF_STACK_MAX)
+        usage();
     if (!cfg.slow_size || cfg.slow_size > PHPBPF_SLOW_MAX)
         cfg.slow_size = cfg.slow_size ? PHPBPF_SLOW_MAX : 20;
 }
@@ -382,6 +391,12 @@ static void load_and_attach(void)
         bpf_program__set_autoload(skel->progs.php_sched_switch, false);
     skel->rodata->cpu_tracing = cfg.cpu;
     skel->rodata->slow_us = cfg.slow_us;
+    {
+        struct phpbpf_stacks_cfg sc = { cfg.library, cfg.httpd_pid, cfg.profile_hz,
+                                        cfg.trace_depth, cfg.slow_us, cfg.vhosts, logmsg };
+
+        phpbpf_stacks_prepare(skel, &sc);
+    }
     err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);
@@ -426,6 +441,8 @@ static void load_and_attach(void)
         if (!slow_rb)
             startup_failure("cannot open the slow-request ring buffer: %s", strerror(errno));
     }
+    /* Stack samples and backtraces share the poll with slow events. */
+    phpbpf_stacks_attach(skel, &slow_rb, &probes);
 
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
     if (cfg.cpu)
@@ -633,6 +650,7 @@ static void take_snapshot(struct phpbpf_snapshot *s)
         s->slow = slow_out;
         s->nslow = (uint32_t)have;
     }
+    phpbpf_stacks_snapshot(s);
 }
 
 /* The helper serves one client at a time, so no client may hold it for
@@ -796,7 +814,7 @@ static int read_parent(void)
 
 static int serve(void)
 {
-    struct pollfd pfd[4];
+    struct pollfd pfd[5];
     sigset_t sigs;
     int sfd;
 
@@ -812,8 +830,9 @@ static int serve(void)
     pfd[1] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
     pfd[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
     pfd[3] = (struct pollfd){ .fd = slow_rb ? ring_buffer__epoll_fd(slow_rb) : -1, .events = POLLIN };
+    pfd[4] = (struct pollfd){ .fd = phpbpf_stacks_timer_fd(), .events = POLLIN };
     for (;;) {
-        if (poll(pfd, 4, -1) < 0) {
+        if (poll(pfd, 5, -1) < 0) {
             if (errno == EINTR)
                 continue;
             logmsg("error", "poll: %s", strerror(errno));
@@ -821,6 +840,8 @@ static int serve(void)
         }
         if (pfd[3].revents)
             ring_buffer__consume(slow_rb);
+        if (pfd[4].revents)
+            phpbpf_stacks_tick();
         if (pfd[2].revents) {
             logmsg("info", "stopping on signal");
             return 0;

@@ -29,6 +29,14 @@ const char *const *phpbpf_helper_argv(apr_pool_t *p, const struct phpbpf_helper_
         argv[n++] = apr_psprintf(p, "%" APR_INT64_T_FMT, s->slow_us);
         argv[n++] = "--slow-log";
         argv[n++] = apr_itoa(p, s->slow_size);
+        if (s->trace_depth) {
+            argv[n++] = "--trace-depth";
+            argv[n++] = apr_itoa(p, s->trace_depth);
+        }
+    }
+    if (s->profile_hz) {
+        argv[n++] = "--profile-hz";
+        argv[n++] = apr_itoa(p, s->profile_hz);
     }
     if (s->compile) {
         argv[n++] = "--compile";

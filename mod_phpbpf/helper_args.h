@@ -26,6 +26,8 @@ struct phpbpf_helper_settings {
     int slow_size;
     int compile;
     int max_scripts;
+    int profile_hz;               /* 0: no sampling */
+    int trace_depth;              /* 0: no backtraces */
     int debug;
     int syslog;
 };

@@ -98,6 +98,9 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
         .slow_size = c->slow_size ? c->slow_size : PHPBPF_DEFAULT_SLOW_SIZE,
         .compile = c->compile > 0,
         .max_scripts = c->max_scripts ? c->max_scripts : PHPBPF_DEFAULT_MAX_SCRIPTS,
+        .profile_hz = (c->profile < 0 ? PHPBPF_DEFAULT_PROFILE : c->profile)
+                      ? (c->profile_hz ? c->profile_hz : PHPBPF_DEFAULT_PROFILE_HZ) : 0,
+        .trace_depth = c->trace_depth < 0 ? PHPBPF_DEFAULT_TRACE_DEPTH : c->trace_depth,
         .debug = APLOG_IS_LEVEL(s, APLOG_DEBUG), .syslog = !s->error_log,
     };
 

@@ -17,6 +17,11 @@ void phpbpf_render_json(const struct phpbpf_report *r, struct phpbpf_out *o, apr
 void phpbpf_render_metrics(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p,
                            int openmetrics);
 
+/* ?profile: the folded stacks of vhost index `vhost`, or of every vhost
+ * with the vhost's name as the root frame when it is -1. */
+void phpbpf_render_folded(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p,
+                          int vhost);
+
 /* /server-status's section: a few lines from the shared memory alone
  * (mod_status pages are polled often: no helper round trip). */
 struct phpbpf_status_section {

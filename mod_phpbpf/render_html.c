@@ -6,6 +6,7 @@
 
 #include "escape.h"
 #include "render.h"
+#include "render_profile.h"
 
 #define HIST_SCRIPTS 10     /* scripts drawn as histograms */
 #define HIST_ROWS_MAX 40
@@ -144,7 +145,13 @@ static const char css[] =
     ".bad{background:#fbe3e0;border:1px solid #d77}"
     ".hist td{border:none;padding:0 6px;font-family:monospace}"
     ".bar{background:#4a7fc1;height:.9em}"
-    ".hists{display:flex;gap:3em;flex-wrap:wrap}</style>\n";
+    ".hists{display:flex;gap:3em;flex-wrap:wrap}"
+    "pre.bt{margin:0 0 .4em 2em;font-size:90%}"
+    ".fg{font:11px monospace;margin:.5em 0 1.5em;max-width:100em}"
+    ".fgc{display:flex}.fgn{box-sizing:border-box;overflow:hidden}"
+    ".fgn span{display:block;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;"
+    "border:1px solid #fff;padding:1px 2px;cursor:pointer}"
+    "table.prof td.l{max-width:40em;overflow-wrap:anywhere}</style>\n";
 
 static void banner(struct page *g)
 {
@@ -416,6 +423,29 @@ static void errors(struct page *g)
     puts_(g, "</table>\n");
 }
 
+/* As php-fpm's slowlog prints it, innermost first. */
+static void backtrace(struct page *g, const struct phpbpf_report_slow *e)
+{
+    char t[US_MAX];
+    unsigned k;
+
+    if (!e->backtrace)
+        return;
+    printf_(g, "<tr><td class=l colspan=12><pre class=bt>PHP backtrace, taken %s into the "
+            "request:\n", fmt_us(t, (double)e->backtrace_at_us));
+    for (k = 0; k < e->nframes; k++) {
+        const struct phpbpf_report_frame *f = &e->frame[k];
+
+        if (f->internal)
+            printf_(g, "%s() (internal)\n", esc_req(g, f->function));
+        else
+            printf_(g, "%s() %s:%u\n", esc_req(g, f->function), esc_req(g, f->file), f->line);
+    }
+    if (e->backtrace_truncated)
+        printf_(g, "... (cut at %u frames, PhpBpfSlowTraceDepth)\n", e->nframes);
+    puts_(g, "</pre></td></tr>\n");
+}
+
 static void slow(struct page *g)
 {
     const struct phpbpf_report *r = g->r;
@@ -447,6 +477,7 @@ static void slow(struct page *g)
                 c ? fmt_us(t[4], (double)e->on_us) : "&ndash;",
                 c ? fmt_us(t[5], (double)e->off_us) : "&ndash;",
                 a ? apr_itoa(g->p, (int)e->errors) : "&ndash;", e->exceptions);
+        backtrace(g, e);
     }
     puts_(g, "</table>\n");
 }
@@ -517,6 +548,7 @@ void phpbpf_render_html(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         puts_(g, "</div>\n");
     }
     slow(g);
+    phpbpf_render_html_profile(r, o, p);
     cpu(g);
     errors(g);
     compile(g);

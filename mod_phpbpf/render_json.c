@@ -52,6 +52,54 @@ static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
     phpbpf_out_str(o, ", \"histogram\": {\"unit\": \"us\", \"relative_precision\": 0.032}}");
 }
 
+static void frame_fields(struct phpbpf_out *o, const struct phpbpf_report_frame *f)
+{
+    phpbpf_out_str(o, "\"function\": ");
+    str(o, f->function);
+    if (f->internal)
+        phpbpf_out_str(o, ", \"file\": null, \"line\": null, \"internal\": true");
+    else {
+        phpbpf_out_str(o, ", \"file\": ");
+        str(o, f->file);
+        phpbpf_out_printf(o, ", \"line\": %u, \"internal\": false", f->line);
+    }
+}
+
+static void frame(struct phpbpf_out *o, const struct phpbpf_report_frame *f)
+{
+    phpbpf_out_putc(o, '{');
+    frame_fields(o, f);
+    phpbpf_out_putc(o, '}');
+}
+
+static void funcs(struct phpbpf_out *o, const char *key, const struct phpbpf_report_func *f,
+                  unsigned n)
+{
+    unsigned i;
+
+    phpbpf_out_printf(o, ", \"%s\": [", key);
+    for (i = 0; i < n; i++) {
+        phpbpf_out_str(o, i ? ", {" : "{");
+        frame_fields(o, &f[i].f);
+        phpbpf_out_printf(o, ", \"self\": " PHPBPF_U64 ", \"total\": " PHPBPF_U64 "}",
+                          (apr_uint64_t)f[i].self, (apr_uint64_t)f[i].total);
+    }
+    phpbpf_out_str(o, "]");
+}
+
+static void profile(struct phpbpf_out *o, const struct phpbpf_report_profile *pr)
+{
+    if (!pr) {
+        phpbpf_out_str(o, ", \"profile\": null");
+        return;
+    }
+    phpbpf_out_printf(o, ", \"profile\": {\"samples\": " PHPBPF_U64 ", \"dropped\": " PHPBPF_U64,
+                      (apr_uint64_t)pr->samples, (apr_uint64_t)pr->dropped);
+    funcs(o, "by_self", pr->by_self, pr->nfuncs);
+    funcs(o, "by_total", pr->by_total, pr->nfuncs);
+    phpbpf_out_str(o, "}");
+}
+
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                   const struct phpbpf_report_vhost *v)
 {
@@ -87,7 +135,27 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     for (k = 0; k < PHPBPF_REPORT_METHODS; k++)
         phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k ? ", " : "", phpbpf_method_names[k],
                           (apr_uint64_t)v->method[k]);
-    phpbpf_out_str(o, "}}");
+    phpbpf_out_str(o, "}");
+    profile(o, v->profile);
+    phpbpf_out_str(o, "}");
+}
+
+static void stacks(struct phpbpf_out *o, const struct phpbpf_report *r)
+{
+    static const char *const states[] = { "off", "active", "unavailable" };
+
+    phpbpf_out_printf(o, "{\"state\": \"%s\", \"reason\": ",
+                      states[r->stacks_state >= 0 && r->stacks_state <= 2 ? r->stacks_state : 0]);
+    if (r->stacks_reason)
+        str(o, r->stacks_reason);
+    else
+        phpbpf_out_str(o, "null");
+    phpbpf_out_printf(o, ", \"hz\": %u, \"samples\": " PHPBPF_U64 ", \"lost\": " PHPBPF_U64
+                      ", \"unreadable\": " PHPBPF_U64 ", \"dropped\": " PHPBPF_U64
+                      ", \"backtraces\": " PHPBPF_U64 ", \"backtraces_lost\": " PHPBPF_U64 "}",
+                      r->profile_hz, (apr_uint64_t)r->samples, (apr_uint64_t)r->samples_lost,
+                      (apr_uint64_t)r->samples_unreadable, (apr_uint64_t)r->samples_dropped,
+                      (apr_uint64_t)r->backtraces, (apr_uint64_t)r->backtraces_lost);
 }
 
 static void compile(struct phpbpf_out *o, const struct phpbpf_report *r)
@@ -179,7 +247,20 @@ static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
                               (apr_uint64_t)e->on_us, (apr_uint64_t)e->off_us);
         else
             phpbpf_out_str(o, ", \"on_cpu_us\": null, \"off_cpu_us\": null");
-        phpbpf_out_printf(o, ", \"exceptions\": %u}", e->exceptions);
+        phpbpf_out_printf(o, ", \"exceptions\": %u, \"backtrace\": ", e->exceptions);
+        if (e->backtrace) {
+            unsigned k;
+
+            phpbpf_out_str(o, "[");
+            for (k = 0; k < e->nframes; k++) {
+                phpbpf_out_str(o, k ? ", " : "");
+                frame(o, &e->frame[k]);
+            }
+            phpbpf_out_printf(o, "], \"backtrace_at_us\": " PHPBPF_U64 ", \"backtrace_truncated\": %s}",
+                              (apr_uint64_t)e->backtrace_at_us, e->backtrace_truncated ? "true" : "false");
+        }
+        else
+            phpbpf_out_str(o, "null, \"backtrace_at_us\": null, \"backtrace_truncated\": null}");
     }
     phpbpf_out_str(o, "]}");
 }
@@ -226,6 +307,8 @@ void phpbpf_render_json(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     exceptions(o, r);
     phpbpf_out_str(o, ",\n \"errors\": ");
     errors(o, r);
+    phpbpf_out_str(o, ",\n \"stacks\": ");
+    stacks(o, r);
     phpbpf_out_str(o, ",\n \"slow\": ");
     slow(o, r);
     phpbpf_out_str(o, ",\n \"recent\": [");

@@ -183,6 +183,15 @@ static void per_vhost(struct exp *e)
         seconds_family(e, "phpbpf_php_offcpu_seconds_total",
                        "Off-CPU (waiting) time of PHP requests; PhpBpfCpuTracing On.", off_cpu_of);
     }
+    if (r->stacks_state == 1 && r->profile_hz) {
+        family(e, "phpbpf_profile_samples_total", "counter",
+               "PHP stack samples taken in the vhost's requests; PhpBpfProfile On.");
+        for (k = 0; k < r->nexported; k++) {
+            i = r->exported[k];
+            sample(e, "phpbpf_profile_samples_total{", vlabel(e, i), "}", "",
+                   r->vhost[i].profile ? r->vhost[i].profile->samples : 0, 0);
+        }
+    }
     family(e, "phpbpf_errors_total", "counter", "PHP errors logged, all levels.");
     for (k = 0; k < r->nexported; k++) {
         i = r->exported[k];
@@ -222,6 +231,22 @@ static void self_metrics(struct exp *e)
            "Events not counted normally: slow-log events with no ring-buffer room, and request "
            "ends whose start was missed.");
     printf_line(e, "phpbpf_events_lost_total " PHPBPF_U64 "\n", (apr_uint64_t)(r->slow_lost + r->orphans));
+    if (r->stacks_state == 1) {
+        family(e, "phpbpf_profile_samples_lost_total", "counter",
+               "Stack samples not counted: no ring-buffer room, frames unreadable, stack table full.");
+        printf_line(e, "phpbpf_profile_samples_lost_total{reason=\"ring_buffer\"} " PHPBPF_U64 "\n"
+                    "phpbpf_profile_samples_lost_total{reason=\"unreadable\"} " PHPBPF_U64 "\n"
+                    "phpbpf_profile_samples_lost_total{reason=\"table_full\"} " PHPBPF_U64 "\n",
+                    (apr_uint64_t)r->samples_lost, (apr_uint64_t)r->samples_unreadable,
+                    (apr_uint64_t)r->samples_dropped);
+        family(e, "phpbpf_slow_backtraces_total", "counter",
+               "Backtraces of slow requests taken while they ran.");
+        printf_line(e, "phpbpf_slow_backtraces_total " PHPBPF_U64 "\n", (apr_uint64_t)r->backtraces);
+        family(e, "phpbpf_slow_backtraces_lost_total", "counter",
+               "Backtraces of slow requests the ring buffer had no room for.");
+        printf_line(e, "phpbpf_slow_backtraces_lost_total " PHPBPF_U64 "\n",
+                    (apr_uint64_t)r->backtraces_lost);
+    }
     family(e, "phpbpf_map_overflows_total", "counter",
            "Entries a bounded table could not hold, counted as other or evicted.");
     printf_line(e, "phpbpf_map_overflows_total{map=\"vhosts\"} " PHPBPF_U64 "\n"

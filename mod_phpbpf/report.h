@@ -23,6 +23,39 @@ struct phpbpf_report_lat {
 
 enum { PHPBPF_REPORT_STATUS = 5, PHPBPF_REPORT_METHODS = 4, PHPBPF_REPORT_LEVELS = 4 };
 
+/* A frame as php-fpm's slowlog prints one: "Class::method", "usleep",
+ * "{closure}", "{main}", "include" ...; internal functions have no file. */
+struct phpbpf_report_frame {
+    const char *function, *file;
+    uint32_t line;                /* 0 for internal functions */
+    int internal;
+};
+
+/* A function's share of a vhost's samples. */
+struct phpbpf_report_func {
+    struct phpbpf_report_frame f; /* line: where most of its samples were */
+    uint64_t self;                /* samples with it innermost */
+    uint64_t total;               /* samples with it anywhere on the stack */
+};
+
+/* One distinct stack by function names, root first: "{main};Outer::run;Hot::crunch". */
+struct phpbpf_report_folded {
+    const char *const *frame;     /* nframes names, root first */
+    uint32_t nframes;
+    uint64_t count;
+};
+
+struct phpbpf_report_profile {
+    uint64_t samples;             /* all taken, including dropped */
+    uint64_t dropped;             /* of stacks the helper had no room for */
+    const struct phpbpf_report_func *by_self, *by_total;   /* most first */
+    unsigned nfuncs;              /* in each list */
+    const struct phpbpf_report_folded *folded;  /* sorted by their names */
+    unsigned nfolded;
+};
+
+#define PHPBPF_REPORT_TOP_FUNCS 20
+
 struct phpbpf_report_vhost {
     const char *name;             /* ServerName:port, from the configuration */
     uint64_t requests;            /* PHP requests Apache logged */
@@ -41,6 +74,7 @@ struct phpbpf_report_vhost {
     double compiles_per_request;
     double compile_share;         /* of PHP time, 0..1 */
     double on_share;              /* on-CPU share of the time traced, 0..1 */
+    const struct phpbpf_report_profile *profile;    /* NULL: no samples */
 };
 
 extern const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS];
@@ -63,6 +97,11 @@ struct phpbpf_report_slow {
     uint64_t php_us, compile_us;
     uint64_t on_us, off_us;       /* meaningful only with cpu_traced */
     uint32_t exceptions;
+    int backtrace;                /* taken: the four below are set */
+    uint64_t backtrace_at_us;     /* into the request, when it was taken */
+    int backtrace_truncated;      /* deeper than PhpBpfSlowTraceDepth */
+    const struct phpbpf_report_frame *frame;    /* innermost first */
+    unsigned nframes;
 };
 
 struct phpbpf_report_error {
@@ -115,6 +154,13 @@ struct phpbpf_report {
     uint64_t slow_threshold_us;   /* 0: no slow log */
     uint32_t slow_size;
     int record_query;
+
+    /* PHP stacks. */
+    int stacks_state;             /* 0 off, 1 active, 2 unavailable (below) */
+    const char *stacks_reason;
+    uint32_t profile_hz;          /* 0: not sampling */
+    uint64_t samples, samples_lost, samples_unreadable, samples_dropped;
+    uint64_t backtraces, backtraces_lost;
 
     /* Apache's side. */
     uint64_t since_us;            /* when the Apache counters started */

@@ -105,6 +105,62 @@ static int finish(struct phpbpf_buf *b, size_t at)
     return 0;
 }
 
+static void putframes(struct phpbpf_buf *b, const struct phpbpf_pframe *f, uint32_t n)
+{
+    uint32_t i;
+
+    put16(b, (uint16_t)n);
+    for (i = 0; i < n; i++) {
+        put32(b, f[i].fid);
+        put32(b, f[i].line);
+    }
+}
+
+static void putbacktrace(struct phpbpf_buf *b, const struct phpbpf_snap_backtrace *bt)
+{
+    put32(b, bt && bt->taken);
+    if (!bt || !bt->taken)
+        return;
+    put32(b, bt->truncated);
+    put64(b, bt->elapsed_us);
+    putframes(b, bt->frame, bt->nframes < PHPBPF_STACK_MAX ? bt->nframes : PHPBPF_STACK_MAX);
+}
+
+static void putstacks(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
+{
+    uint32_t i, j, n;
+
+    put32(b, s->stacks_state);
+    put32(b, s->profile_hz);
+    putstr(b, s->stacks_reason, PHPBPF_STR_MAX);
+    n = s->nfuncs < PHPBPF_SNAP_FUNCS ? s->nfuncs : PHPBPF_SNAP_FUNCS;
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_snap_func *f = &s->funcs[i];
+
+        put32(b, f->kind);
+        put32(b, f->static_method);
+        put32(b, f->line_start);
+        putstr(b, f->name, PHPBPF_FUNC_NAME_LEN);
+        putstr(b, f->scope, PHPBPF_FUNC_NAME_LEN);
+        putstr(b, f->file, PHPBPF_FUNC_FILE_LEN);
+    }
+    put32(b, s->nprofiles);
+    for (i = 0; i < s->nprofiles; i++) {
+        const struct phpbpf_snap_profile *p = &s->profiles[i];
+
+        put32(b, p->vhost);
+        put64(b, p->samples);
+        put64(b, p->dropped);
+        put32(b, p->nstacks);
+        for (j = 0; j < p->nstacks; j++) {
+            put64(b, p->stack[j].count);
+            putframes(b, p->stack[j].frame,
+                      p->stack[j].nframes < PHPBPF_STACK_MAX ? p->stack[j].nframes : PHPBPF_STACK_MAX);
+        }
+    }
+}
+
 static int vhost_has_data(const struct phpbpf_snap_vhost *v)
 {
     return v->php.count || v->v.compiles || v->v.exc_thrown || v->cpu.on.count;
@@ -170,7 +226,9 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         putstr(b, e->method, sizeof(e->method));
         putstr(b, e->uri, sizeof(e->uri));
         putstr(b, e->script, sizeof(e->script));
+        putbacktrace(b, s->backtraces ? &s->backtraces[i] : NULL);
     }
+    putstacks(b, s);
     return finish(b, at);
 }
 
@@ -356,14 +414,225 @@ static int get_room(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, s
     return 0;
 }
 
+/* Smallest encoded slow request: the numbers, three empty strings and
+ * "no backtrace". */
+#define SLOW_MIN (8 + 4 + 4 + 4 * 8 + 4 + 3 * 2 + 4)
+
+/* A run of frames: their count, then (function, line) pairs. */
+static size_t skipframes(struct cursor *c)
+{
+    uint16_t n = get16(c);
+
+    skip(c, (size_t)n * 8);
+    return n;
+}
+
+/* Frames of n slow requests' backtraces, or SIZE_MAX.  A first pass, on a
+ * copy of the cursor. */
+static size_t slow_frames(struct cursor c, uint32_t n)
+{
+    size_t nf = 0;
+    uint32_t i;
+
+    for (i = 0; i < n && !c.bad; i++) {
+        skip(&c, 8 + 4 + 4 + 4 * 8 + 4);
+        skip(&c, get16(&c));
+        skip(&c, get16(&c));
+        skip(&c, get16(&c));
+        if (get32(&c)) {
+            skip(&c, 4 + 8);
+            nf += skipframes(&c);
+        }
+    }
+    return c.bad ? SIZE_MAX : nf;
+}
+
+static int get_room_frames(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, size_t nf,
+                           void **out, struct phpbpf_pframe **frames, const char **err)
+{
+    unsigned char *p = NULL;
+
+    if ((n || nf) && !(p = alloc(ctx, (size_t)n * size + nf * sizeof(struct phpbpf_pframe)))) {
+        *err = "out of memory";
+        return -1;
+    }
+    *out = n ? p : NULL;
+    *frames = p ? (struct phpbpf_pframe *)(p + (size_t)n * size) : NULL;
+    return 0;
+}
+
+/* Frames into **room (sized by a first pass), each naming a function below
+ * nfuncs (or any, with nfuncs 0: checked once the functions are known). */
+static uint32_t getframes(struct cursor *c, struct phpbpf_pframe **room, const struct phpbpf_pframe **out)
+{
+    uint16_t n = get16(c), j;
+
+    *out = *room;
+    if (c->bad || n > PHPBPF_STACK_MAX || (size_t)n * 8 > c->left) {
+        c->bad = 1;
+        return 0;
+    }
+    for (j = 0; j < n; j++) {
+        (*room)[j].fid = get32(c);
+        (*room)[j].line = get32(c);
+    }
+    *room += n;
+    return n;
+}
+
+static void getbacktrace(struct cursor *c, struct phpbpf_snap_backtrace *bt, struct phpbpf_pframe **room)
+{
+    memset(bt, 0, sizeof(*bt));
+    if (!(bt->taken = get32(c) != 0))
+        return;
+    bt->truncated = get32(c);
+    bt->elapsed_us = get64(c);
+    bt->nframes = getframes(c, room, &bt->frame);
+}
+
+/* A string into the arena: NUL-terminated, at most max - 1 bytes. */
+static const char *getarena(struct cursor *c, char **arena, size_t max)
+{
+    uint16_t n = get16(c);
+    char *s = *arena;
+
+    if (c->bad || n >= max || n > c->left) {
+        c->bad = 1;
+        return "";
+    }
+    get(c, s, n);
+    s[n] = '\0';
+    *arena += n + 1;
+    return s;
+}
+
+static int frames_valid(const struct phpbpf_pframe *f, uint32_t n, uint32_t nfuncs)
+{
+    uint32_t j;
+
+    for (j = 0; j < n; j++)
+        if (f[j].fid >= nfuncs)
+            return 0;
+    return 1;
+}
+
+/* The stacks section: a first pass sizes one allocation for the functions,
+ * their names, the profiles, their stacks and the stacks' frames. */
+static int getstacks(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_vhosts,
+                     phpbpf_alloc_fn alloc, void *ctx, const char **err)
+{
+    struct cursor pass;
+    uint32_t nfuncs, nprof, i, j, nstacks = 0;
+    size_t strbytes = 0, nframes = 0, size;
+    struct phpbpf_snap_stack *st;
+    struct phpbpf_pframe *fr;
+    unsigned char *mem;
+    char *arena;
+
+    s->stacks_state = get32(c);
+    s->profile_hz = get32(c);
+    getstr(c, s->stacks_reason, sizeof(s->stacks_reason));
+    if (get_count(c, PHPBPF_SNAP_FUNCS, 3 * 4 + 3 * 2, &nfuncs, "too many functions", err) != 0)
+        return -1;
+    pass = *c;
+    for (i = 0; i < nfuncs && !pass.bad; i++) {
+        skip(&pass, 3 * 4);
+        for (j = 0; j < 3; j++) {
+            uint16_t n = get16(&pass);
+
+            strbytes += n + 1;
+            skip(&pass, n);
+        }
+    }
+    nprof = get32(&pass);
+    if (pass.bad || nprof > max_vhosts || (uint64_t)nprof * (4 + 8 + 8 + 4) > pass.left) {
+        *err = "truncated or corrupt stacks";
+        return -1;
+    }
+    for (i = 0; i < nprof && !pass.bad; i++) {
+        uint32_t n;
+
+        skip(&pass, 4 + 8 + 8);
+        n = get32(&pass);
+        if ((nstacks += n) > PHPBPF_SNAP_STACKS || (uint64_t)n * (8 + 2) > pass.left) {
+            pass.bad = 1;
+            break;
+        }
+        for (j = 0; j < n && !pass.bad; j++) {
+            skip(&pass, 8);
+            nframes += skipframes(&pass);
+        }
+    }
+    if (pass.bad) {
+        *err = "truncated or corrupt stacks";
+        return -1;
+    }
+    size = nfuncs * sizeof(*s->funcs) + nprof * sizeof(*s->profiles) + nstacks * sizeof(*st)
+           + nframes * sizeof(*fr) + strbytes;
+    if (!size) {
+        get32(c);               /* nprof: 0 */
+        return 0;
+    }
+    if (!(mem = alloc(ctx, size))) {
+        *err = "out of memory";
+        return -1;
+    }
+    s->funcs = (struct phpbpf_snap_func *)mem;
+    s->profiles = (struct phpbpf_snap_profile *)(s->funcs + nfuncs);
+    st = (struct phpbpf_snap_stack *)(s->profiles + nprof);
+    fr = (struct phpbpf_pframe *)(st + nstacks);
+    arena = (char *)(fr + nframes);
+    for (i = 0; i < nfuncs; i++) {
+        struct phpbpf_snap_func *f = &s->funcs[i];
+
+        f->kind = get32(c);
+        f->static_method = get32(c);
+        f->line_start = get32(c);
+        f->name = getarena(c, &arena, PHPBPF_FUNC_NAME_LEN);
+        f->scope = getarena(c, &arena, PHPBPF_FUNC_NAME_LEN);
+        f->file = getarena(c, &arena, PHPBPF_FUNC_FILE_LEN);
+        if (f->kind >= PHPBPF_FK_KINDS)
+            c->bad = 1;
+    }
+    s->nfuncs = nfuncs;
+    get32(c);                   /* nprof, read by the first pass */
+    for (i = 0; i < nprof && !c->bad; i++) {
+        struct phpbpf_snap_profile *p = &s->profiles[i];
+
+        p->vhost = get32(c);
+        p->samples = get64(c);
+        p->dropped = get64(c);
+        p->nstacks = get32(c);
+        p->stack = st;
+        if (p->vhost >= max_vhosts)
+            c->bad = 1;
+        for (j = 0; j < p->nstacks && !c->bad; j++, st++) {
+            st->count = get64(c);
+            st->nframes = getframes(c, &fr, &st->frame);
+            if (!frames_valid(st->frame, st->nframes, nfuncs))
+                c->bad = 1;
+        }
+    }
+    s->nprofiles = nprof;
+    for (i = 0; i < s->nslow && !c->bad; i++)
+        if (!frames_valid(s->backtraces[i].frame, s->backtraces[i].nframes, nfuncs))
+            c->bad = 1;
+    if (c->bad) {
+        *err = "truncated or corrupt stacks";
+        return -1;
+    }
+    return 0;
+}
+
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
                            uint32_t max_vhosts, phpbpf_alloc_fn alloc, void *ctx,
                            const char **err)
 {
     struct cursor c = { p, len, 0 };
     struct phpbpf_sparse_bucket *b;
+    struct phpbpf_pframe *fr;
     uint32_t i, nc, n;
-    size_t nb;
+    size_t nb, nf;
 
     memset(s, 0, sizeof(*s));
     s->state = get32(&c);
@@ -438,10 +707,16 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nclasses = n;
-    if (get_count(&c, PHPBPF_SLOW_MAX, 8 + 4 + 4 + 4 * 8 + 4 + 3 * 2, &n, "too many slow requests",
-                  err) != 0
-        || get_room(alloc, ctx, n, sizeof(*s->slow), 0, (void **)&s->slow, NULL, err) != 0)
+    if (get_count(&c, PHPBPF_SLOW_MAX, SLOW_MIN, &n, "too many slow requests", err) != 0)
         return -1;
+    if ((nf = slow_frames(c, n)) == SIZE_MAX) {
+        *err = "truncated slow request entry";
+        return -1;
+    }
+    if (get_room_frames(alloc, ctx, n, sizeof(*s->slow) + sizeof(*s->backtraces), nf,
+                        (void **)&s->slow, &fr, err) != 0)
+        return -1;
+    s->backtraces = n ? (struct phpbpf_snap_backtrace *)(s->slow + n) : NULL;
     for (i = 0; i < n && !c.bad; i++) {
         struct phpbpf_slow_event *e = &s->slow[i];
 
@@ -456,12 +731,15 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         getstr(&c, e->method, sizeof(e->method));
         getstr(&c, e->uri, sizeof(e->uri));
         getstr(&c, e->script, sizeof(e->script));
+        getbacktrace(&c, &s->backtraces[i], &fr);
     }
     if (c.bad) {
         *err = "truncated slow request entry";
         return -1;
     }
     s->nslow = n;
+    if (getstacks(&c, s, max_vhosts, alloc, ctx, err) != 0)
+        return -1;
     if (c.left) {
         *err = "trailing bytes after snapshot";
         return -1;

@@ -11,7 +11,7 @@
 #include "../bpf/phpbpf.h"
 #include "hist.h"
 
-#define PHPBPF_PROTO_VERSION 2
+#define PHPBPF_PROTO_VERSION 3
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
 #define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
 #define PHPBPF_REQ_SNAPSHOT 1
@@ -40,11 +40,13 @@ enum phpbpf_state {
 #define PHPBPF_PROBE_COMPILE_RETURN   (1u << 3)
 #define PHPBPF_PROBE_SCHED_SWITCH     (1u << 4)
 #define PHPBPF_PROBE_EXC_THROWN       (1u << 5)
+#define PHPBPF_PROBE_PROFILE          (1u << 6)
+#define PHPBPF_PROBE_BACKTRACE        (1u << 7)
 #define PHPBPF_PROBE_NAMES \
     "php:request__startup", "php:request__shutdown", \
     "php:compile__file__entry", "php:compile__file__return", "sched:sched_switch", \
-    "php:exception__thrown"
-#define PHPBPF_NPROBES 6
+    "php:exception__thrown", "perf:cpu-clock", "iter:task"
+#define PHPBPF_NPROBES 8
 
 /* The helper sends at most this many scripts, the ones with the most
  * compile time; it tracks up to PhpBpfMaxScripts. */
@@ -83,6 +85,50 @@ struct phpbpf_snap_script {
     struct phpbpf_sparse compile;
 };
 
+/* PHP stacks in a snapshot.  Functions are numbered densely within one
+ * snapshot; a frame is a function and a line. */
+struct phpbpf_pframe {
+    uint32_t fid;
+    uint32_t line;
+};
+
+struct phpbpf_snap_func {
+    uint32_t kind;              /* enum phpbpf_frame_kind */
+    uint32_t static_method;
+    uint32_t line_start;
+    const char *name, *scope, *file;
+};
+
+struct phpbpf_snap_stack {
+    uint64_t count;
+    uint32_t nframes;           /* innermost first */
+    const struct phpbpf_pframe *frame;
+};
+
+/* One vhost's sampled stacks. */
+struct phpbpf_snap_profile {
+    uint32_t vhost;
+    uint64_t samples;           /* all, including dropped */
+    uint64_t dropped;           /* samples of stacks the helper had no room for */
+    uint32_t nstacks;
+    const struct phpbpf_snap_stack *stack;
+};
+
+/* A slow request's backtrace, taken while it ran. */
+struct phpbpf_snap_backtrace {
+    uint32_t taken;
+    uint32_t truncated;         /* deeper than PhpBpfSlowTraceDepth */
+    uint64_t elapsed_us;        /* into the request, when taken */
+    uint32_t nframes;           /* innermost first */
+    const struct phpbpf_pframe *frame;
+};
+
+enum phpbpf_stacks_state { PHPBPF_STACKS_OFF = 0, PHPBPF_STACKS_ACTIVE, PHPBPF_STACKS_UNAVAILABLE };
+
+/* At most this many functions and stacks in a snapshot, and frames a stack. */
+#define PHPBPF_SNAP_FUNCS 8192
+#define PHPBPF_SNAP_STACKS 16384
+
 struct phpbpf_snapshot {
     uint32_t state;
     uint32_t helper_pid;
@@ -102,6 +148,14 @@ struct phpbpf_snapshot {
     struct phpbpf_snap_class *classes;
     uint32_t nslow;             /* slow requests, newest first */
     struct phpbpf_slow_event *slow;
+    struct phpbpf_snap_backtrace *backtraces;   /* one per slow request */
+    uint32_t stacks_state;      /* enum phpbpf_stacks_state: sampling, and backtraces */
+    uint32_t profile_hz;        /* 0: no sampling */
+    char stacks_reason[PHPBPF_STR_MAX];         /* why unavailable */
+    uint32_t nfuncs;
+    struct phpbpf_snap_func *funcs;
+    uint32_t nprofiles;         /* vhosts with samples */
+    struct phpbpf_snap_profile *profiles;
 };
 
 /* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */
@@ -131,7 +185,7 @@ int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
 typedef void *(*phpbpf_alloc_fn)(void *ctx, size_t size);
 
 /* Decodes a payload: at most max_vhosts vhosts (and PHPBPF_SNAP_SCRIPTS
- * scripts), their arrays and buckets taken from alloc, in at most four
+ * scripts), their arrays and buckets taken from alloc, in at most six
  * calls.  Bucket indexes must be increasing.  Returns 0, or -1 with `err`
  * (a static string) set. */
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,

@@ -374,7 +374,18 @@ static void test_hostile(apr_pool_t *p)
     struct phpbpf_report_request rec = { 1764547100000000ULL, 1200, "b.test:80", HOSTILE,
                                          "G\x01T", HOSTILE "?[query removed]", 200 };
     struct phpbpf_report_slow slow = { "b.test:80", "GET", HOSTILE, "/srv/" HOSTILE ".php", 1,
-                                       1764547100000000ULL, 600000, 500, 1, 550000, 0, 0, 0, 2 };
+                                       1764547100000000ULL, 600000, 500, 1, 550000, 0, 0, 0, 2,
+                                       0, 0, 0, NULL, 0 };
+    /* A file and a class with hostile names, as PHP allows them. */
+    static const struct phpbpf_report_frame bt[3] = {
+        { "usleep", "", 0, 1 }, { "Evil<b>\xff::wait", "/srv/<img src=x onerror=alert(1)>.php", 4, 0 },
+        { "{main}", "/srv/q\"uote\x01.php", 9, 0 } };
+    static const char *const fold_frames[3] = { "{main}", "Evil<b>\xff::wait", "usleep" };
+    static const struct phpbpf_report_folded folded = { fold_frames, 3, 7 };
+    static const struct phpbpf_report_func fn[3] = { { { "usleep", "", 0, 1 }, 7, 7 },
+        { { "Evil<b>\xff::wait", "/srv/<img src=x onerror=alert(1)>.php", 4, 0 }, 0, 7 },
+        { { "{main}", "/srv/q\"uote\x01.php", 9, 0 }, 0, 7 } };
+    static const struct phpbpf_report_profile prof = { 7, 0, fn, fn, 3, &folded, 1 };
     struct phpbpf_report_error err = { "warning", "Undefined " HOSTILE, "/srv/" HOSTILE ".php", 3, 7 };
     struct phpbpf_report_count cls = { "Evil<img src=x onerror=alert(1)>\xc3\xa9\xff", 2 };
     static struct phpbpf_sparse_bucket sb[1] = { { 300, 1 } };
@@ -387,6 +398,11 @@ static void test_hostile(apr_pool_t *p)
     empty_report(&r, &v[0], probes);
     idle_vhost(&v[1], "b.test:80");
     v[1].requests = 1;
+    v[1].profile = &prof;
+    slow.backtrace = 1;
+    slow.backtrace_at_us = 212000;
+    slow.frame = bt;
+    slow.nframes = 3;
     r.vhost = v;
     r.nvhosts = 2;
     r.shown = shown;
@@ -408,8 +424,12 @@ static void test_hostile(apr_pool_t *p)
     r.nscripts = 1;
     r.compile_tracing = 1;
     r.helper = 1;              /* so that every section is drawn */
+    r.stacks_state = 1;
+    r.profile_hz = 99;
     t = render(&r, HTML, p);
-    ok(!has(t, "<b>/a") && !has(t, "<script") && !has(t, "</script") && !has(t, "<img")
+    /* The one script is the flame graph's own. */
+    ok(!has(t, "<b>/a") && count_of(t, "<script") == 1 && count_of(t, "</script") == 1
+       && has(t, "<script>\n/* Click a frame to zoom") && !has(t, "<img")
        && !has(t, "\x01") && !has(t, "\xff"),
        "HTML: no markup, control or invalid byte from a request or PHP gets through");
     ok(has(t, "&mdash; the helper refused the request: &lt;b&gt;/a&lt;b&gt;\\&quot;&amp;'\\x01\\xff"),
@@ -420,6 +440,17 @@ static void test_hostile(apr_pool_t *p)
     ok(has(t, "Evil&lt;img src=x onerror=alert(1)&gt;\\xc3\\xa9\\xff"),
        "HTML: an exception class with markup and non-ASCII bytes");
     ok(has(t, "Undefined /a&lt;b&gt;\\&quot;&amp;'\\x01\\xff&lt;/script&gt;"), "HTML: an error message");
+    ok(has(t, "PHP backtrace, taken 212.00 ms into the request:\nusleep() (internal)\n"
+              "Evil&lt;b&gt;\\xff::wait() /srv/&lt;img src=x onerror=alert(1)&gt;.php:4\n"
+              "{main}() /srv/q\\&quot;uote\\x01.php:9\n</pre>"),
+       "HTML: the slow request's backtrace, innermost first, every name escaped");
+    ok(has(t, "<td class=l>Evil&lt;b&gt;\\xff::wait</td><td class=l>/srv/&lt;img src=x "
+              "onerror=alert(1)&gt;.php:4</td><td>0.0%</td><td>100.0%</td>")
+       && has(t, "<td class=l>usleep</td><td class=l>(internal)</td><td>100.0%</td><td>100.0%</td>"),
+       "HTML: top functions, with file:line or (internal), self and total shares");
+    ok(has(t, "<div class=fg>") && has(t, "title=\"Evil&lt;b&gt;\\xff::wait: 7 samples, 100.0%\">"
+              "Evil&lt;b&gt;\\xff::wait</span>") && has(t, "<script>"),
+       "HTML: a flame graph with the escaped frame, and its zoom script inline");
     t = render(&r, JSON, p);
     ok(json_ok(t), "?json with hostile strings parses");
     ok(!has(t, "<") && !has(t, ">") && !has(t, "\x01") && !has(t, "\xff"),
@@ -429,6 +460,25 @@ static void test_hostile(apr_pool_t *p)
        "?json: \\u escapes, valid UTF-8 kept, invalid bytes as U+FFFD");
     ok(has(t, "\"time\": 1764547100, \"status\": 500, \"apache_us\": 600000, \"errors\": 1"),
        "?json: the slow request joined with Apache's record");
+    ok(has(t, "\"backtrace\": [{\"function\": \"usleep\", \"file\": null, \"line\": null, "
+              "\"internal\": true}, {\"function\": \"Evil\\u003cb\\u003e\\ufffd::wait\", \"file\": "
+              "\"/srv/\\u003cimg src=x onerror=alert(1)\\u003e.php\", \"line\": 4, \"internal\": false}")
+       && has(t, "\"backtrace_at_us\": 212000, \"backtrace_truncated\": false"),
+       "?json: the backtrace as an array of frames, escaped");
+    ok(has(t, "\"profile\": {\"samples\": 7, \"dropped\": 0, \"by_self\": [{\"function\": \"usleep\""),
+       "?json: the vhost's top functions");
+    {
+        static char buf[64];
+        struct phpbpf_out o = { buf, 0, sizeof(buf), collect, NULL };
+
+        seen_len = 0;
+        phpbpf_render_folded(&r, &o, p, -1);
+        ok(strcmp(seen, "b.test:80;{main};Evil<b>\\xff::wait;usleep 7\n") == 0,
+           "?profile: folded, root first, the vhost as root, bytes that are not ASCII as \\xNN: %s", seen);
+        seen_len = 0;
+        phpbpf_render_folded(&r, &o, p, 1);
+        ok(strcmp(seen, "{main};Evil<b>\\xff::wait;usleep 7\n") == 0, "?profile=VHOST: that vhost's only");
+    }
     for (f = METRICS; f <= OPENMETRICS; f++) {
         t = render(&r, f, p);
         ok(!has(t, "/a<") && !has(t, "/srv/") && !has(t, "Evil") && !has(t, "Undefined"),

@@ -1,0 +1,236 @@
+/* The PHP stack walker, included by phpbpf.bpf.c.
+ *
+ * It follows EG(current_execute_data) through prev_execute_data, innermost
+ * frame first, as zend_fetch_debug_backtrace() does, with the offsets of
+ * php_layout.h (generated from the PHP headers at build time).  Per frame
+ * it reads the execute_data head (opline, func, prev), the zend_function
+ * head (type, flags, name, scope) and the line from the opline: three
+ * reads.  Names are read only the first time a function is seen, into the
+ * `funcs` map, which the helper resolves frames through.
+ *
+ * Two instances: walk_current() for the sampled task (bpf_probe_read_user)
+ * and walk_task() for a task the backtrace iterator visits
+ * (bpf_copy_from_user_task, sleepable).  Every read can fail, on a page
+ * that is not resident for instance: the frame and what follows are then
+ * dropped and counted. */
+#ifndef PHPBPF_PHP_STACK_BPF_H
+#define PHPBPF_PHP_STACK_BPF_H
+
+#include "php_layout.h"
+
+#define PHPBPF_ZEND_ACC_STATIC (1 << 4)
+
+/* Filled in by the helper before load: where libphp is in every child. */
+const volatile __u64 eg_addr = 0;           /* &executor_globals; 0: no stacks */
+const volatile __u64 execute_ex_lo = 0;     /* execute_ex(), which keeps the  */
+const volatile __u64 execute_ex_hi = 0;     /* current opline in a register   */
+const volatile __u32 stack_depth = PHPBPF_STACK_MAX;    /* samples */
+const volatile __u32 backtrace_depth = 20;  /* PhpBpfSlowTraceDepth */
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, struct phpbpf_func_key);
+    __type(value, struct phpbpf_func_info);
+} funcs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 1024 * 1024);
+} stacks SEC(".maps");
+
+/* An event and a function's names are too big for the BPF stack.  One set
+ * for each walker: a sample (in interrupt context) can land on the CPU
+ * where the sleepable iterator is between two reads. */
+struct walk_scratch {
+    struct phpbpf_stack_event e;
+    struct phpbpf_func_info info;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 2);         /* 0: samples, 1: backtraces */
+    __type(key, __u32);
+    __type(value, struct walk_scratch);
+} walk_scratch SEC(".maps");
+
+struct walk {
+    struct walk_scratch *s;
+    struct task_struct *task;       /* the task read, for walk_task() */
+    __u64 ex;                       /* the next execute_data to read */
+    __u64 opline_reg;               /* the innermost frame's opline, if in a register */
+    __u32 max;                      /* frames to take */
+    __u32 bad;                      /* a read failed */
+};
+
+static __always_inline __u32 include_kind(__u32 ext)
+{
+    switch (ext) {
+    case PHPBPF_EVAL: return PHPBPF_FK_EVAL;
+    case PHPBPF_INCLUDE: return PHPBPF_FK_INCLUDE;
+    case PHPBPF_INCLUDE_ONCE: return PHPBPF_FK_INCLUDE_ONCE;
+    case PHPBPF_REQUIRE: return PHPBPF_FK_REQUIRE;
+    case PHPBPF_REQUIRE_ONCE: return PHPBPF_FK_REQUIRE_ONCE;
+    default: return PHPBPF_FK_MAIN;
+    }
+}
+
+/* The walker, once per way of reading the task's memory.  READ(dst, size,
+ * addr) returns 0 on success. */
+#define PHPBPF_WALKER(NAME, READ)                                                        \
+static __always_inline int NAME##_str(struct walk *w, char *dst, __u32 size, __u64 str)  \
+{                                                                                        \
+    __u64 len = 0;                                                                       \
+                                                                                         \
+    (void)w;                                                                             \
+    dst[0] = '\0';                                                                       \
+    if (!str)                                                                            \
+        return 0;                                                                        \
+    if (READ(&len, sizeof(len), str + PHPBPF_STR_LEN))                                   \
+        return -1;                                                                       \
+    if (len > size - 1)                                                                  \
+        len = size - 1;                                                                  \
+    len &= size - 1;            /* for the verifier: size is a power of two */         \
+    if (len && READ(dst, len, str + PHPBPF_STR_VAL))                                     \
+        return -1;                                                                       \
+    dst[len & (size - 1)] = '\0';                                                        \
+    return 0;                                                                            \
+}                                                                                        \
+                                                                                         \
+/* The names of a function not seen yet, into funcs. */                                 \
+static __always_inline void NAME##_names(struct walk *w, __u64 func, __u64 name,         \
+                                         __u64 scope, __u32 type, __u32 flags)           \
+{                                                                                        \
+    struct phpbpf_func_key key = { func, name };                                         \
+    struct phpbpf_func_info *info = &w->s->info;                                         \
+    __u64 p = 0;                                                                         \
+    int bad = 0;                                                                         \
+                                                                                         \
+    if (bpf_map_lookup_elem(&funcs, &key))                                               \
+        return;                                                                          \
+    bad |= NAME##_str(w, info->name, PHPBPF_FUNC_NAME_LEN, name);                        \
+    info->scope[0] = '\0';                                                               \
+    if (scope && !READ(&p, sizeof(p), scope + PHPBPF_CE_NAME))                           \
+        bad |= NAME##_str(w, info->scope, PHPBPF_FUNC_NAME_LEN, p);                      \
+    info->file[0] = '\0';                                                                \
+    info->line_start = 0;                                                                \
+    if (type == PHPBPF_USER_FUNCTION) {                                                  \
+        p = 0;                                                                           \
+        bad |= READ(&p, sizeof(p), func + PHPBPF_OPARRAY_FILENAME) != 0;                 \
+        bad |= NAME##_str(w, info->file, PHPBPF_FUNC_FILE_LEN, p);                       \
+        READ(&info->line_start, sizeof(info->line_start), func + PHPBPF_OPARRAY_LINE_START); \
+    }                                                                                    \
+    info->static_method = (flags & PHPBPF_ZEND_ACC_STATIC) != 0;                         \
+    if (bad)                                                                             \
+        __sync_fetch_and_add(&counters.names_unreadable, 1);                             \
+    else                                                                                 \
+        bpf_map_update_elem(&funcs, &key, info, BPF_NOEXIST);                            \
+}                                                                                        \
+                                                                                         \
+/* One frame: 0 to go on, 1 to stop.  For bpf_loop(). */                                 \
+static long NAME##_frame(__u32 i, void *ctx)                                             \
+{                                                                                        \
+    struct walk *w = ctx;                                                                \
+    struct phpbpf_stack_event *e = &w->s->e;                                             \
+    __u64 ex[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], opline, func, prev;         \
+    __u32 n = e->nframes, type, kind, line = 0, op[3];                                   \
+                                                                                         \
+    (void)i;                                                                             \
+    if (!w->ex)                                                                          \
+        return 1;                                                                        \
+    if (n >= w->max || n >= PHPBPF_STACK_MAX) {                                          \
+        e->truncated = 1;                                                                \
+        return 1;                                                                        \
+    }                                                                                    \
+    if (READ(ex, sizeof(ex), w->ex)) {                                                   \
+        w->bad = 1;                                                                      \
+        return 1;                                                                        \
+    }                                                                                    \
+    opline = ex[PHPBPF_EX_OPLINE / 8];                                                   \
+    func = ex[PHPBPF_EX_FUNC / 8];                                                       \
+    prev = ex[PHPBPF_EX_PREV / 8];                                                       \
+    w->ex = prev;                                                                        \
+    if (!func)                  /* a frame the engine made for itself */               \
+        return 0;                                                                        \
+    if (READ(fn, sizeof(fn), func)) {                                                    \
+        w->bad = 1;                                                                      \
+        return 1;                                                                        \
+    }                                                                                    \
+    type = (__u8)(fn[PHPBPF_FUNC_TYPE / 8] >> (8 * (PHPBPF_FUNC_TYPE % 8)));             \
+    if (type == PHPBPF_INTERNAL_FUNCTION)                                                \
+        kind = PHPBPF_FK_INTERNAL;                                                       \
+    else if (type == PHPBPF_USER_FUNCTION) {                                             \
+        __u64 at = opline;                                                               \
+                                                                                         \
+        /* On CPU in execute_ex(), the innermost frame's saved opline can be     */     \
+        /* behind the one in the register: take that if it is this op_array's.  */     \
+        if (n == 0 && w->opline_reg) {                                                   \
+            struct { __u32 last, pad; __u64 opcodes; } oa = {};                          \
+                                                                                         \
+            if (!READ(&oa, sizeof(oa), func + PHPBPF_OPARRAY_LAST)                       \
+                && w->opline_reg >= oa.opcodes                                           \
+                && w->opline_reg < oa.opcodes + (__u64)oa.last * PHPBPF_OP_SIZE)         \
+                at = w->opline_reg;                                                      \
+        }                                                                                \
+        if (at && !READ(op, sizeof(op), at + PHPBPF_OP_EXTENDED_VALUE))                 \
+            line = op[(PHPBPF_OP_LINENO - PHPBPF_OP_EXTENDED_VALUE) / 4];                \
+        kind = PHPBPF_FK_USER;                                                           \
+        if (!fn[PHPBPF_FUNC_NAME / 8]) {                                                 \
+            __u64 pex = 0;                                                               \
+                                                                                         \
+            /* A file's code: the script, or what its caller's opline included. */      \
+            kind = PHPBPF_FK_MAIN;                                                       \
+            if (prev && !READ(&pex, sizeof(pex), prev + PHPBPF_EX_OPLINE) && pex         \
+                && !READ(op, sizeof(op), pex + PHPBPF_OP_EXTENDED_VALUE)                 \
+                && (__u8)(op[(PHPBPF_OP_OPCODE - PHPBPF_OP_EXTENDED_VALUE) / 4]          \
+                          >> (8 * (PHPBPF_OP_OPCODE % 4))) == PHPBPF_OP_INCLUDE_OR_EVAL) \
+                kind = include_kind(op[0]);                                              \
+        }                                                                                \
+    }                                                                                    \
+    else                                                                                 \
+        return 0;                                                                        \
+    NAME##_names(w, func, fn[PHPBPF_FUNC_NAME / 8], fn[PHPBPF_FUNC_SCOPE / 8], type,     \
+                 (__u32)(fn[PHPBPF_FUNC_FLAGS / 8] >> (8 * (PHPBPF_FUNC_FLAGS % 8))));   \
+    e->frame[n & (PHPBPF_STACK_MAX - 1)] = (struct phpbpf_frame){                        \
+        func, fn[PHPBPF_FUNC_NAME / 8], line, kind };                                    \
+    e->nframes = n + 1;                                                                  \
+    return 0;                                                                            \
+}
+
+_Static_assert(PHPBPF_EX_OPLINE % 8 == 0 && PHPBPF_EX_FUNC % 8 == 0 && PHPBPF_EX_PREV % 8 == 0
+               && PHPBPF_FUNC_NAME % 8 == 0 && PHPBPF_FUNC_SCOPE % 8 == 0,
+               "the walker reads these as 64-bit words");
+_Static_assert(PHPBPF_OPARRAY_OPCODES == PHPBPF_OPARRAY_LAST + 8, "last, then opcodes");
+_Static_assert(PHPBPF_OP_LINENO == PHPBPF_OP_EXTENDED_VALUE + 4
+               && PHPBPF_OP_OPCODE == PHPBPF_OP_EXTENDED_VALUE + 8,
+               "extended_value, lineno and opcode in one read");
+_Static_assert((PHPBPF_FUNC_NAME_LEN & (PHPBPF_FUNC_NAME_LEN - 1)) == 0
+               && (PHPBPF_FUNC_FILE_LEN & (PHPBPF_FUNC_FILE_LEN - 1)) == 0,
+               "string lengths are bounded with a mask the verifier follows");
+
+#define PHPBPF_READ_CURRENT(dst, size, addr) bpf_probe_read_user(dst, size, (void *)(addr))
+#define PHPBPF_READ_TASK(dst, size, addr) \
+    bpf_copy_from_user_task(dst, size, (void *)(addr), w->task, 0)
+
+PHPBPF_WALKER(walk_current, PHPBPF_READ_CURRENT)
+PHPBPF_WALKER(walk_task, PHPBPF_READ_TASK)
+
+/* The stack of a request: 0, or -1 if not even EG could be read. */
+static __always_inline int walk_begin(struct walk *w, struct phpbpf_inflight *f, __u32 pid,
+                                      __u32 source, __u32 max)
+{
+    struct phpbpf_stack_event *e = &w->s->e;
+
+    e->source = source;
+    e->pid = pid;
+    e->vhost = f->vhost;
+    e->seq = f->seq;
+    e->elapsed_us = (bpf_ktime_get_ns() - f->start_ns) / 1000;
+    e->nframes = 0;
+    e->truncated = 0;
+    w->max = max;
+    w->bad = 0;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,518 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "helper_stacks.h"
+#include "php_layout.h"
+#include "phpbpf.skel.h"
+#include "profile.h"
+
+static struct phpbpf_stacks_cfg cfg;
+static struct phpbpf *skel;
+static uint32_t state = PHPBPF_STACKS_OFF;
+static char reason[PHPBPF_STR_MAX];
+static struct bpf_link **perf_links;
+static int nperf;
+static struct bpf_link *iter_link;
+static int timer_fd = -1;
+static struct phpbpf_profile prof;
+static int prof_ready;
+
+/* --------------------------------------------------------- libphp */
+
+struct elf_file {
+    int fd;
+    Elf *elf;
+};
+
+static int elf_open(struct elf_file *f, const char *path)
+{
+    elf_version(EV_CURRENT);
+    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    f->elf = f->fd >= 0 ? elf_begin(f->fd, ELF_C_READ, NULL) : NULL;
+    return f->elf ? 0 : -1;
+}
+
+static void elf_close(struct elf_file *f)
+{
+    if (f->elf)
+        elf_end(f->elf);
+    if (f->fd >= 0)
+        close(f->fd);
+}
+
+/* A symbol of the dynamic symbol table: what a stripped libphp keeps. */
+static int dynsym(struct elf_file *f, const char *name, GElf_Sym *out)
+{
+    Elf_Scn *scn = NULL;
+
+    while ((scn = elf_nextscn(f->elf, scn)) != NULL) {
+        GElf_Shdr sh;
+        Elf_Data *data;
+        size_t i, n;
+
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+            continue;
+        data = elf_getdata(scn, NULL);
+        n = sh.sh_size / sh.sh_entsize;
+        for (i = 0; data && i < n; i++) {
+            const char *s;
+
+            if (!gelf_getsym(data, (int)i, out))
+                continue;
+            s = elf_strptr(f->elf, sh.sh_link, out->st_name);
+            if (s && strcmp(s, name) == 0 && out->st_shndx != SHN_UNDEF)
+                return 0;
+        }
+    }
+    return -1;
+}
+
+/* The text in a loaded, allocated section of the file. */
+static int has_text(struct elf_file *f, const char *text)
+{
+    Elf_Scn *scn = NULL;
+    size_t n = strlen(text);
+
+    while ((scn = elf_nextscn(f->elf, scn)) != NULL) {
+        GElf_Shdr sh;
+        Elf_Data *data;
+
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC)
+            || (sh.sh_flags & SHF_EXECINSTR))
+            continue;
+        data = elf_getdata(scn, NULL);
+        if (data && data->d_buf && data->d_size >= n
+            && memmem(data->d_buf, data->d_size, text, n + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* vaddr - offset of the segment mapped from file offset 0. */
+static int first_load(struct elf_file *f, uint64_t *vaddr)
+{
+    size_t i, n;
+
+    if (elf_getphdrnum(f->elf, &n) != 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        GElf_Phdr ph;
+
+        if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_offset == 0) {
+            *vaddr = ph.p_vaddr;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Where httpd has the file's offset 0 mapped: in every child, the same. */
+static int load_address(const char *path, pid_t pid, uint64_t *start)
+{
+    char maps[64], line[4096];
+    struct stat st;
+    FILE *fp;
+    int found = 0;
+
+    if (stat(path, &st) != 0)
+        return -1;
+    snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+    if (!(fp = fopen(maps, "re")))
+        return -1;
+    while (!found && fgets(line, sizeof(line), fp)) {
+        unsigned long lo, hi, off, ino;
+        unsigned maj, min;
+
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) == 6
+            && off == 0 && ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev)) {
+            *start = lo;
+            found = 1;
+        }
+    }
+    fclose(fp);
+    return found ? 0 : -1;
+}
+
+/* NULL, or why this libphp cannot be walked with this build's layout. */
+static const char *check_layout(uint64_t *eg, uint64_t *ex_lo, uint64_t *ex_hi)
+{
+    static char why[512];
+    struct elf_file f = { -1, NULL };
+    GElf_Sym egs, exs;
+    uint64_t base = 0, vaddr = 0;
+
+    if (PHPBPF_PHP_ZTS)
+        return "this build of mod_phpbpf is for a thread-safe (ZTS) PHP, which it cannot walk";
+    if (elf_open(&f, cfg.library) != 0) {
+        snprintf(why, sizeof(why), "cannot read %s as ELF", cfg.library);
+        goto out;
+    }
+    if (dynsym(&f, "executor_globals", &egs) != 0) {
+        snprintf(why, sizeof(why), "libphp exports no executor_globals (a thread-safe PHP?)");
+        goto out;
+    }
+    if (egs.st_size != PHPBPF_EG_SIZE) {
+        snprintf(why, sizeof(why), "libphp's executor_globals is %lu bytes, not the %d of the PHP %s "
+                 "headers mod_phpbpf was built with: another PHP version", (unsigned long)egs.st_size,
+                 PHPBPF_EG_SIZE, PHPBPF_PHP_VERSION);
+        goto out;
+    }
+    if (!has_text(&f, PHPBPF_PHP_BUILD_ID)) {
+        snprintf(why, sizeof(why), "libphp is not the PHP of the headers mod_phpbpf was built with "
+                 "(no module build id \"%s\" in it)", PHPBPF_PHP_BUILD_ID);
+        goto out;
+    }
+    if (first_load(&f, &vaddr) != 0 || load_address(cfg.library, cfg.httpd_pid, &base) != 0) {
+        snprintf(why, sizeof(why), "cannot find where httpd pid %d has %s loaded",
+                 (int)cfg.httpd_pid, cfg.library);
+        goto out;
+    }
+    *eg = base - vaddr + egs.st_value;
+    *ex_lo = *ex_hi = 0;
+    if (dynsym(&f, "execute_ex", &exs) == 0) {
+        *ex_lo = base - vaddr + exs.st_value;
+        *ex_hi = *ex_lo + exs.st_size;
+    }
+    elf_close(&f);
+    return NULL;
+out:
+    elf_close(&f);
+    return why;
+}
+
+void phpbpf_stacks_prepare(struct phpbpf *s, const struct phpbpf_stacks_cfg *c)
+{
+    uint64_t eg = 0, lo = 0, hi = 0;
+    const char *why;
+    int sample, trace;
+
+    skel = s;
+    cfg = *c;
+    sample = cfg.hz > 0;
+    trace = cfg.trace_depth > 0 && cfg.slow_us > 0;
+    if ((sample || trace) && (why = check_layout(&eg, &lo, &hi)) != NULL) {
+        state = PHPBPF_STACKS_UNAVAILABLE;
+        snprintf(reason, sizeof(reason), "%s", why);
+        cfg.log("warn", "PHP stacks unavailable: %s; everything else is traced", why);
+        sample = trace = 0;
+    }
+    else if (sample || trace)
+        state = PHPBPF_STACKS_ACTIVE;
+    if (!sample)
+        bpf_program__set_autoload(skel->progs.php_profile, false);
+    if (!trace)
+        bpf_program__set_autoload(skel->progs.php_backtrace, false);
+    if (!sample && !trace) {
+        bpf_map__set_max_entries(skel->maps.funcs, 1);
+        bpf_map__set_max_entries(skel->maps.stacks, 4096);
+        return;
+    }
+    skel->rodata->eg_addr = eg;
+    skel->rodata->execute_ex_lo = lo;
+    skel->rodata->execute_ex_hi = hi;
+    skel->rodata->backtrace_depth = trace ? cfg.trace_depth : 0;
+    if (phpbpf_profile_init(&prof, cfg.vhosts) == 0)
+        prof_ready = 1;
+}
+
+/* ------------------------------------------------------------ events */
+
+/* (function, name, kind) -> function id, so that the funcs map is read
+ * once per function, not once per frame.  Open addressing; a full table
+ * only means more map reads. */
+#define FID_SLOTS 16384
+
+struct fid_slot {
+    uint64_t func, name;
+    uint32_t kind, fid;
+};
+
+static struct fid_slot fid_cache[FID_SLOTS];
+
+static uint32_t frame_fid(const struct phpbpf_frame *fr)
+{
+    uint64_t h = (fr->func * 0x9E3779B97F4A7C15ULL) ^ (fr->name * 31) ^ fr->kind;
+    struct phpbpf_func_key key = { fr->func, fr->name };
+    struct phpbpf_func_info info;
+    struct phpbpf_pfunc f;
+    uint32_t i, k, fid;
+
+    for (k = 0; k < 8; k++) {
+        struct fid_slot *s = &fid_cache[(h + k) % FID_SLOTS];
+
+        if (s->fid && s->func == fr->func && s->name == fr->name && s->kind == fr->kind)
+            return s->fid;
+        if (!s->fid)
+            break;
+    }
+    if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.funcs), &key, &info) != 0)
+        return 0;               /* its names could not be read: "(unknown)" */
+    info.name[sizeof(info.name) - 1] = info.scope[sizeof(info.scope) - 1] = '\0';
+    info.file[sizeof(info.file) - 1] = '\0';
+    f = (struct phpbpf_pfunc){ fr->kind, info.static_method, info.line_start, info.name, info.scope,
+                               info.file };
+    if (!(fid = phpbpf_profile_func(&prof, &f)))
+        return 0;
+    i = (uint32_t)(h % FID_SLOTS);
+    for (k = 0; k < 8 && fid_cache[(i + k) % FID_SLOTS].fid; k++)
+        ;
+    fid_cache[(i + (k < 8 ? k : 0)) % FID_SLOTS] = (struct fid_slot){ fr->func, fr->name, fr->kind, fid };
+    return fid;
+}
+
+static int on_stack(void *ctx, void *data, size_t len)
+{
+    const struct phpbpf_stack_event *e = data;
+    struct phpbpf_pframe fr[PHPBPF_STACK_MAX];
+    uint32_t i, n;
+
+    (void)ctx;
+    if (!prof_ready || len < offsetof(struct phpbpf_stack_event, frame))
+        return 0;
+    n = e->nframes < PHPBPF_STACK_MAX ? e->nframes : PHPBPF_STACK_MAX;
+    if (len < offsetof(struct phpbpf_stack_event, frame) + n * sizeof(e->frame[0]))
+        return 0;
+    for (i = 0; i < n; i++)
+        fr[i] = (struct phpbpf_pframe){ frame_fid(&e->frame[i]), e->frame[i].line };
+    if (e->source == PHPBPF_SRC_SAMPLE)
+        phpbpf_profile_sample(&prof, e->vhost, fr, n);
+    else {
+        struct phpbpf_backtrace bt = { e->pid, n, e->seq, e->elapsed_us, e->truncated, { { 0, 0 } } };
+
+        memcpy(bt.frame, fr, n * sizeof(fr[0]));
+        phpbpf_profile_backtrace(&prof, &bt);
+    }
+    return 0;
+}
+
+/* A software CPU-clock event on every CPU, at hz samples a second. */
+static void attach_sampler(uint32_t *probes)
+{
+    int ncpu = libbpf_num_possible_cpus(), cpu;
+    struct perf_event_attr attr = {
+        .type = PERF_TYPE_SOFTWARE, .size = sizeof(attr), .config = PERF_COUNT_SW_CPU_CLOCK,
+        .sample_freq = cfg.hz, .freq = 1,
+    };
+
+    if (ncpu <= 0 || !(perf_links = calloc((size_t)ncpu, sizeof(*perf_links))))
+        return;
+    for (cpu = 0; cpu < ncpu; cpu++) {
+        int fd = (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+        if (fd < 0) {
+            if (errno != ENODEV)            /* an offline CPU */
+                cfg.log("warn", "cannot sample CPU %d: %s", cpu, strerror(errno));
+            continue;
+        }
+        if (!(perf_links[nperf] = bpf_program__attach_perf_event(skel->progs.php_profile, fd))) {
+            cfg.log("warn", "cannot attach the sampler to CPU %d: %s", cpu, strerror(errno));
+            close(fd);
+            continue;
+        }
+        nperf++;
+    }
+    if (nperf)
+        *probes |= PHPBPF_PROBE_PROFILE;
+}
+
+/* As often as a quarter of the slow threshold, within 10 ms .. 250 ms: a
+ * backtrace is taken within that time of the threshold being crossed. */
+static void attach_iterator(uint32_t *probes)
+{
+    uint64_t ns = cfg.slow_us * 1000 / 4;
+    struct itimerspec its;
+
+    if (!(iter_link = bpf_program__attach_iter(skel->progs.php_backtrace, NULL))) {
+        cfg.log("warn", "cannot attach the backtrace iterator: %s", strerror(errno));
+        return;
+    }
+    if (ns < 10000000)
+        ns = 10000000;
+    if (ns > 250000000)
+        ns = 250000000;
+    its.it_interval.tv_sec = its.it_value.tv_sec = (time_t)(ns / 1000000000);
+    its.it_interval.tv_nsec = its.it_value.tv_nsec = (long)(ns % 1000000000);
+    timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (timer_fd < 0 || timerfd_settime(timer_fd, 0, &its, NULL) != 0) {
+        cfg.log("warn", "cannot start the backtrace timer: %s", strerror(errno));
+        return;
+    }
+    *probes |= PHPBPF_PROBE_BACKTRACE;
+}
+
+void phpbpf_stacks_attach(struct phpbpf *s, struct ring_buffer **rb, uint32_t *probes)
+{
+    int fd;
+
+    (void)s;
+    if (state != PHPBPF_STACKS_ACTIVE || !prof_ready)
+        return;
+    fd = bpf_map__fd(skel->maps.stacks);
+    if (*rb ? ring_buffer__add(*rb, fd, on_stack, NULL) != 0
+            : !(*rb = ring_buffer__new(fd, on_stack, NULL, NULL))) {
+        cfg.log("warn", "cannot open the stacks ring buffer: %s", strerror(errno));
+        return;
+    }
+    if (cfg.hz)
+        attach_sampler(probes);
+    if (cfg.trace_depth && cfg.slow_us)
+        attach_iterator(probes);
+}
+
+int phpbpf_stacks_timer_fd(void)
+{
+    return timer_fd;
+}
+
+/* One pass of the iterator over every task: its program does the work. */
+void phpbpf_stacks_tick(void)
+{
+    uint64_t expirations;
+    char buf[64];
+    int fd;
+
+    if (read(timer_fd, &expirations, sizeof(expirations)) < 0 || !iter_link)
+        return;
+    fd = bpf_iter_create(bpf_link__fd(iter_link));
+    if (fd < 0)
+        return;
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+}
+
+/* ---------------------------------------------------------- snapshot */
+
+static struct phpbpf_snap_func *snap_funcs;
+static uint32_t *remap;             /* profile fid -> snapshot fid + 1, 0: unused */
+static struct phpbpf_snap_profile *snap_profiles;
+static struct phpbpf_snap_stack *snap_stacks;
+static struct phpbpf_pframe *snap_frames;
+static size_t snap_frames_cap;
+static struct phpbpf_snap_backtrace snap_bt[PHPBPF_SLOW_MAX];
+static uint32_t *by_vhost;
+
+static uint32_t use(uint32_t fid, uint32_t *nf)
+{
+    if (!remap[fid]) {
+        const struct phpbpf_pfunc *f = &prof.func[fid];
+
+        snap_funcs[*nf] = (struct phpbpf_snap_func){ f->kind, f->static_method, f->line_start,
+                                                     f->name, f->scope, f->file };
+        remap[fid] = ++*nf;
+    }
+    return remap[fid] - 1;
+}
+
+/* Frames of the profile, renumbered for the snapshot, into snap_frames. */
+static const struct phpbpf_pframe *put_frames(const struct phpbpf_pframe *fr, uint32_t n,
+                                              size_t *at, uint32_t *nf)
+{
+    struct phpbpf_pframe *out = snap_frames + *at;
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+        out[i] = (struct phpbpf_pframe){ use(fr[i].fid, nf), fr[i].line };
+    *at += n;
+    return out;
+}
+
+static int by_vhost_count(const void *a, const void *b)
+{
+    const struct phpbpf_pstack *x = &prof.stack[*(const uint32_t *)a];
+    const struct phpbpf_pstack *y = &prof.stack[*(const uint32_t *)b];
+
+    if (x->vhost != y->vhost)
+        return x->vhost < y->vhost ? -1 : 1;
+    return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+static int grow(void)
+{
+    size_t need = (size_t)prof.nstacks * PHPBPF_STACK_MAX + PHPBPF_SLOW_MAX * PHPBPF_STACK_MAX;
+
+    if (need <= snap_frames_cap)
+        return 0;
+    free(snap_frames);
+    snap_frames_cap = 0;
+    if (!(snap_frames = malloc(need * sizeof(*snap_frames))))
+        return -1;
+    snap_frames_cap = need;
+    return 0;
+}
+
+void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
+{
+    uint32_t i, nf = 0, np = 0;
+    size_t at = 0;
+
+    s->stacks_state = state;
+    s->profile_hz = state == PHPBPF_STACKS_ACTIVE && nperf ? cfg.hz : 0;
+    snprintf(s->stacks_reason, sizeof(s->stacks_reason), "%s", reason);
+    if (!prof_ready)
+        return;
+    if (!snap_funcs) {
+        snap_funcs = calloc(PHPBPF_PROFILE_FUNCS, sizeof(*snap_funcs));
+        remap = calloc(PHPBPF_PROFILE_FUNCS, sizeof(*remap));
+        snap_profiles = calloc(cfg.vhosts, sizeof(*snap_profiles));
+        snap_stacks = calloc(PHPBPF_PROFILE_STACKS, sizeof(*snap_stacks));
+        by_vhost = calloc(PHPBPF_PROFILE_STACKS, sizeof(*by_vhost));
+        if (!snap_funcs || !remap || !snap_profiles || !snap_stacks || !by_vhost)
+            return;
+    }
+    if (grow() != 0)
+        return;
+    memset(remap, 0, PHPBPF_PROFILE_FUNCS * sizeof(*remap));
+    /* Each vhost's stacks together, most samples first. */
+    for (i = 0; i < prof.nstacks; i++)
+        by_vhost[i] = i;
+    qsort(by_vhost, prof.nstacks, sizeof(*by_vhost), by_vhost_count);
+    for (i = 0; i < prof.nstacks; i++) {
+        const struct phpbpf_pstack *st = &prof.stack[by_vhost[i]];
+
+        if (!np || snap_profiles[np - 1].vhost != st->vhost) {
+            snap_profiles[np] = (struct phpbpf_snap_profile){ st->vhost, prof.samples[st->vhost],
+                                                              prof.dropped[st->vhost], 0,
+                                                              snap_stacks + i };
+            np++;
+        }
+        snap_stacks[i] = (struct phpbpf_snap_stack){ st->count, st->nframes,
+                                                     put_frames(st->frame, st->nframes, &at, &nf) };
+        snap_profiles[np - 1].nstacks++;
+    }
+    /* Vhosts whose every sample was dropped (the table was full). */
+    for (i = 0; i < cfg.vhosts && np < cfg.vhosts; i++)
+        if (prof.dropped[i] && prof.samples[i] == prof.dropped[i])
+            snap_profiles[np++] = (struct phpbpf_snap_profile){ i, prof.samples[i], prof.dropped[i],
+                                                                0, NULL };
+    for (i = 0; i < s->nslow; i++) {
+        const struct phpbpf_backtrace *bt = phpbpf_profile_find_backtrace(&prof, s->slow[i].pid,
+                                                                          s->slow[i].seq);
+
+        snap_bt[i] = (struct phpbpf_snap_backtrace){ 0, 0, 0, 0, NULL };
+        if (bt)
+            snap_bt[i] = (struct phpbpf_snap_backtrace){
+                1, bt->truncated, bt->elapsed_us, bt->nframes,
+                put_frames(bt->frame, bt->nframes, &at, &nf) };
+    }
+    s->backtraces = s->nslow ? snap_bt : NULL;
+    s->funcs = snap_funcs;
+    s->nfuncs = nf;
+    s->profiles = snap_profiles;
+    s->nprofiles = np;
+}

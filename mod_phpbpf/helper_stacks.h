@@ -1,0 +1,43 @@
+/* The helper's part in PHP stacks: finding PHP's executor in libphp and
+ * checking its layout, attaching the sampler (a perf event per CPU) and
+ * the backtrace iterator, turning their events into the profile
+ * (profile.h), and putting it in snapshots. */
+#ifndef PHPBPF_HELPER_STACKS_H
+#define PHPBPF_HELPER_STACKS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "snapshot.h"
+
+struct phpbpf;
+struct ring_buffer;
+
+struct phpbpf_stacks_cfg {
+    const char *library;          /* the file the probes attach to */
+    pid_t httpd_pid;              /* whose maps say where it is loaded */
+    unsigned hz;                  /* PhpBpfProfileHz; 0: no sampling */
+    unsigned trace_depth;         /* PhpBpfSlowTraceDepth; 0: no backtraces */
+    uint64_t slow_us;             /* PhpBpfSlowThreshold; 0: no backtraces */
+    unsigned vhosts;
+    void (*log)(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+};
+
+/* Before the skeleton is loaded: checks that libphp has the layout this
+ * build was made for and sets the programs' knobs; programs that cannot
+ * run are not loaded, and the reason is kept for the page. */
+void phpbpf_stacks_prepare(struct phpbpf *skel, const struct phpbpf_stacks_cfg *cfg);
+
+/* After load, while privileged: the perf events and the iterator, and the
+ * stacks ring buffer added to *rb (made if NULL).  Adds PHPBPF_PROBE_*. */
+void phpbpf_stacks_attach(struct phpbpf *skel, struct ring_buffer **rb, uint32_t *probes);
+
+/* A timer to poll, -1 if none: call phpbpf_stacks_tick() when it fires. */
+int phpbpf_stacks_timer_fd(void);
+void phpbpf_stacks_tick(void);
+
+/* The stacks part of a snapshot; slow events (s->slow) get their
+ * backtraces.  Valid until the next call. */
+void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s);
+
+#endif

@@ -1,0 +1,287 @@
+/* PHP stacks, as the page draws them ("Where PHP spends its time": the top
+ * functions and a flame graph per vhost) and as ?profile exports them (the
+ * folded text of flamegraph.pl, speedscope, Pyroscope and Grafana).
+ *
+ * The flame graph is HTML and CSS, with a few lines of inline script to
+ * zoom: no file, CDN or library to fetch, so it works on an offline server
+ * and inside Require local. */
+#include <stdlib.h>
+
+#include "apr_escape.h"
+#include "apr_strings.h"
+
+#include "escape.h"
+#include "render.h"
+#include "render_profile.h"
+
+/* Flame graphs drawn, the vhosts with the most samples first: each is a
+ * node per distinct call path, and a thousand vhosts would make the page
+ * unreadable.  The others have their top functions and ?profile. */
+#define FLAME_VHOSTS 10
+/* Paths with fewer samples than this share of the vhost's are left out
+ * of its graph (they could not be seen, and would only make it longer). */
+#define FLAME_MIN_SHARE 0.002
+
+/* ------------------------------------------------------------ folded */
+
+/* A frame name in the folded text, where ';' separates frames and the
+ * last space the count: those, white space, backslashes and bytes
+ * outside printable ASCII are written \xNN. */
+static void folded_name(struct phpbpf_out *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c <= ' ' || c >= 0x7f || c == ';' || c == '\\') {
+            char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+
+            phpbpf_out_write(o, e, 4);
+        }
+        else
+            phpbpf_out_putc(o, (char)c);
+    }
+}
+
+static void folded_vhost(struct phpbpf_out *o, const struct phpbpf_report_vhost *v, int root)
+{
+    const struct phpbpf_report_profile *pr = v->profile;
+    unsigned i, k;
+
+    for (i = 0; pr && i < pr->nfolded; i++) {
+        const struct phpbpf_report_folded *f = &pr->folded[i];
+
+        if (root) {
+            folded_name(o, v->name);
+            if (f->nframes)
+                phpbpf_out_putc(o, ';');
+        }
+        for (k = 0; k < f->nframes; k++) {
+            if (k)
+                phpbpf_out_putc(o, ';');
+            folded_name(o, f->frame[k]);
+        }
+        phpbpf_out_putc(o, ' ');
+        phpbpf_out_u64(o, f->count);
+        phpbpf_out_putc(o, '\n');
+    }
+}
+
+void phpbpf_render_folded(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p,
+                          int vhost)
+{
+    unsigned k;
+
+    (void)p;
+    if (vhost >= 0 && (uint32_t)vhost < r->nvhosts)
+        folded_vhost(o, &r->vhost[vhost], 0);
+    else
+        for (k = 0; k < r->nshown; k++)
+            folded_vhost(o, &r->vhost[r->shown[k]], 1);
+    phpbpf_out_flush(o);
+}
+
+/* ------------------------------------------------------ flame graph */
+
+struct fnode {
+    const char *name;
+    uint64_t value;
+    struct fnode *child, *next;   /* children, most samples first once sorted */
+};
+
+static struct fnode *child_of(apr_pool_t *p, struct fnode *n, const char *name)
+{
+    struct fnode *c, **at = &n->child;
+
+    for (c = n->child; c; at = &c->next, c = c->next)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    c = apr_pcalloc(p, sizeof(*c));
+    c->name = name;
+    *at = c;
+    return c;
+}
+
+/* The call tree of a vhost's folded stacks. */
+static struct fnode *tree(apr_pool_t *p, const struct phpbpf_report_profile *pr)
+{
+    struct fnode *root = apr_pcalloc(p, sizeof(*root));
+    unsigned i, k;
+
+    root->name = "all";
+    for (i = 0; i < pr->nfolded; i++) {
+        const struct phpbpf_report_folded *f = &pr->folded[i];
+        struct fnode *n = root;
+
+        root->value += f->count;
+        for (k = 0; k < f->nframes; k++) {
+            n = child_of(p, n, f->frame[k]);
+            n->value += f->count;
+        }
+    }
+    return root;
+}
+
+/* A colour per name, so a function looks the same wherever it is; PHP's own
+ * functions in blue, as perf's flame graphs draw the kernel. */
+static const char *colour(apr_pool_t *p, const char *name, int internal)
+{
+    unsigned h = 2166136261u;
+    const char *s;
+
+    for (s = name; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    if (internal)
+        return apr_psprintf(p, "hsl(210,60%%,%u%%)", 65 + h % 15);
+    return apr_psprintf(p, "hsl(%u,80%%,%u%%)", 10 + h % 40, 55 + (h >> 8) % 15);
+}
+
+static void node(struct phpbpf_out *o, apr_pool_t *p, const struct fnode *n, uint64_t parent,
+                 uint64_t all, const char *const *internal, unsigned ninternal, int depth)
+{
+    const struct fnode *c;
+    double w = 100.0 * (double)n->value / (double)parent;
+    const char *name = phpbpf_esc_req(p, n->name);
+    int is_internal = 0;
+    unsigned i;
+
+    for (i = 0; i < ninternal && !is_internal; i++)
+        is_internal = strcmp(internal[i], n->name) == 0;
+    phpbpf_out_printf(o, "<div class=fgn data-w=\"%.3f%%\" style=\"width:%.3f%%\">"
+                      "<span style=\"background:%s\" title=\"%s: %" APR_UINT64_T_FMT
+                      " samples, %.1f%%\">%s</span>", w, w,
+                      depth ? colour(p, n->name, is_internal) : "#ddd", name,
+                      (apr_uint64_t)n->value, 100.0 * (double)n->value / (double)all, name);
+    if (n->child) {             /* a stack is at most 64 frames */
+        phpbpf_out_str(o, "<div class=fgc>");
+        for (c = n->child; c; c = c->next)
+            if ((double)c->value >= FLAME_MIN_SHARE * (double)all)
+                node(o, p, c, n->value, all, internal, ninternal, depth + 1);
+        phpbpf_out_str(o, "</div>");
+    }
+    phpbpf_out_str(o, "</div>\n");
+}
+
+static void flame(struct phpbpf_out *o, apr_pool_t *p, const struct phpbpf_report_profile *pr)
+{
+    const char **internal = apr_palloc(p, (pr->nfuncs + 1) * sizeof(*internal));
+    unsigned i, n = 0;
+    struct fnode *root;
+
+    if (!pr->nfolded)
+        return;
+    root = tree(p, pr);
+    /* Internal functions by name, from the list of those with samples. */
+    for (i = 0; i < pr->nfuncs; i++)
+        if (pr->by_total[i].f.internal)
+            internal[n++] = pr->by_total[i].f.function;
+    phpbpf_out_str(o, "<div class=fg>\n");
+    node(o, p, root, root->value, root->value, internal, n, 0);
+    phpbpf_out_str(o, "</div>\n");
+}
+
+static void where(struct phpbpf_out *o, apr_pool_t *p, const struct phpbpf_report_frame *f)
+{
+    if (f->internal)
+        phpbpf_out_str(o, "(internal)");
+    else
+        phpbpf_out_printf(o, "%s:%u", phpbpf_esc_req(p, f->file), f->line);
+}
+
+static void top(struct phpbpf_out *o, apr_pool_t *p, const char *title,
+                const struct phpbpf_report_func *f, unsigned n, uint64_t samples)
+{
+    unsigned i;
+
+    phpbpf_out_printf(o, "<table class=prof>\n<tr><th class=l colspan=2>%s</th><th>Self</th>"
+                      "<th>Total</th></tr>\n", title);
+    for (i = 0; i < n && i < 10; i++) {
+        phpbpf_out_printf(o, "<tr><td class=l>%s</td><td class=l>", phpbpf_esc_req(p, f[i].f.function));
+        where(o, p, &f[i].f);
+        phpbpf_out_printf(o, "</td><td>%.1f%%</td><td>%.1f%%</td></tr>\n",
+                          100.0 * (double)f[i].self / (double)samples,
+                          100.0 * (double)f[i].total / (double)samples);
+    }
+    phpbpf_out_str(o, "</table>\n");
+}
+
+static const char script[] =
+    "<script>\n"
+    "/* Click a frame to zoom into it, the root (all) to zoom out. */\n"
+    "document.querySelectorAll('.fg span').forEach(function (s) {\n"
+    "  s.onclick = function () {\n"
+    "    var n = s.parentNode, fg = n.closest('.fg');\n"
+    "    fg.querySelectorAll('.fgn').forEach(function (x) {\n"
+    "      x.style.display = ''; x.style.width = x.dataset.w; });\n"
+    "    for (var a = n; a && a !== fg; a = a.parentNode) {\n"
+    "      if (!a.classList.contains('fgn')) continue;\n"
+    "      a.style.width = '100%';\n"
+    "      Array.prototype.forEach.call(a.parentNode.children, function (b) {\n"
+    "        if (b !== a) b.style.display = 'none'; });\n"
+    "    }\n"
+    "  };\n"
+    "});\n"
+    "</script>\n";
+
+static int by_samples(const void *a, const void *b)
+{
+    const struct phpbpf_report_vhost *x = *(const struct phpbpf_report_vhost *const *)a;
+    const struct phpbpf_report_vhost *y = *(const struct phpbpf_report_vhost *const *)b;
+
+    return x->profile->samples < y->profile->samples ? 1
+         : x->profile->samples > y->profile->samples ? -1 : strcmp(x->name, y->name);
+}
+
+void phpbpf_render_html_profile(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p)
+{
+    const struct phpbpf_report_vhost **v = apr_palloc(p, (r->nshown + 1) * sizeof(*v));
+    unsigned i, n = 0;
+
+    if (!r->helper || (r->stacks_state == 0 && !r->stacks_reason))
+        return;
+    phpbpf_out_str(o, "<h2>Where PHP spends its time</h2>\n");
+    if (r->stacks_reason) {
+        phpbpf_out_printf(o, "<p class=\"banner bad\">PHP stacks unavailable: %s. Everything else "
+                          "is traced.</p>\n", phpbpf_esc_req(p, r->stacks_reason));
+        return;
+    }
+    if (!r->profile_hz) {
+        phpbpf_out_str(o, "<p>Stack sampling is off (PhpBpfProfile Off); slow requests still get "
+                          "their backtraces.</p>\n");
+        return;
+    }
+    phpbpf_out_printf(o, "<p>PHP stacks sampled %u times a second on each CPU while PHP ran "
+                      "(on-CPU time; what a request waits on shows in the slow log's "
+                      "backtraces): " PHPBPF_U64 " samples, " PHPBPF_U64 " lost (ring buffer "
+                      "full), " PHPBPF_U64 " unreadable, " PHPBPF_U64 " not kept (stack table "
+                      "full). Folded stacks: <a href=\"?profile\">?profile</a>.</p>\n",
+                      r->profile_hz, (apr_uint64_t)r->samples, (apr_uint64_t)r->samples_lost,
+                      (apr_uint64_t)r->samples_unreadable, (apr_uint64_t)r->samples_dropped);
+    for (i = 0; i < r->nshown; i++)
+        if (r->vhost[r->shown[i]].profile && r->vhost[r->shown[i]].profile->samples)
+            v[n++] = &r->vhost[r->shown[i]];
+    if (!n) {
+        phpbpf_out_str(o, "<p>No samples yet.</p>\n");
+        return;
+    }
+    qsort(v, n, sizeof(*v), by_samples);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_report_profile *pr = v[i]->profile;
+        const char *name = phpbpf_esc_html(p, v[i]->name);
+
+        phpbpf_out_printf(o, "<h3>%s: " PHPBPF_U64 " samples</h3>\n<div class=hists>\n", name,
+                          (apr_uint64_t)pr->samples);
+        top(o, p, "Top functions by self", pr->by_self, pr->nfuncs, pr->samples);
+        top(o, p, "Top functions by total", pr->by_total, pr->nfuncs, pr->samples);
+        phpbpf_out_str(o, "</div>\n");
+        if (i < FLAME_VHOSTS)
+            flame(o, p, pr);
+        else if (i == FLAME_VHOSTS)
+            phpbpf_out_printf(o, "<p>Flame graphs are drawn for the %d vhosts with the most "
+                              "samples; the others' are in ?profile=VHOST.</p>\n", FLAME_VHOSTS);
+        phpbpf_out_printf(o, "<p><a href=\"?profile=%s\">Folded stacks of %s</a></p>\n",
+                          phpbpf_esc_html(p, apr_pescape_urlencoded(p, v[i]->name)), name);
+    }
+    phpbpf_out_str(o, script);
+}

@@ -8,6 +8,13 @@
  * reads.  Names are read only the first time a function is seen, into the
  * `funcs` map, which the helper resolves frames through.
  *
+ * A function's address names it only while it lives: opcache's functions
+ * (ZEND_ACC_IMMUTABLE) and PHP's own live as long as the server, but code
+ * compiled for one request (opcache off, a file changed a moment ago,
+ * eval) is freed at its end and its memory used again for other code.
+ * Those are keyed with the request's number too, so that a name is never
+ * taken for another function's.
+ *
  * Two instances: walk_current() for the sampled task (bpf_probe_read_user)
  * and walk_task() for a task the backtrace iterator visits
  * (bpf_copy_from_user_task, sleepable).  Every read can fail, on a page
@@ -17,8 +24,6 @@
 #define PHPBPF_PHP_STACK_BPF_H
 
 #include "php_layout.h"
-
-#define PHPBPF_ZEND_ACC_STATIC (1 << 4)
 
 /* Filled in by the helper before load: where libphp is in every child. */
 const volatile __u64 eg_addr = 0;           /* &executor_globals; 0: no stacks */
@@ -97,11 +102,12 @@ static __always_inline int NAME##_str(struct walk *w, char *dst, __u32 size, __u
     return 0;                                                                            \
 }                                                                                        \
                                                                                          \
-/* The names of a function not seen yet, into funcs. */                                 \
-static __always_inline void NAME##_names(struct walk *w, __u64 func, __u64 name,         \
-                                         __u64 scope, __u32 type, __u32 flags)           \
+/* The names of a function not seen yet, into funcs under (func, key_name). */           \
+static __always_inline void NAME##_names(struct walk *w, __u64 func, __u64 key_name,     \
+                                         __u64 name, __u64 scope, __u32 type,            \
+                                         __u32 flags)                                    \
 {                                                                                        \
-    struct phpbpf_func_key key = { func, name };                                         \
+    struct phpbpf_func_key key = { func, key_name };                                     \
     struct phpbpf_func_info *info = &w->s->info;                                         \
     __u64 p = 0;                                                                         \
     int bad = 0;                                                                         \
@@ -114,13 +120,13 @@ static __always_inline void NAME##_names(struct walk *w, __u64 func, __u64 name,
         bad |= NAME##_str(w, info->scope, PHPBPF_FUNC_NAME_LEN, p);                      \
     info->file[0] = '\0';                                                                \
     info->line_start = 0;                                                                \
-    if (type == PHPBPF_USER_FUNCTION) {                                                  \
+    if (type != PHPBPF_INTERNAL_FUNCTION) {                                              \
         p = 0;                                                                           \
         bad |= READ(&p, sizeof(p), func + PHPBPF_OPARRAY_FILENAME) != 0;                 \
         bad |= NAME##_str(w, info->file, PHPBPF_FUNC_FILE_LEN, p);                       \
         READ(&info->line_start, sizeof(info->line_start), func + PHPBPF_OPARRAY_LINE_START); \
     }                                                                                    \
-    info->static_method = (flags & PHPBPF_ZEND_ACC_STATIC) != 0;                         \
+    info->static_method = (flags & PHPBPF_ACC_STATIC) != 0;                              \
     if (bad)                                                                             \
         __sync_fetch_and_add(&counters.names_unreadable, 1);                             \
     else                                                                                 \
@@ -132,8 +138,8 @@ static long NAME##_frame(__u32 i, void *ctx)                                    
 {                                                                                        \
     struct walk *w = ctx;                                                                \
     struct phpbpf_stack_event *e = &w->s->e;                                             \
-    __u64 ex[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], opline, func, prev;         \
-    __u32 n = e->nframes, type, kind, line = 0, op[3];                                   \
+    __u64 ex[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], opline, func, prev, name;   \
+    __u32 n = e->nframes, type, kind, line = 0, op[3], flags;                            \
                                                                                          \
     (void)i;                                                                             \
     if (!w->ex)                                                                          \
@@ -159,7 +165,7 @@ static long NAME##_frame(__u32 i, void *ctx)                                    
     type = (__u8)(fn[PHPBPF_FUNC_TYPE / 8] >> (8 * (PHPBPF_FUNC_TYPE % 8)));             \
     if (type == PHPBPF_INTERNAL_FUNCTION)                                                \
         kind = PHPBPF_FK_INTERNAL;                                                       \
-    else if (type == PHPBPF_USER_FUNCTION) {                                             \
+    else if (type == PHPBPF_USER_FUNCTION || type == PHPBPF_EVAL_CODE) {                 \
         __u64 at = opline;                                                               \
                                                                                          \
         /* On CPU in execute_ex(), the innermost frame's saved opline can be     */     \
@@ -189,10 +195,13 @@ static long NAME##_frame(__u32 i, void *ctx)                                    
     }                                                                                    \
     else                                                                                 \
         return 0;                                                                        \
-    NAME##_names(w, func, fn[PHPBPF_FUNC_NAME / 8], fn[PHPBPF_FUNC_SCOPE / 8], type,     \
-                 (__u32)(fn[PHPBPF_FUNC_FLAGS / 8] >> (8 * (PHPBPF_FUNC_FLAGS % 8))));   \
-    e->frame[n & (PHPBPF_STACK_MAX - 1)] = (struct phpbpf_frame){                        \
-        func, fn[PHPBPF_FUNC_NAME / 8], line, kind };                                    \
+    flags = (__u32)(fn[PHPBPF_FUNC_FLAGS / 8] >> (8 * (PHPBPF_FUNC_FLAGS % 8)));         \
+    name = fn[PHPBPF_FUNC_NAME / 8];                                                     \
+    if (type != PHPBPF_INTERNAL_FUNCTION && !(flags & PHPBPF_ACC_IMMUTABLE))             \
+        name ^= (e->seq | 1) * 0x9E3779B97F4A7C15ULL;    /* this request's only */      \
+    NAME##_names(w, func, name, fn[PHPBPF_FUNC_NAME / 8], fn[PHPBPF_FUNC_SCOPE / 8],     \
+                 type, flags);                                                           \
+    e->frame[n & (PHPBPF_STACK_MAX - 1)] = (struct phpbpf_frame){ func, name, line, kind }; \
     e->nframes = n + 1;                                                                  \
     return 0;                                                                            \
 }

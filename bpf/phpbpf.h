@@ -142,7 +142,8 @@ enum phpbpf_frame_kind {
 
 struct phpbpf_frame {
     __u64 func;             /* zend_function * */
-    __u64 name;             /* its function_name (zend_string *), 0 for a file's code */
+    __u64 name;             /* its function_name (zend_string *, 0 for a file's code),
+                             * salted with the request for code compiled for it alone */
     __u32 line;             /* 0 for internal functions */
     __u32 kind;             /* enum phpbpf_frame_kind */
 };

@@ -54,8 +54,11 @@ int main(void)
     P("STR_H", offsetof(zend_string, h));
     P("STR_LEN", offsetof(zend_string, len));
     P("STR_VAL", offsetof(zend_string, val));
+    P("ACC_STATIC", ZEND_ACC_STATIC);
+    P("ACC_IMMUTABLE", ZEND_ACC_IMMUTABLE);
     P("USER_FUNCTION", ZEND_USER_FUNCTION);
     P("INTERNAL_FUNCTION", ZEND_INTERNAL_FUNCTION);
+    P("EVAL_CODE", ZEND_EVAL_CODE);
     P("OP_INCLUDE_OR_EVAL", ZEND_INCLUDE_OR_EVAL);
     P("EVAL", ZEND_EVAL);
     P("INCLUDE", ZEND_INCLUDE);

@@ -20,7 +20,7 @@ use Exporter 'import';
 our @EXPORT = qw(page_json vhost_entry vname access_log_php wait_until
                  median httpd_parent_pid helper_pid_of error_log_size
                  error_log_since write_instance start_instance stop_instance
-                 instance_get configtest topdir within);
+                 instance_get configtest topdir within patch_symbol_size);
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
 sub topdir { $TOP }
@@ -214,6 +214,32 @@ sub instance_get {
     my $ua = LWP::UserAgent->new(timeout => 10, keep_alive => 0);
     my $res = $ua->get("http://127.0.0.1:$inst->{port}$path", %h);
     return { status => $res->code, content => $res->decoded_content // '' };
+}
+
+# A copy of an ELF64 shared object whose dynamic symbol $sym claims to be
+# $size bytes: a libphp whose layout does not match the headers.
+sub patch_symbol_size {
+    my ($src, $dst, $sym, $size) = @_;
+    open my $in, '<:raw', $src or die "$src: $!";
+    my $elf = do { local $/; <$in> };
+    my ($shoff) = unpack 'Q<', substr($elf, 0x28, 8);
+    my ($shentsize, $shnum) = unpack 'v v', substr($elf, 0x3A, 4);
+    my @sh = map { [unpack 'V V Q< Q< Q< Q< V V Q< Q<', substr($elf, $shoff + $_ * $shentsize, 64)] }
+             0 .. $shnum - 1;
+    my ($dynsym) = grep { $_->[1] == 11 } @sh or die "$src: no .dynsym";
+    my $strtab = $sh[$dynsym->[6]];
+    my $patched = 0;
+    for (my $at = $dynsym->[4]; $at < $dynsym->[4] + $dynsym->[5]; $at += 24) {
+        my ($name) = unpack 'V', substr($elf, $at, 4);
+        my $str = substr($elf, $strtab->[4] + $name, length($sym) + 1);
+        next unless $str eq "$sym\0";
+        substr($elf, $at + 16, 8) = pack 'Q<', $size;
+        $patched++;
+    }
+    die "$src: no symbol $sym" unless $patched;
+    open my $out, '>:raw', $dst or die "$dst: $!";
+    print $out $elf;
+    close $out or die "$dst: $!";
 }
 
 sub stop_instance {

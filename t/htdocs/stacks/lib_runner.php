@@ -1,0 +1,6 @@
+<?php
+class Runner {
+    public static function run(callable $f) {
+        return $f();
+    }
+}

@@ -37,6 +37,9 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
         lat(o, "OffCpu", n, &v->off_cpu);
         phpbpf_out_printf(o, "OnCpuShare[%s]: %.4f\n", n, v->on_share);
     }
+    if (r->stacks_state == 1 && r->profile_hz)
+        phpbpf_out_printf(o, "ProfileSamples[%s]: " PHPBPF_U64 "\n", n,
+                          (apr_uint64_t)(v->profile ? v->profile->samples : 0));
     if (r->compile_tracing)
         phpbpf_out_printf(o, "Compiles[%s]: " PHPBPF_U64 "\nCompileUs[%s]: " PHPBPF_U64 "\n", n,
                           (apr_uint64_t)v->compiles, n, (apr_uint64_t)v->compile_us);
@@ -71,6 +74,16 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         phpbpf_out_printf(o, "SlowThresholdUs: " PHPBPF_U64 "\nSlowRequestsShown: %u\n"
                           "SlowLost: " PHPBPF_U64 "\n", (apr_uint64_t)r->slow_threshold_us,
                           r->nslow, (apr_uint64_t)r->slow_lost);
+    if (r->helper) {
+        static const char *const states[] = { "off", "active", "unavailable" };
+
+        phpbpf_out_printf(o, "Stacks: %s\n", states[r->stacks_state >= 0 && r->stacks_state <= 2
+                                                      ? r->stacks_state : 0]);
+        if (r->stacks_reason)
+            phpbpf_out_printf(o, "StacksReason: %s\n", r->stacks_reason);
+        phpbpf_out_printf(o, "ProfileHz: %u\nProfileSamples: " PHPBPF_U64 "\n", r->profile_hz,
+                          (apr_uint64_t)r->samples);
+    }
     if (r->compile_tracing && r->helper)
         phpbpf_out_printf(o, "ScriptsTracked: %u\nScriptsEvicted: " PHPBPF_U64 "\n",
                           r->scripts_tracked, (apr_uint64_t)r->scripts_evicted);

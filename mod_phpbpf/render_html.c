@@ -186,6 +186,12 @@ static void banner(struct page *g)
                                                        "every context switch of the machine"
             : r->cpu_configured ? "configured, but sched:sched_switch is not attached"
             : "off (PhpBpfCpuTracing On splits PHP time into on-CPU and off-CPU)");
+    if (r->helper && r->stacks_reason)
+        printf_(g, "PHP stacks: unavailable &mdash; %s<br>\n", esc_req(g, r->stacks_reason));
+    else if (r->helper && r->stacks_state == 1)
+        printf_(g, "PHP stacks: %s<br>\n", r->profile_hz
+                ? apr_psprintf(g->p, "sampled %u times a second per CPU", r->profile_hz)
+                : "not sampled (PhpBpfProfile Off); slow requests get backtraces");
     printf_(g, "Apache counters since %s (%s)</div>\n",
             esc(g, fmt_time(g->p, r->since_us, "%Y-%m-%d %H:%M:%S %Z")),
             fmt_age(g->p, (uint64_t)r->elapsed_s));

@@ -56,7 +56,8 @@ my @configs = (
     [ 1, 'no mod_phpbpf',                        { phpbpf => 0 } ],
     [ 'A/A', 'no mod_phpbpf, a second instance (noise)', { phpbpf => 0 } ],
     [ 2, 'mod_phpbpf, PhpBpf Off',               { phpbpf => 1, extra => 'PhpBpf Off' } ],
-    [ 3, 'default tracing',                      { phpbpf => 1 } ],
+    [ 3, 'default tracing (stack sampling at 99 Hz)', { phpbpf => 1 } ],
+    [ '3n', 'default, PhpBpfProfile Off',         { phpbpf => 1, extra => 'PhpBpfProfile Off' } ],
     [ '3c', 'default + CPU tracing',             { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
     [ 4, 'every mode: compile + CPU tracing + slow log', { phpbpf => 1,
           extra => "PhpBpfCompileTracing On\nPhpBpfCpuTracing On\nPhpBpfSlowThreshold 500ms" } ],
@@ -153,7 +154,7 @@ sub start_instance {
     my $ready;
     for (1 .. 100) {
         $ready = get($in->{port}, '/hello.php') eq 'hello'
-            && (!$c->{phpbpf} || ($c->{extra} // '') =~ /Off/
+            && (!$c->{phpbpf} || ($c->{extra} // '') =~ /^PhpBpf Off$/m
                 || get($in->{port}, '/server-bpf?auto') =~ /TracingState: active/);
         last if $ready;
         sleep 0.1;
@@ -309,7 +310,7 @@ for my $round (1 .. $o{rounds}) {
 # not as a quotient of two ratios that each carry their own noise.
 my %pair;
 my @pairs = map { [ $_->[0], 1 ] } grep { $_->[0] ne '1' } @configs;
-push @pairs, grep { $inst{ $_->[0] } && $inst{ $_->[1] } } [ 3, 5 ], [ 3, 6 ];
+push @pairs, grep { $inst{ $_->[0] } && $inst{ $_->[1] } } [ 3, 5 ], [ 3, 6 ], [ 3, '3n' ];
 for my $round (1 .. $o{pair_rounds}) {
     for my $w (@workloads) {
         for my $pr (@pairs) {
@@ -353,7 +354,7 @@ my %stats;
 if ($o{stats} && grep { $_->[2]{phpbpf} || $_->[2]{bpftrace} } @configs) {
     chomp(my $was = `sysctl -n kernel.bpf_stats_enabled 2>/dev/null` // '0');
     system('sysctl -q -w kernel.bpf_stats_enabled=1') == 0 or warn "cannot enable BPF stats\n";
-    for my $cfg (grep { $_->[2]{bpftrace} || ($_->[2]{phpbpf} && ($_->[2]{extra} // '') !~ /Off/) } @configs) {
+    for my $cfg (grep { $_->[2]{bpftrace} || ($_->[2]{phpbpf} && ($_->[2]{extra} // '') !~ /^PhpBpf Off$/m) } @configs) {
         my $in = $inst{ $cfg->[0] };
         my @pids = bpf_owner_pids($in);
         for my $w (@workloads) {
@@ -427,6 +428,8 @@ sub goals {
         $row->("PhpBpf Off: throughput >= 0.998 x no module ($w)", 2, $w, 0.998);
         $row->("default: throughput >= 0.99 x bpftrace counting ($w)", '3:5', $w, 0.99);
         $row->("default: throughput >= bpftrace histogram ($w)", '3:6', $w, 1);
+        # What decides PhpBpfProfile's default: sampling costs at most 0.3%.
+        $row->("stack sampling: throughput >= 0.997 x PhpBpfProfile Off ($w)", '3:3n', $w, 0.997);
     }
     $row->('page: default throughput >= 0.995 x no module', 3, 'page', 0.995);
     $row->('page: default p99 <= 1.01 x no module', 3, 'page', 1.01, 'p99');
@@ -478,7 +481,7 @@ if ($o{pair_rounds} && %pair) {
                  join(' | ', map { "$_->[0] ratio | $_->[0] p25..p75 | $_->[0] p99 ratio" } @workloads),
                  '---|---|---|' x @workloads;
     my %name = map { $_->[0] => $_->[1] } @configs;
-    for my $key (grep { $pair{$_} } (map { $_->[0] } @configs), '3:5', '3:6') {
+    for my $key (grep { $pair{$_} } (map { $_->[0] } @configs), '3:5', '3:6', '3:3n') {
         my ($x, $y) = split /:/, $key;
         $md .= $y ? "| $x vs $y | $name{$x}, head to head with $name{$y} |" : "| $x | $name{$x} |";
         for my $w (@workloads) {
@@ -510,6 +513,12 @@ if (%stats) {
                            $s->{req} ? $ns / $s->{req} : 0, $s->{req} ? $cnt / $s->{req} : 0,
                            join(', ', @by);
         }
+    }
+    for my $w (@workloads) {
+        my $x = $stats{3} && $stats{3}{ $w->[0] } && $stats{3}{ $w->[0] }{progs}{php_profile};
+        $md .= sprintf "Stack sampling (%s): %.0f ns per sample, %.3f samples per request.\n",
+                       $w->[0], $x->{ns} / $x->{cnt}, $x->{cnt} / ($stats{3}{ $w->[0] }{req} || 1)
+            if $x && $x->{cnt};
     }
     $md .= "\nThis is the time inside the BPF programs only; each uprobe hit also costs the trap "
          . "into the kernel and back, the same for mod_phpbpf and bpftrace.  sched_switch runs on "

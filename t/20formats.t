@@ -38,8 +38,9 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     ok $j, '?json parses';
     is $j->{tracing}{state}, 'active', 'tracing.state';
     ok exists $j->{tracing}{reason} && !defined $j->{tracing}{reason}, 'tracing.reason is null';
-    is_deeply $j->{tracing}{probes}, ['php:request__startup', 'php:request__shutdown', 'php:exception__thrown'],
-        'tracing.probes: the request and exception probes; no sched_switch by default';
+    is_deeply $j->{tracing}{probes}, ['php:request__startup', 'php:request__shutdown', 'php:exception__thrown',
+                                      'perf:cpu-clock'],
+        'tracing.probes: the request and exception probes and the stack sampler; no sched_switch by default';
     my $v = vhost_entry($j, vname('a.test'));
     ok((grep { exists $v->{latency_us}{$_} && exists $v->{php_us}{$_} } qw(count mean p50 p90 p99 max)) == 6,
        'latency_us and php_us have count, mean, p50, p90, p99, max');

@@ -31,12 +31,14 @@ is $st{Uid}, join("\t", ($nobody) x 4), 'runs as nobody, not root and not the se
 my $env = do { open my $fh, '<', "/proc/$pid/environ" or die; local $/; <$fh> };
 is $env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\0", 'the environment is PATH only';
 
-# Every descriptor is a pipe to httpd, the error log, a BPF object, the
-# listening socket or the signalfd; nothing inherited from httpd.
+# Every descriptor is a pipe to httpd, the error log, a BPF object (perf
+# events of the stack sampler among them), the listening socket, the
+# signalfd, the ring buffers' epoll or the backtrace timer; nothing
+# inherited from httpd.
 my @odd;
 for my $fd (glob "/proc/$pid/fd/*") {
     my $t = readlink($fd) // next;
-    push @odd, "$fd -> $t" unless $t =~ m{^(pipe:|socket:|anon_inode:(bpf|\[perf_event\]|btf|\[signalfd\]))}
+    push @odd, "$fd -> $t" unless $t =~ m{^(pipe:|socket:|anon_inode:(bpf|\[perf_event\]|btf|\[signalfd\]|\[eventpoll\]|\[timerfd\]))}
         || $t eq Apache::Test::vars('t_logs') . '/error_log';
 }
 is_deeply \@odd, [], 'no unexpected descriptors';

@@ -36,7 +36,7 @@ my $logs = Apache::Test::vars('t_logs');
 sub build_copy {
     my ($defs) = @_;
     my $tree = tempdir('phpbpf-build-XXXXXX', DIR => $logs, CLEANUP => 1);
-    for my $d (qw(mod_phpbpf bpf)) {
+    for my $d (qw(mod_phpbpf bpf tools)) {
         make_path("$tree/$d");
         copy($_, "$tree/$d/") or die "copy $_: $!" for glob "$top/$d/*.[ch]";
     }

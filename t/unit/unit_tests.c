@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "phperror.h"
 #include "render_tests.h"
+#include "stacks_tests.h"
 #include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
@@ -518,5 +519,6 @@ int main(void)
     test_snap_quantiles();
     test_snapshot();
     render_tests();
+    stacks_tests();
     return done_testing();
 }

@@ -54,7 +54,7 @@ struct walk_scratch {
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 2);         /* 0: samples, 1: backtraces */
+    __uint(max_entries, 3);         /* 0: samples, 1: backtraces, 2: waits' call sites */
     __type(key, __u32);
     __type(value, struct walk_scratch);
 } walk_scratch SEC(".maps");
@@ -223,6 +223,70 @@ _Static_assert((PHPBPF_FUNC_NAME_LEN & (PHPBPF_FUNC_NAME_LEN - 1)) == 0
 
 PHPBPF_WALKER(walk_current, PHPBPF_READ_CURRENT)
 PHPBPF_WALKER(walk_task, PHPBPF_READ_TASK)
+
+/* Waits by call site (php_waits.bpf.h): bounded, least recent out. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, struct phpbpf_site_key);
+    __type(value, struct phpbpf_site);
+} wait_sites SEC(".maps");
+
+/* The innermost user function's frame of the current task, for a wait
+ * that starts now: at most four frames up (usleep, PDOStatement::execute
+ * and the like are internal), into f->site_*.  Names are read as the
+ * sampler reads them, on first sight only. */
+static __always_inline void wait_site(struct phpbpf_inflight *f)
+{
+    struct walk w = {};
+    __u32 two = 2, i;
+
+    f->site_func = 0;
+    if (!eg_addr || !(w.s = bpf_map_lookup_elem(&walk_scratch, &two)))
+        return;
+    if (bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA)))
+        return;
+    w.s->e.nframes = 0;
+    w.s->e.seq = f->seq;
+    w.max = PHPBPF_STACK_MAX;
+    for (i = 0; i < 6; i++) {
+        __u32 before = w.s->e.nframes;
+        long stop = walk_current_frame(i, &w);
+
+        if (w.s->e.nframes > before) {
+            struct phpbpf_frame *fr = &w.s->e.frame[before & (PHPBPF_STACK_MAX - 1)];
+
+            if (fr->kind != PHPBPF_FK_INTERNAL) {
+                f->site_func = fr->func;
+                f->site_name = fr->name;
+                f->site_line = fr->line;
+                f->site_kind = fr->kind;
+                return;
+            }
+        }
+        if (stop)
+            return;
+    }
+}
+
+static __always_inline void charge_site(struct phpbpf_inflight *f, __u32 c, __u64 d)
+{
+    struct phpbpf_site_key k = { f->vhost, c, f->site_func, f->site_name, f->site_line,
+                                 f->site_kind };
+    struct phpbpf_site *s, zero = {};
+
+    if (!f->site_func)
+        return;
+    s = bpf_map_lookup_elem(&wait_sites, &k);
+    if (!s) {
+        bpf_map_update_elem(&wait_sites, &k, &zero, BPF_NOEXIST);
+        s = bpf_map_lookup_elem(&wait_sites, &k);
+        if (!s)
+            return;
+    }
+    __sync_fetch_and_add(&s->ns, d);
+    __sync_fetch_and_add(&s->count, 1);
+}
 
 /* The stack of a request: 0, or -1 if not even EG could be read. */
 static __always_inline int walk_begin(struct walk *w, struct phpbpf_inflight *f, __u32 pid,

@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 /* Pulls in the USDT spec maps libbpf's attach_usdt() fills in. */
 #include <bpf/usdt.bpf.h>
 #include "phpbpf.h"
@@ -66,6 +67,16 @@ struct {
     __type(key, __u32);
     __type(value, struct phpbpf_cpu);
 } cpu_hist SEC(".maps");
+
+/* Off-CPU time by what was waited on, per vhost; one entry unless CPU
+ * tracing is on.  Same capacity as php_hist. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_waits);
+} wait_hist SEC(".maps");
 
 /* Compile time per vhost; one entry unless compile tracing is on. */
 struct {
@@ -205,6 +216,10 @@ int php_request_startup(struct pt_regs *ctx)
     f->compile_start_ns = f->compile_us = 0;
     f->exc_thrown = 0;
     f->bt_taken = 0;
+    if (cpu_tracing) {
+        __builtin_memset(f->wait_ns, 0, sizeof(f->wait_ns));
+        __builtin_memset(f->waits, 0, sizeof(f->waits));
+    }
     if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
         && slot.magic == PHPBPF_SLOT_MAGIC) {
         f->vhost = slot.vhost;
@@ -240,6 +255,18 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     e->compile_us = f->compile_us;
     e->on_us = cpu_tracing ? on_us : 0;
     e->off_us = cpu_tracing ? off_us : 0;
+    if (cpu_tracing) {
+        int k;
+
+        for (k = 0; k < PHPBPF_WAIT_CLASSES; k++) {
+            e->wait_us[k] = f->wait_ns[k] / 1000;
+            e->waits[k] = f->waits[k];
+        }
+    }
+    else {
+        __builtin_memset(e->wait_us, 0, sizeof(e->wait_us));
+        __builtin_memset(e->waits, 0, sizeof(e->waits));
+    }
     e->exc_thrown = f->exc_thrown;
     e->script[0] = e->uri[0] = e->method[0] = '\0';
     if (bpf_usdt_arg(ctx, 0, &arg) == 0)
@@ -287,11 +314,19 @@ int php_request_shutdown(struct pt_regs *ctx)
     }
     hist_add(h, us);
     if (cpu_tracing) {
+        struct phpbpf_waits *wt = bpf_map_lookup_elem(&wait_hist, &vhost);
+        int k;
+
         c = bpf_map_lookup_elem(&cpu_hist, &vhost);
         if (c) {
             hist_add(&c->on, on_us);
             hist_add(&c->off, off_us);
         }
+        for (k = 0; wt && k < PHPBPF_WAIT_CLASSES; k++)
+            if (f->waits[k]) {
+                __sync_fetch_and_add(&wt->ns[k], f->wait_ns[k]);
+                __sync_fetch_and_add(&wt->count[k], f->waits[k]);
+            }
     }
     __sync_fetch_and_add(&counters.shutdowns, 1);
     return 0;
@@ -378,6 +413,9 @@ int php_compile_return(struct pt_regs *ctx)
 /* Every context switch on the machine lands here, so the common case must
  * be cheap: three loads through task_struct decide that a task is not one
  * of this httpd's, and only its processes pay for the storage lookup. */
+#include "php_stack.bpf.h"
+#include "php_waits.bpf.h"
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -385,18 +423,30 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
     __u64 now = 0;
 
     (void)ctx;
-    (void)preempt;
     f = task_is_ours(prev) ? task_state(prev) : NULL;
     if (f && f->start_ns) {
         now = bpf_ktime_get_ns();
         f->on_ns += now - f->cpu_ts;
         f->cpu_ts = now;
+        f->wait_class = wait_class(prev, preempt);
+        if (f->wait_class != PHPBPF_W_RUNQUEUE)
+            wait_site(f);
+        else
+            f->site_func = 0;
     }
     f = task_is_ours(next) ? task_state(next) : NULL;
     if (f && f->start_ns) {
+        __u64 d;
+        __u32 c;
+
         if (!now)
             now = bpf_ktime_get_ns();
-        f->off_ns += now - f->cpu_ts;
+        d = now - f->cpu_ts;
+        f->off_ns += d;
+        c = f->wait_class < PHPBPF_WAIT_CLASSES ? f->wait_class : PHPBPF_W_OTHER;
+        f->wait_ns[c] += d;
+        f->waits[c]++;
+        charge_site(f, c, d);
         f->cpu_ts = now;
     }
     return 0;
@@ -445,8 +495,6 @@ int php_exception_thrown(struct pt_regs *ctx)
 }
 
 /* ---------------------------------------------------------- PHP stacks */
-
-#include "php_stack.bpf.h"
 
 /* A sample of every CPU, PhpBpfProfileHz times a second (a perf event of
  * the software CPU clock): only a PHP request of this httpd's children is

@@ -69,6 +69,66 @@ struct phpbpf_counters {
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
+/* What a request waited on: the classes of its off-CPU time (php_waits.bpf.h). */
+enum phpbpf_wait_class {
+    PHPBPF_W_MYSQL = 0, PHPBPF_W_PGSQL, PHPBPF_W_REDIS, PHPBPF_W_MEMCACHED, PHPBPF_W_HTTP,
+    PHPBPF_W_DNS, PHPBPF_W_OTHER_NET, PHPBPF_W_FILE, PHPBPF_W_SLEEP, PHPBPF_W_LOCK,
+    PHPBPF_W_RUNQUEUE, PHPBPF_W_OTHER,
+    PHPBPF_WAIT_CLASSES
+};
+
+#define PHPBPF_WAIT_NAMES \
+    "mysql", "pgsql", "redis", "memcached", "http", "dns", "other-net", "file", "sleep", \
+    "lock", "runqueue", "other"
+
+/* Peers by port, by address and port, and by unix socket path: the
+ * defaults and PhpBpfPeer, at most this many of each. */
+#define PHPBPF_MAX_PEERS 128
+
+struct phpbpf_peer_key {
+    __u32 family;           /* AF_INET or AF_INET6 */
+    __u32 port;             /* host order */
+    __u32 addr[4];          /* network order; IPv4 in addr[0] */
+};
+
+/* A unix socket path is known by this hash of its bytes up to its NUL
+ * (all of them for an abstract name, which starts with one). */
+#define PHPBPF_UNIX_PATH_MAX 128
+#define PHPBPF_PATH_HASH_INIT 0xcbf29ce484222325ULL
+
+static inline __attribute__((always_inline)) __u64 phpbpf_path_hash_step(__u64 h, unsigned char c)
+{
+    return (h ^ c) * 0x100000001b3ULL;
+}
+
+struct phpbpf_unix_path {
+    __u64 hash;
+    __u32 len;
+    __u32 pad;
+    char path[PHPBPF_UNIX_PATH_MAX];
+};
+
+/* Waits by PHP call site: the innermost PHP function's frame when the
+ * request blocked (the frame of a user function, not of usleep or PDO). */
+struct phpbpf_site_key {
+    __u32 vhost;
+    __u32 wait_class;
+    __u64 func, name;       /* as struct phpbpf_frame, resolved through funcs */
+    __u32 line;
+    __u32 kind;
+};
+
+struct phpbpf_site {
+    __u64 ns;
+    __u64 count;
+};
+
+/* Per vhost: off-CPU time and waits by class. */
+struct phpbpf_waits {
+    __u64 ns[PHPBPF_WAIT_CLASSES];
+    __u64 count[PHPBPF_WAIT_CLASSES];
+};
+
 /* In-flight PHP request, keyed by thread id in an LRU hash, so a process
  * killed mid-request can never fill the map up.  The helper sizes it so
  * LRU's per-CPU free lists can never crowd out live entries. */
@@ -83,6 +143,12 @@ struct phpbpf_inflight {
     __u64 compile_us;       /* this request's, for the slow log */
     __u32 exc_thrown;
     __u32 bt_taken;         /* this request's backtrace was taken */
+    __u32 wait_class;       /* of the off-CPU span under way */
+    __u32 site_line;        /* its call site, if stacks are read: */
+    __u64 site_func, site_name;
+    __u32 site_kind, pad3;
+    __u64 wait_ns[PHPBPF_WAIT_CLASSES];     /* this request's, by class */
+    __u32 waits[PHPBPF_WAIT_CLASSES];
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -94,6 +160,8 @@ struct phpbpf_slow_event {
     __u32 pid, vhost;
     __u64 php_us, compile_us, on_us, off_us;
     __u32 exc_thrown, pad;
+    __u64 wait_us[PHPBPF_WAIT_CLASSES];     /* with CPU tracing */
+    __u32 waits[PHPBPF_WAIT_CLASSES];
     char method[16];
     char uri[PHPBPF_EV_STR];
     char script[PHPBPF_EV_STR];

@@ -11,6 +11,7 @@
 #include "apr_strings.h"
 
 #include "config.h"
+#include "peers.h"
 #include "snapshot.h"
 
 APLOG_USE_MODULE(phpbpf);
@@ -196,6 +197,25 @@ static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static const char *set_peer(cmd_parms *cmd, void *dummy, const char *where, const char *cls)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
+    phpbpf_server_conf *c = phpbpf_sconf(cmd->server);
+    struct phpbpf_peer p;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if ((why = phpbpf_peer_parse(where, cls, &p)) != NULL)
+        return apr_psprintf(cmd->pool, "PhpBpfPeer %s %s: %s", where, cls, why);
+    if (!c->peers)
+        c->peers = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    if (c->peers->nelts >= PHPBPF_MAX_PEER_LINES)
+        return apr_psprintf(cmd->pool, "PhpBpfPeer: at most %d of them", PHPBPF_MAX_PEER_LINES);
+    APR_ARRAY_PUSH(c->peers, const char *) = apr_pstrcat(cmd->pool, where, "=", cls, NULL);
+    return NULL;
+}
+
 const command_rec phpbpf_cmds[] = {
     AP_INIT_FLAG("PhpBpf", set_flag, FLAG_FIELD(enabled), RSRC_CONF,
                  "On to trace PHP requests with BPF (default), Off to do nothing"),
@@ -226,6 +246,9 @@ const command_rec phpbpf_cmds[] = {
                   "stack samples per second and CPU, 1 to 999 (default 99)"),
     AP_INIT_TAKE1("PhpBpfSlowTraceDepth", set_int, (void *)&trace_depth_arg, RSRC_CONF,
                   "frames of a slow request's PHP backtrace, 0 to 64 (default 20; 0: none)"),
+    AP_INIT_TAKE2("PhpBpfPeer", set_peer, NULL, RSRC_CONF,
+                  "a peer and what it is, e.g. 10.0.0.5:3307 mysql or unix:/run/db.sock pgsql "
+                  "(classes: mysql pgsql redis memcached http dns other-net)"),
     AP_INIT_TAKE1("PhpBpfMaxScripts", set_int, (void *)&max_scripts_arg, RSRC_CONF,
                   "scripts whose compile time is tracked (default 1024, least recent evicted)"),
     { NULL }

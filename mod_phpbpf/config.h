@@ -35,6 +35,10 @@
 /* See README, "Overhead": what sampling costs on the bench's page. */
 #define PHPBPF_DEFAULT_PROFILE 1
 
+/* PhpBpfPeer lines: the helper's maps hold twice as many with the
+ * defaults, and each is two arguments on its command line. */
+#define PHPBPF_MAX_PEER_LINES 48
+
 typedef struct {
     int enabled;                  /* -1 unset */
     const char *library;
@@ -50,6 +54,7 @@ typedef struct {
     int profile;                  /* PhpBpfProfile, -1 unset */
     int profile_hz;               /* PhpBpfProfileHz, 0 unset */
     int trace_depth;              /* PhpBpfSlowTraceDepth, -1 unset */
+    apr_array_header_t *peers;    /* PhpBpfPeer, as "WHERE=CLASS" (const char *) */
     __u32 vhost_idx;              /* per server_rec, set in post_config */
 } phpbpf_server_conf;
 

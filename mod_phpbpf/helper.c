@@ -41,6 +41,7 @@
 #include <bpf/libbpf.h>
 #include "snapshot.h"
 #include "helper_stacks.h"
+#include "peers.h"
 #include "phpbpf.skel.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -64,6 +65,8 @@ struct config {
     unsigned int max_scripts;
     unsigned int profile_hz;      /* PhpBpfProfile On: PhpBpfProfileHz, else 0 */
     unsigned int trace_depth;     /* PhpBpfSlowTraceDepth */
+    struct phpbpf_peer peer[PHPBPF_MAX_PEERS];  /* PhpBpfPeer, --peer WHERE=CLASS */
+    unsigned int npeers;
 };
 
 static struct config cfg;
@@ -71,6 +74,7 @@ static struct phpbpf *skel;
 static const struct phpbpf_hist *hists;   /* mmap of the php_hist map */
 static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
 static const struct phpbpf_cpu *cpus;      /* mmap of the cpu_hist map */
+static const struct phpbpf_waits *waits;   /* mmap of the wait_hist map */
 static const struct phpbpf_hist *compiles; /* mmap of the compile_hist map */
 static struct phpbpf_snap_vhost *snap_room;
 /* The scripts map as one batch read gives it: keys and values apart. */
@@ -170,7 +174,7 @@ static void usage(void)
 {
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --build ID --uid N --gid N "
                     "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
-                    "[--slow-us N --slow-log N [--trace-depth N]] [--profile-hz N] "
+                    "[--slow-us N --slow-log N [--trace-depth N]] [--profile-hz N] [--peer W=C ...] "
                     "[--delay S] [--debug] [--syslog]");
 }
 
@@ -184,6 +188,21 @@ static unsigned long long number(const char *s, const char *what)
     if (errno || !*s || *end)
         startup_failure("bad number for --%s: '%s'", what, s);
     return v;
+}
+
+/* --peer WHERE=CLASS, as the module checked PhpBpfPeer. */
+static void peer_arg(const char *arg)
+{
+    char where[256];
+    const char *eq = strrchr(arg, '='), *why;
+
+    if (!eq || (size_t)(eq - arg) >= sizeof(where) || cfg.npeers >= PHPBPF_MAX_PEERS / 2)
+        startup_failure("bad --peer '%s'", arg);
+    memcpy(where, arg, (size_t)(eq - arg));
+    where[eq - arg] = '\0';
+    if ((why = phpbpf_peer_parse(where, eq + 1, &cfg.peer[cfg.npeers])) != NULL)
+        startup_failure("bad --peer '%s': %s", arg, why);
+    cfg.npeers++;
 }
 
 static void parse_args(int argc, char **argv)
@@ -207,6 +226,7 @@ static void parse_args(int argc, char **argv)
         { "max-scripts", required_argument, NULL, 'm' },
         { "profile-hz", required_argument, NULL, 'z' },
         { "trace-depth", required_argument, NULL, 't' },
+        { "peer", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -231,6 +251,7 @@ static void parse_args(int argc, char **argv)
         case 'm': cfg.max_scripts = (unsigned int)number(optarg, "max-scripts"); break;
         case 'z': cfg.profile_hz = (unsigned int)number(optarg, "profile-hz"); break;
         case 't': cfg.trace_depth = (unsigned int)number(optarg, "trace-depth"); break;
+        case 'P': peer_arg(optarg); break;
         default: usage();
         }
     }
@@ -363,6 +384,37 @@ static int on_slow_event(void *ctx, void *data, size_t len)
     return 0;
 }
 
+/* The defaults first, PhpBpfPeer over them. */
+static void fill_peers(void)
+{
+    int ports = bpf_map__fd(skel->maps.peer_ports), addrs = bpf_map__fd(skel->maps.peer_addrs);
+    int paths = bpf_map__fd(skel->maps.peer_unix);
+    unsigned i;
+
+    for (i = 0; i < phpbpf_default_npeers + cfg.npeers; i++) {
+        const struct phpbpf_peer *p = i < phpbpf_default_npeers ? &phpbpf_default_peers[i]
+                                                                 : &cfg.peer[i - phpbpf_default_npeers];
+        struct phpbpf_peer_key k = { p->kind == PHPBPF_PEER_ADDR6 ? 10 : 2, p->port, { 0 } };
+        uint64_t h;
+        int err;
+
+        memcpy(k.addr, p->addr, sizeof(k.addr));
+        switch (p->kind) {
+        case PHPBPF_PEER_PORT:
+            err = bpf_map_update_elem(ports, &p->port, &p->wait_class, BPF_ANY);
+            break;
+        case PHPBPF_PEER_UNIX:
+            h = phpbpf_path_hash(p->path, sizeof(p->path));
+            err = bpf_map_update_elem(paths, &h, &p->wait_class, BPF_ANY);
+            break;
+        default:
+            err = bpf_map_update_elem(addrs, &k, &p->wait_class, BPF_ANY);
+        }
+        if (err)
+            startup_failure("cannot set peer %u: %s", i, strerror(errno));
+    }
+}
+
 static const void *map_array(struct bpf_map *map, size_t value_size)
 {
     const void *p = mmap(NULL, (size_t)cfg.vhosts * value_size, PROT_READ, MAP_SHARED,
@@ -393,7 +445,8 @@ static void load_and_attach(void)
     skel->rodata->slow_us = cfg.slow_us;
     {
         struct phpbpf_stacks_cfg sc = { cfg.library, cfg.httpd_pid, cfg.profile_hz,
-                                        cfg.trace_depth, cfg.slow_us, cfg.vhosts, logmsg };
+                                        cfg.trace_depth, cfg.slow_us, cfg.vhosts, cfg.cpu,
+                                        logmsg };
 
         phpbpf_stacks_prepare(skel, &sc);
     }
@@ -402,6 +455,8 @@ static void load_and_attach(void)
         err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.cpu_hist, cfg.cpu ? cfg.vhosts : 1);
+    if (!err)
+        err = bpf_map__set_max_entries(skel->maps.wait_hist, cfg.cpu ? cfg.vhosts : 1);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.compile_hist, cfg.compile ? cfg.vhosts : 1);
     if (!err)
@@ -445,8 +500,11 @@ static void load_and_attach(void)
     phpbpf_stacks_attach(skel, &slow_rb, &probes);
 
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
-    if (cfg.cpu)
+    if (cfg.cpu) {
         cpus = map_array(skel->maps.cpu_hist, sizeof(struct phpbpf_cpu));
+        waits = map_array(skel->maps.wait_hist, sizeof(struct phpbpf_waits));
+        fill_peers();
+    }
     if (cfg.compile)
         compiles = map_array(skel->maps.compile_hist, sizeof(struct phpbpf_hist));
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
@@ -519,37 +577,6 @@ static void drop_privileges(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-static void warn_limited(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Up to max entries of a hash map, in as few syscalls as the kernel
- * allows: one bpf_map_lookup_batch() call reads whole buckets, so nothing
- * is seen twice or skipped while programs update the map (get_next_key
- * starts over from the first key when the one it stands on is evicted). */
-static uint32_t read_map(int fd, void *keys, size_t key_size, void *vals, size_t val_size,
-                         uint32_t max)
-{
-    LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    __u64 token[PHPBPF_PATH_LEN / 8];   /* the kernel's position: a bucket number */
-    void *in = NULL;
-    uint32_t got = 0;
-
-    while (got < max) {
-        __u32 count = max - got;
-        int err = bpf_map_lookup_batch(fd, in, token, (char *)keys + got * key_size,
-                                       (char *)vals + got * val_size, &count, &opts);
-
-        if (err && errno != ENOENT) {
-            warn_limited("reading map %d: %s", fd, strerror(errno));
-            break;
-        }
-        got += count;
-        if (err)            /* ENOENT: that was the last bucket */
-            break;
-        in = token;
-    }
-    return got;
-}
-
 static int by_total_desc(const void *a, const void *b)
 {
     const struct phpbpf_hist *x = &script_vals[*(const uint32_t *)a];
@@ -562,8 +589,8 @@ static int by_total_desc(const void *a, const void *b)
 /* Every tracked script, heaviest first; the encoder sends the top ones. */
 static void take_scripts(struct phpbpf_snapshot *s, struct phpbpf_sparse_bucket *b)
 {
-    uint32_t n = read_map(bpf_map__fd(skel->maps.scripts), script_keys, sizeof(*script_keys),
-                          script_vals, sizeof(*script_vals), cfg.max_scripts), i;
+    uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.scripts), script_keys, sizeof(*script_keys),
+                                 script_vals, sizeof(*script_vals), cfg.max_scripts), i;
 
     for (i = 0; i < n; i++) {
         script_keys[i].path[PHPBPF_PATH_LEN - 1] = '\0';
@@ -588,8 +615,8 @@ static int by_count_desc(const void *a, const void *b)
 
 static void take_classes(struct phpbpf_snapshot *s)
 {
-    uint32_t n = read_map(bpf_map__fd(skel->maps.classes), class_keys, sizeof(*class_keys),
-                          class_vals, sizeof(*class_vals), PHPBPF_MAX_CLASSES), i;
+    uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.classes), class_keys, sizeof(*class_keys),
+                                 class_vals, sizeof(*class_vals), PHPBPF_MAX_CLASSES), i;
 
     for (i = 0; i < n; i++) {
         memcpy(class_room[i].name, class_keys[i].name, PHPBPF_CLASS_LEN);
@@ -633,6 +660,8 @@ static void take_snapshot(struct phpbpf_snapshot *s)
         if (cpus && (probes & PHPBPF_PROBE_SCHED_SWITCH)) {
             b += phpbpf_sparse_from(&v->cpu.on, &cpus[i].on, b);
             b += phpbpf_sparse_from(&v->cpu.off, &cpus[i].off, b);
+            v->has_waits = 1;
+            v->waits = waits[i];
         }
         if (compiles)
             b += phpbpf_sparse_from(&v->compile, &compiles[i], b);

@@ -11,7 +11,7 @@
 const char *const *phpbpf_helper_argv(apr_pool_t *p, const struct phpbpf_helper_settings *s)
 {
     const char **argv = apr_pcalloc(p, PHPBPF_MAX_ARGS * sizeof(char *));
-    int n = 0;
+    int n = 0, i;
 
     argv[n++] = s->helper;
     argv[n++] = "--library";   argv[n++] = s->library;
@@ -37,6 +37,10 @@ const char *const *phpbpf_helper_argv(apr_pool_t *p, const struct phpbpf_helper_
     if (s->profile_hz) {
         argv[n++] = "--profile-hz";
         argv[n++] = apr_itoa(p, s->profile_hz);
+    }
+    for (i = 0; i < s->npeers && n < PHPBPF_MAX_ARGS - 24; i++) {
+        argv[n++] = "--peer";
+        argv[n++] = s->peers[i];
     }
     if (s->compile) {
         argv[n++] = "--compile";

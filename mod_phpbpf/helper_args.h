@@ -7,7 +7,7 @@
 #include "apr_pools.h"
 
 /* The helper's command line, with room to spare; a spawn adds --delay N. */
-#define PHPBPF_MAX_ARGS 40
+#define PHPBPF_MAX_ARGS 160
 
 /* argv[] index of the library path: see phpbpf_helper_identity(). */
 #define PHPBPF_ARG_LIBRARY 2
@@ -28,6 +28,8 @@ struct phpbpf_helper_settings {
     int max_scripts;
     int profile_hz;               /* 0: no sampling */
     int trace_depth;              /* 0: no backtraces */
+    const char *const *peers;     /* "WHERE=CLASS", npeers of them */
+    int npeers;
     int debug;
     int syslog;
 };

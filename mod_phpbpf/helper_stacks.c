@@ -396,6 +396,32 @@ void phpbpf_stacks_tick(void)
     close(fd);
 }
 
+uint32_t phpbpf_read_map(int fd, void *keys, size_t key_size, void *vals, size_t val_size,
+                         uint32_t max)
+{
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    __u64 token[PHPBPF_PATH_LEN / 8];   /* the kernel's position: a bucket number */
+    void *in = NULL;
+    uint32_t got = 0;
+
+    while (got < max) {
+        __u32 count = max - got;
+        int err = bpf_map_lookup_batch(fd, in, token, (char *)keys + got * key_size,
+                                       (char *)vals + got * val_size, &count, &opts);
+
+        if (err && errno != ENOENT) {
+            if (cfg.log)
+                cfg.log("warn", "reading map %d: %s", fd, strerror(errno));
+            break;
+        }
+        got += count;
+        if (err)            /* ENOENT: that was the last bucket */
+            break;
+        in = token;
+    }
+    return got;
+}
+
 /* ---------------------------------------------------------- snapshot */
 
 static struct phpbpf_snap_func *snap_funcs;
@@ -406,6 +432,77 @@ static struct phpbpf_pframe *snap_frames;
 static size_t snap_frames_cap;
 static struct phpbpf_snap_backtrace snap_bt[PHPBPF_SLOW_MAX];
 static uint32_t *by_vhost;
+static struct phpbpf_site_key site_keys[PHPBPF_SNAP_SITES];
+static struct phpbpf_site site_vals[PHPBPF_SNAP_SITES];
+static struct phpbpf_snap_site snap_sites[PHPBPF_SNAP_SITES];
+
+static int by_vhost_count(const void *a, const void *b)
+{
+    const struct phpbpf_pstack *x = &prof.stack[*(const uint32_t *)a];
+    const struct phpbpf_pstack *y = &prof.stack[*(const uint32_t *)b];
+
+    if (x->vhost != y->vhost)
+        return x->vhost < y->vhost ? -1 : 1;
+    return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+static int grow(void)
+{
+    size_t need = (size_t)prof.nstacks * PHPBPF_STACK_MAX + PHPBPF_SLOW_MAX * PHPBPF_STACK_MAX;
+
+    if (need <= snap_frames_cap)
+        return 0;
+    free(snap_frames);
+    snap_frames_cap = 0;
+    if (!(snap_frames = malloc(need * sizeof(*snap_frames))))
+        return -1;
+    snap_frames_cap = need;
+    return 0;
+}
+
+static uint32_t use(uint32_t fid, uint32_t *nf);
+
+static int by_vhost_ns(const void *a, const void *b)
+{
+    const struct phpbpf_snap_site *x = a, *y = b;
+
+    if (x->vhost != y->vhost)
+        return x->vhost < y->vhost ? -1 : 1;
+    return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+/* Waits by call site, the most time first, PHPBPF_SNAP_SITES_VHOST a vhost. */
+static uint32_t sites(uint32_t *nf)
+{
+    uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.wait_sites), site_keys, sizeof(*site_keys),
+                                 site_vals, sizeof(*site_vals), PHPBPF_SNAP_SITES), i, k, kept;
+    uint32_t cur = UINT32_MAX, run = 0;
+
+    for (i = k = 0; i < n; i++) {
+        struct phpbpf_frame fr = { site_keys[i].func, site_keys[i].name, site_keys[i].line,
+                                   site_keys[i].kind };
+        uint32_t fid = frame_fid(&fr);
+
+        if (site_keys[i].wait_class >= PHPBPF_WAIT_CLASSES || site_keys[i].vhost >= cfg.vhosts)
+            continue;
+        snap_sites[k++] = (struct phpbpf_snap_site){ site_keys[i].vhost, site_keys[i].wait_class,
+                                                     { fid, site_keys[i].line },
+                                                     site_vals[i].count, site_vals[i].ns };
+    }
+    qsort(snap_sites, k, sizeof(*snap_sites), by_vhost_ns);
+    for (i = kept = 0; i < k; i++) {
+        if (snap_sites[i].vhost != cur) {
+            cur = snap_sites[i].vhost;
+            run = 0;
+        }
+        if (run++ >= PHPBPF_SNAP_SITES_VHOST)
+            continue;
+        snap_sites[kept] = snap_sites[i];
+        snap_sites[kept].frame.fid = use(snap_sites[kept].frame.fid, nf);
+        kept++;
+    }
+    return kept;
+}
 
 static uint32_t use(uint32_t fid, uint32_t *nf)
 {
@@ -430,30 +527,6 @@ static const struct phpbpf_pframe *put_frames(const struct phpbpf_pframe *fr, ui
         out[i] = (struct phpbpf_pframe){ use(fr[i].fid, nf), fr[i].line };
     *at += n;
     return out;
-}
-
-static int by_vhost_count(const void *a, const void *b)
-{
-    const struct phpbpf_pstack *x = &prof.stack[*(const uint32_t *)a];
-    const struct phpbpf_pstack *y = &prof.stack[*(const uint32_t *)b];
-
-    if (x->vhost != y->vhost)
-        return x->vhost < y->vhost ? -1 : 1;
-    return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
-}
-
-static int grow(void)
-{
-    size_t need = (size_t)prof.nstacks * PHPBPF_STACK_MAX + PHPBPF_SLOW_MAX * PHPBPF_STACK_MAX;
-
-    if (need <= snap_frames_cap)
-        return 0;
-    free(snap_frames);
-    snap_frames_cap = 0;
-    if (!(snap_frames = malloc(need * sizeof(*snap_frames))))
-        return -1;
-    snap_frames_cap = need;
-    return 0;
 }
 
 void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
@@ -511,6 +584,8 @@ void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
                 put_frames(bt->frame, bt->nframes, &at, &nf) };
     }
     s->backtraces = s->nslow ? snap_bt : NULL;
+    s->nsites = cfg.cpu ? sites(&nf) : 0;
+    s->sites = snap_sites;
     s->funcs = snap_funcs;
     s->nfuncs = nf;
     s->profiles = snap_profiles;

@@ -5,6 +5,7 @@
 #ifndef PHPBPF_HELPER_STACKS_H
 #define PHPBPF_HELPER_STACKS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -20,6 +21,7 @@ struct phpbpf_stacks_cfg {
     unsigned trace_depth;         /* PhpBpfSlowTraceDepth; 0: no backtraces */
     uint64_t slow_us;             /* PhpBpfSlowThreshold; 0: no backtraces */
     unsigned vhosts;
+    int cpu;                      /* PhpBpfCpuTracing: waits by call site */
     void (*log)(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 
@@ -35,6 +37,13 @@ void phpbpf_stacks_attach(struct phpbpf *skel, struct ring_buffer **rb, uint32_t
 /* A timer to poll, -1 if none: call phpbpf_stacks_tick() when it fires. */
 int phpbpf_stacks_timer_fd(void);
 void phpbpf_stacks_tick(void);
+
+/* Up to max entries of a hash map, in as few syscalls as the kernel
+ * allows: one bpf_map_lookup_batch() reads whole buckets, so nothing is
+ * seen twice or skipped while programs update the map (get_next_key starts
+ * over from the first key when the one it stands on is evicted). */
+uint32_t phpbpf_read_map(int fd, void *keys, size_t key_size, void *vals, size_t val_size,
+                         uint32_t max);
 
 /* The stacks part of a snapshot; slow events (s->slow) get their
  * backtraces.  Valid until the next call. */

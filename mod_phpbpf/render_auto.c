@@ -36,6 +36,11 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
         lat(o, "OnCpu", n, &v->on_cpu);
         lat(o, "OffCpu", n, &v->off_cpu);
         phpbpf_out_printf(o, "OnCpuShare[%s]: %.4f\n", n, v->on_share);
+        for (k = 0; v->wait && k < PHPBPF_REPORT_WAIT_CLASSES; k++)
+            if (v->wait[k].count)
+                phpbpf_out_printf(o, "WaitUs[%s][%s]: " PHPBPF_U64 "\nWaits[%s][%s]: " PHPBPF_U64 "\n",
+                                  n, phpbpf_wait_names[k], (apr_uint64_t)v->wait[k].total_us, n,
+                                  phpbpf_wait_names[k], (apr_uint64_t)v->wait[k].count);
     }
     if (r->stacks_state == 1 && r->profile_hz)
         phpbpf_out_printf(o, "ProfileSamples[%s]: " PHPBPF_U64 "\n", n,

@@ -100,6 +100,50 @@ static void profile(struct phpbpf_out *o, const struct phpbpf_report_profile *pr
     phpbpf_out_str(o, "}");
 }
 
+/* {"mysql": {"count": N, "total_us": N}, ...}, every class. */
+static void waits(struct phpbpf_out *o, const uint64_t *us, const uint64_t *count, int have)
+{
+    unsigned k;
+
+    if (!have) {
+        phpbpf_out_str(o, "null");
+        return;
+    }
+    for (k = 0; k < PHPBPF_REPORT_WAIT_CLASSES; k++)
+        phpbpf_out_printf(o, "%s\"%s\": {\"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64 "}",
+                          k ? ", " : "{", phpbpf_wait_names[k],
+                          (apr_uint64_t)count[k], (apr_uint64_t)us[k]);
+    phpbpf_out_str(o, "}");
+}
+
+static void vhost_waits(struct phpbpf_out *o, const struct phpbpf_report_wait *w)
+{
+    uint64_t us[PHPBPF_REPORT_WAIT_CLASSES], n[PHPBPF_REPORT_WAIT_CLASSES];
+    unsigned k;
+
+    for (k = 0; w && k < PHPBPF_REPORT_WAIT_CLASSES; k++) {
+        us[k] = w[k].total_us;
+        n[k] = w[k].count;
+    }
+    phpbpf_out_str(o, ", \"waits\": ");
+    waits(o, us, n, w != NULL);
+}
+
+static void sites(struct phpbpf_out *o, const struct phpbpf_report_vhost *v)
+{
+    unsigned i;
+
+    phpbpf_out_str(o, ", \"wait_sites\": [");
+    for (i = 0; i < v->nsites; i++) {
+        phpbpf_out_str(o, i ? ", {" : "{");
+        frame_fields(o, &v->sites[i].f);
+        phpbpf_out_printf(o, ", \"class\": \"%s\", \"count\": " PHPBPF_U64 ", \"total_us\": "
+                          PHPBPF_U64 "}", v->sites[i].wait_class, (apr_uint64_t)v->sites[i].count,
+                          (apr_uint64_t)v->sites[i].total_us);
+    }
+    phpbpf_out_str(o, "]");
+}
+
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                   const struct phpbpf_report_vhost *v)
 {
@@ -136,6 +180,8 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
         phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k ? ", " : "", phpbpf_method_names[k],
                           (apr_uint64_t)v->method[k]);
     phpbpf_out_str(o, "}");
+    vhost_waits(o, v->wait);
+    sites(o, v);
     profile(o, v->profile);
     phpbpf_out_str(o, "}");
 }
@@ -247,6 +293,15 @@ static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
                               (apr_uint64_t)e->on_us, (apr_uint64_t)e->off_us);
         else
             phpbpf_out_str(o, ", \"on_cpu_us\": null, \"off_cpu_us\": null");
+        {
+            uint64_t n[PHPBPF_REPORT_WAIT_CLASSES];
+            unsigned k;
+
+            for (k = 0; k < PHPBPF_REPORT_WAIT_CLASSES; k++)
+                n[k] = e->waits[k];
+            phpbpf_out_str(o, ", \"waits\": ");
+            waits(o, e->wait_us, n, r->cpu_traced);
+        }
         phpbpf_out_printf(o, ", \"exceptions\": %u, \"backtrace\": ", e->exceptions);
         if (e->backtrace) {
             unsigned k;

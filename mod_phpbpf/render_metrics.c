@@ -158,6 +158,35 @@ static void seconds_family(struct exp *e, const char *name, const char *help, la
                which(&r->vhost[r->exported[k]])->hist->sum_us, 1);
 }
 
+/* Off-CPU time and waits by class: the classes are a fixed list. */
+static void wait_families(struct exp *e)
+{
+    const struct phpbpf_report *r = e->r;
+    const char *cls[PHPBPF_REPORT_WAIT_CLASSES];
+    uint32_t k, c;
+
+    for (c = 0; c < PHPBPF_REPORT_WAIT_CLASSES; c++)
+        cls[c] = apr_pstrcat(e->p, ",class=\"", phpbpf_wait_names[c], "\"}", NULL);
+    family(e, "phpbpf_wait_seconds_total", "counter",
+           "Off-CPU time of PHP requests by what they waited on; PhpBpfCpuTracing On.");
+    for (k = 0; k < r->nexported; k++)
+        for (c = 0; c < PHPBPF_REPORT_WAIT_CLASSES; c++) {
+            const struct phpbpf_report_wait *w = r->vhost[r->exported[k]].wait;
+
+            sample(e, "phpbpf_wait_seconds_total{", vlabel(e, r->exported[k]), cls[c], "",
+                   w ? w[c].total_us : 0, 1);
+        }
+    family(e, "phpbpf_waits_total", "counter",
+           "Times PHP requests were switched out to wait, by what on; PhpBpfCpuTracing On.");
+    for (k = 0; k < r->nexported; k++)
+        for (c = 0; c < PHPBPF_REPORT_WAIT_CLASSES; c++) {
+            const struct phpbpf_report_wait *w = r->vhost[r->exported[k]].wait;
+
+            sample(e, "phpbpf_waits_total{", vlabel(e, r->exported[k]), cls[c], "",
+                   w ? w[c].count : 0, 0);
+        }
+}
+
 static void per_vhost(struct exp *e)
 {
     const struct phpbpf_report *r = e->r;
@@ -178,6 +207,7 @@ static void per_vhost(struct exp *e)
     /* Only when sched_switch really is attached: zeros would read as
      * "PHP used no CPU", not as "not measured". */
     if (r->cpu_traced) {
+        wait_families(e);
         seconds_family(e, "phpbpf_php_cpu_seconds_total",
                        "On-CPU time of PHP requests; PhpBpfCpuTracing On.", on_cpu_of);
         seconds_family(e, "phpbpf_php_offcpu_seconds_total",

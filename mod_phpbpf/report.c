@@ -6,6 +6,7 @@
 
 #include "apr_strings.h"
 
+#include "peers.h"
 #include "report_build.h"
 
 const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
@@ -65,6 +66,27 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     v->compile_share = ratio(b->v.compile_us, b->php.sum_us);
     v->on_share = ratio(b->cpu.on.sum_us, b->cpu.on.sum_us + b->cpu.off.sum_us);
     v->profile = NULL;
+    v->wait = NULL;
+    v->sites = NULL;
+    v->nsites = 0;
+}
+
+_Static_assert(PHPBPF_REPORT_WAIT_CLASSES == PHPBPF_WAIT_CLASSES
+               && PHPBPF_REPORT_RUNQUEUE == PHPBPF_W_RUNQUEUE, "one list of wait classes");
+
+static const struct phpbpf_report_wait *waits(apr_pool_t *p, const struct phpbpf_snap_vhost *b)
+{
+    struct phpbpf_report_wait *w = apr_palloc(p, PHPBPF_WAIT_CLASSES * sizeof(*w));
+    unsigned k;
+
+    for (k = 0; k < PHPBPF_WAIT_CLASSES; k++) {
+        uint64_t us = b->waits.ns[k] / 1000;
+
+        w[k] = (struct phpbpf_report_wait){ us, b->waits.count[k],
+                                            b->php.count ? (double)us / (double)b->php.count : 0,
+                                            ratio(us, b->php.sum_us) };
+    }
+    return w;
 }
 
 /* ------------------------------------------------------------ stacks */
@@ -243,6 +265,28 @@ static void stacks(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
         r->samples_dropped += sp->dropped;
         v[sp->vhost].profile = profile(p, n, sp, t);
     }
+    /* Call sites come grouped by vhost, most time first. */
+    for (i = 0; i < s->nsites; i++) {
+        const struct phpbpf_snap_site *x = &s->sites[i];
+        struct phpbpf_report_vhost *vh;
+        uint32_t k;
+
+        if (x->vhost >= r->nvhosts || (vh = &v[x->vhost])->sites)
+            continue;
+        for (k = i; k < s->nsites && s->sites[k].vhost == x->vhost; k++)
+            ;
+        {
+            struct phpbpf_report_site *q = apr_palloc(p, (k - i) * sizeof(*q));
+            uint32_t j;
+
+            for (j = i; j < k; j++)
+                q[j - i] = (struct phpbpf_report_site){ frame_of(n, p, &s->sites[j].frame),
+                                                        phpbpf_wait_names[s->sites[j].wait_class],
+                                                        s->sites[j].count, s->sites[j].ns / 1000 };
+            vh->sites = q;
+            vh->nsites = k - i;
+        }
+    }
 }
 
 struct named {
@@ -279,6 +323,8 @@ static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     for (i = 0; i < n; i++) {
         phpbpf_shm_vhost(c, i, &a, p);
         vhost(&v[i], &a, &apache[i], bpf[i] ? bpf[i] : &no_data, r->elapsed_s, r->quantiles);
+        if (bpf[i] && bpf[i]->has_waits && r->cpu_traced)
+            v[i].wait = waits(p, bpf[i]);
     }
     for (i = k = 0; i < n; i++)
         if (v[i].requests || v[i].php.hist->count)
@@ -380,6 +426,8 @@ static void slow(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm
         q[i].on_us = e->on_us;
         q[i].off_us = e->off_us;
         q[i].exceptions = e->exc_thrown;
+        memcpy(q[i].wait_us, e->wait_us, sizeof(q[i].wait_us));
+        memcpy(q[i].waits, e->waits, sizeof(q[i].waits));
         backtrace(p, &q[i], names, snap->backtraces ? &snap->backtraces[i] : NULL);
     }
     r->slow = q;

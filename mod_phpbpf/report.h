@@ -56,6 +56,26 @@ struct phpbpf_report_profile {
 
 #define PHPBPF_REPORT_TOP_FUNCS 20
 
+/* Off-CPU time of one class of what requests waited on. */
+struct phpbpf_report_wait {
+    uint64_t total_us, count;
+    double mean_us;               /* per PHP request */
+    double share;                 /* of PHP time, 0..1 */
+};
+
+/* Waits charged to the innermost PHP function's frame: "wpdb::query
+ * class-wpdb.php:2056 -- mysql, 120 waits, 35 ms". */
+struct phpbpf_report_site {
+    struct phpbpf_report_frame f;
+    const char *wait_class;
+    uint64_t count, total_us;
+};
+
+/* mysql pgsql redis memcached http dns other-net file sleep lock runqueue other */
+#define PHPBPF_REPORT_WAIT_CLASSES 12
+#define PHPBPF_REPORT_RUNQUEUE 10     /* its index: preempted, not a wait for anything */
+extern const char *const phpbpf_wait_names[PHPBPF_REPORT_WAIT_CLASSES];
+
 struct phpbpf_report_vhost {
     const char *name;             /* ServerName:port, from the configuration */
     uint64_t requests;            /* PHP requests Apache logged */
@@ -75,6 +95,9 @@ struct phpbpf_report_vhost {
     double compile_share;         /* of PHP time, 0..1 */
     double on_share;              /* on-CPU share of the time traced, 0..1 */
     const struct phpbpf_report_profile *profile;    /* NULL: no samples */
+    const struct phpbpf_report_wait *wait;  /* per class, or NULL without CPU tracing */
+    const struct phpbpf_report_site *sites; /* most time first */
+    unsigned nsites;
 };
 
 extern const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS];
@@ -96,6 +119,8 @@ struct phpbpf_report_slow {
     uint32_t status, errors;
     uint64_t php_us, compile_us;
     uint64_t on_us, off_us;       /* meaningful only with cpu_traced */
+    uint64_t wait_us[PHPBPF_REPORT_WAIT_CLASSES];  /* off_us by class, likewise */
+    uint32_t waits[PHPBPF_REPORT_WAIT_CLASSES];
     uint32_t exceptions;
     int backtrace;                /* taken: the four below are set */
     uint64_t backtrace_at_us;     /* into the request, when it was taken */

@@ -59,6 +59,9 @@ static void putstr(struct phpbpf_buf *b, const char *s, size_t max)
 /* Bytes of an encoded histogram: count, sum, max, nnz, then (u16 bucket,
  * u64 count) for each bucket held. */
 #define HIST_HEAD (8 + 8 + 8 + 2)
+/* A vhost's waits: (ns, count) per class; a slow request's: (us, count). */
+#define WAITS_LEN (PHPBPF_WAIT_CLASSES * 16)
+#define SLOW_WAITS_LEN (PHPBPF_WAIT_CLASSES * 12)
 #define HIST_PAIR (2 + 8)
 
 static void puthist(struct phpbpf_buf *b, const struct phpbpf_sparse *h)
@@ -103,6 +106,18 @@ static int finish(struct phpbpf_buf *b, size_t at)
     n = (uint32_t)(b->len - at - PHPBPF_RSP_HDR_LEN);
     memcpy(b->data + at + 12, &n, 4);
     return 0;
+}
+
+/* A vhost's off-CPU time and waits by class, or 0 without CPU tracing. */
+static void putwaits(struct phpbpf_buf *b, const struct phpbpf_waits *w)
+{
+    uint32_t k;
+
+    put32(b, w != NULL);
+    for (k = 0; w && k < PHPBPF_WAIT_CLASSES; k++) {
+        put64(b, w->ns[k]);
+        put64(b, w->count[k]);
+    }
 }
 
 static void putframes(struct phpbpf_buf *b, const struct phpbpf_pframe *f, uint32_t n)
@@ -159,6 +174,18 @@ static void putstacks(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
                       p->stack[j].nframes < PHPBPF_STACK_MAX ? p->stack[j].nframes : PHPBPF_STACK_MAX);
         }
     }
+    n = s->nsites < PHPBPF_SNAP_SITES ? s->nsites : PHPBPF_SNAP_SITES;
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_snap_site *x = &s->sites[i];
+
+        put32(b, x->vhost);
+        put32(b, x->wait_class);
+        put32(b, x->frame.fid);
+        put32(b, x->frame.line);
+        put64(b, x->count);
+        put64(b, x->ns);
+    }
 }
 
 static int vhost_has_data(const struct phpbpf_snap_vhost *v)
@@ -169,7 +196,7 @@ static int vhost_has_data(const struct phpbpf_snap_vhost *v)
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
 {
     size_t at = begin(b, 0);
-    uint32_t i, n = 0;
+    uint32_t i, j, n = 0;
 
     put32(b, s->state);
     put32(b, s->helper_pid);
@@ -196,6 +223,7 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         puthist(b, &s->vhosts[i].cpu.on);
         puthist(b, &s->vhosts[i].cpu.off);
         puthist(b, &s->vhosts[i].compile);
+        putwaits(b, s->vhosts[i].has_waits ? &s->vhosts[i].waits : NULL);
     }
     n = s->nscripts < PHPBPF_SNAP_SCRIPTS ? s->nscripts : PHPBPF_SNAP_SCRIPTS;
     put32(b, s->scripts_tracked);
@@ -223,6 +251,10 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         put64(b, e->on_us);
         put64(b, e->off_us);
         put32(b, e->exc_thrown);
+        for (j = 0; j < PHPBPF_WAIT_CLASSES; j++) {
+            put64(b, e->wait_us[j]);
+            put32(b, e->waits[j]);
+        }
         putstr(b, e->method, sizeof(e->method));
         putstr(b, e->uri, sizeof(e->uri));
         putstr(b, e->script, sizeof(e->script));
@@ -358,6 +390,8 @@ static size_t vhost_buckets(struct cursor c, uint32_t n)
         nb += skiphist(&c);
         nb += skiphist(&c);
         nb += skiphist(&c);
+        if (get32(&c))
+            skip(&c, WAITS_LEN);
     }
     return c.bad ? SIZE_MAX : nb;
 }
@@ -414,9 +448,21 @@ static int get_room(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, s
     return 0;
 }
 
+static void getwaits(struct cursor *c, uint32_t *has, struct phpbpf_waits *w)
+{
+    uint32_t k;
+
+    memset(w, 0, sizeof(*w));
+    *has = get32(c) != 0;
+    for (k = 0; *has && k < PHPBPF_WAIT_CLASSES; k++) {
+        w->ns[k] = get64(c);
+        w->count[k] = get64(c);
+    }
+}
+
 /* Smallest encoded slow request: the numbers, three empty strings and
  * "no backtrace". */
-#define SLOW_MIN (8 + 4 + 4 + 4 * 8 + 4 + 3 * 2 + 4)
+#define SLOW_MIN (8 + 4 + 4 + 4 * 8 + 4 + SLOW_WAITS_LEN + 3 * 2 + 4)
 
 /* A run of frames: their count, then (function, line) pairs. */
 static size_t skipframes(struct cursor *c)
@@ -435,7 +481,7 @@ static size_t slow_frames(struct cursor c, uint32_t n)
     uint32_t i;
 
     for (i = 0; i < n && !c.bad; i++) {
-        skip(&c, 8 + 4 + 4 + 4 * 8 + 4);
+        skip(&c, 8 + 4 + 4 + 4 * 8 + 4 + SLOW_WAITS_LEN);
         skip(&c, get16(&c));
         skip(&c, get16(&c));
         skip(&c, get16(&c));
@@ -516,6 +562,36 @@ static int frames_valid(const struct phpbpf_pframe *f, uint32_t n, uint32_t nfun
     return 1;
 }
 
+#define SITE_LEN (4 * 4 + 2 * 8)
+
+static int getsites(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_vhosts,
+                    uint32_t nfuncs, phpbpf_alloc_fn alloc, void *ctx, const char **err)
+{
+    uint32_t n, i;
+
+    if (get_count(c, PHPBPF_SNAP_SITES, SITE_LEN, &n, "too many call sites", err) != 0
+        || get_room(alloc, ctx, n, sizeof(*s->sites), 0, (void **)&s->sites, NULL, err) != 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        struct phpbpf_snap_site *x = &s->sites[i];
+
+        x->vhost = get32(c);
+        x->wait_class = get32(c);
+        x->frame.fid = get32(c);
+        x->frame.line = get32(c);
+        x->count = get64(c);
+        x->ns = get64(c);
+        if (x->vhost >= max_vhosts || x->wait_class >= PHPBPF_WAIT_CLASSES || x->frame.fid >= nfuncs)
+            c->bad = 1;
+    }
+    if (c->bad) {
+        *err = "truncated or corrupt call sites";
+        return -1;
+    }
+    s->nsites = n;
+    return 0;
+}
+
 /* The stacks section: a first pass sizes one allocation for the functions,
  * their names, the profiles, their stacks and the stacks' frames. */
 static int getstacks(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_vhosts,
@@ -571,7 +647,7 @@ static int getstacks(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_v
            + nframes * sizeof(*fr) + strbytes;
     if (!size) {
         get32(c);               /* nprof: 0 */
-        return 0;
+        return getsites(c, s, max_vhosts, 0, alloc, ctx, err);
     }
     if (!(mem = alloc(ctx, size))) {
         *err = "out of memory";
@@ -621,7 +697,7 @@ static int getstacks(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_v
         *err = "truncated or corrupt stacks";
         return -1;
     }
-    return 0;
+    return getsites(c, s, max_vhosts, nfuncs, alloc, ctx, err);
 }
 
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
@@ -631,7 +707,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     struct cursor c = { p, len, 0 };
     struct phpbpf_sparse_bucket *b;
     struct phpbpf_pframe *fr;
-    uint32_t i, nc, n;
+    uint32_t i, k, nc, n;
     size_t nb, nf;
 
     memset(s, 0, sizeof(*s));
@@ -650,7 +726,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     }
     getstr(&c, s->library, sizeof(s->library));
     getstr(&c, s->reason, sizeof(s->reason));
-    if (get_count(&c, max_vhosts, 4 + 4 * HIST_HEAD + 3 * 8, &n,
+    if (get_count(&c, max_vhosts, 4 + 4 * HIST_HEAD + 3 * 8 + 4, &n,
                   "snapshot has more vhosts than configured", err) != 0)
         return -1;
     if ((nb = vhost_buckets(c, n)) == SIZE_MAX) {
@@ -670,6 +746,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         gethist(&c, &v->cpu.on, &b);
         gethist(&c, &v->cpu.off, &b);
         gethist(&c, &v->compile, &b);
+        getwaits(&c, &v->has_waits, &v->waits);
         if (c.bad) {
             *err = "truncated or corrupt vhost entry";
             return -1;
@@ -728,6 +805,10 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         e->on_us = get64(&c);
         e->off_us = get64(&c);
         e->exc_thrown = get32(&c);
+        for (k = 0; k < PHPBPF_WAIT_CLASSES; k++) {
+            e->wait_us[k] = get64(&c);
+            e->waits[k] = get32(&c);
+        }
         getstr(&c, e->method, sizeof(e->method));
         getstr(&c, e->uri, sizeof(e->uri));
         getstr(&c, e->script, sizeof(e->script));

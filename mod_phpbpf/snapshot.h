@@ -73,6 +73,8 @@ struct phpbpf_snap_vhost {
     struct phpbpf_vstats v;
     struct phpbpf_snap_cpu cpu;
     struct phpbpf_sparse compile;
+    uint32_t has_waits;         /* CPU tracing: off-CPU time by class */
+    struct phpbpf_waits waits;
 };
 
 struct phpbpf_snap_class {
@@ -123,7 +125,20 @@ struct phpbpf_snap_backtrace {
     const struct phpbpf_pframe *frame;
 };
 
+/* Waits by PHP call site: a vhost's, most time first. */
+struct phpbpf_snap_site {
+    uint32_t vhost;
+    uint32_t wait_class;
+    struct phpbpf_pframe frame;
+    uint64_t count;
+    uint64_t ns;
+};
+
 enum phpbpf_stacks_state { PHPBPF_STACKS_OFF = 0, PHPBPF_STACKS_ACTIVE, PHPBPF_STACKS_UNAVAILABLE };
+
+/* At most this many call sites per vhost in a snapshot, and in all. */
+#define PHPBPF_SNAP_SITES_VHOST 20
+#define PHPBPF_SNAP_SITES 4096
 
 /* At most this many functions and stacks in a snapshot, and frames a stack. */
 #define PHPBPF_SNAP_FUNCS 8192
@@ -156,6 +171,8 @@ struct phpbpf_snapshot {
     struct phpbpf_snap_func *funcs;
     uint32_t nprofiles;         /* vhosts with samples */
     struct phpbpf_snap_profile *profiles;
+    uint32_t nsites;            /* by vhost, then most time first */
+    struct phpbpf_snap_site *sites;
 };
 
 /* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */

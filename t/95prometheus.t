@@ -19,7 +19,7 @@ use PhpBpfTest;
 
 my $K = 20;
 my $docs = topdir() . '/t/htdocs';
-my $inst = start_instance(extra => join '', map {
+my $inst = start_instance(extra => "PhpBpfCpuTracing On\n" . join '', map {
     "<VirtualHost *>\n ServerName $_.test\n DocumentRoot \"$docs\"\n</VirtualHost>\n" } qw(a b));
 my $port = $inst->{port};
 sub json { my $r = instance_get($inst, '/server-bpf?json'); eval { decode_json($r->{content}) } }
@@ -102,9 +102,9 @@ my $dash = eval { decode_json(do { local $/; open my $d, '<', topdir() . '/conf/
 ok $dash && $dash->{panels} && @{ $dash->{panels} } >= 8, 'the dashboard parses and has its panels';
 my @exprs = map { $_->{expr} } map { @{ $_->{targets} } } @{ $dash->{panels} || [] };
 my %families = map { ($_ => 1) } $text->decoded_content =~ /^# TYPE (\S+)/mg;
-ok !$families{phpbpf_php_cpu_seconds_total}, 'no on-CPU counter while CPU tracing is off (the default)';
+ok $families{phpbpf_wait_seconds_total} && $families{phpbpf_php_cpu_seconds_total},
+    'with CPU tracing, on-CPU time and waits by class are exported';
 $families{phpbpf_compile_duration_seconds} = 1;   # exported when compile tracing is on
-$families{$_} = 1 for qw(phpbpf_php_cpu_seconds_total phpbpf_php_offcpu_seconds_total);  # CPU tracing on
 my @unknown = grep { my $m = $_; $m =~ s/_(bucket|sum|count)$//; !$families{$m} }
               map { /\b(phpbpf_\w+)/g } @exprs;
 is_deeply \@unknown, [], 'every metric the dashboard uses is exported';
@@ -115,6 +115,13 @@ for my $e (@exprs) {
     push @failed, $e unless promq($x);
 }
 is_deeply \@failed, [], 'every dashboard query runs against Prometheus (' . scalar(@exprs) . ' queries)';
+# The waits panel, for a.test, whose requests sleep 20 ms each.
+my ($waits) = grep { /phpbpf_wait_seconds_total/ } @exprs;
+(my $wq = $waits // '') =~ s/\$__rate_interval/1m/g;
+$wq =~ s/\$vhost/a.test:$port/g;
+my %by_class = map { ($_->{metric}{class} => $_->{value}[1]) } @{ promq($wq) || [] };
+cmp_ok $by_class{sleep} // 0, '>', 0, "the waits panel's query: a.test's time goes to sleep";
+ok !grep({ $_ > 0 } map { $by_class{$_} // 0 } qw(mysql redis http)), 'and not to a peer it never talks to';
 
 kill 'TERM', $pid;
 waitpid $pid, 0;

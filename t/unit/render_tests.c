@@ -373,9 +373,10 @@ static void test_hostile(apr_pool_t *p)
     struct phpbpf_report r;
     struct phpbpf_report_request rec = { 1764547100000000ULL, 1200, "b.test:80", HOSTILE,
                                          "G\x01T", HOSTILE "?[query removed]", 200 };
-    struct phpbpf_report_slow slow = { "b.test:80", "GET", HOSTILE, "/srv/" HOSTILE ".php", 1,
-                                       1764547100000000ULL, 600000, 500, 1, 550000, 0, 0, 0, 2,
-                                       0, 0, 0, NULL, 0 };
+    struct phpbpf_report_slow slow = {
+        .vhost = "b.test:80", .method = "GET", .uri = HOSTILE, .script = "/srv/" HOSTILE ".php",
+        .apache_known = 1, .time_us = 1764547100000000ULL, .apache_us = 600000, .status = 500,
+        .errors = 1, .php_us = 550000, .exceptions = 2 };
     /* A file and a class with hostile names, as PHP allows them. */
     static const struct phpbpf_report_frame bt[3] = {
         { "usleep", "", 0, 1 }, { "Evil<b>\xff::wait", "/srv/<img src=x onerror=alert(1)>.php", 4, 0 },

@@ -37,6 +37,9 @@ use IO::Socket::INET;
 use JSON::PP qw(decode_json);
 use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use PhpBpfBuild;
 
 my %o = (rounds => 12, pair_rounds => 16, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
          pin => 1, configs => 'all', workloads => 'hello,page', stats => 1);
@@ -58,7 +61,13 @@ my @configs = (
     [ 2, 'mod_phpbpf, PhpBpf Off',               { phpbpf => 1, extra => 'PhpBpf Off' } ],
     [ 3, 'default tracing (stack sampling at 99 Hz)', { phpbpf => 1 } ],
     [ '3n', 'default, PhpBpfProfile Off',         { phpbpf => 1, extra => 'PhpBpfProfile Off' } ],
-    [ '3c', 'default + CPU tracing',             { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
+    [ '3c', 'default + CPU tracing (with the wait split)', { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
+    # Builds of their own (PhpBpfBuild): CPU tracing as it was before the
+    # split, and the split without its call sites, for what each part costs.
+    [ '3c0', 'default + CPU tracing, no wait split (as before)', { phpbpf => 1,
+          extra => 'PhpBpfCpuTracing On', build => '-DPHPBPF_BENCH_NO_WAITS' } ],
+    [ '3cs', 'default + CPU tracing, wait split without call sites', { phpbpf => 1,
+          extra => 'PhpBpfCpuTracing On', build => '-DPHPBPF_BENCH_NO_SITES' } ],
     [ 4, 'every mode: compile + CPU tracing + slow log', { phpbpf => 1,
           extra => "PhpBpfCompileTracing On\nPhpBpfCpuTracing On\nPhpBpfSlowThreshold 500ms" } ],
     [ 5, 'bpftrace counting the 2 request probes', { phpbpf => 0, bpftrace => 'count' } ],
@@ -68,6 +77,12 @@ my @workloads = ([ 'hello', '/hello.php' ], [ 'page', '/page.php' ]);
 $o{configs} = join ',', map { $_->[0] } @configs if $o{configs} eq 'all';
 my %want = map { $_ => 1 } 1, 'A/A', split /,/, $o{configs};      # the baselines always run
 @configs = grep { $want{ $_->[0] } } @configs;
+# The variants' own module and helper, built once from this tree.
+for my $c (grep { $_->[2]{build} } @configs) {
+    print STDERR "building configuration $c->[0] ($c->[2]{build})\n";
+    my $b = build_copy($top, $dir, $c->[2]{build});
+    @{ $c->[2] }{qw(module helper)} = @$b{qw(module helper)};
+}
 %want = map { $_ => 1 } split /,/, $o{workloads};
 @workloads = grep { $want{ $_->[0] } } @workloads;
 
@@ -121,8 +136,8 @@ DocumentRoot "$top/bench/htdocs"
 </FilesMatch>
 EOF
     $conf .= <<"EOF" if $c->{phpbpf};
-LoadModule phpbpf_module "$top/mod_phpbpf/.libs/mod_phpbpf.so"
-PhpBpfHelper "$top/mod_phpbpf/phpbpf-helper"
+LoadModule phpbpf_module "${\ ($c->{module} // "$top/mod_phpbpf/.libs/mod_phpbpf.so") }"
+PhpBpfHelper "${\ ($c->{helper} // "$top/mod_phpbpf/phpbpf-helper") }"
 <Location /server-bpf>
     SetHandler server-bpf
 </Location>
@@ -310,7 +325,8 @@ for my $round (1 .. $o{rounds}) {
 # not as a quotient of two ratios that each carry their own noise.
 my %pair;
 my @pairs = map { [ $_->[0], 1 ] } grep { $_->[0] ne '1' } @configs;
-push @pairs, grep { $inst{ $_->[0] } && $inst{ $_->[1] } } [ 3, 5 ], [ 3, 6 ], [ 3, '3n' ];
+my @heads = ([ 3, 5 ], [ 3, 6 ], [ 3, '3n' ], [ '3c', '3c0' ], [ '3cs', '3c0' ]);
+push @pairs, grep { $inst{ $_->[0] } && $inst{ $_->[1] } } @heads;
 for my $round (1 .. $o{pair_rounds}) {
     for my $w (@workloads) {
         for my $pr (@pairs) {
@@ -430,6 +446,15 @@ sub goals {
         $row->("default: throughput >= bpftrace histogram ($w)", '3:6', $w, 1);
         # What decides PhpBpfProfile's default: sampling costs at most 0.3%.
         $row->("stack sampling: throughput >= 0.997 x PhpBpfProfile Off ($w)", '3:3n', $w, 0.997);
+        $row->("wait split: throughput, CPU tracing with it / without ($w), for scale", '3c:3c0', $w, undef);
+        # The issue's goal for the split: at most 100 ns more per switch.
+        my ($x, $y) = map { $stats{$_} && $stats{$_}{$w} && $stats{$_}{$w}{progs}{php_sched_switch} }
+                      '3c', '3c0';
+        $g .= sprintf "| wait split: sched_switch <= 100 ns more per run than without it (%s) "
+                    . "| %+.0f ns (%.0f vs %.0f) | %s |\n", $w, $x->{ns} / $x->{cnt} - $y->{ns} / $y->{cnt},
+                      $x->{ns} / $x->{cnt}, $y->{ns} / $y->{cnt},
+                      $x->{ns} / $x->{cnt} - $y->{ns} / $y->{cnt} <= 100 ? 'met' : 'not met'
+            if $x && $y && $x->{cnt} && $y->{cnt};
     }
     $row->('page: default throughput >= 0.995 x no module', 3, 'page', 0.995);
     $row->('page: default p99 <= 1.01 x no module', 3, 'page', 1.01, 'p99');
@@ -481,7 +506,7 @@ if ($o{pair_rounds} && %pair) {
                  join(' | ', map { "$_->[0] ratio | $_->[0] p25..p75 | $_->[0] p99 ratio" } @workloads),
                  '---|---|---|' x @workloads;
     my %name = map { $_->[0] => $_->[1] } @configs;
-    for my $key (grep { $pair{$_} } (map { $_->[0] } @configs), '3:5', '3:6', '3:3n') {
+    for my $key (grep { $pair{$_} } (map { $_->[0] } @configs), map { join ':', @$_ } @heads) {
         my ($x, $y) = split /:/, $key;
         $md .= $y ? "| $x vs $y | $name{$x}, head to head with $name{$y} |" : "| $x | $name{$x} |";
         for my $w (@workloads) {
@@ -519,6 +544,20 @@ if (%stats) {
         $md .= sprintf "Stack sampling (%s): %.0f ns per sample, %.3f samples per request.\n",
                        $w->[0], $x->{ns} / $x->{cnt}, $x->{cnt} / ($stats{3}{ $w->[0] }{req} || 1)
             if $x && $x->{cnt};
+    }
+    # sched_switch runs on every switch of the machine; these runs are the
+    # ones while this configuration served the load (its children, wrk,
+    # the kernel's threads), so the difference between two builds is what
+    # the split adds per switch.
+    for my $w (@workloads) {
+        my @row;
+        for my $n ('3c0', '3cs', '3c') {
+            my $s = $stats{$n} && $stats{$n}{ $w->[0] } or next;
+            my $x = $s->{progs}{php_sched_switch} or next;
+            push @row, sprintf '%s %.0f ns per run, %.1f runs and %.0f ns per request', $n,
+                       $x->{ns} / ($x->{cnt} || 1), $x->{cnt} / ($s->{req} || 1), $x->{ns} / ($s->{req} || 1);
+        }
+        $md .= sprintf "sched_switch (%s): %s.\n", $w->[0], join '; ', @row if @row;
     }
     $md .= "\nThis is the time inside the BPF programs only; each uprobe hit also costs the trap "
          . "into the kernel and back, the same for mod_phpbpf and bpftrace.  sched_switch runs on "

@@ -224,10 +224,12 @@ _Static_assert((PHPBPF_FUNC_NAME_LEN & (PHPBPF_FUNC_NAME_LEN - 1)) == 0
 PHPBPF_WALKER(walk_current, PHPBPF_READ_CURRENT)
 PHPBPF_WALKER(walk_task, PHPBPF_READ_TASK)
 
-/* Waits by call site (php_waits.bpf.h): bounded, least recent out. */
+/* Waits by call site (php_waits.bpf.h).  Not an LRU: an evicted site would
+ * take its totals with it unseen; a full table counts what it could not
+ * take (sites_lost), and the page says so. */
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 4096);
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, PHPBPF_MAX_WAIT_SITES);
     __type(key, struct phpbpf_site_key);
     __type(value, struct phpbpf_site);
 } wait_sites SEC(".maps");
@@ -279,10 +281,13 @@ static __always_inline void charge_site(struct phpbpf_inflight *f, __u32 c, __u6
         return;
     s = bpf_map_lookup_elem(&wait_sites, &k);
     if (!s) {
+        /* Full, or another CPU inserted it first: look again, then count. */
         bpf_map_update_elem(&wait_sites, &k, &zero, BPF_NOEXIST);
         s = bpf_map_lookup_elem(&wait_sites, &k);
-        if (!s)
+        if (!s) {
+            __sync_fetch_and_add(&counters.sites_lost, 1);
             return;
+        }
     }
     __sync_fetch_and_add(&s->ns, d);
     __sync_fetch_and_add(&s->count, 1);

@@ -428,11 +428,15 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
         now = bpf_ktime_get_ns();
         f->on_ns += now - f->cpu_ts;
         f->cpu_ts = now;
+#ifndef PHPBPF_BENCH_NO_WAITS      /* the bench's baseline: CPU tracing as it was */
         f->wait_class = wait_class(prev, preempt);
+#ifndef PHPBPF_BENCH_NO_SITES      /* the bench's split without call sites */
         if (f->wait_class != PHPBPF_W_RUNQUEUE)
             wait_site(f);
         else
+#endif
             f->site_func = 0;
+#endif
     }
     f = task_is_ours(next) ? task_state(next) : NULL;
     if (f && f->start_ns) {
@@ -443,10 +447,14 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
             now = bpf_ktime_get_ns();
         d = now - f->cpu_ts;
         f->off_ns += d;
+#ifndef PHPBPF_BENCH_NO_WAITS
         c = f->wait_class < PHPBPF_WAIT_CLASSES ? f->wait_class : PHPBPF_W_OTHER;
         f->wait_ns[c] += d;
         f->waits[c]++;
         charge_site(f, c, d);
+#else
+        (void)c;
+#endif
         f->cpu_ts = now;
     }
     return 0;

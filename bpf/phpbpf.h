@@ -58,6 +58,7 @@ struct phpbpf_counters {
     __u64 names_unreadable; /* function, class or file names that could not be read */
     __u64 backtraces;       /* slow requests' backtraces taken while they ran */
     __u64 backtraces_lost;  /* ... the ring buffer had no room for */
+    __u64 sites_lost;       /* waits not charged to a call site: its table was full */
 };
 
 #define PHPBPF_COUNTER_NAMES \
@@ -65,7 +66,7 @@ struct phpbpf_counters {
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
     "compiles_outside", "script_inserts", "script_errors", "class_overflow", "slow_lost", \
     "samples", "samples_lost", "samples_unreadable", "stacks_truncated", "names_unreadable", \
-    "backtraces", "backtraces_lost"
+    "backtraces", "backtraces_lost", "sites_lost"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -117,6 +118,8 @@ struct phpbpf_site_key {
     __u32 line;
     __u32 kind;
 };
+
+#define PHPBPF_MAX_WAIT_SITES 4096
 
 struct phpbpf_site {
     __u64 ns;

@@ -46,7 +46,7 @@ static int port_of(const char *s, uint32_t *port)
     char *end;
     unsigned long v = strtoul(s, &end, 10);
 
-    if (!*s || *end || v < 1 || v > 65535)
+    if (*s < '0' || *s > '9' || *end || v < 1 || v > 65535)      /* no sign, no space */
         return -1;
     *port = (uint32_t)v;
     return 0;

@@ -423,6 +423,10 @@ static void waits(struct page *g)
         }
         puts_(g, "</table>\n");
     }
+    if (r->sites_lost)
+        printf_(g, "<p>" PHPBPF_U64 " waits were not charged to a call site: the "
+                "table of %u call sites is full (they are in the classes above).</p>\n",
+                (apr_uint64_t)r->sites_lost, r->sites_max);
 }
 
 static void errors(struct page *g)

@@ -282,9 +282,11 @@ static void self_metrics(struct exp *e)
     printf_line(e, "phpbpf_map_overflows_total{map=\"vhosts\"} " PHPBPF_U64 "\n"
                 "phpbpf_map_overflows_total{map=\"exception_classes\"} " PHPBPF_U64 "\n"
                 "phpbpf_map_overflows_total{map=\"errors\"} " PHPBPF_U64 "\n"
-                "phpbpf_map_overflows_total{map=\"inflight\"} " PHPBPF_U64 "\n",
+                "phpbpf_map_overflows_total{map=\"inflight\"} " PHPBPF_U64 "\n"
+                "phpbpf_map_overflows_total{map=\"wait_sites\"} " PHPBPF_U64 "\n",
                 (apr_uint64_t)r->vhost_overflow, (apr_uint64_t)r->classes_other,
-                (apr_uint64_t)r->errors_other, (apr_uint64_t)r->inflight_errors);
+                (apr_uint64_t)r->errors_other, (apr_uint64_t)r->inflight_errors,
+                (apr_uint64_t)r->sites_lost);
 }
 
 static void bound_texts(void)

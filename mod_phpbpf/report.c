@@ -506,6 +506,7 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     r->classes = cls;
     r->nclasses = s->nclasses;
     r->classes_other = s->counters[PHPBPF_CTR(class_overflow)];
+    r->sites_lost = s->counters[PHPBPF_CTR(sites_lost)];
     for (k = 0; k < s->nscripts; k++) {
         scr[k].path = s->scripts[k].path;
         lat(&scr[k].compile, &s->scripts[k].compile, r->quantiles);
@@ -544,6 +545,7 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
     r->vhosts_configured = sh->nvhosts - 1;
     r->vhosts_untracked = sh->untracked_vhosts;
     r->classes_max = PHPBPF_MAX_CLASSES;
+    r->sites_max = PHPBPF_MAX_WAIT_SITES;
     r->classes = apr_pcalloc(p, sizeof(*r->classes));
     r->scripts = apr_pcalloc(p, sizeof(*r->scripts));
     struct names names = { NULL, snap };

@@ -213,6 +213,8 @@ struct phpbpf_report {
     unsigned nclasses;
     uint64_t classes_other;
     unsigned classes_max;
+    uint64_t sites_lost;        /* waits the call-site table had no room for */
+    unsigned sites_max;
 
     const struct phpbpf_report_script *scripts; /* most compile time first */
     unsigned nscripts;

@@ -20,34 +20,19 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Apache::Test ();
 use File::Copy qw(copy);
-use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use JSON::PP qw(decode_json);
 use Time::HiRes qw(sleep);
 use PhpBpfTest;
+use PhpBpfBuild;
 
 plan tests => 28;
 
 my $top = topdir();
 my $logs = Apache::Test::vars('t_logs');
 
-# A copy of the tree, built apart: apxs writes its objects beside the
-# sources, so a build in place would overwrite the suite's own.
-sub build_copy {
-    my ($defs) = @_;
-    my $tree = tempdir('phpbpf-build-XXXXXX', DIR => $logs, CLEANUP => 1);
-    for my $d (qw(mod_phpbpf bpf tools)) {
-        make_path("$tree/$d");
-        copy($_, "$tree/$d/") or die "copy $_: $!" for glob "$top/$d/*.[ch]";
-    }
-    copy("$top/Makefile.apxs", $tree) or die;
-    my $out = `make -C $tree -f Makefile.apxs PHPBPF_DEFS='$defs' mod_phpbpf/.libs/mod_phpbpf.so mod_phpbpf/phpbpf-helper 2>&1`;
-    $? == 0 or die "build with '$defs' failed:\n$out";
-    return { module => "$tree/mod_phpbpf/.libs/mod_phpbpf.so", helper => "$tree/mod_phpbpf/phpbpf-helper" };
-}
-
-my $same = build_copy('');
-my $other = build_copy('-DPHPBPF_TEST_LAYOUT');
+my $same = build_copy($top, $logs, '');
+my $other = build_copy($top, $logs, '-DPHPBPF_TEST_LAYOUT');
 
 # The installed files, as a package would have them.
 my $inst_dir = tempdir('phpbpf-installed-XXXXXX', DIR => $logs, CLEANUP => 1);

@@ -490,6 +490,92 @@ static void test_hostile(apr_pool_t *p)
        "?auto: no URI, script or class either");
 }
 
+/* What requests waited on: per vhost by class, per call site (hostile
+ * names escaped), per slow request, in every format; a full call-site
+ * table said on the page and in ?metrics. */
+static void test_waits(apr_pool_t *p)
+{
+    struct phpbpf_report_vhost v[2];
+    struct phpbpf_report_probe probes[3];
+    struct phpbpf_report r;
+    static struct phpbpf_report_wait w[PHPBPF_REPORT_WAIT_CLASSES];
+    static const struct phpbpf_report_site site[2] = {
+        { { "Evil<b>\xff::query", "/srv/<img src=x onerror=alert(1)>.php", 2056, 0 }, "mysql", 120, 35000 },
+        { { "fetch", "/srv/http.php", 7, 0 }, "http", 2, 400000 } };
+    struct phpbpf_report_slow slow = {
+        .vhost = "b.test:80", .method = "GET", .uri = "/slow.php", .script = "/srv/slow.php",
+        .apache_known = 1, .time_us = 1764547100000000ULL, .apache_us = 1850000, .status = 200,
+        .php_us = 1840000, .on_us = 150000, .off_us = 1690000 };
+    static const uint32_t shown[] = { 1 };
+    const char *t;
+    int f;
+
+    empty_report(&r, &v[0], probes);
+    idle_vhost(&v[1], "b.test:80");
+    v[1].requests = 4;
+    w[0] = (struct phpbpf_report_wait){ 1210000, 37, 302500, 0.6576 };    /* mysql */
+    w[4] = (struct phpbpf_report_wait){ 400000, 2, 100000, 0.2174 };      /* http */
+    w[10] = (struct phpbpf_report_wait){ 80000, 3, 20000, 0.0435 };       /* runqueue */
+    v[1].wait = w;
+    v[1].sites = site;
+    v[1].nsites = 2;
+    slow.wait_us[0] = 1210000, slow.waits[0] = 37;
+    slow.wait_us[4] = 400000, slow.waits[4] = 2;
+    slow.wait_us[10] = 80000, slow.waits[10] = 3;
+    r.vhost = v;
+    r.nvhosts = 2;
+    r.shown = r.exported = shown;
+    r.nshown = r.nexported = 1;
+    r.reason = NULL;
+    r.helper = 1;
+    r.cpu_traced = 1;
+    r.slow = &slow;
+    r.nslow = 1;
+    r.slow_threshold_us = 500000;
+    r.slow_size = 20;
+    r.sites_lost = 9;
+    r.sites_max = 4096;
+    t = render(&r, HTML, p);
+    ok(has(t, "<h2>What PHP waited on</h2>")
+       && has(t, "<tr><td class=l>b.test:80</td><td class=l>mysql</td><td>1.21 s</td><td>302.50 ms</td>"
+                 "<td>65.8%</td><td>37</td></tr>")
+       && has(t, "<td class=l>runqueue</td>") && !has(t, "<td class=l>pgsql</td>"),
+       "HTML: per vhost, the classes it waited on: total, per request, share, waits");
+    ok(has(t, "<h3>b.test:80: waits by PHP call site</h3>")
+       && has(t, "<tr><td class=l>Evil&lt;b&gt;\\xff::query</td><td class=l>/srv/&lt;img src=x "
+                 "onerror=alert(1)&gt;.php:2056</td><td class=l>mysql</td><td>120</td><td>35.00 ms</td></tr>")
+       && !has(t, "<img"),
+       "HTML: waits by call site, the function and file escaped");
+    ok(has(t, "<pre class=bt>1.84 s = 1.21 s mysql (37 waits) + 400.00 ms http (2) + 80.00 ms runqueue"
+              " + 150.00 ms on-CPU</pre>"),
+       "HTML: the slow request's PHP time split, the longest first, runqueue without a count");
+    ok(has(t, "<p>9 waits were not charged to a call site: the table of 4096 call sites is full"),
+       "HTML: a full call-site table is said, with the count");
+    t = render(&r, JSON, p);
+    ok(json_ok(t), "?json with waits parses");
+    ok(has(t, "\"waits\": {\"mysql\": {\"count\": 37, \"total_us\": 1210000}, \"pgsql\": {\"count\": 0, "
+              "\"total_us\": 0}")
+       && has(t, "\"other\": {\"count\": 0, \"total_us\": 0}}, \"wait_sites\": [{\"function\": "
+                 "\"Evil\\u003cb\\u003e\\ufffd::query\", \"file\": \"/srv/\\u003cimg src=x onerror=alert(1)"
+                 "\\u003e.php\", \"line\": 2056, \"internal\": false, \"class\": \"mysql\", \"count\": 120, "
+                 "\"total_us\": 35000}"),
+       "?json: per vhost every class, and the call sites escaped");
+    ok(count_of(t, "\"runqueue\": {\"count\": 3, \"total_us\": 80000}") == 2,
+       "?json: the slow request's waits too");
+    for (f = METRICS; f <= OPENMETRICS; f++) {
+        t = render(&r, f, p);
+        ok(has(t, "phpbpf_wait_seconds_total{vhost=\"b.test:80\",class=\"mysql\"} 1.210000\n")
+           && has(t, "phpbpf_waits_total{vhost=\"b.test:80\",class=\"http\"} 2\n")
+           && has(t, "phpbpf_waits_total{vhost=\"b.test:80\",class=\"pgsql\"} 0\n")
+           && has(t, "phpbpf_map_overflows_total{map=\"wait_sites\"} 9\n") && !has(t, "Evil"),
+           "?metrics%s: seconds and waits by class, every class; the overflow; no function",
+           f == OPENMETRICS ? " (OpenMetrics)" : "");
+    }
+    t = render(&r, AUTO, p);
+    ok(has(t, "WaitUs[b.test:80][mysql]: 1210000\nWaits[b.test:80][mysql]: 37\n") && !has(t, "Evil"),
+       "?auto: WaitUs and Waits per vhost and class");
+}
+
 static void test_status(apr_pool_t *p)
 {
     struct phpbpf_status_section s = { "unavailable", "no <BTF> & \"more\"", 12, 3 };
@@ -517,6 +603,7 @@ void render_tests(void)
     test_empty(p);
     test_vhosts(p);
     test_hostile(p);
+    test_waits(p);
     test_status(p);
     apr_pool_destroy(p);
     apr_terminate();

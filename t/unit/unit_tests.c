@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <arpa/inet.h>
 #include "hist.h"
 #include "snapshot.h"
 #include "out.h"
@@ -20,6 +21,7 @@
 #include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
+#include "peers.h"
 #include "apr_general.h"
 #include "apr_strings.h"
 
@@ -506,9 +508,67 @@ static void test_helper_args(void)
     apr_terminate();
 }
 
+/* PhpBpfPeer's parser, which configtest and the helper share, and the
+ * unix socket path hash the BPF side computes the same way. */
+static void test_peers(void)
+{
+    static const struct { const char *where, *cls, *err; uint32_t kind, port; } c[] = {
+        { "10.0.0.5:3307", "mysql", NULL, PHPBPF_PEER_ADDR4, 3307 },
+        { "*:6380", "redis", NULL, PHPBPF_PEER_PORT, 6380 },
+        { "[::1]:5433", "pgsql", NULL, PHPBPF_PEER_ADDR6, 5433 },
+        { "unix:/run/x.sock", "memcached", NULL, PHPBPF_PEER_UNIX, 0 },
+        { "10.0.0.5:99999", "mysql", "the port is not a number from 1 to 65535", 0, 0 },
+        { "10.0.0.5:0", "mysql", "the port is not a number from 1 to 65535", 0, 0 },
+        { "10.0.0.5:-1", "mysql", "the port is not a number from 1 to 65535", 0, 0 },
+        { "10.0.0.5: 80", "mysql", "the port is not a number from 1 to 65535", 0, 0 },
+        { "10.0.0.5:3306", "sleep", "the class is not one of mysql", 0, 0 },
+        { "10.0.0.5:3306", "MySQL", "the class is not one of mysql", 0, 0 },
+        { "db.example.com:3306", "mysql", "names are not resolved", 0, 0 },
+        { "::1:3306", "mysql", "an IPv6 one goes in brackets", 0, 0 },
+        { "[::1]3306", "mysql", "an IPv6 peer is [address]:port", 0, 0 },
+        { "[zz]:3306", "mysql", "not an IPv6 address", 0, 0 },
+        { "3306", "mysql", "a peer is ADDRESS:PORT", 0, 0 },
+        { "unix:relative.sock", "mysql", "unix:/absolute/path", 0, 0 },
+    };
+    char longpath[200];
+    struct phpbpf_peer p;
+    const char *err;
+    unsigned i;
+
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        err = phpbpf_peer_parse(c[i].where, c[i].cls, &p);
+        if (!c[i].err)
+            ok(!err && p.kind == c[i].kind && p.port == c[i].port, "PhpBpfPeer %s %s: accepted",
+               c[i].where, c[i].cls);
+        else
+            ok(err && strstr(err, c[i].err), "PhpBpfPeer %s %s: %s", c[i].where, c[i].cls,
+               err ? err : "(accepted)");
+    }
+    err = phpbpf_peer_parse("10.0.0.5:3307", "mysql", &p);
+    ok(!err && p.wait_class == PHPBPF_W_MYSQL && p.addr[0] == htonl(0x0a000005),
+       "an IPv4 peer: its class, its address in network order");
+    memset(longpath, 'a', sizeof(longpath));
+    memcpy(longpath, "unix:/", 6);
+    longpath[5 + 108] = '\0';
+    ok(phpbpf_peer_parse(longpath, "mysql", &p) != NULL, "a socket path longer than sun_path is refused");
+    longpath[5 + 107] = '\0';
+    ok(phpbpf_peer_parse(longpath, "mysql", &p) == NULL, "107 bytes are accepted");
+    ok(phpbpf_path_hash("", 0) == 0xcbf29ce484222325ULL && phpbpf_path_hash("a", 1) == 0xaf63dc4c8601ec8cULL,
+       "the path hash is FNV-1a, 64 bits");
+    ok(phpbpf_path_hash("/run/x.sock\0junk", 16) == phpbpf_path_hash("/run/x.sock", 11),
+       "a path ends at its NUL, as sun_path does");
+    ok(phpbpf_path_hash("\0abstract", 9) != phpbpf_path_hash("", 0),
+       "an abstract name, which starts with a NUL, is hashed whole");
+    for (i = 0; i < phpbpf_default_npeers; i++)
+        if (phpbpf_default_peers[i].port == 3306 || !strcmp(phpbpf_default_peers[i].path, "/run/mysqld/mysqld.sock"))
+            ok(phpbpf_default_peers[i].wait_class == PHPBPF_W_MYSQL, "default: %s%u is mysql",
+               phpbpf_default_peers[i].path, phpbpf_default_peers[i].port);
+}
+
 int main(void)
 {
     test_helper_args();
+    test_peers();
     test_formatting();
     test_out();
     test_utf8();

@@ -234,60 +234,97 @@ struct {
     __type(value, struct phpbpf_site);
 } wait_sites SEC(".maps");
 
-/* The innermost user function's frame of the current task, for a wait
- * that starts now: at most four frames up (usleep, PDOStatement::execute
- * and the like are internal), into f->site_*.  Names are read as the
- * sampler reads them, on first sight only. */
-static __always_inline void wait_site(struct phpbpf_inflight *f)
-{
-    struct walk w = {};
-    __u32 two = 2, i;
+/* Call sites are read with the sampler's walker: on with PhpBpfProfile. */
+const volatile bool wait_sites_on = false;
 
-    f->site_func = 0;
-    if (!eg_addr || !(w.s = bpf_map_lookup_elem(&walk_scratch, &two)))
+/* The call site of a wait that starts now, in class c: the innermost user
+ * function's frame of the current task, at most six frames up (usleep,
+ * mysqli::query and the like are internal), into f->site_opline.  This
+ * runs at every switch-out of a request, so it reads only what finds the
+ * frame: two reads a frame.  The function's names and the line are read
+ * with the sampler's frame reader when the site is new, or when the names
+ * it has are no longer in funcs. */
+static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
+{
+    struct phpbpf_site_key k = { f->vhost, c, 0 };
+    __u64 ex = 0, head[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], func = 0, name;
+    struct phpbpf_site *s;
+    struct walk w = {};
+    __u32 two = 2, i, type = 0, flags;
+
+    f->site_opline = 0;
+    if (!wait_sites_on || !eg_addr
+        || bpf_probe_read_user(&ex, sizeof(ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA)))
         return;
-    if (bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA)))
+    for (i = 0; i < 6 && ex; i++) {
+        if (bpf_probe_read_user(head, sizeof(head), (void *)ex))
+            return;
+        func = head[PHPBPF_EX_FUNC / 8];
+        if (func) {
+            if (bpf_probe_read_user(fn, sizeof(fn), (void *)func))
+                return;
+            type = (__u8)(fn[PHPBPF_FUNC_TYPE / 8] >> (8 * (PHPBPF_FUNC_TYPE % 8)));
+            if (type == PHPBPF_USER_FUNCTION || type == PHPBPF_EVAL_CODE)
+                break;
+        }
+        ex = head[PHPBPF_EX_PREV / 8];
+    }
+    if (i == 6 || !ex || !(k.opline = head[PHPBPF_EX_OPLINE / 8]))
+        return;
+    /* The key the walker gives this function's names (see PHPBPF_WALKER). */
+    flags = (__u32)(fn[PHPBPF_FUNC_FLAGS / 8] >> (8 * (PHPBPF_FUNC_FLAGS % 8)));
+    name = fn[PHPBPF_FUNC_NAME / 8];
+    if (!(flags & PHPBPF_ACC_IMMUTABLE))
+        name ^= (f->seq | 1) * 0x9E3779B97F4A7C15ULL;
+    s = bpf_map_lookup_elem(&wait_sites, &k);
+    if (s) {
+        struct phpbpf_func_key fk = { s->func, s->name };
+
+        /* Another copy of the function (a script's main code is copied for
+         * each request) keeps the names of the first while they are known. */
+        if ((s->func == func && s->name == name) || bpf_map_lookup_elem(&funcs, &fk)) {
+            f->site_opline = k.opline;
+            return;
+        }
+    }
+    if (!(w.s = bpf_map_lookup_elem(&walk_scratch, &two)))
         return;
     w.s->e.nframes = 0;
     w.s->e.seq = f->seq;
-    w.max = PHPBPF_STACK_MAX;
-    for (i = 0; i < 6; i++) {
-        __u32 before = w.s->e.nframes;
-        long stop = walk_current_frame(i, &w);
-
-        if (w.s->e.nframes > before) {
-            struct phpbpf_frame *fr = &w.s->e.frame[before & (PHPBPF_STACK_MAX - 1)];
-
-            if (fr->kind != PHPBPF_FK_INTERNAL) {
-                f->site_func = fr->func;
-                f->site_name = fr->name;
-                f->site_line = fr->line;
-                f->site_kind = fr->kind;
-                return;
-            }
-        }
-        if (stop)
-            return;
-    }
-}
-
-static __always_inline void charge_site(struct phpbpf_inflight *f, __u32 c, __u64 d)
-{
-    struct phpbpf_site_key k = { f->vhost, c, f->site_func, f->site_name, f->site_line,
-                                 f->site_kind };
-    struct phpbpf_site *s, zero = {};
-
-    if (!f->site_func)
+    w.ex = ex;
+    w.max = 1;
+    walk_current_frame(0, &w);
+    if (w.s->e.nframes != 1)
         return;
-    s = bpf_map_lookup_elem(&wait_sites, &k);
-    if (!s) {
-        /* Full, or another CPU inserted it first: look again, then count. */
-        bpf_map_update_elem(&wait_sites, &k, &zero, BPF_NOEXIST);
-        s = bpf_map_lookup_elem(&wait_sites, &k);
-        if (!s) {
+    if (s) {                    /* the same site, a new copy of its function */
+        s->func = w.s->e.frame[0].func;
+        s->name = w.s->e.frame[0].name;
+    }
+    else {
+        struct phpbpf_site v = { 0, 0, w.s->e.frame[0].func, w.s->e.frame[0].name,
+                                 w.s->e.frame[0].line, w.s->e.frame[0].kind };
+
+        /* Full, or another CPU inserted it first: then it is there. */
+        if (bpf_map_update_elem(&wait_sites, &k, &v, BPF_NOEXIST) && !bpf_map_lookup_elem(&wait_sites, &k)) {
             __sync_fetch_and_add(&counters.sites_lost, 1);
             return;
         }
+    }
+    f->site_opline = k.opline;
+}
+
+/* At switch-in: the wait's time to its call site. */
+static __always_inline void charge_site(struct phpbpf_inflight *f, __u32 c, __u64 d)
+{
+    struct phpbpf_site_key k = { f->vhost, c, f->site_opline };
+    struct phpbpf_site *s;
+
+    if (!k.opline)
+        return;
+    f->site_opline = 0;
+    if (!(s = bpf_map_lookup_elem(&wait_sites, &k))) {
+        __sync_fetch_and_add(&counters.sites_lost, 1);
+        return;
     }
     __sync_fetch_and_add(&s->ns, d);
     __sync_fetch_and_add(&s->count, 1);

@@ -195,23 +195,48 @@ static __noinline __u32 fd_class(struct task_struct *t, __u64 fd)
     return PHPBPF_W_OTHER_NET;
 }
 
-/* The first fd of a poll set (nfds of them at ufds, in user memory). */
+/* How many fds of a poll or select set are looked at: curl_multi and
+ * stream_select wait on several, and the first one may be a wakeup pipe or
+ * socketpair that says nothing. */
+#define PHPBPF_POLL_FDS 8
+
+/* A class that names what was waited on, not just "a socket" or "other". */
+static __always_inline int classified(__u32 c)
+{
+    return c != PHPBPF_W_OTHER && c != PHPBPF_W_OTHER_NET;
+}
+
+/* Of a poll set (nfds struct pollfd at ufds, in user memory): the first fd
+ * that classifies, or else what the first fd is. */
 static __always_inline __u32 poll_class(struct task_struct *t, __u64 ufds, __u64 nfds)
 {
-    __s32 fd = -1;
+    __u32 first = PHPBPF_W_OTHER, c, i;
+    int have = 0;
 
     if (!nfds)
         return PHPBPF_W_SLEEP;      /* poll(NULL, 0, timeout): a sleep */
-    if (bpf_probe_read_user(&fd, sizeof(fd), (void *)ufds) || fd < 0)
-        return PHPBPF_W_OTHER;
-    return fd_class(t, (__u64)fd);
+    for (i = 0; i < PHPBPF_POLL_FDS && i < nfds; i++) {
+        __s32 fd = -1;
+
+        if (bpf_probe_read_user(&fd, sizeof(fd), (void *)(ufds + 8 * (__u64)i)))
+            break;                  /* struct pollfd: int fd; short events, revents */
+        if (fd < 0)
+            continue;               /* poll skips negative fds */
+        c = fd_class(t, (__u64)fd);
+        if (classified(c))
+            return c;
+        if (!have)
+            first = c, have = 1;
+    }
+    return first;
 }
 
-/* The first fd set in select's read or write set. */
+/* Of select's read and write sets (the first 64 fds): likewise. */
 static __always_inline __u32 select_class(struct task_struct *t, __u64 nfds, __u64 rd, __u64 wr)
 {
     __u64 bits = 0, w = 0;
-    __u32 i;
+    __u32 first = PHPBPF_W_OTHER, c, i;
+    int have = 0;
 
     if (!nfds || (!rd && !wr))
         return PHPBPF_W_SLEEP;
@@ -222,10 +247,15 @@ static __always_inline __u32 select_class(struct task_struct *t, __u64 nfds, __u
     bits |= w;
     if (nfds < 64)
         bits &= (1ULL << nfds) - 1;
-    if (!bits)
-        return PHPBPF_W_OTHER;
-    i = phpbpf_log2(bits & -bits);      /* the lowest fd set */
-    return fd_class(t, i);
+    for (i = 0; i < PHPBPF_POLL_FDS && bits; i++) {
+        c = fd_class(t, phpbpf_log2(bits & -bits));     /* the lowest fd set */
+        bits &= bits - 1;
+        if (classified(c))
+            return c;
+        if (!have)
+            first = c, have = 1;
+    }
+    return first;
 }
 
 /* What the task, switched out now, is going to wait on.  It is current:

@@ -432,10 +432,10 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
         f->wait_class = wait_class(prev, preempt);
 #ifndef PHPBPF_BENCH_NO_SITES      /* the bench's split without call sites */
         if (f->wait_class != PHPBPF_W_RUNQUEUE)
-            wait_site(f);
+            wait_site(f, f->wait_class);
         else
 #endif
-            f->site_func = 0;
+            f->site_opline = 0;
 #endif
     }
     f = task_is_ours(next) ? task_state(next) : NULL;

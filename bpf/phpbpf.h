@@ -109,14 +109,15 @@ struct phpbpf_unix_path {
     char path[PHPBPF_UNIX_PATH_MAX];
 };
 
-/* Waits by PHP call site: the innermost PHP function's frame when the
- * request blocked (the frame of a user function, not of usleep or PDO). */
+/* Waits by PHP call site: the innermost user function's frame when the
+ * request blocked (not usleep's or PDO's), known by the address of its
+ * current opline.  That address is the same in every request for code
+ * opcache keeps, even where the function itself is copied per request (a
+ * script's main code, closures), so one site is one entry. */
 struct phpbpf_site_key {
     __u32 vhost;
     __u32 wait_class;
-    __u64 func, name;       /* as struct phpbpf_frame, resolved through funcs */
-    __u32 line;
-    __u32 kind;
+    __u64 opline;
 };
 
 #define PHPBPF_MAX_WAIT_SITES 4096
@@ -124,6 +125,8 @@ struct phpbpf_site_key {
 struct phpbpf_site {
     __u64 ns;
     __u64 count;
+    __u64 func, name;       /* as struct phpbpf_frame, resolved through funcs: */
+    __u32 line, kind;       /* the copy of the function seen last */
 };
 
 /* Per vhost: off-CPU time and waits by class. */
@@ -147,9 +150,8 @@ struct phpbpf_inflight {
     __u32 exc_thrown;
     __u32 bt_taken;         /* this request's backtrace was taken */
     __u32 wait_class;       /* of the off-CPU span under way */
-    __u32 site_line;        /* its call site, if stacks are read: */
-    __u64 site_func, site_name;
-    __u32 site_kind, pad3;
+    __u32 pad3;
+    __u64 site_opline;      /* its call site (wait_sites), 0: none */
     __u64 wait_ns[PHPBPF_WAIT_CLASSES];     /* this request's, by class */
     __u32 waits[PHPBPF_WAIT_CLASSES];
 };

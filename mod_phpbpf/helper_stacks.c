@@ -217,11 +217,15 @@ void phpbpf_stacks_prepare(struct phpbpf *s, const struct phpbpf_stacks_cfg *c)
         bpf_program__set_autoload(skel->progs.php_profile, false);
     if (!trace)
         bpf_program__set_autoload(skel->progs.php_backtrace, false);
+    /* Waits' call sites are read with the sampler's walker, with it. */
+    if (!sample || !cfg.cpu)
+        bpf_map__set_max_entries(skel->maps.wait_sites, 1);
     if (!sample && !trace) {
         bpf_map__set_max_entries(skel->maps.funcs, 1);
         bpf_map__set_max_entries(skel->maps.stacks, 4096);
         return;
     }
+    skel->rodata->wait_sites_on = sample && cfg.cpu;
     skel->rodata->eg_addr = eg;
     skel->rodata->execute_ex_lo = lo;
     skel->rodata->execute_ex_hi = hi;
@@ -471,24 +475,48 @@ static int by_vhost_ns(const void *a, const void *b)
     return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
 }
 
-/* Waits by call site, the most time first, PHPBPF_SNAP_SITES_VHOST a vhost. */
+static int by_site(const void *a, const void *b)
+{
+    const struct phpbpf_snap_site *x = a, *y = b;
+
+    if (x->vhost != y->vhost)
+        return x->vhost < y->vhost ? -1 : 1;
+    if (x->wait_class != y->wait_class)
+        return x->wait_class < y->wait_class ? -1 : 1;
+    if (x->frame.fid != y->frame.fid)
+        return x->frame.fid < y->frame.fid ? -1 : 1;
+    return x->frame.line < y->frame.line ? -1 : x->frame.line > y->frame.line;
+}
+
+/* Waits by call site, the most time first, PHPBPF_SNAP_SITES_VHOST a vhost.
+ * Two oplines of one line (two calls on it), or of code compiled anew for
+ * each request, are one site on the page. */
 static uint32_t sites(uint32_t *nf)
 {
     uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.wait_sites), site_keys, sizeof(*site_keys),
-                                 site_vals, sizeof(*site_vals), PHPBPF_SNAP_SITES), i, k, kept;
+                                 site_vals, sizeof(*site_vals), PHPBPF_SNAP_SITES), i, k, m, kept;
     uint32_t cur = UINT32_MAX, run = 0;
 
     for (i = k = 0; i < n; i++) {
-        struct phpbpf_frame fr = { site_keys[i].func, site_keys[i].name, site_keys[i].line,
-                                   site_keys[i].kind };
-        uint32_t fid = frame_fid(&fr);
+        const struct phpbpf_site *v = &site_vals[i];
+        struct phpbpf_frame fr = { v->func, v->name, v->line, v->kind };
 
-        if (site_keys[i].wait_class >= PHPBPF_WAIT_CLASSES || site_keys[i].vhost >= cfg.vhosts)
+        if (site_keys[i].wait_class >= PHPBPF_WAIT_CLASSES || site_keys[i].vhost >= cfg.vhosts
+            || !v->count)
             continue;
         snap_sites[k++] = (struct phpbpf_snap_site){ site_keys[i].vhost, site_keys[i].wait_class,
-                                                     { fid, site_keys[i].line },
-                                                     site_vals[i].count, site_vals[i].ns };
+                                                     { frame_fid(&fr), v->line }, v->count, v->ns };
     }
+    qsort(snap_sites, k, sizeof(*snap_sites), by_site);
+    for (i = m = 0; i < k; i++) {
+        if (m && !by_site(&snap_sites[m - 1], &snap_sites[i])) {
+            snap_sites[m - 1].count += snap_sites[i].count;
+            snap_sites[m - 1].ns += snap_sites[i].ns;
+        }
+        else
+            snap_sites[m++] = snap_sites[i];
+    }
+    k = m;
     qsort(snap_sites, k, sizeof(*snap_sites), by_vhost_ns);
     for (i = kept = 0; i < k; i++) {
         if (snap_sites[i].vhost != cur) {

@@ -158,33 +158,36 @@ static void seconds_family(struct exp *e, const char *name, const char *help, la
                which(&r->vhost[r->exported[k]])->hist->sum_us, 1);
 }
 
-/* Off-CPU time and waits by class: the classes are a fixed list. */
-static void wait_families(struct exp *e)
+/* Off-CPU time or waits by class, every exported vhost, every class (a
+ * fixed list), so a series exists from zero. */
+static void wait_family(struct exp *e, const char *const *cls, const char *name, const char *help,
+                        int seconds)
 {
     const struct phpbpf_report *r = e->r;
-    const char *cls[PHPBPF_REPORT_WAIT_CLASSES];
+    const char *open = apr_pstrcat(e->p, name, "{", NULL);
     uint32_t k, c;
+
+    family(e, name, "counter", help);
+    for (k = 0; k < r->nexported; k++)
+        for (c = 0; c < PHPBPF_REPORT_WAIT_CLASSES; c++) {
+            const struct phpbpf_report_wait *w = r->vhost[r->exported[k]].wait;
+
+            sample(e, open, vlabel(e, r->exported[k]), cls[c], "",
+                   !w ? 0 : seconds ? w[c].total_us : w[c].count, seconds);
+        }
+}
+
+static void wait_families(struct exp *e)
+{
+    const char *cls[PHPBPF_REPORT_WAIT_CLASSES];
+    uint32_t c;
 
     for (c = 0; c < PHPBPF_REPORT_WAIT_CLASSES; c++)
         cls[c] = apr_pstrcat(e->p, ",class=\"", phpbpf_wait_names[c], "\"}", NULL);
-    family(e, "phpbpf_wait_seconds_total", "counter",
-           "Off-CPU time of PHP requests by what they waited on; PhpBpfCpuTracing On.");
-    for (k = 0; k < r->nexported; k++)
-        for (c = 0; c < PHPBPF_REPORT_WAIT_CLASSES; c++) {
-            const struct phpbpf_report_wait *w = r->vhost[r->exported[k]].wait;
-
-            sample(e, "phpbpf_wait_seconds_total{", vlabel(e, r->exported[k]), cls[c], "",
-                   w ? w[c].total_us : 0, 1);
-        }
-    family(e, "phpbpf_waits_total", "counter",
-           "Times PHP requests were switched out to wait, by what on; PhpBpfCpuTracing On.");
-    for (k = 0; k < r->nexported; k++)
-        for (c = 0; c < PHPBPF_REPORT_WAIT_CLASSES; c++) {
-            const struct phpbpf_report_wait *w = r->vhost[r->exported[k]].wait;
-
-            sample(e, "phpbpf_waits_total{", vlabel(e, r->exported[k]), cls[c], "",
-                   w ? w[c].count : 0, 0);
-        }
+    wait_family(e, cls, "phpbpf_wait_seconds_total",
+                "Off-CPU time of PHP requests by what they waited on; PhpBpfCpuTracing On.", 1);
+    wait_family(e, cls, "phpbpf_waits_total",
+                "Times PHP requests were switched out to wait, by what on; PhpBpfCpuTracing On.", 0);
 }
 
 static void per_vhost(struct exp *e)

@@ -47,7 +47,11 @@ is $leaf->{file}, "$docs/hot.php", 'in its file';
 is $leaf->{line}, line_of("$docs/hot.php", '// LOOP'), "at the loop's line";
 ok !$leaf->{internal}, 'a PHP function, not an internal one';
 my ($outer) = grep { $_->{function} eq 'Outer::run' } @{ $p->{by_total} };
-is $outer && $outer->{total}, $p->{samples}, 'Outer::run is on every sample (by total)';
+# A sample may land in the microseconds of {main} around the call (or of
+# the request's startup and shutdown, with no frame): one, at most.
+cmp_ok $outer ? $outer->{total} : 0, '>=', $p->{samples} - 1,
+    sprintf 'Outer::run is on every sample but at most one (by total: %d of %d)',
+    $outer ? $outer->{total} : 0, $p->{samples} // 0;
 my $folded = get('/server-bpf?profile=' . name('hot.test'))->{content};
 like $folded, qr/^\{main\};Outer::run;Hot::crunch \d+$/m, '?profile=VHOST: the folded path {main};Outer::run;Hot::crunch';
 my $sum = 0;

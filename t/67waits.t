@@ -16,7 +16,7 @@ use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 use PhpBpfTest;
 
-plan tests => 31;
+plan tests => 32;
 
 my $logs = Apache::Test::vars('t_logs');
 my $dir = tempdir('phpbpf-peers-XXXXXX', DIR => $logs, CLEANUP => 1);
@@ -125,6 +125,9 @@ ratio_ok $e->{waits}{redis}{total_us} // 0, $truth, 'redis: 4 x BLPOP 0.1 s';
 cmp_ok $e->{waits}{redis}{total_us} // 0, '>=', 390000, 'about 400 ms';
 ($truth, $e) = run("/waits/http.php?port=$http_port", 'web.test');
 ratio_ok $e->{waits}{http}{total_us} // 0, $truth, 'http: a peer that answers after 200 ms';
+($truth, $e) = run("/waits/select.php?port=$http_port", 'web.test');
+ratio_ok $e->{waits}{http}{total_us} // 0, $truth,
+    'http: select() on an idle socketpair (the lower fd) and the peer is the peer\'s';
 ($truth, $e) = run('/waits/sleep.php', 'sleep.test');
 ratio_ok $e->{waits}{sleep}{total_us} // 0, $truth, 'usleep(100000) is sleep';
 

@@ -25,12 +25,32 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Filled in by the helper before load. */
-const volatile __u32 httpd_pid = 0;
 const volatile __u64 slot_addr = 0;
+/* httpd's pid namespace (st_dev, st_ino of /proc/self/ns/pid): the pids
+ * Apache logs are of that namespace. */
+const volatile __u64 pidns_dev = 0, pidns_ino = 0;
 const volatile bool cpu_tracing = false;
 const volatile __u64 slow_us = 0;      /* 0: no slow log */
 
 struct phpbpf_counters counters = {};
+
+/* The httpd parent's pid as the kernel knows it (the initial namespace's),
+ * which is what task_struct holds: inside a container httpd and its helper
+ * see another.  Set by the helper through php_whoami, after load and
+ * before any probe is attached. */
+__u32 httpd_pid = 0;
+
+/* Run once by the helper (BPF_PROG_RUN), in its own context: its parent is
+ * the httpd parent. */
+SEC("syscall")
+int php_whoami(void *ctx)
+{
+    struct task_struct *self = bpf_get_current_task_btf();
+
+    (void)ctx;
+    httpd_pid = BPF_CORE_READ(self, real_parent, tgid);
+    return 0;
+}
 
 /* start_ns == 0: this task is ours but not inside a PHP request. */
 struct {
@@ -250,6 +270,13 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     }
     e->seq = f->seq;
     e->pid = pid;
+    e->ns_pid = pid;
+    if (pidns_ino) {            /* as Apache's record has it */
+        struct bpf_pidns_info ns;
+
+        if (!bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+            e->ns_pid = ns.tgid;
+    }
     e->vhost = f->vhost;
     e->php_us = php_us;
     e->compile_us = f->compile_us;

@@ -164,7 +164,8 @@ struct phpbpf_slow_event {
     __u64 seq;
     __u32 pid, vhost;
     __u64 php_us, compile_us, on_us, off_us;
-    __u32 exc_thrown, pad;
+    __u32 exc_thrown;
+    __u32 ns_pid;           /* pid in httpd's namespace: Apache's record's */
     __u64 wait_us[PHPBPF_WAIT_CLASSES];     /* with CPU tracing */
     __u32 waits[PHPBPF_WAIT_CLASSES];
     char method[16];

@@ -352,7 +352,8 @@ static void check_prerequisites(void)
 {
     if (access(BTF_PATH, R_OK) != 0)
         startup_failure("the kernel exposes no BTF (%s: %s); a kernel built with "
-                        "CONFIG_DEBUG_INFO_BTF is required", BTF_PATH, strerror(errno));
+                        "CONFIG_DEBUG_INFO_BTF is required, and in a container /sys/kernel/btf "
+                        "must be mounted", BTF_PATH, strerror(errno));
     if (!has_php_probe(cfg.library, "request__startup")
         || !has_php_probe(cfg.library, "request__shutdown"))
         startup_failure("%s has no php:request__startup/shutdown USDT probes "
@@ -425,6 +426,38 @@ static const void *map_array(struct bpf_map *map, size_t value_size)
     return p;
 }
 
+/* Whether this process is in a user namespace other than the initial one,
+ * whose uid_map is the identity over all 2^32 - 1 ids: there, root is root
+ * only in the namespace, and the kernel lets no BPF program load. */
+static int in_user_namespace(void)
+{
+    unsigned long inner, outer, count;
+    FILE *f = fopen("/proc/self/uid_map", "r");
+    int n;
+
+    if (!f)
+        return 0;
+    n = fscanf(f, "%lu %lu %lu", &inner, &outer, &count);
+    fclose(f);
+    return n == 3 && !(inner == 0 && outer == 0 && count == 4294967295UL);
+}
+
+/* The httpd parent's pid as task_struct has it.  httpd passed its own
+ * getpid(), which in a pid namespace (a container) is another number; the
+ * helper's parent is httpd (checked at start), so a BPF program run in the
+ * helper's context reads it from the kernel itself. */
+static void whoami(void)
+{
+    LIBBPF_OPTS(bpf_test_run_opts, run);
+    int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.php_whoami), &run);
+
+    if (err || !skel->bss->httpd_pid)
+        startup_failure("cannot read httpd's pid from the kernel: %s", err ? strerror(-err) : "0");
+    if ((pid_t)skel->bss->httpd_pid != cfg.httpd_pid)
+        logmsg("info", "httpd pid %d is pid %u outside its pid namespace", (int)cfg.httpd_pid,
+               skel->bss->httpd_pid);
+}
+
 static void load_and_attach(void)
 {
     int err;
@@ -432,8 +465,16 @@ static void load_and_attach(void)
     skel = phpbpf__open();
     if (!skel)
         startup_failure("cannot open the BPF object: %s", strerror(errno));
-    skel->rodata->httpd_pid = (__u32)cfg.httpd_pid;
     skel->rodata->slot_addr = cfg.slot_addr;
+    {
+        struct stat ns;
+
+        /* In a container httpd's pids are not the kernel's: see php_whoami. */
+        if (stat("/proc/self/ns/pid", &ns) == 0) {
+            skel->rodata->pidns_dev = (__u64)ns.st_dev;
+            skel->rodata->pidns_ino = (__u64)ns.st_ino;
+        }
+    }
     /* Load only what will be attached. */
     if (!cfg.compile) {
         bpf_program__set_autoload(skel->progs.php_compile_entry, false);
@@ -465,7 +506,14 @@ static void load_and_attach(void)
         err = phpbpf__load(skel);
     if (err)
         startup_failure("the kernel refused the BPF programs: %s%s", strerror(-err),
-                        err == -EPERM ? " (httpd must be started as root)" : "");
+                        err != -EPERM ? ""
+                        : in_user_namespace() ? " (httpd runs in a user namespace, as in a rootless "
+                                                "container: BPF needs CAP_BPF, CAP_PERFMON and "
+                                                "CAP_SYS_ADMIN in the host's; run the container "
+                                                "privileged or with those capabilities)"
+                                              : " (the helper needs CAP_BPF and CAP_PERFMON to load, "
+                                                "CAP_SYS_ADMIN to attach: start httpd as root with them)");
+    whoami();
 
     attach(skel->progs.php_request_startup, "request__startup", &skel->links.php_request_startup,
            PHPBPF_PROBE_REQUEST_STARTUP, 1);

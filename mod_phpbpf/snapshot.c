@@ -244,7 +244,7 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         const struct phpbpf_slow_event *e = &s->slow[i];
 
         put64(b, e->seq);
-        put32(b, e->pid);
+        put32(b, e->ns_pid ? e->ns_pid : e->pid);   /* the module joins it with Apache's */
         put32(b, e->vhost);
         put64(b, e->php_us);
         put64(b, e->compile_us);

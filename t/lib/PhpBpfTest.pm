@@ -14,13 +14,15 @@ use File::Temp qw(tempdir);
 use LWP::UserAgent;
 use IO::Socket::INET;
 use JSON::PP qw(decode_json);
+use POSIX qw(setsid _exit);
 use Time::HiRes qw(sleep time);
 
 use Exporter 'import';
 our @EXPORT = qw(page_json vhost_entry vname access_log_php wait_until
                  median httpd_parent_pid helper_pid_of error_log_size
                  error_log_since write_instance start_instance stop_instance
-                 instance_get configtest topdir within patch_symbol_size);
+                 instance_get configtest topdir within patch_symbol_size
+                 start_instance_ns);
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
 sub topdir { $TOP }
@@ -208,6 +210,58 @@ sub start_instance {
     return $inst;
 }
 
+# An instance the way a container runs httpd: in a pid namespace of its
+# own, as its pid 1, in the foreground, in a session of its own (prefork
+# signals its whole process group when it stops).  userns => 1 puts it in
+# a user namespace too (identity-mapped, as a rootless container's root),
+# where the kernel loads no BPF program.  Its PidFile holds 1: stop_instance
+# signals the host pid kept here.
+sub start_instance_ns {
+    my %o = @_;
+    my $inst = write_instance(%o);
+    my ($r, $w);
+    pipe($r, $w) or die "pipe: $!";
+    my ($r2, $w2);
+    pipe($r2, $w2) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $r;
+        close $w2;
+        setsid();
+        if ($o{userns}) {
+            # unshare(CLONE_NEWUSER); the parent, root outside, writes the maps.
+            syscall(272, 0x10000000) == 0 or _exit(98);
+            syswrite $w, 'u';
+            sysread $r2, my $go, 1;
+        }
+        close $w;
+        open STDOUT, '>>', "$inst->{dir}/console" or _exit(97);
+        open STDERR, '>&', \*STDOUT;
+        exec('unshare', '--pid', '--fork', '--mount-proc', '/usr/sbin/apache2', '-f', $inst->{conf},
+             '-DFOREGROUND') or _exit(127);
+    }
+    close $w;
+    close $r2;
+    if ($o{userns}) {
+        sysread $r, my $u, 1 or die "the child could not make a user namespace";
+        for my $m ('uid_map', 'gid_map') {
+            open my $fh, '>', "/proc/$pid/$m" or die "/proc/$pid/$m: $!";
+            print $fh "0 0 65536\n";
+            close $fh or die "$m: $!";
+        }
+        syswrite $w2, 'g';
+    }
+    close $r;
+    close $w2;
+    $inst->{unshare_pid} = $pid;
+    # The host pid of httpd: unshare's child, pid 1 inside.
+    $inst->{host_pid} = wait_until { my ($c) = `pgrep -P $pid` =~ /(\d+)/; $c } 10
+        or die "httpd did not start in its pid namespace: " . `cat $inst->{dir}/console $inst->{error_log} 2>/dev/null`;
+    wait_until { instance_get($inst, '/server-bpf?auto')->{status} != 599
+                 || instance_get($inst, '/hello.php')->{status} == 200 } 10;
+    return $inst;
+}
+
 # {status, content} of a GET to an instance; headers may include Host.
 sub instance_get {
     my ($inst, $path, %h) = @_;
@@ -244,6 +298,13 @@ sub patch_symbol_size {
 
 sub stop_instance {
     my ($inst) = @_;
+    if ($inst->{host_pid}) {          # pid 1 of its namespace: its PidFile says 1
+        kill 'TERM', $inst->{host_pid};
+        wait_until { waitpid($inst->{unshare_pid}, POSIX::WNOHANG()) != 0 } 10;
+        kill 'KILL', $inst->{unshare_pid}, $inst->{host_pid};
+        waitpid $inst->{unshare_pid}, 0;
+        return;
+    }
     open my $fh, '<', "$inst->{dir}/httpd.pid" or return;
     chomp(my $pid = <$fh>);
     kill 'TERM', $pid;

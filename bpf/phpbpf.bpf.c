@@ -21,6 +21,7 @@
 /* Pulls in the USDT spec maps libbpf's attach_usdt() fills in. */
 #include <bpf/usdt.bpf.h>
 #include "phpbpf.h"
+#include "php_layout.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -31,6 +32,11 @@ const volatile __u64 slot_addr = 0;
 const volatile __u64 pidns_dev = 0, pidns_ino = 0;
 const volatile bool cpu_tracing = false;
 const volatile __u64 slow_us = 0;      /* 0: no slow log */
+/* true: php_request_startup/shutdown are USDT probes, whose arguments name
+ * the request; false: uprobes on the functions, and SG(request_info) at
+ * sg_addr (&sapi_globals, 0 if its layout is not this build's) does. */
+const volatile bool usdt_args = true;
+const volatile __u64 sg_addr = 0;
 
 struct phpbpf_counters counters = {};
 
@@ -296,12 +302,23 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     }
     e->exc_thrown = f->exc_thrown;
     e->script[0] = e->uri[0] = e->method[0] = '\0';
-    if (bpf_usdt_arg(ctx, 0, &arg) == 0)
-        bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)arg);
-    if (bpf_usdt_arg(ctx, 1, &arg) == 0)
-        bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)arg);
-    if (bpf_usdt_arg(ctx, 2, &arg) == 0)
-        bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)arg);
+    if (usdt_args) {
+        if (bpf_usdt_arg(ctx, 0, &arg) == 0)
+            bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)arg);
+        if (bpf_usdt_arg(ctx, 1, &arg) == 0)
+            bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)arg);
+        if (bpf_usdt_arg(ctx, 2, &arg) == 0)
+            bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)arg);
+    }
+    else if (sg_addr) {
+        /* What the USDT probe passes: the same three fields. */
+        if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(sg_addr + PHPBPF_SG_PATH_TRANSLATED)) == 0)
+            bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)arg);
+        if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(sg_addr + PHPBPF_SG_REQUEST_URI)) == 0)
+            bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)arg);
+        if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(sg_addr + PHPBPF_SG_REQUEST_METHOD)) == 0)
+            bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)arg);
+    }
     bpf_ringbuf_submit(e, 0);
 }
 
@@ -359,26 +376,32 @@ int php_request_shutdown(struct pt_regs *ctx)
     return 0;
 }
 
-/* Compile probes fire only when PHP started with USE_ZEND_DTRACE=1
- * (PhpBpfCompileTracing On), and only on an opcache miss. */
-SEC("usdt")
+/* compile_file() runs only on an opcache miss (opcache's
+ * persistent_compile_file calls it then, and only then), so an entry and a
+ * return probe on it see every real compile and cost nothing on a hit.  No
+ * USE_ZEND_DTRACE, which would switch off the JIT and route every PHP call
+ * through dtrace_execute_ex. */
+SEC("uprobe")
 int php_compile_entry(struct pt_regs *ctx)
 {
     struct phpbpf_inflight *f;
 
-    (void)ctx;
     __sync_fetch_and_add(&counters.hits, 1);
     f = current_request();
-    if (f)
+    if (f) {
         f->compile_start_ns = bpf_ktime_get_ns();
+        f->compile_fh = PT_REGS_PARM1(ctx);
+    }
     return 0;
 }
 
-static __always_inline void script_add(struct pt_regs *ctx, __u64 us)
+/* The file as PHP resolved it (opened_path, set while compiling; the name
+ * as included when there is none), from the handle saved at entry. */
+static __always_inline void script_add(__u64 fh, __u64 us)
 {
     struct phpbpf_script_key *key;
     struct phpbpf_hist *h, *zero;
-    long path = 0;
+    __u64 zs = 0;
     __u32 zk = 0;
 
     key = bpf_map_lookup_elem(&key_scratch, &zk);
@@ -386,8 +409,10 @@ static __always_inline void script_add(struct pt_regs *ctx, __u64 us)
     if (!key || !zero)
         return;
     __builtin_memset(key, 0, sizeof(*key));
-    if (bpf_usdt_arg(ctx, 0, &path) != 0
-        || bpf_probe_read_user_str(key->path, sizeof(key->path), (void *)path) <= 0) {
+    if (bpf_probe_read_user(&zs, sizeof(zs), (void *)(fh + PHPBPF_FH_OPENED_PATH)) != 0 || !zs)
+        bpf_probe_read_user(&zs, sizeof(zs), (void *)(fh + PHPBPF_FH_FILENAME));
+    if (!zs || bpf_probe_read_user_str(key->path, sizeof(key->path),
+                                       (void *)(zs + PHPBPF_STR_VAL)) <= 0) {
         __sync_fetch_and_add(&counters.script_errors, 1);
         return;
     }
@@ -404,7 +429,7 @@ static __always_inline void script_add(struct pt_regs *ctx, __u64 us)
     hist_add(h, us);
 }
 
-SEC("usdt")
+SEC("uretprobe")
 int php_compile_return(struct pt_regs *ctx)
 {
     struct task_struct *task = bpf_get_current_task_btf();
@@ -414,6 +439,7 @@ int php_compile_return(struct pt_regs *ctx)
     __u64 us;
     __u32 vhost;
 
+    (void)ctx;
     __sync_fetch_and_add(&counters.hits, 1);
     f = task_state(task);
     if (!f || !f->start_ns || !f->compile_start_ns) {
@@ -433,7 +459,7 @@ int php_compile_return(struct pt_regs *ctx)
     if (ch)
         hist_add(ch, us);
     __sync_fetch_and_add(&counters.compiles, 1);
-    script_add(ctx, us);
+    script_add(f->compile_fh, us);
     return 0;
 }
 
@@ -487,33 +513,23 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
     return 0;
 }
 
-/* exception__thrown fires without USE_ZEND_DTRACE and costs a probe hit
- * only when PHP throws.  exception__caught is not used: PHP fires it for
- * every catch clause it tries, matching or not, so it does not count
- * catches. */
-SEC("usdt")
-int php_exception_thrown(struct pt_regs *ctx)
+/* A thrown exception's class name, counted for its request's vhost. */
+static __always_inline void exception_add(__u64 name)
 {
     struct phpbpf_class_key key = {};
     struct phpbpf_inflight *f;
     struct phpbpf_vstats *v;
     __u64 one = 1, *n;
-    long name = 0;
     __u32 vhost;
 
-    __sync_fetch_and_add(&counters.hits, 1);
-    /* The probe site that passes no class re-raises an exception already
-     * counted when it was thrown. */
-    if (bpf_usdt_arg(ctx, 0, &name) != 0 || !name)
-        return 0;
     if (!(f = current_request()))
-        return 0;
+        return;
     f->exc_thrown++;
     vhost = f->vhost;
     v = bpf_map_lookup_elem(&vstats, &vhost);
     if (v)
         __sync_fetch_and_add(&v->exc_thrown, 1);
-    if (bpf_probe_read_user_str(key.name, sizeof(key.name), (void *)name) <= 0)
+    if (!name || bpf_probe_read_user_str(key.name, sizeof(key.name), (void *)name) <= 0)
         __builtin_memcpy(key.name, "(unknown)", 10);
     n = bpf_map_lookup_elem(&classes, &key);
     if (n)
@@ -526,6 +542,40 @@ int php_exception_thrown(struct pt_regs *ctx)
         else
             __sync_fetch_and_add(&counters.class_overflow, 1);
     }
+}
+
+/* exception__thrown fires without USE_ZEND_DTRACE and costs a probe hit
+ * only when PHP throws.  exception__caught is not used: PHP fires it for
+ * every catch clause it tries, matching or not, so it does not count
+ * catches. */
+SEC("usdt")
+int php_exception_thrown(struct pt_regs *ctx)
+{
+    long name = 0;
+
+    __sync_fetch_and_add(&counters.hits, 1);
+    /* The probe site that passes no class re-raises an exception already
+     * counted when it was thrown. */
+    if (bpf_usdt_arg(ctx, 0, &name) != 0 || !name)
+        return 0;
+    exception_add((__u64)name);
+    return 0;
+}
+
+/* Without USDT notes: the function the probe sits in, at its entry, where
+ * the probe fires too.  NULL is the same re-raise. */
+SEC("uprobe")
+int php_exception_fn(struct pt_regs *ctx)
+{
+    __u64 obj = PT_REGS_PARM1(ctx), ce = 0, name = 0;
+
+    __sync_fetch_and_add(&counters.hits, 1);
+    if (!obj)
+        return 0;
+    if (bpf_probe_read_user(&ce, sizeof(ce), (void *)(obj + PHPBPF_OBJ_CE)) != 0 || !ce
+        || bpf_probe_read_user(&name, sizeof(name), (void *)(ce + PHPBPF_CE_NAME)) != 0 || !name)
+        name = 0;
+    exception_add(name ? name + PHPBPF_STR_VAL : 0);
     return 0;
 }
 

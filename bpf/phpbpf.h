@@ -143,6 +143,7 @@ struct phpbpf_inflight {
     __u32 vhost;
     __u32 pad0;
     __u64 compile_start_ns; /* 0 when not compiling */
+    __u64 compile_fh;       /* compile_file()'s zend_file_handle *, until it returns */
     __u64 cpu_ts;           /* last switch in (or start) while on CPU, out while off */
     __u64 on_ns, off_ns;    /* so far in this request */
     __u64 seq;              /* the slot's request number: joins Apache's record */

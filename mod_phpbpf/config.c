@@ -141,34 +141,24 @@ static const char *set_socket(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-/* USE_ZEND_DTRACE is read once per generation, by zend_startup(), which
- * mod_php runs in its own post_config (APR_HOOK_MIDDLE).  This hook runs
- * before it, in the parent, in every pass, with the whole configuration
- * known: it sets the variable only when compile tracing can really run
- * (it also switches off the opcache JIT), and takes it back out when it
- * was ours and is no longer wanted.  Children inherit it. */
+/* Compile tracing once needed USE_ZEND_DTRACE=1, which an older build of
+ * this module set in the parent (it also switches off the opcache JIT and
+ * sends every PHP call through dtrace_execute_ex).  It now probes
+ * compile_file() itself; what an older build set in this process, before a
+ * graceful restart onto this one, is taken back out before mod_php reads
+ * it (zend_startup, in mod_php's own post_config). */
 #define PHPBPF_ENV_KEY "phpbpf_set_zend_dtrace"
 
 int phpbpf_env_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                   server_rec *s)
 {
-    phpbpf_server_conf *c = phpbpf_sconf(s);
     void *ours = NULL;
-    const char *now = getenv("USE_ZEND_DTRACE");
-    int want = c->compile > 0 && c->enabled != 0 && geteuid() == 0;
 
     (void)pconf;
     (void)plog;
     (void)ptemp;
     apr_pool_userdata_get(&ours, PHPBPF_ENV_KEY, s->process->pool);
-    if (want && !now) {
-        setenv("USE_ZEND_DTRACE", "1", 1);
-        apr_pool_userdata_set((void *)1, PHPBPF_ENV_KEY, apr_pool_cleanup_null, s->process->pool);
-    }
-    else if (want && strcmp(now, "1") != 0)
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_phpbpf: USE_ZEND_DTRACE=%s is set "
-                     "in httpd's environment; compile probes will not fire", now);
-    else if (!want && ours) {
+    if (ours) {
         unsetenv("USE_ZEND_DTRACE");
         apr_pool_userdata_set(NULL, PHPBPF_ENV_KEY, apr_pool_cleanup_null, s->process->pool);
     }
@@ -228,8 +218,8 @@ const command_rec phpbpf_cmds[] = {
     AP_INIT_TAKE1("PhpBpfMaxVhosts", set_int, (void *)&max_vhosts_arg, RSRC_CONF,
                   "vhosts tracked one by one (default 1024); more are counted as (other)"),
     AP_INIT_FLAG("PhpBpfCompileTracing", set_flag, FLAG_FIELD(compile), RSRC_CONF,
-                 "On to start PHP with USE_ZEND_DTRACE=1 and trace compile time per "
-                 "script (switches off the opcache JIT); default Off"),
+                 "On to trace compile time per script (probes on libphp's compile_file, "
+                 "which runs only on an opcache miss); default Off"),
     AP_INIT_FLAG("PhpBpfCpuTracing", set_flag, FLAG_FIELD(cpu), RSRC_CONF,
                  "On to split PHP time into on-CPU and off-CPU with sched:sched_switch "
                  "(a BPF program on every context switch of the machine); default Off"),

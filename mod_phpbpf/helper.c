@@ -89,6 +89,9 @@ static struct phpbpf_snap_script snap_scripts[PHPBPF_SNAP_SCRIPTS];
 static struct phpbpf_sparse_bucket *bucket_room;
 static struct phpbpf_snap_class class_room[PHPBPF_MAX_CLASSES];
 static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
+static struct phpbpf_libphp php;           /* what libphp has besides USDT notes */
+static int usdt_request;                   /* request probes are USDT notes, not functions */
+static char untraced[PHPBPF_STR_MAX];      /* configured, but not on this libphp */
 static struct ring_buffer *slow_rb;
 /* The last cfg.slow_size slow requests, as a ring; slow_n counts all. */
 static struct phpbpf_slow_event slow_ring[PHPBPF_SLOW_MAX], slow_out[PHPBPF_SLOW_MAX];
@@ -348,33 +351,74 @@ static int has_php_probe(const char *path, const char *probe)
     return found;
 }
 
+/* What is configured but this libphp cannot give: said on the page. */
+static void not_traced(const char *what, const char *why)
+{
+    size_t n = strlen(untraced);
+
+    snprintf(untraced + n, sizeof(untraced) - n, "%s%s: %s", n ? "; " : "", what, why);
+    logmsg("warn", "%s unavailable: %s", what, why);
+}
+
+/* A PHP built without --enable-dtrace, or stripped (the official Docker
+ * images are both), has no USDT notes, but still exports the functions the
+ * notes sit in: the request probes go there instead. */
 static void check_prerequisites(void)
 {
     if (access(BTF_PATH, R_OK) != 0)
         startup_failure("the kernel exposes no BTF (%s: %s); a kernel built with "
                         "CONFIG_DEBUG_INFO_BTF is required, and in a container /sys/kernel/btf "
                         "must be mounted", BTF_PATH, strerror(errno));
-    if (!has_php_probe(cfg.library, "request__startup")
-        || !has_php_probe(cfg.library, "request__shutdown"))
-        startup_failure("%s has no php:request__startup/shutdown USDT probes "
-                        "(PHP built without --enable-dtrace?)", cfg.library);
+    usdt_request = has_php_probe(cfg.library, "request__startup")
+                   && has_php_probe(cfg.library, "request__shutdown");
+    phpbpf_libphp_inspect(cfg.library, cfg.httpd_pid, &php);
+    if (!usdt_request && !(php.fn_startup && php.fn_shutdown))
+        startup_failure("%s has neither php:request__startup/shutdown USDT probes nor "
+                        "php_request_startup/shutdown in its dynamic symbol table: is it PHP?",
+                        cfg.library);
 }
 
-/* Once, system-wide (pid -1): the kernel keeps the USDT semaphore up in
- * every process that maps the file, and the programs filter by process. */
-static int attach(struct bpf_program *prog, const char *probe, struct bpf_link **out,
-                  uint32_t bit, int required)
+static int attached(struct bpf_link *link, struct bpf_link **out, const char *what, uint32_t bit,
+                    int required)
 {
-    *out = bpf_program__attach_usdt(prog, -1, cfg.library, "php", probe, NULL);
-    if (!*out) {
+    int err = errno;
+    const char *hint = err == EACCES || err == EPERM ? " (attaching uprobes needs CAP_SYS_ADMIN)"
+                                                     : "";
+
+    *out = link;
+    if (!link) {
         if (required)
-            startup_failure("cannot attach php:%s in %s: %s", probe, cfg.library,
-                            strerror(errno));
-        logmsg("warn", "cannot attach php:%s in %s: %s", probe, cfg.library, strerror(errno));
+            startup_failure("cannot attach %s in %s: %s%s", what, cfg.library, strerror(err), hint);
+        logmsg("warn", "cannot attach %s in %s: %s%s", what, cfg.library, strerror(err), hint);
         return -1;
     }
     probes |= bit;
     return 0;
+}
+
+/* Once, system-wide (pid -1): the kernel keeps the USDT semaphore up in
+ * every process that maps the file, and the programs filter by process. */
+static int attach_usdt(struct bpf_program *prog, const char *probe, struct bpf_link **out,
+                       uint32_t bit, int required)
+{
+    char what[64];
+
+    snprintf(what, sizeof(what), "php:%s", probe);
+    return attached(bpf_program__attach_usdt(prog, -1, cfg.library, "php", probe, NULL), out,
+                    what, bit, required);
+}
+
+/* A probe on an exported function of libphp, at its entry or its return,
+ * found by name in the dynamic symbol table (libbpf reads it). */
+static int attach_fn(struct bpf_program *prog, const char *func, int retprobe,
+                     struct bpf_link **out, uint32_t bit, int required)
+{
+    LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
+    char what[80];
+
+    snprintf(what, sizeof(what), "%s:%s", retprobe ? "uretprobe" : "uprobe", func);
+    return attached(bpf_program__attach_uprobe_opts(prog, -1, cfg.library, 0, &o), out, what,
+                    bit, required);
 }
 
 static int on_slow_event(void *ctx, void *data, size_t len)
@@ -460,7 +504,7 @@ static void whoami(void)
 
 static void load_and_attach(void)
 {
-    int err;
+    int err, exc_usdt, exc_fn;
 
     skel = phpbpf__open();
     if (!skel)
@@ -475,17 +519,36 @@ static void load_and_attach(void)
             skel->rodata->pidns_ino = (__u64)ns.st_ino;
         }
     }
-    /* Load only what will be attached. */
-    if (!cfg.compile) {
+    /* Load only what will be attached.  compile_file and the exception
+     * are read at this build's offsets of PHP's structures. */
+    if (cfg.compile && (!php.fn_compile || php.layout_why))
+        not_traced("compile tracing", php.layout_why ? php.layout_why
+                                                     : "libphp does not export compile_file");
+    if (!cfg.compile || !php.fn_compile || php.layout_why) {
         bpf_program__set_autoload(skel->progs.php_compile_entry, false);
         bpf_program__set_autoload(skel->progs.php_compile_return, false);
     }
+    exc_usdt = has_php_probe(cfg.library, "exception__thrown");
+    exc_fn = !exc_usdt && php.fn_throw && !php.layout_why;
+    if (!exc_usdt && !exc_fn)
+        not_traced("exceptions", php.fn_throw ? php.layout_why
+                                              : "no php:exception__thrown probe, and libphp does "
+                                                "not export zend_throw_exception_internal");
+    if (!exc_usdt)
+        bpf_program__set_autoload(skel->progs.php_exception_thrown, false);
+    if (!exc_fn)
+        bpf_program__set_autoload(skel->progs.php_exception_fn, false);
+    skel->rodata->usdt_args = usdt_request;
+    skel->rodata->sg_addr = php.layout_why ? 0 : php.sg;
+    if (cfg.slow_us && !usdt_request && !skel->rodata->sg_addr)
+        not_traced("the slow log's script, URI and method from PHP",
+                   php.layout_why ? php.layout_why : "libphp exports no sapi_globals");
     if (!cfg.cpu)
         bpf_program__set_autoload(skel->progs.php_sched_switch, false);
     skel->rodata->cpu_tracing = cfg.cpu;
     skel->rodata->slow_us = cfg.slow_us;
     {
-        struct phpbpf_stacks_cfg sc = { cfg.library, cfg.httpd_pid, cfg.profile_hz,
+        struct phpbpf_stacks_cfg sc = { &php, cfg.profile_hz,
                                         cfg.trace_depth, cfg.slow_us, cfg.vhosts, cfg.cpu,
                                         logmsg };
 
@@ -515,20 +578,35 @@ static void load_and_attach(void)
                                                 "CAP_SYS_ADMIN to attach: start httpd as root with them)");
     whoami();
 
-    attach(skel->progs.php_request_startup, "request__startup", &skel->links.php_request_startup,
-           PHPBPF_PROBE_REQUEST_STARTUP, 1);
-    attach(skel->progs.php_request_shutdown, "request__shutdown",
-           &skel->links.php_request_shutdown, PHPBPF_PROBE_REQUEST_SHUTDOWN, 1);
-    /* Exceptions need no USE_ZEND_DTRACE, and cost a hit only when PHP
-     * throws.  This and the compile probes are a bonus: without them the
-     * core still works. */
-    attach(skel->progs.php_exception_thrown, "exception__thrown",
-           &skel->links.php_exception_thrown, PHPBPF_PROBE_EXC_THROWN, 0);
-    if (cfg.compile
-        && attach(skel->progs.php_compile_entry, "compile__file__entry",
-                  &skel->links.php_compile_entry, PHPBPF_PROBE_COMPILE_ENTRY, 0) == 0)
-        attach(skel->progs.php_compile_return, "compile__file__return",
-               &skel->links.php_compile_return, PHPBPF_PROBE_COMPILE_RETURN, 0);
+    if (usdt_request) {
+        attach_usdt(skel->progs.php_request_startup, "request__startup",
+                    &skel->links.php_request_startup, PHPBPF_PROBE_REQUEST_STARTUP, 1);
+        attach_usdt(skel->progs.php_request_shutdown, "request__shutdown",
+                    &skel->links.php_request_shutdown, PHPBPF_PROBE_REQUEST_SHUTDOWN, 1);
+    }
+    else {
+        /* The USDT probes sit at the top of php_request_startup and at the
+         * end of php_request_shutdown, after shutdown functions and
+         * destructors, which are PHP time too: its return is the same
+         * place. */
+        attach_fn(skel->progs.php_request_startup, "php_request_startup", 0,
+                  &skel->links.php_request_startup, PHPBPF_PROBE_FN_STARTUP, 1);
+        attach_fn(skel->progs.php_request_shutdown, "php_request_shutdown", 1,
+                  &skel->links.php_request_shutdown, PHPBPF_PROBE_FN_SHUTDOWN, 1);
+    }
+    /* Exceptions cost a hit only when PHP throws.  They and compile
+     * tracing are a bonus: without them the core still works. */
+    if (exc_usdt)
+        attach_usdt(skel->progs.php_exception_thrown, "exception__thrown",
+                    &skel->links.php_exception_thrown, PHPBPF_PROBE_EXC_THROWN, 0);
+    else if (exc_fn)
+        attach_fn(skel->progs.php_exception_fn, "zend_throw_exception_internal", 0,
+                  &skel->links.php_exception_fn, PHPBPF_PROBE_FN_THROW, 0);
+    if (bpf_program__autoload(skel->progs.php_compile_entry)
+        && attach_fn(skel->progs.php_compile_entry, "compile_file", 0,
+                     &skel->links.php_compile_entry, PHPBPF_PROBE_COMPILE_ENTRY, 0) == 0)
+        attach_fn(skel->progs.php_compile_return, "compile_file", 1,
+                  &skel->links.php_compile_return, PHPBPF_PROBE_COMPILE_RETURN, 0);
 
     if (cfg.cpu) {
         skel->links.php_sched_switch = bpf_program__attach(skel->progs.php_sched_switch);
@@ -692,6 +770,7 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     s->now_us = now_us();
     s->generation = generation;
     s->probes = probes;
+    snprintf(s->untraced, sizeof(s->untraced), "%s", untraced);
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
         s->counters[i] = c[i];
     snprintf(s->library, sizeof(s->library), "%s", cfg.library);
@@ -956,10 +1035,19 @@ int main(int argc, char **argv)
     open_socket();
     drop_privileges();
     started_us = now_us();
-    logmsg("notice", "tracing %s (php:request__startup/shutdown%s) for httpd pid %d, "
-           "%u vhost slots; socket %s", cfg.library,
-           probes & PHPBPF_PROBE_COMPILE_RETURN ? ", php:compile__file__entry/return" : "",
-           (int)cfg.httpd_pid, cfg.vhosts, cfg.socket_path);
+    {
+        static const char *const names[] = { PHPBPF_PROBE_NAMES };
+        char list[512] = "";
+        size_t n = 0;
+        unsigned k;
+
+        for (k = 0; k < PHPBPF_NPROBES; k++)
+            if (probes & (1u << k))
+                n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
+                                      n ? " " : "", names[k]);
+        logmsg("notice", "tracing %s (%s) for httpd pid %d, %u vhost slots; socket %s",
+               cfg.library, list, (int)cfg.httpd_pid, cfg.vhosts, cfg.socket_path);
+    }
 
     rc = serve();
 

@@ -148,25 +148,49 @@ static int load_address(const char *path, pid_t pid, uint64_t *start)
     return found ? 0 : -1;
 }
 
-/* NULL, or why this libphp cannot be walked with this build's layout. */
-static const char *check_layout(uint64_t *eg, uint64_t *ex_lo, uint64_t *ex_hi)
+static uint64_t runtime(uint64_t base, uint64_t vaddr, const GElf_Sym *sym)
+{
+    return base - vaddr + sym->st_value;
+}
+
+/* Whether libphp exports a function: a stripped one still has them all in
+ * its dynamic symbol table, which is what the probes need. */
+static int exports(struct elf_file *f, const char *name)
+{
+    GElf_Sym sym;
+
+    return dynsym(f, name, &sym) == 0 && GELF_ST_TYPE(sym.st_info) == STT_FUNC;
+}
+
+void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_libphp *out)
 {
     static char why[512];
     struct elf_file f = { -1, NULL };
-    GElf_Sym egs, exs;
+    GElf_Sym egs, sgs, exs;
     uint64_t base = 0, vaddr = 0;
 
-    if (PHPBPF_PHP_ZTS)
-        return "this build of mod_phpbpf is for a thread-safe (ZTS) PHP, which it cannot walk";
-    if (elf_open(&f, cfg.library) != 0) {
-        snprintf(why, sizeof(why), "cannot read %s as ELF", cfg.library);
+    memset(out, 0, sizeof(*out));
+    if (elf_open(&f, library) != 0) {
+        snprintf(why, sizeof(why), "cannot read %s as ELF", library);
+        goto out;
+    }
+    out->fn_startup = exports(&f, "php_request_startup");
+    out->fn_shutdown = exports(&f, "php_request_shutdown");
+    out->fn_compile = exports(&f, "compile_file");
+    out->fn_throw = exports(&f, "zend_throw_exception_internal");
+    if (PHPBPF_PHP_ZTS) {
+        snprintf(why, sizeof(why), "this build of mod_phpbpf is for a thread-safe (ZTS) PHP, "
+                 "which it cannot read");
         goto out;
     }
     if (dynsym(&f, "executor_globals", &egs) != 0) {
         snprintf(why, sizeof(why), "libphp exports no executor_globals (a thread-safe PHP?)");
         goto out;
     }
-    if (egs.st_size != PHPBPF_EG_SIZE) {
+    /* The sizes of both globals are a cheap check that the offsets of the
+     * headers this build was made with are this libphp's. */
+    if (egs.st_size != PHPBPF_EG_SIZE
+        || (dynsym(&f, "sapi_globals", &sgs) == 0 && sgs.st_size != PHPBPF_SG_SIZE)) {
         snprintf(why, sizeof(why), "libphp's executor_globals is %lu bytes, not the %d of the PHP %s "
                  "headers mod_phpbpf was built with: another PHP version", (unsigned long)egs.st_size,
                  PHPBPF_EG_SIZE, PHPBPF_PHP_VERSION);
@@ -177,35 +201,35 @@ static const char *check_layout(uint64_t *eg, uint64_t *ex_lo, uint64_t *ex_hi)
                  "(no module build id \"%s\" in it)", PHPBPF_PHP_BUILD_ID);
         goto out;
     }
-    if (first_load(&f, &vaddr) != 0 || load_address(cfg.library, cfg.httpd_pid, &base) != 0) {
+    if (first_load(&f, &vaddr) != 0 || load_address(library, httpd_pid, &base) != 0) {
         snprintf(why, sizeof(why), "cannot find where httpd pid %d has %s loaded",
-                 (int)cfg.httpd_pid, cfg.library);
+                 (int)httpd_pid, library);
         goto out;
     }
-    *eg = base - vaddr + egs.st_value;
-    *ex_lo = *ex_hi = 0;
+    out->eg = runtime(base, vaddr, &egs);
+    if (dynsym(&f, "sapi_globals", &sgs) == 0)
+        out->sg = runtime(base, vaddr, &sgs);
     if (dynsym(&f, "execute_ex", &exs) == 0) {
-        *ex_lo = base - vaddr + exs.st_value;
-        *ex_hi = *ex_lo + exs.st_size;
+        out->ex_lo = runtime(base, vaddr, &exs);
+        out->ex_hi = out->ex_lo + exs.st_size;
     }
     elf_close(&f);
-    return NULL;
+    return;
 out:
     elf_close(&f);
-    return why;
+    out->layout_why = why;
 }
 
 void phpbpf_stacks_prepare(struct phpbpf *s, const struct phpbpf_stacks_cfg *c)
 {
-    uint64_t eg = 0, lo = 0, hi = 0;
-    const char *why;
+    const char *why = c->php->layout_why;
     int sample, trace;
 
     skel = s;
     cfg = *c;
     sample = cfg.hz > 0;
     trace = cfg.trace_depth > 0 && cfg.slow_us > 0;
-    if ((sample || trace) && (why = check_layout(&eg, &lo, &hi)) != NULL) {
+    if ((sample || trace) && why) {
         state = PHPBPF_STACKS_UNAVAILABLE;
         snprintf(reason, sizeof(reason), "%s", why);
         cfg.log("warn", "PHP stacks unavailable: %s; everything else is traced", why);
@@ -226,9 +250,9 @@ void phpbpf_stacks_prepare(struct phpbpf *s, const struct phpbpf_stacks_cfg *c)
         return;
     }
     skel->rodata->wait_sites_on = sample && cfg.cpu;
-    skel->rodata->eg_addr = eg;
-    skel->rodata->execute_ex_lo = lo;
-    skel->rodata->execute_ex_hi = hi;
+    skel->rodata->eg_addr = c->php->eg;
+    skel->rodata->execute_ex_lo = c->php->ex_lo;
+    skel->rodata->execute_ex_hi = c->php->ex_hi;
     skel->rodata->backtrace_depth = trace ? cfg.trace_depth : 0;
     if (phpbpf_profile_init(&prof, cfg.vhosts) == 0)
         prof_ready = 1;

@@ -14,9 +14,22 @@
 struct phpbpf;
 struct ring_buffer;
 
+/* What the probes need of libphp beyond its USDT notes: the functions
+ * they can sit in when it has no notes (a PHP built without DTrace, or
+ * stripped), and where PHP's globals are in httpd's children. */
+struct phpbpf_libphp {
+    int fn_startup, fn_shutdown, fn_compile, fn_throw;   /* exported */
+    const char *layout_why;       /* NULL: the offsets of this build's PHP headers fit */
+    uint64_t eg, sg;              /* &executor_globals, &sapi_globals (0: none) */
+    uint64_t ex_lo, ex_hi;        /* execute_ex's code */
+};
+
+/* Reads the file's dynamic symbols and httpd's maps; never fails: what
+ * cannot be had is 0, and layout_why says why. */
+void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_libphp *out);
+
 struct phpbpf_stacks_cfg {
-    const char *library;          /* the file the probes attach to */
-    pid_t httpd_pid;              /* whose maps say where it is loaded */
+    const struct phpbpf_libphp *php;
     unsigned hz;                  /* PhpBpfProfileHz; 0: no sampling */
     unsigned trace_depth;         /* PhpBpfSlowTraceDepth; 0: no backtraces */
     uint64_t slow_us;             /* PhpBpfSlowThreshold; 0: no backtraces */

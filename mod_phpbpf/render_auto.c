@@ -3,6 +3,7 @@
  * configuration; nothing here comes from a request. */
 #include "apr_strings.h"
 
+#include "escape.h"
 #include "render.h"
 
 
@@ -57,7 +58,7 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     (void)p;
     phpbpf_out_printf(o, "TracingState: %s\n", r->reason ? "unavailable" : "active");
     if (r->reason)
-        phpbpf_out_printf(o, "TracingReason: %s\n", r->reason);
+        phpbpf_out_printf(o, "TracingReason: %s\n", phpbpf_esc_text(p, r->reason));
     phpbpf_out_printf(o, "Library: %s\n", r->library);
     if (r->helper) {
         phpbpf_out_printf(o, "ProbeHitsPerRequest: %.3f\n", r->hits_per_request);
@@ -85,7 +86,9 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         phpbpf_out_printf(o, "Stacks: %s\n", states[r->stacks_state >= 0 && r->stacks_state <= 2
                                                       ? r->stacks_state : 0]);
         if (r->stacks_reason)
-            phpbpf_out_printf(o, "StacksReason: %s\n", r->stacks_reason);
+            phpbpf_out_printf(o, "StacksReason: %s\n", phpbpf_esc_text(p, r->stacks_reason));
+        if (r->untraced)
+            phpbpf_out_printf(o, "Untraced: %s\n", phpbpf_esc_text(p, r->untraced));
         phpbpf_out_printf(o, "ProfileHz: %u\nProfileSamples: " PHPBPF_U64 "\n", r->profile_hz,
                           (apr_uint64_t)r->samples);
     }

@@ -170,7 +170,7 @@ static void banner(struct page *g)
         puts_(g, "Probes attached:");
         for (k = 0; k < r->nprobes; k++)
             if (r->probes[k].attached)
-                printf_(g, " %s", r->probes[k].name);
+                printf_(g, " %s (%s)", r->probes[k].name, r->probes[k].kind);
         puts_(g, "<br>\n");
         printf_(g, "Tracing for %s (helper pid %u, restarts %u)<br>\n",
                 fmt_age(g->p, r->uptime_s), r->helper_pid, r->helper_restarts);
@@ -178,14 +178,16 @@ static void banner(struct page *g)
     }
     else if (r->helper_restarts)
         printf_(g, "Helper restarts: %u<br>\n", r->helper_restarts);
-    printf_(g, "Compile tracing: %s<br>\n", r->compile_tracing
-            ? "on &mdash; PHP runs with USE_ZEND_DTRACE=1, which also switches off the "
-              "opcache JIT"
+    printf_(g, "Compile tracing: %s<br>\n", r->compile_traced
+            ? "on &mdash; probes on compile_file, which PHP runs only on an opcache miss"
+            : r->compile_tracing && r->helper ? "configured, but the compile_file probes are not attached"
             : "off (PhpBpfCompileTracing On shows compile time per script)");
     printf_(g, "CPU tracing: %s<br>\n", r->cpu_traced ? "on &mdash; a BPF program runs on "
                                                        "every context switch of the machine"
             : r->cpu_configured ? "configured, but sched:sched_switch is not attached"
             : "off (PhpBpfCpuTracing On splits PHP time into on-CPU and off-CPU)");
+    if (r->helper && r->untraced)
+        printf_(g, "Not traced on this libphp: %s<br>\n", esc_req(g, r->untraced));
     if (r->helper && r->stacks_reason)
         printf_(g, "PHP stacks: unavailable &mdash; %s<br>\n", esc_req(g, r->stacks_reason));
     else if (r->helper && r->stacks_state == 1)

@@ -39,7 +39,19 @@ static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
                 phpbpf_out_printf(o, "%s\"%s\"", sep, r->probes[k].name);
                 sep = ", ";
             }
-        phpbpf_out_printf(o, "], \"since\": " PHPBPF_U64 ", \"uptime_s\": " PHPBPF_U64 ", "
+        /* How each is attached: a USDT note, or a probe on a function. */
+        phpbpf_out_str(o, "], \"probe_kinds\": {");
+        for (sep = "", k = 0; k < r->nprobes; k++)
+            if (r->probes[k].attached) {
+                phpbpf_out_printf(o, "%s\"%s\": \"%s\"", sep, r->probes[k].name, r->probes[k].kind);
+                sep = ", ";
+            }
+        phpbpf_out_str(o, "}, \"untraced\": ");
+        if (r->untraced)
+            str(o, r->untraced);
+        else
+            phpbpf_out_str(o, "null");
+        phpbpf_out_printf(o, ", \"since\": " PHPBPF_U64 ", \"uptime_s\": " PHPBPF_U64 ", "
                           "\"helper_pid\": %u, \"generation\": %u, \"hits_per_request\": %.3f, "
                           "\"counters\": {", (apr_uint64_t)(r->helper_started_us / 1000000),
                           (apr_uint64_t)r->uptime_s, r->helper_pid, r->generation,
@@ -208,8 +220,8 @@ static void compile(struct phpbpf_out *o, const struct phpbpf_report *r)
 {
     unsigned i;
 
-    phpbpf_out_printf(o, "{\"enabled\": %s, \"opcache_jit_disabled\": %s",
-                      r->compile_tracing ? "true" : "false", r->compile_tracing ? "true" : "false");
+    phpbpf_out_printf(o, "{\"enabled\": %s, \"traced\": %s", r->compile_tracing ? "true" : "false",
+                      r->compile_traced ? "true" : "false");
     if (r->compile_tracing && r->helper) {
         phpbpf_out_printf(o, ", \"scripts_tracked\": %u, \"scripts_evicted\": " PHPBPF_U64 ", "
                           "\"outside_requests\": " PHPBPF_U64 ", \"scripts\": [", r->scripts_tracked,

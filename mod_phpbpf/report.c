@@ -15,6 +15,10 @@ const char *const phpbpf_level_names[PHPBPF_REPORT_LEVELS] = { "error", "warning
 
 static const char *const counter_names[] = { PHPBPF_COUNTER_NAMES };
 static const char *const probe_names[] = { PHPBPF_PROBE_NAMES };
+static const char *const probe_kinds[] = { PHPBPF_PROBE_KINDS };
+_Static_assert(sizeof(probe_names) / sizeof(*probe_names) == PHPBPF_NPROBES
+               && sizeof(probe_kinds) / sizeof(*probe_kinds) == PHPBPF_NPROBES,
+               "a name and a kind for every probe bit");
 
 /* The BPF side of a vhost the helper had nothing for. */
 static const struct phpbpf_snap_vhost no_data;
@@ -251,6 +255,7 @@ static void stacks(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
 
     r->stacks_state = (int)s->stacks_state;
     r->stacks_reason = s->stacks_reason[0] ? s->stacks_reason : NULL;
+    r->untraced = s->untraced[0] ? s->untraced : NULL;
     r->profile_hz = s->profile_hz;
     r->samples = s->counters[PHPBPF_CTR(samples)];
     r->samples_lost = s->counters[PHPBPF_CTR(samples_lost)];
@@ -476,7 +481,8 @@ static void probes(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     unsigned k;
 
     for (k = 0; k < PHPBPF_NPROBES; k++)
-        q[k] = (struct phpbpf_report_probe){ probe_names[k], s && (s->probes & (1u << k)) };
+        q[k] = (struct phpbpf_report_probe){ probe_names[k], probe_kinds[k],
+                                              s && (s->probes & (1u << k)) };
     r->probes = q;
     r->nprobes = PHPBPF_NPROBES;
 }
@@ -500,6 +506,7 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     r->counters = ctr;
     r->ncounters = PHPBPF_NCOUNTERS;
     r->cpu_traced = r->cpu_configured && (s->probes & PHPBPF_PROBE_SCHED_SWITCH);
+    r->compile_traced = r->compile_tracing && (s->probes & PHPBPF_PROBE_COMPILE_RETURN);
     r->slow_lost = s->counters[PHPBPF_CTR(slow_lost)];
     for (k = 0; k < s->nclasses; k++)
         cls[k] = (struct phpbpf_report_count){ s->classes[k].name, s->classes[k].count };

@@ -147,6 +147,7 @@ struct phpbpf_report_script {
 
 struct phpbpf_report_probe {
     const char *name;
+    const char *kind;             /* usdt, uprobe, uretprobe, tracepoint, perf_event, iterator */
     int attached;
 };
 
@@ -176,6 +177,7 @@ struct phpbpf_report {
     int compile_tracing;          /* configured (and USE_ZEND_DTRACE set) */
     int cpu_configured;
     int cpu_traced;               /* configured and sched_switch really attached */
+    int compile_traced;           /* configured and compile_file's probes really attached */
     uint64_t slow_threshold_us;   /* 0: no slow log */
     uint32_t slow_size;
     int record_query;
@@ -183,6 +185,7 @@ struct phpbpf_report {
     /* PHP stacks. */
     int stacks_state;             /* 0 off, 1 active, 2 unavailable (below) */
     const char *stacks_reason;
+    const char *untraced;         /* configured, but not on this libphp: why; NULL */
     uint32_t profile_hz;          /* 0: not sampling */
     uint64_t samples, samples_lost, samples_unreadable, samples_dropped;
     uint64_t backtraces, backtraces_lost;

@@ -148,6 +148,7 @@ static void putstacks(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
     put32(b, s->stacks_state);
     put32(b, s->profile_hz);
     putstr(b, s->stacks_reason, PHPBPF_STR_MAX);
+    putstr(b, s->untraced, PHPBPF_STR_MAX);
     n = s->nfuncs < PHPBPF_SNAP_FUNCS ? s->nfuncs : PHPBPF_SNAP_FUNCS;
     put32(b, n);
     for (i = 0; i < n; i++) {
@@ -608,6 +609,7 @@ static int getstacks(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_v
     s->stacks_state = get32(c);
     s->profile_hz = get32(c);
     getstr(c, s->stacks_reason, sizeof(s->stacks_reason));
+    getstr(c, s->untraced, sizeof(s->untraced));
     if (get_count(c, PHPBPF_SNAP_FUNCS, 3 * 4 + 3 * 2, &nfuncs, "too many functions", err) != 0)
         return -1;
     pass = *c;

@@ -11,7 +11,7 @@
 #include "../bpf/phpbpf.h"
 #include "hist.h"
 
-#define PHPBPF_PROTO_VERSION 3
+#define PHPBPF_PROTO_VERSION 4
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
 #define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
 #define PHPBPF_REQ_SNAPSHOT 1
@@ -33,7 +33,9 @@ enum phpbpf_state {
     PHPBPF_STATE_UNAVAILABLE = 2
 };
 
-/* Bits of phpbpf_snapshot.probes */
+/* Bits of phpbpf_snapshot.probes.  A probe's name says how it is attached:
+ * provider:name for a USDT note, uprobe:/uretprobe: and the function for a
+ * probe on an exported function of libphp (a PHP without USDT notes). */
 #define PHPBPF_PROBE_REQUEST_STARTUP  (1u << 0)
 #define PHPBPF_PROBE_REQUEST_SHUTDOWN (1u << 1)
 #define PHPBPF_PROBE_COMPILE_ENTRY    (1u << 2)
@@ -42,11 +44,20 @@ enum phpbpf_state {
 #define PHPBPF_PROBE_EXC_THROWN       (1u << 5)
 #define PHPBPF_PROBE_PROFILE          (1u << 6)
 #define PHPBPF_PROBE_BACKTRACE        (1u << 7)
+#define PHPBPF_PROBE_FN_STARTUP       (1u << 8)
+#define PHPBPF_PROBE_FN_SHUTDOWN      (1u << 9)
+#define PHPBPF_PROBE_FN_THROW         (1u << 10)
 #define PHPBPF_PROBE_NAMES \
     "php:request__startup", "php:request__shutdown", \
-    "php:compile__file__entry", "php:compile__file__return", "sched:sched_switch", \
-    "php:exception__thrown", "perf:cpu-clock", "iter:task"
-#define PHPBPF_NPROBES 8
+    "uprobe:compile_file", "uretprobe:compile_file", "sched:sched_switch", \
+    "php:exception__thrown", "perf:cpu-clock", "iter:task", \
+    "uprobe:php_request_startup", "uretprobe:php_request_shutdown", \
+    "uprobe:zend_throw_exception_internal"
+/* How each is attached, as ?json says it. */
+#define PHPBPF_PROBE_KINDS \
+    "usdt", "usdt", "uprobe", "uretprobe", "tracepoint", "usdt", "perf_event", "iterator", \
+    "uprobe", "uretprobe", "uprobe"
+#define PHPBPF_NPROBES 11
 
 /* The helper sends at most this many scripts, the ones with the most
  * compile time; it tracks up to PhpBpfMaxScripts. */
@@ -167,6 +178,9 @@ struct phpbpf_snapshot {
     uint32_t stacks_state;      /* enum phpbpf_stacks_state: sampling, and backtraces */
     uint32_t profile_hz;        /* 0: no sampling */
     char stacks_reason[PHPBPF_STR_MAX];         /* why unavailable */
+    /* What this libphp cannot give although it is configured, and why
+     * (a PHP without USDT notes that does not export a probe's function). */
+    char untraced[PHPBPF_STR_MAX];
     uint32_t nfuncs;
     struct phpbpf_snap_func *funcs;
     uint32_t nprofiles;         /* vhosts with samples */

@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET HEAD POST);
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 35;
+plan tests => 36;
 
 for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
 
@@ -41,6 +41,9 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     is_deeply $j->{tracing}{probes}, ['php:request__startup', 'php:request__shutdown', 'php:exception__thrown',
                                       'perf:cpu-clock'],
         'tracing.probes: the request and exception probes and the stack sampler; no sched_switch by default';
+    is_deeply $j->{tracing}{probe_kinds}, { 'php:request__startup' => 'usdt', 'php:request__shutdown' => 'usdt',
+                                            'php:exception__thrown' => 'usdt', 'perf:cpu-clock' => 'perf_event' },
+        'tracing.probe_kinds: USDT notes where libphp has them';
     my $v = vhost_entry($j, vname('a.test'));
     ok((grep { exists $v->{latency_us}{$_} && exists $v->{php_us}{$_} } qw(count mean p50 p90 p99 max)) == 6,
        'latency_us and php_us have count, mean, p50, p90, p99, max');

@@ -14,6 +14,8 @@
 #include "zend_compile.h"
 #include "zend_modules.h"
 #include "zend_vm_opcodes.h"
+#include "zend_stream.h"
+#include "SAPI.h"
 
 #define P(name, expr) printf("#define PHPBPF_%s %lu\n", name, (unsigned long)(expr))
 
@@ -54,6 +56,16 @@ int main(void)
     P("STR_H", offsetof(zend_string, h));
     P("STR_LEN", offsetof(zend_string, len));
     P("STR_VAL", offsetof(zend_string, val));
+    /* Where a libphp without USDT notes has what the probes' arguments
+     * would have said: the request's script, URI and method in
+     * SG(request_info); the file of compile_file(); a thrown object's class. */
+    P("SG_SIZE", sizeof(sapi_globals_struct));
+    P("SG_PATH_TRANSLATED", offsetof(sapi_globals_struct, request_info.path_translated));
+    P("SG_REQUEST_URI", offsetof(sapi_globals_struct, request_info.request_uri));
+    P("SG_REQUEST_METHOD", offsetof(sapi_globals_struct, request_info.request_method));
+    P("FH_FILENAME", offsetof(zend_file_handle, filename));
+    P("FH_OPENED_PATH", offsetof(zend_file_handle, opened_path));
+    P("OBJ_CE", offsetof(zend_object, ce));
     P("ACC_STATIC", ZEND_ACC_STATIC);
     P("ACC_IMMUTABLE", ZEND_ACC_IMMUTABLE);
     P("USER_FUNCTION", ZEND_USER_FUNCTION);

@@ -224,6 +224,7 @@ static void idle_vhost(struct phpbpf_report_vhost *v, const char *name)
 
 static const char *const probe_names[] = { "php:request__startup", "php:request__shutdown",
                                            "sched:sched_switch" };
+static const char *const probe_kinds[] = { "usdt", "usdt", "tracepoint" };
 
 /* (other) only, no traffic, no helper: what a server with PhpBpf Off or a
  * failed helper shows before its first request. */
@@ -235,7 +236,7 @@ static void empty_report(struct phpbpf_report *r, struct phpbpf_report_vhost *ot
     memset(r, 0, sizeof(*r));
     idle_vhost(other, "(other)");
     for (k = 0; k < 3; k++)
-        probes[k] = (struct phpbpf_report_probe){ probe_names[k], 0 };
+        probes[k] = (struct phpbpf_report_probe){ probe_names[k], probe_kinds[k], 0 };
     r->quantiles = 1;
     r->server_name = "localhost";
     r->server_version = "Apache/2.4";
@@ -340,6 +341,9 @@ static void test_vhosts(apr_pool_t *p)
     ok(has(t, "Tracing for 1h 2m (helper pid 77, restarts 0)") && has(t, "Probe hits per PHP request: 2.00"),
        "HTML: helper uptime and hits per request");
     ok(has(t, "<tr><td class=l>hits</td><td>8</td></tr>"), "HTML: the probe counters");
+    ok(has(t, "Probes attached: php:request__startup (usdt) php:request__shutdown (usdt)<br>"),
+       "HTML: each probe attached, and how");
+    ok(!has(t, "Not traced on this libphp"), "HTML: no untraced line when everything is");
     t = render(&r, AUTO, p);
     ok(has(t, "Requests[a\"b\\c.test:80]: 4\n") && has(t, "LatencyP50Us[a\"b\\c.test:80]: 1504\n")
        && has(t, "LatencyMaxUs[a\"b\\c.test:80]: 2500000\n") && has(t, "Status5xx[a\"b\\c.test:80]: 1\n")
@@ -348,6 +352,9 @@ static void test_vhosts(apr_pool_t *p)
        "?auto: no idle vhost; the helper's figures");
     t = render(&r, JSON, p);
     ok(json_ok(t), "?json parses with a vhost in it");
+    ok(has(t, "\"probes\": [\"php:request__startup\", \"php:request__shutdown\"], \"probe_kinds\": "
+              "{\"php:request__startup\": \"usdt\", \"php:request__shutdown\": \"usdt\"}, "
+              "\"untraced\": null"), "?json: the probes, how each is attached, nothing untraced");
     ok(has(t, "{\"name\": \"a\\\"b\\\\c.test:80\", \"requests\": 4, \"requests_per_s\": 0.044, ")
        && has(t, "\"latency_us\": {\"count\": 4, \"mean\": 626125.0, \"p50\": 1503.5, "
                  "\"p90\": 2500000.0, \"p99\": 2500000.0, \"max\": 2500000}")
@@ -409,6 +416,7 @@ static void test_hostile(apr_pool_t *p)
     r.shown = shown;
     r.nshown = 1;
     r.reason = "the helper refused the request: <b>" HOSTILE;
+    r.untraced = "compile tracing: cannot read " HOSTILE "\nFake: 1";
     r.helper_unreachable = 1;
     r.recent = &rec;
     r.nrecent = 1;
@@ -424,6 +432,7 @@ static void test_hostile(apr_pool_t *p)
     r.scripts = &scr;
     r.nscripts = 1;
     r.compile_tracing = 1;
+    r.compile_traced = 1;
     r.helper = 1;              /* so that every section is drawn */
     r.stacks_state = 1;
     r.profile_hz = 99;
@@ -435,6 +444,8 @@ static void test_hostile(apr_pool_t *p)
        "HTML: no markup, control or invalid byte from a request or PHP gets through");
     ok(has(t, "&mdash; the helper refused the request: &lt;b&gt;/a&lt;b&gt;\\&quot;&amp;'\\x01\\xff"),
        "HTML: the reason is escaped in the banner");
+    ok(has(t, "Not traced on this libphp: compile tracing: cannot read /a&lt;b&gt;\\&quot;&amp;'\\x01"
+              "\\xff&lt;/script&gt;\\nFake: 1<br>"), "HTML: what is not traced, and why, escaped");
     ok(has(t, "<td class=l>/a&lt;b&gt;\\&quot;&amp;'\\x01\\xff&lt;/script&gt;?[query removed]</td>")
        || has(t, "G\\x01T /a&lt;b&gt;\\&quot;&amp;'\\x01\\xff&lt;/script&gt;?[query removed]</td>"),
        "HTML: the recent request is log-escaped, then HTML-escaped");
@@ -488,6 +499,9 @@ static void test_hostile(apr_pool_t *p)
     t = render(&r, AUTO, p);
     ok(!has(t, "/srv/") && !has(t, "[query removed]") && !has(t, "Evil"),
        "?auto: no URI, script or class either");
+    ok(has(t, "\nUntraced: compile tracing: cannot read /a<b>\\\"&'\\x01\\xff</script>\\nFake: 1\n")
+       && !has(t, "\nFake: 1") && has(t, "TracingReason: the helper refused the request: <b>/a<b>\\\""),
+       "?auto: reasons stay on their line, control bytes as \\xNN");
 }
 
 /* What requests waited on: per vhost by class, per call site (hostile

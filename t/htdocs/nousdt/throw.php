@@ -1,0 +1,7 @@
+<?php
+class NoUsdtError extends Exception {}
+try {
+    throw new NoUsdtError('thrown');
+} catch (NoUsdtError $e) {
+    echo "caught";
+}

@@ -414,10 +414,16 @@ static int attach_fn(struct bpf_program *prog, const char *func, int retprobe,
                      struct bpf_link **out, uint32_t bit, int required)
 {
     LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
+    /* Past an endbr64, which every call runs and which the kernel would
+     * single-step; the return address is still on top of the stack there. */
+    size_t skip = phpbpf_libphp_endbr(cfg.library, func) ? 4 : 0;
     char what[80];
 
-    snprintf(what, sizeof(what), "%s:%s", retprobe ? "uretprobe" : "uprobe", func);
-    return attached(bpf_program__attach_uprobe_opts(prog, -1, cfg.library, 0, &o), out, what,
+    snprintf(what, sizeof(what), "%s:%s%s", retprobe ? "uretprobe" : "uprobe", func,
+             skip ? "+4" : "");
+    if (skip)
+        logmsg("info", "%s begins with endbr64: probed at %s", func, what);
+    return attached(bpf_program__attach_uprobe_opts(prog, -1, cfg.library, skip, &o), out, what,
                     bit, required);
 }
 

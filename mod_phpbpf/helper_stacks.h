@@ -28,6 +28,9 @@ struct phpbpf_libphp {
  * cannot be had is 0, and layout_why says why. */
 void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_libphp *out);
 
+/* 1 if the function's first instruction is endbr64: probe the next one. */
+int phpbpf_libphp_endbr(const char *library, const char *func);
+
 struct phpbpf_stacks_cfg {
     const struct phpbpf_libphp *php;
     unsigned hz;                  /* PhpBpfProfileHz; 0: no sampling */

@@ -16,7 +16,7 @@ use Apache::Test ();
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 22;
+plan tests => 27;
 
 my $lib = Apache::Test::vars('t_logs') . '/libphp-nousdt.so';
 system('objcopy', '--remove-section', '.note.stapsdt', '--strip-all',
@@ -34,7 +34,8 @@ utime $past, $past, glob("$dir/compile/*.php"), "$dir/hello.php", glob("$dir/nou
 my %n = ('s1.test' => 7, 's2.test' => 5);
 my $inst = start_instance(libphp => $lib, vhosts => [sort keys %n], access_log => 1,
                           extra => "PhpBpfCompileTracing On\nPhpBpfSlowThreshold 100ms");
-END { local $?; stop_instance($inst) if $inst }
+my $fake_inst;
+END { local $?; stop_instance($_) for grep { $_ } $inst, $fake_inst }
 sub json { my $r = instance_get($inst, '/server-bpf?json', Host => 's1.test'); eval { decode_json($r->{content}) } }
 sub vh { my ($j, $h) = @_; my ($v) = grep { $_->{name} eq "$h:$inst->{port}" } @{ $j->{vhosts} // [] }; $v // {} }
 
@@ -93,3 +94,41 @@ is scalar(grep { ($s{sprintf "$dir/compile/inc%02d.php", $_} // 0) == 1 } 1 .. 3
 is vh($j, 's1.test')->{compile}{count}, 33,
    's1.test: 33 compiles (the 31 files, throw.php, and hello.php once for its 7 requests)'
    or diag explain vh($j, 's1.test')->{compile};
+
+# ---- endbr64: a PHP built with -fcf-protection begins its functions with
+# it, which the kernel single-steps (about 10 us a hit, bench "Probe cost"):
+# the probes go on the next instruction.  A library of this test's own, in
+# the place of libphp (PhpBpfLibrary), called by a program that is not
+# httpd: every call must be seen, and turned away as foreign.
+my $t = Apache::Test::vars('t_logs');
+open my $src, '>', "$t/fakephp.c" or die $!;
+print $src "int php_request_startup(void) { return 0; }\nvoid php_request_shutdown(void *d) { (void)d; }\n";
+close $src;
+open $src, '>', "$t/fakecall.c" or die $!;
+print $src <<'C';
+#include <stdlib.h>
+int php_request_startup(void);
+void php_request_shutdown(void *);
+int main(int argc, char **argv) {
+    for (long i = 0, n = atol(argv[1]); i < n; i++) { php_request_startup(); php_request_shutdown(0); }
+    return 0;
+}
+C
+close $src;
+system("cc -O2 -fPIC -shared -fcf-protection=full -o $t/libfakephp.so $t/fakephp.c "
+       . "&& cc -O2 -o $t/fakecall $t/fakecall.c -L$t -lfakephp -Wl,-rpath,$t") == 0 or die "cc failed";
+chmod 0755, "$t/libfakephp.so", "$t/fakecall";
+is `objdump -d --no-show-raw-insn $t/libfakephp.so` =~ /<php_request_startup>:\n\s*[0-9a-f]+:\s+endbr64/ ? 1 : 0, 1,
+   'the library\'s php_request_startup begins with endbr64';
+$fake_inst = start_instance(extra => "PhpBpfLibrary $t/libfakephp.so");
+my $jf = wait_until { my $r = instance_get($fake_inst, '/server-bpf?json'); my $p = eval { decode_json($r->{content}) };
+                      $p && $p->{tracing}{state} eq 'active' ? $p : undef } 10;
+ok $jf, 'tracing is active on it' or diag `cat $fake_inst->{error_log}`;
+like error_log_since(0, $fake_inst->{error_log}), qr/php_request_startup begins with endbr64: probed at uprobe:php_request_startup\+4/,
+     'the error log says the probe is past the endbr64';
+like $jf ? $jf->{tracing}{untraced} // '' : '', qr/^exceptions: no php:exception__thrown probe, and libphp does not export zend_throw_exception_internal/,
+     'what this library cannot give is said (exceptions), the rest is traced';
+my $f0 = $jf ? $jf->{tracing}{counters}{foreign} : 0;
+system("$t/fakecall", 1000) == 0 or die "fakecall failed";
+my $jf2 = eval { decode_json(instance_get($fake_inst, '/server-bpf?json')->{content}) } // {};
+is $jf2->{tracing}{counters}{foreign} - $f0, 2000, 'every one of 1000 calls hit both probes, and counted as foreign';

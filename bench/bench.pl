@@ -42,9 +42,9 @@ use lib "$FindBin::Bin/../t/lib";
 use PhpBpfBuild;
 
 my %o = (rounds => 12, pair_rounds => 16, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
-         pin => 1, configs => 'all', workloads => 'hello,page', stats => 1);
+         pin => 1, configs => 'all', workloads => 'hello,page', stats => 1, instructions => 1, probe_cost => 1);
 GetOptions(\%o, 'rounds=i', 'pair-rounds=i' => \$o{pair_rounds}, 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
-           'pin!', 'configs=s', 'workloads=s', 'stats!')
+           'pin!', 'configs=s', 'workloads=s', 'stats!', 'instructions!', 'probe-cost!' => \$o{probe_cost})
     or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--configs 1,3] "
          . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--out FILE]\n";
 @o{qw(rounds pair_rounds duration warmup vhosts)} = (1, 1, 1, 1, 50) if $o{quick};
@@ -68,6 +68,14 @@ my @configs = (
           extra => 'PhpBpfCpuTracing On', build => '-DPHPBPF_BENCH_NO_WAITS' } ],
     [ '3cs', 'default + CPU tracing, wait split without call sites', { phpbpf => 1,
           extra => 'PhpBpfCpuTracing On', build => '-DPHPBPF_BENCH_NO_SITES' } ],
+    # A libphp without USDT notes (objcopy --remove-section .note.stapsdt
+    # --strip-all, as the official Docker images are): probes on functions.
+    [ '3f', 'default tracing, libphp without USDT notes (function uprobes)', { phpbpf => 1, strip => 1 } ],
+    [ '4c', 'default + compile tracing (compile_file probes)', { phpbpf => 1,
+          extra => 'PhpBpfCompileTracing On' } ],
+    # What compile tracing cost when it needed the USDT compile probes.
+    [ '4d', 'default + compile tracing + USE_ZEND_DTRACE=1 (as the USDT compile probes needed)',
+          { phpbpf => 1, extra => 'PhpBpfCompileTracing On', env => { USE_ZEND_DTRACE => 1 } } ],
     [ 4, 'every mode: compile + CPU tracing + slow log', { phpbpf => 1,
           extra => "PhpBpfCompileTracing On\nPhpBpfCpuTracing On\nPhpBpfSlowThreshold 500ms" } ],
     [ 5, 'bpftrace counting the 2 request probes', { phpbpf => 0, bpftrace => 'count' } ],
@@ -138,10 +146,8 @@ EOF
     $conf .= <<"EOF" if $c->{phpbpf};
 LoadModule phpbpf_module "${\ ($c->{module} // "$top/mod_phpbpf/.libs/mod_phpbpf.so") }"
 PhpBpfHelper "${\ ($c->{helper} // "$top/mod_phpbpf/phpbpf-helper") }"
-<Location /server-bpf>
-    SetHandler server-bpf
-</Location>
 EOF
+    $conf .= "<Location /server-bpf>\n    SetHandler server-bpf\n</Location>\n" if $c->{phpbpf} && !$c->{nolocation};
     $conf .= ($c->{extra} // '') . "\n";
     $conf .= join '', map { "<VirtualHost *>\n ServerName v$_.test\n</VirtualHost>\n" } 1 .. ($in->{vhosts} // 0);
     open my $fh, '>', "$d/httpd.conf" or die $!;
@@ -162,10 +168,19 @@ sub start_instance {
     mkdir $in->{dir} or die "$in->{dir}: $!";
     chmod 0755, $in->{dir};
     $in->{libphp} = "$in->{dir}/libphp.so";
-    copy($libphp, $in->{libphp}) or die "copy $libphp: $!";
+    if ($c->{strip}) {
+        system('objcopy', '--remove-section', '.note.stapsdt', '--strip-all', $libphp, $in->{libphp}) == 0
+            or die "objcopy $libphp failed\n";
+    }
+    else {
+        copy($libphp, $in->{libphp}) or die "copy $libphp: $!";
+    }
     write_conf($in);
-    system(@srv_cpu, '/usr/sbin/apache2', '-f', "$in->{dir}/httpd.conf", '-k', 'start') == 0
-        or die "httpd for configuration $name did not start: see $in->{dir}/error_log\n";
+    {
+        local @ENV{ keys %{ $c->{env} // {} } } = values %{ $c->{env} // {} };
+        system(@srv_cpu, '/usr/sbin/apache2', '-f', "$in->{dir}/httpd.conf", '-k', 'start') == 0
+            or die "httpd for configuration $name did not start: see $in->{dir}/error_log\n";
+    }
     my $ready;
     for (1 .. 100) {
         $ready = get($in->{port}, '/hello.php') eq 'hello'
@@ -300,7 +315,7 @@ $inst{ $_->[0] } = start_instance($_->[0], $_->[2]) for @configs;
 for my $w (@workloads) {
     wrk($inst{ $_->[0] }{port}, $w->[1], $o{warmup}) for @configs;
 }
-my $before = $inst{3} ? tracing_counters($inst{3}) : undef;
+my %before = map { $_ => tracing_counters($inst{$_}) } grep { $inst{$_} } 3, '3f';
 my (%res, %ratio);
 for my $round (1 .. $o{rounds}) {
     # Rotate the order too, so no configuration always follows the same one.
@@ -325,7 +340,8 @@ for my $round (1 .. $o{rounds}) {
 # not as a quotient of two ratios that each carry their own noise.
 my %pair;
 my @pairs = map { [ $_->[0], 1 ] } grep { $_->[0] ne '1' } @configs;
-my @heads = ([ 3, 5 ], [ 3, 6 ], [ 3, '3n' ], [ '3c', '3c0' ], [ '3cs', '3c0' ]);
+my @heads = ([ 3, 5 ], [ 3, 6 ], [ 3, '3n' ], [ '3c', '3c0' ], [ '3cs', '3c0' ], [ '3f', 3 ], [ '4c', 3 ],
+             [ '4d', '4c' ]);
 push @pairs, grep { $inst{ $_->[0] } && $inst{ $_->[1] } } @heads;
 for my $round (1 .. $o{pair_rounds}) {
     for my $w (@workloads) {
@@ -345,13 +361,16 @@ sub pair_q {
     my @q = sort { $a <=> $b } @{ $pair{$key}{$w}{ $what // 'rps' } // [] };
     return @q ? (median(@q), $q[$#q / 4], $q[3 * $#q / 4]) : ();
 }
-my $after = $inst{3} ? tracing_counters($inst{3}) : undef;
-my $hits;
-if ($before && $after) {
-    my ($c0, $c1) = map { $_->{counters} } $before, $after;
+# Probe hits per PHP request, from the module's own counters: USDT (3) and
+# function uprobes (3f).
+my %hits;
+for my $n (keys %before) {
+    my $after = tracing_counters($inst{$n}) or next;
+    my ($c0, $c1) = map { $_->{counters} } $before{$n}, $after;
     my $req = $c1->{shutdowns} - $c0->{shutdowns};
-    $hits = $req ? ($c1->{hits} - $c0->{hits} - ($c1->{foreign} - $c0->{foreign})) / $req : 0;
+    $hits{$n} = $req ? ($c1->{hits} - $c0->{hits} - ($c1->{foreign} - $c0->{foreign})) / $req : 0;
 }
+my $hits = $hits{3};
 
 # The helper's memory, and the BPF maps it holds.
 my %helper;
@@ -425,6 +444,114 @@ if ($o{vhosts}) {
     %inst = ();
 }
 
+# ------------------------------------------------------ probe cost
+# One probe hit in a tight loop (bench/probe_cost.c, an empty BPF program
+# attached through the uprobe PMU): on a nop, which is what a USDT note is;
+# on a function's first instruction, push (libphp's: emulated) or endbr64
+# (a -fcf-protection build: single-stepped); after the endbr64, where
+# mod_phpbpf puts it; and a return probe.  Medians of 3 runs, less the loop.
+my %pcost;
+if ($o{probe_cost}) {
+    my $bin = "$dir/probe_cost";
+    system('cc', '-O2', '-o', $bin, "$top/bench/probe_cost.c", '-lbpf') == 0 or die "cc probe_cost.c failed\n";
+    my $n = $o{quick} ? 20000 : 500000;
+    my $time = sub { median(map { (`@srv_cpu $bin $_[0] $n` =~ /([\d.]+)/)[0] // 0 } 1 .. 3) };
+    $pcost{none} = $time->('none');
+    $pcost{$_} = $time->($_) - $pcost{none} for qw(nop push endbr endbr+4 ret);
+}
+
+# -------------------------------------------- instructions per request
+# callgrind on a one-process httpd (-X) serving hello world: the module's
+# own work in Apache, counted, not timed, so it does not drift.  Per
+# request = (total after N2 requests - total after N1) / (N2 - N1), each
+# total from a run of its own (start, N requests, stop).  With tracing On
+# the helper's uprobes are on a second copy of libphp (PhpBpfLibrary): the
+# measured process maps the first, which has no int3 in its text (valgrind
+# cannot run one), so this is the Apache side only, not the trap.  No
+# <Location /server-bpf> in them: see the report.
+my @icfg = (
+    [ 'none', 'no mod_phpbpf', { phpbpf => 0 } ],
+    [ 'Off', 'PhpBpf Off', { phpbpf => 1, extra => 'PhpBpf Off' } ],
+    [ 'On', 'default tracing (Apache side)', { phpbpf => 1 } ],
+    [ 'On-np', '+ PhpBpfProfile Off', { phpbpf => 1, extra => 'PhpBpfProfile Off' } ],
+    [ 'On-c', '+ compile tracing', { phpbpf => 1, extra => 'PhpBpfCompileTracing On' } ],
+    [ 'On-cpu', '+ CPU tracing (waits)', { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
+    [ 'On-slow', '+ slow log (500ms)', { phpbpf => 1, extra => 'PhpBpfSlowThreshold 500ms' } ],
+);
+my ($n1, $n2) = $o{quick} ? (10, 60) : (50, 450);
+my %instr;
+
+# Every run of every configuration has the same port and paths of the same
+# length: PHP's per-request work (its server variables, the allocator)
+# depends on them, by hundreds of instructions.
+my $cg_port = free_port();
+
+sub callgrind_total {
+    my ($idx, $c, $n) = @_;
+    my $in = { name => "cg$idx", c => { %$c, nolocation => 1 }, dir => "$dir/cg$idx", port => $cg_port };
+    system('rm', '-rf', $in->{dir});
+    mkdir $in->{dir} or die "$in->{dir}: $!";
+    chmod 0755, $in->{dir};
+    $in->{libphp} = "$in->{dir}/libphp.so";
+    copy($libphp, $in->{libphp}) or die "copy: $!";
+    if ($c->{phpbpf}) {
+        copy($libphp, "$in->{dir}/libphp-probed.so") or die "copy: $!";
+        $in->{c}{extra} = join "\n", grep { $_ } $c->{extra}, "PhpBpfLibrary $in->{dir}/libphp-probed.so";
+    }
+    write_conf($in);
+    my $out = "$in->{dir}/callgrind.out";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        POSIX::setsid();      # -X httpd signals its process group when it stops
+        open STDOUT, '>', "$in->{dir}/valgrind.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'valgrind', '--tool=callgrind', '--cache-sim=yes', '--vgdb=no', "--callgrind-out-file=$out",
+             '/usr/sbin/apache2', '-X', '-f', "$in->{dir}/httpd.conf";
+        exit 127;
+    }
+    my $ok;
+    for (1 .. 600) { last if ($ok = get($in->{port}, '/hello.php') eq 'hello'); sleep 0.1 }
+    # valgrind opens its file as root; -X httpd writes it as User at exit.
+    chown scalar(getpwnam('www-data')), -1, $out;
+    my $s;
+    for (2 .. $n) {
+        $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$in->{port}") or last;
+        print $s "GET /hello.php HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        1 while <$s>;
+    }
+    kill 'TERM', $pid;
+    my $gone;
+    for (1 .. 300) { last if ($gone = waitpid($pid, POSIX::WNOHANG()) == $pid); sleep 0.1 }
+    unless ($gone) { kill 'KILL', $pid; waitpid $pid, 0; return undef }   # it now and then ignores TERM
+    return undef unless $ok;
+    open my $fh, '<', $out or return undef;
+    my (@ev, @v);
+    while (<$fh>) {
+        @ev = split ' ', $1 if /^events:\s*(.*)/;
+        @v = split ' ', $1 if /^summary:\s*(.*)/;
+    }
+    my %t;
+    @t{@ev} = @v;
+    return \%t;
+}
+
+if ($o{instructions} // 1) {
+    my $past = time - 3600;       # opcache keeps no file changed in the last 2 s
+    utime $past, $past, glob("$top/bench/htdocs/*.php");
+    for my $i (0 .. $#icfg) {
+        my $ic = $icfg[$i];
+        my ($t1, $t2);
+        for (1 .. 2) {            # once more if httpd ignored TERM
+            $t1 //= callgrind_total($i, $ic->[2], $n1);
+            $t2 //= callgrind_total($i, $ic->[2], $n2);
+        }
+        next unless $t1 && $t2;
+        my $per = sub { my $s = 0; $s += ($t2->{$_} // 0) - ($t1->{$_} // 0) for @_; $s / ($n2 - $n1) };
+        $instr{ $ic->[0] } = { ir => $per->('Ir'), d1 => $per->('D1mr', 'D1mw'), ll => $per->('DLmr', 'DLmw') };
+        printf STDERR "instructions %-7s %.1f per request\n", $ic->[0], $instr{ $ic->[0] }{ir};
+    }
+}
+
 # --------------------------------------------------------------- report
 # The issue's goals, each from the measurement that answers it most
 # directly: simultaneous pairs for throughput and p99.  A median is "met"
@@ -447,6 +574,7 @@ sub goals {
         # What decides PhpBpfProfile's default: sampling costs at most 0.3%.
         $row->("stack sampling: throughput >= 0.997 x PhpBpfProfile Off ($w)", '3:3n', $w, 0.997);
         $row->("wait split: throughput, CPU tracing with it / without ($w), for scale", '3c:3c0', $w, undef);
+        $row->("function uprobes: throughput, no USDT notes / USDT ($w), for scale", '3f:3', $w, undef);
         # The issue's goal for the split: at most 100 ns more per switch.
         my ($x, $y) = map { $stats{$_} && $stats{$_}{$w} && $stats{$_}{$w}{progs}{php_sched_switch} }
                       '3c', '3c0';
@@ -458,13 +586,26 @@ sub goals {
     }
     $row->('page: default throughput >= 0.995 x no module', 3, 'page', 0.995);
     $row->('page: default p99 <= 1.01 x no module', 3, 'page', 1.01, 'p99');
+    # Compile tracing: probes on compile_file fire only on an opcache miss.
+    $row->('page: compile tracing (compile_file) >= 0.997 x default', '4c:3', 'page', 0.997);
+    $row->('page: USE_ZEND_DTRACE=1 / compile_file probes, for scale', '4d:4c', 'page', undef);
     $g .= sprintf "| exactly 2 uprobe hits per PHP request (default) | %.3f | %s |\n", $hits // 0,
                   defined $hits && abs($hits - 2) < 0.0005 ? 'met' : 'not met';
+    $g .= sprintf "| exactly 2 uprobe hits per PHP request (function uprobes, 3f) | %.3f | %s |\n",
+                  $hits{'3f'}, abs($hits{'3f'} - 2) < 0.0005 ? 'met' : 'not met' if defined $hits{'3f'};
     $g .= sprintf "| /server-bpf with %d vhosts < 10 ms | %.1f ms | %s |\n"
                 . "| ?metrics with %d vhosts < 10 ms | %.1f ms | %s |\n",
                   $o{vhosts}, $render{''}, $render{''} < 10 ? 'met' : 'not met',
                   $o{vhosts}, $render{'?metrics'}, $render{'?metrics'} < 10 ? 'met' : 'not met'
         if $o{vhosts};
+    if ($instr{none}) {
+        for my $k ([ 'On', 200, 'default tracing, Apache side' ], [ 'Off', 100, 'PhpBpf Off' ]) {
+            my $x = $instr{ $k->[0] } or next;
+            my $d = $x->{ir} - $instr{none}{ir};
+            $g .= sprintf "| %s: <= %d instructions per request (callgrind) | %+.0f | %s |\n",
+                          $k->[2], $k->[1], $d, $d <= $k->[1] ? 'met' : 'not met';
+        }
+    }
     $g .= sprintf "| helper RSS < 32 MB | %.1f MB | %s |\n", $helper{rss_kb} / 1024,
                   $helper{rss_kb} < 32 * 1024 ? 'met' : 'not met' if $helper{rss_kb};
     return $g . "\n";
@@ -519,6 +660,36 @@ if ($o{pair_rounds} && %pair) {
 }
 $md .= sprintf "Uprobe hits per PHP request with default tracing (module's own counters): %.3f\n\n",
                $hits // 0;
+if (%instr) {
+    $md .= sprintf "### Instructions per request (callgrind, hello world, `apache2 -X`)\n\n"
+                 . "(total after %d requests - total after %d) / %d, each from a run of its own, "
+                 . "with `--cache-sim=yes` (D1: first-level data-cache misses, reads and writes; LL: "
+                 . "last-level).  Deterministic: the numbers are the goals' own.  With tracing on, "
+                 . "the probes are on another copy of libphp, so this is mod_phpbpf's work in Apache, "
+                 . "not the uprobe trap (see the BPF and probe-cost sections for that).  No "
+                 . "`<Location /server-bpf>`: Apache walks every `<Location>` section on every "
+                 . "request, about 900 instructions for one here, as it does for /server-status's; "
+                 . "that is Apache's cost of any such section, not the module's.\n\n"
+                 . "| configuration | instructions | vs no module | D1 misses | vs no module | LL misses |\n"
+                 . "|---|---|---|---|---|---|\n", $n2, $n1, $n2 - $n1;
+    for my $ic (grep { $instr{ $_->[0] } } @icfg) {
+        my ($x, $b) = ($instr{ $ic->[0] }, $instr{none} // $instr{ $ic->[0] });
+        $md .= sprintf "| %s | %.1f | %+.1f | %.1f | %+.1f | %.1f |\n", $ic->[1], $x->{ir},
+                       $x->{ir} - $b->{ir}, $x->{d1}, $x->{d1} - $b->{d1}, $x->{ll};
+    }
+    $md .= "\n";
+}
+if (%pcost) {
+    $md .= "### Probe cost (one hit in a tight loop, bench/probe_cost.c, an empty BPF program)\n\n"
+         . "| where the probe is | ns per hit |\n|---|---|\n";
+    $md .= sprintf "| %s | %.0f |\n", @$_ for
+        [ 'uprobe on a nop: a USDT note, as on a libphp with DTrace probes', $pcost{nop} ],
+        [ 'uprobe on a function beginning with push (libphp\'s, emulated)', $pcost{push} ],
+        [ 'uprobe on a function beginning with endbr64 (single-stepped)', $pcost{endbr} ],
+        [ 'uprobe after the endbr64 (where mod_phpbpf puts it)', $pcost{'endbr+4'} ],
+        [ 'uretprobe (entry and return, as on php_request_shutdown)', $pcost{ret} ];
+    $md .= sprintf "\nThe loop alone: %.1f ns per call.\n\n", $pcost{none};
+}
 if (%stats) {
     $md .= "### BPF program time per request (kernel BPF statistics, separate phase)\n\n"
          . "| # | workload | ns per request | runs per request | by program (ns per request) |\n"

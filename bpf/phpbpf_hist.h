@@ -29,6 +29,10 @@ struct phpbpf_hist {
 
 static inline __attribute__((always_inline)) __u32 phpbpf_log2(__u64 v)
 {
+#ifndef __bpf__
+    /* One instruction in Apache, on every request; BPF has no clz. */
+    return 63 - (__u32)__builtin_clzll(v | 1);
+#else
     __u32 r, shift;
 
     r = (v > 0xFFFFFFFFULL) << 5; v >>= r;
@@ -38,6 +42,7 @@ static inline __attribute__((always_inline)) __u32 phpbpf_log2(__u64 v)
     shift = (v > 0x3) << 1;    v >>= shift; r |= shift;
     r |= (__u32)(v >> 1);
     return r;
+#endif
 }
 
 static inline __attribute__((always_inline)) __u32 phpbpf_hist_bucket(__u64 us)

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "httpd.h"
@@ -81,24 +82,46 @@ static int chain_has_note(request_rec *r, const char *key)
     return 0;
 }
 
-/* mod_php leaves this note on every request it ran. */
-static int ran_php(request_rec *r)
+#define PHPBPF_NOTE_PHP "mod_php_memory_usage"
+
+/* mod_php leaves this note on every request it ran, when PHP is done: on
+ * the request it ran in (the last of a redirect chain), nearly always the
+ * newest note there.  Looked for there first, which is one compare, not a
+ * table lookup; then everywhere. */
+static int ran_php(request_rec *r, request_rec *last)
 {
-    return chain_has_note(r, "mod_php_memory_usage");
+    const apr_array_header_t *a = apr_table_elts(last->notes);
+
+    if (a->nelts > 0) {
+        const apr_table_entry_t *e = &((const apr_table_entry_t *)(void *)a->elts)[a->nelts - 1];
+
+        if (e->key && strcmp(e->key, PHPBPF_NOTE_PHP) == 0)
+            return 1;
+    }
+    return chain_has_note(r, PHPBPF_NOTE_PHP);
 }
 
+static int log_php(request_rec *r) __attribute__((noinline));
+
+/* The hook itself is only the test, so that PhpBpf Off (and a request
+ * that is not PHP's) pays for no frame of the work below. */
 int phpbpf_log_transaction(request_rec *r)
+{
+    return phpbpf_enabled() ? log_php(r) : DECLINED;
+}
+
+static int log_php(request_rec *r)
 {
     struct phpbpf_shared *sh;
     struct phpbpf_shm_request q;
     request_rec *last = r;
     apr_time_t now;
 
-    if (!phpbpf_enabled() || !ran_php(r))
-        return DECLINED;
-    sh = phpbpf_st->sh;
     while (last->next)
         last = last->next;
+    if (!ran_php(r, last))
+        return DECLINED;
+    sh = phpbpf_st->sh;
     /* Wall-clock time, as %D: if the clock stepped back, count 0 rather
      * than a sample of 584,000 years that would own max forever. */
     now = apr_time_now();

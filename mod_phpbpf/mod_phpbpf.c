@@ -201,7 +201,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(phpbpf_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_error_log(phpbpf_error_log, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(phpbpf_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_php's (MIDDLE), which takes PHP's requests and so spares
+     * them a call and a compare here. */
+    ap_hook_handler(phpbpf_handler, NULL, NULL, APR_HOOK_LAST);
     APR_OPTIONAL_HOOK(ap, status_hook, phpbpf_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

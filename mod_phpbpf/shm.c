@@ -93,6 +93,17 @@ static __u64 take(__u64 *w)
     return seq;
 }
 
+/* A string into a fixed field, cut to fit: strnlen and memcpy move it a
+ * word at a time, apr_cpystrn a byte at a time (this runs on every
+ * request, for three strings). */
+static void put_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void put_removed(char *uri, size_t size)
 {
     apr_cpystrn(uri + strnlen(uri, size - 18), "?[query removed]", 17);
@@ -110,10 +121,10 @@ void phpbpf_shm_note_recent(struct phpbpf_shared *sh, const struct phpbpf_shm_re
     e->apache_us = q->apache_us;
     e->vhost = q->vhost;
     e->status = q->status;
-    apr_cpystrn(e->method, q->method, sizeof(e->method));
-    apr_cpystrn(e->host, q->host, sizeof(e->host));
+    put_str(e->method, sizeof(e->method), q->method);
+    put_str(e->host, sizeof(e->host), q->host);
     /* Query strings often carry tokens and personal data: never kept. */
-    apr_cpystrn(e->uri, q->uri, sizeof(e->uri));
+    put_str(e->uri, sizeof(e->uri), q->uri);
     if (q->args)
         put_removed(e->uri, sizeof(e->uri));
     __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);

@@ -6,14 +6,14 @@ use strict;
 use warnings;
 use FindBin;
 use File::Temp qw(tempdir);
-use Test::More tests => 13;
+use Test::More tests => 15;
 
 my $out = tempdir(CLEANUP => 1) . '/bench.md';
 my $log = `perl $FindBin::Bin/../bench/bench.pl --quick --out $out 2>&1`;
 is $?, 0, 'bench.pl --quick runs' or diag $log;
 my $md = do { local $/; open my $fh, '<', $out or die "$out: $!"; <$fh> } // '';
-is scalar(() = $md =~ /^\| (?:[1-6]|3c|3c0|3cs|3n|A\/A) \| [^|]+ \| \d+ \| [\d.]+ \| [\d.]+\.\.[\d.]+ \|/mg), 22,
-    'eleven configurations for each of the two workloads';
+is scalar(() = $md =~ /^\| (?:[1-6]|3c|3c0|3cs|3n|3f|4c|4d|A\/A) \| [^|]+ \| \d+ \| [\d.]+ \| [\d.]+\.\.[\d.]+ \|/mg), 28,
+    'fourteen configurations for each of the two workloads';
 unlike $md, qr/^\| \S+ \| [^|]+ \| 0 \|/m, "every configuration served requests";
 like $md, qr/^\| 3n \| hello \| \d+ \| 2\.00 \| php_request_shutdown \d+, php_request_startup \d+ \|$/m,
     'BPF statistics: without sampling, default tracing runs its two programs twice per request';
@@ -31,5 +31,9 @@ like $md, qr/^\| 3c vs 3c0 \| default \+ CPU tracing \(with the wait split\), he
     'the wait split measured head to head with CPU tracing as it was (a build of its own)';
 like $md, qr/^sched_switch \(hello\): 3c0 \d+ ns per run, [\d.]+ runs and \d+ ns per request; 3cs \d+ ns per run, [\d.]+ runs and \d+ ns per request; 3c \d+ ns per run/m,
     'BPF statistics: sched_switch per run and per request, without the split, without call sites, with both';
-is scalar(() = $md =~ /^\| [^|]+ \| (?:[\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)?|[+-]\d+ ns \(\d+ vs \d+\)) \| (?:met|not met) \|$/mg), 16,
-    'the Goals table judges every goal: 5 per workload, 2 for the page, hits, 2 render times, RSS';
+is scalar(() = $md =~ /^\| [^|]+ \| (?:[\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)?|[+-]\d+ ns \(\d+ vs \d+\)|[+-]\d+) \| (?:met|not met) \|$/mg), 20,
+    'the Goals table judges every goal: 5 per workload, 3 for the page, hits (USDT, functions), 2 render times, RSS, 2 instruction counts';
+is scalar(() = $md =~ /^\| (?:no mod_phpbpf|PhpBpf Off|default tracing \(Apache side\)|\+ [^|]+) \| \d+\.\d \| [+-]\d+\.\d \| \d+\.\d \| [+-]\d+\.\d \| -?\d+\.\d \|$/mg), 7,
+    'instructions per request (callgrind) for no module, Off, On and 4 modes, with cache misses';
+is scalar(() = $md =~ /^\| (?:uprobe|uretprobe)[^|]+ \| \d+ \|$/mg), 5,
+    'probe cost: a nop (USDT), push, endbr64, after endbr64, a return probe';

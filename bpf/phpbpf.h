@@ -45,7 +45,7 @@ struct phpbpf_counters {
     __u64 vhost_overflow;   /* slot named a vhost beyond the map */
     __u64 orphans;          /* shutdown with no recorded startup */
     __u64 inflight_errors;  /* no task storage could be allocated */
-    __u64 compiles;         /* compile__file__return in our requests */
+    __u64 compiles;         /* compile_file returns in our requests */
     __u64 compiles_outside; /* compiles outside a traced request */
     __u64 script_inserts;   /* scripts added to the LRU; minus its size = evicted */
     __u64 script_errors;    /* script path unreadable or map update failed */

@@ -174,7 +174,7 @@ struct phpbpf_report {
     unsigned ncounters;
 
     /* Modes. */
-    int compile_tracing;          /* configured (and USE_ZEND_DTRACE set) */
+    int compile_tracing;          /* PhpBpfCompileTracing On */
     int cpu_configured;
     int cpu_traced;               /* configured and sched_switch really attached */
     int compile_traced;           /* configured and compile_file's probes really attached */

@@ -199,6 +199,7 @@ void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_l
     struct elf_file f = { -1, NULL };
     GElf_Sym egs, sgs, exs;
     uint64_t base = 0, vaddr = 0;
+    int has_sg;
 
     memset(out, 0, sizeof(*out));
     if (elf_open(&f, library) != 0) {
@@ -220,11 +221,15 @@ void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_l
     }
     /* The sizes of both globals are a cheap check that the offsets of the
      * headers this build was made with are this libphp's. */
-    if (egs.st_size != PHPBPF_EG_SIZE
-        || (dynsym(&f, "sapi_globals", &sgs) == 0 && sgs.st_size != PHPBPF_SG_SIZE)) {
-        snprintf(why, sizeof(why), "libphp's executor_globals is %lu bytes, not the %d of the PHP %s "
-                 "headers mod_phpbpf was built with: another PHP version", (unsigned long)egs.st_size,
-                 PHPBPF_EG_SIZE, PHPBPF_PHP_VERSION);
+    has_sg = dynsym(&f, "sapi_globals", &sgs) == 0;
+    if (egs.st_size != PHPBPF_EG_SIZE || (has_sg && sgs.st_size != PHPBPF_SG_SIZE)) {
+        int eg_bad = egs.st_size != PHPBPF_EG_SIZE;
+
+        snprintf(why, sizeof(why), "libphp's %s is %lu bytes, not the %d of the PHP %s "
+                 "headers mod_phpbpf was built with: another PHP version",
+                 eg_bad ? "executor_globals" : "sapi_globals",
+                 (unsigned long)(eg_bad ? egs.st_size : sgs.st_size),
+                 eg_bad ? PHPBPF_EG_SIZE : PHPBPF_SG_SIZE, PHPBPF_PHP_VERSION);
         goto out;
     }
     if (!has_text(&f, PHPBPF_PHP_BUILD_ID)) {
@@ -238,7 +243,7 @@ void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_l
         goto out;
     }
     out->eg = runtime(base, vaddr, &egs);
-    if (dynsym(&f, "sapi_globals", &sgs) == 0)
+    if (has_sg)
         out->sg = runtime(base, vaddr, &sgs);
     if (dynsym(&f, "execute_ex", &exs) == 0) {
         out->ex_lo = runtime(base, vaddr, &exs);

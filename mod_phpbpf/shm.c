@@ -93,9 +93,9 @@ static __u64 take(__u64 *w)
     return seq;
 }
 
-/* A string into a fixed field, cut to fit: strnlen and memcpy move it a
- * word at a time, apr_cpystrn a byte at a time (this runs on every
- * request, for three strings). */
+/* A string into a fixed field, cut to fit, for both rings: strnlen and
+ * memcpy move it a word at a time, apr_cpystrn a byte at a time (the
+ * recent ring takes three strings on every request). */
 static void put_str(char *dst, size_t size, const char *src)
 {
     size_t n = strnlen(src, size - 1);
@@ -146,8 +146,8 @@ void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_requ
     e->status = q->status;
     e->errors = errors;
     e->vhost = q->vhost;
-    apr_cpystrn(e->method, q->method, sizeof(e->method));
-    apr_cpystrn(e->uri, q->uri, sizeof(e->uri));
+    put_str(e->method, sizeof(e->method), q->method);
+    put_str(e->uri, sizeof(e->uri), q->uri);
     if (q->args) {
         size_t at = strnlen(e->uri, sizeof(e->uri) - 1);
 

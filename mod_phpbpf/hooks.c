@@ -48,7 +48,9 @@ static __u32 vhost_of(const server_rec *s)
 }
 
 /* A plain store into this child's copy of the slot: the BPF programs read
- * it when PHP starts, which costs no probe of our own. */
+ * it when PHP starts, which costs no probe of our own.  The vhost is
+ * looked up here once; log_transaction takes it from the slot, so both
+ * sides count the request under the same vhost. */
 int phpbpf_post_read_request(request_rec *r)
 {
     struct phpbpf_slot *slot;
@@ -56,7 +58,7 @@ int phpbpf_post_read_request(request_rec *r)
     if (!phpbpf_enabled() || r->main || r->prev)
         return DECLINED;
     slot = phpbpf_st->slot;
-    slot->vhost = phpbpf_sconf(r->server)->vhost_idx;
+    slot->vhost = vhost_of(r->server);
     slot->request_time_us = (__u64)r->request_time;
     slot->seq++;
     return DECLINED;
@@ -103,6 +105,27 @@ static int ran_php(request_rec *r, request_rec *last)
 
 static int log_php(request_rec *r) __attribute__((noinline));
 
+static void note_slow(request_rec *r, __u64 apache_us, __u32 vhost, __u32 status, __u64 seq)
+    __attribute__((noinline, cold));
+
+/* Out of line, with the request built again: on the path of every request
+ * the record stays in registers (nothing takes its address). */
+static void note_slow(request_rec *r, __u64 apache_us, __u32 vhost, __u32 status, __u64 seq)
+{
+    const char *errs = apr_table_get(r->notes, PHPBPF_NOTE_ERRORS);
+    struct phpbpf_shm_request q = {
+        .time_us = (__u64)r->request_time,
+        .apache_us = apache_us,
+        .vhost = vhost,
+        .status = status,
+        .method_name = r->method ? r->method : "",
+        .uri = r->uri ? r->uri : "",
+        .args = r->args,
+    };
+
+    phpbpf_shm_note_slow(phpbpf_st->sh, &q, (__u32)getpid(), seq, errs ? (__u32)atoi(errs) : 0);
+}
+
 /* The hook itself is only the test, so that PhpBpf Off (and a request
  * that is not PHP's) pays for no frame of the work below. */
 int phpbpf_log_transaction(request_rec *r)
@@ -113,6 +136,7 @@ int phpbpf_log_transaction(request_rec *r)
 static int log_php(request_rec *r)
 {
     struct phpbpf_shared *sh;
+    const struct phpbpf_slot *slot;
     struct phpbpf_shm_request q;
     request_rec *last = r;
     apr_time_t now;
@@ -122,28 +146,26 @@ static int log_php(request_rec *r)
     if (!ran_php(r, last))
         return DECLINED;
     sh = phpbpf_st->sh;
+    slot = phpbpf_st->slot;
     /* Wall-clock time, as %D: if the clock stepped back, count 0 rather
      * than a sample of 584,000 years that would own max forever. */
     now = apr_time_now();
     q = (struct phpbpf_shm_request){
         .time_us = (__u64)r->request_time,
         .apache_us = now > r->request_time ? (__u64)(now - r->request_time) : 0,
-        .vhost = vhost_of(r->server),
+        .vhost = slot->vhost,
         .status = (__u32)last->status,
-        .method = r->method ? r->method : "",
+        .method = method_of(r),
+        .uncaught = last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT),
+        .method_name = r->method ? r->method : "",
         .host = r->hostname ? r->hostname : "",
         .uri = r->uri ? r->uri : "",
         .args = r->args,
     };
-    phpbpf_shm_count_request(sh, q.vhost, last->status, method_of(r), q.apache_us,
-                             last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT));
+    phpbpf_shm_count_request(sh, &q);
     phpbpf_shm_note_recent(sh, &q);
-    if (sh->slow_us && q.apache_us >= sh->slow_us) {
-        const char *errs = apr_table_get(r->notes, PHPBPF_NOTE_ERRORS);
-
-        phpbpf_shm_note_slow(sh, &q, (__u32)getpid(), phpbpf_st->slot->seq,
-                             errs ? (__u32)atoi(errs) : 0);
-    }
+    if (sh->slow_us && q.apache_us >= sh->slow_us)
+        note_slow(r, q.apache_us, q.vhost, q.status, slot->seq);
     return DECLINED;
 }
 

@@ -145,6 +145,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
         return OK;
 
+    phpbpf_on = 0;
     proc = phpbpf_st = phpbpf_state_open(s, c->max_vhosts ? c->max_vhosts
                                                           : PHPBPF_DEFAULT_MAX_VHOSTS);
     if (!proc)

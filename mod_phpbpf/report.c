@@ -366,8 +366,17 @@ static void recent(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     for (i = 0; i < c->nrecent; i++) {
         const struct phpbpf_recent *e = c->recent[i];
 
+        /* The ring keeps the method as its index and only whether there
+         * was a query string: both are spelled out here, off the request
+         * path. */
+        const char *method = e->method < PHPBPF_M_OTHER ? phpbpf_method_names[e->method]
+                                                         : e->method_other;
+
         q[i] = (struct phpbpf_report_request){ e->time_us, e->apache_us, vhost_name(r, e->vhost),
-                                               e->host, e->method, e->uri, e->status };
+                                               e->host, method,
+                                               e->query ? apr_pstrcat(p, e->uri, "?[query removed]", NULL)
+                                                        : e->uri,
+                                               e->status };
     }
     r->recent = q;
     r->nrecent = c->nrecent;

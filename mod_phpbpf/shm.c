@@ -52,82 +52,9 @@ void phpbpf_shm_set_state(struct phpbpf_shared *sh, enum phpbpf_helper_state st,
     apr_cpystrn(sh->reason, reason ? reason : "", sizeof(sh->reason));
 }
 
-static void add_max(__u64 *slot, __u64 v)
-{
-    __u64 old = __atomic_load_n(slot, __ATOMIC_RELAXED);
-
-    while (v > old && !__atomic_compare_exchange_n(slot, &old, v, 1, __ATOMIC_RELAXED,
-                                                   __ATOMIC_RELAXED))
-        ;
-}
-
-/* The bucket before the totals: a reader copies the totals first, so the
- * buckets it reads after them never hold fewer requests. */
-void phpbpf_shm_count_request(struct phpbpf_shared *sh, __u32 idx, int status, __u32 method,
-                              __u64 us, int uncaught)
-{
-    struct phpbpf_vhost_rec *v = &sh->vhost[idx];
-    int cls = status / 100;
-
-    if (cls >= 1 && cls <= 5)
-        __atomic_fetch_add(&v->status[cls - 1], 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&v->method[method], 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&phpbpf_apache_buckets(sh, idx)[phpbpf_hist_bucket(us)], 1,
-                       __ATOMIC_RELAXED);
-    __atomic_fetch_add(&v->apache.sum_us, us, __ATOMIC_RELAXED);
-    add_max(&v->apache.max_us, us);
-    __atomic_fetch_add(&v->apache.count, 1, __ATOMIC_RELAXED);
-    if (uncaught)
-        __atomic_fetch_add(&v->uncaught, 1, __ATOMIC_RELAXED);
-}
-
-/* Takes the ring entry whose lock word is *w: its old (even) value, or 1
- * if another writer holds it. */
-static __u64 take(__u64 *w)
-{
-    __u64 seq = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-
-    if ((seq & 1) || !__atomic_compare_exchange_n(w, &seq, seq + 1, 0, __ATOMIC_ACQ_REL,
-                                                  __ATOMIC_RELAXED))
-        return 1;
-    return seq;
-}
-
-/* A string into a fixed field, cut to fit, for both rings: strnlen and
- * memcpy move it a word at a time, apr_cpystrn a byte at a time (the
- * recent ring takes three strings on every request). */
-static void put_str(char *dst, size_t size, const char *src)
-{
-    size_t n = strnlen(src, size - 1);
-
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 static void put_removed(char *uri, size_t size)
 {
     apr_cpystrn(uri + strnlen(uri, size - 18), "?[query removed]", 17);
-}
-
-void phpbpf_shm_note_recent(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q)
-{
-    __u64 n = __atomic_fetch_add(&sh->recent_head, 1, __ATOMIC_RELAXED);
-    struct phpbpf_recent *e = &sh->recent[n % PHPBPF_RECENT];
-    __u64 seq = take(&e->seq);
-
-    if (seq & 1)
-        return;
-    e->time_us = q->time_us;
-    e->apache_us = q->apache_us;
-    e->vhost = q->vhost;
-    e->status = q->status;
-    put_str(e->method, sizeof(e->method), q->method);
-    put_str(e->host, sizeof(e->host), q->host);
-    /* Query strings often carry tokens and personal data: never kept. */
-    put_str(e->uri, sizeof(e->uri), q->uri);
-    if (q->args)
-        put_removed(e->uri, sizeof(e->uri));
-    __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q,
@@ -135,7 +62,7 @@ void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_requ
 {
     __u64 n = __atomic_fetch_add(&sh->slow_head, 1, __ATOMIC_RELAXED);
     struct phpbpf_slow_rec *e = &sh->slow[n % PHPBPF_SLOW_APACHE];
-    __u64 lock = take(&e->lock);
+    __u64 lock = phpbpf_shm_take(&e->lock);
 
     if (lock & 1)
         return;
@@ -146,8 +73,8 @@ void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_requ
     e->status = q->status;
     e->errors = errors;
     e->vhost = q->vhost;
-    put_str(e->method, sizeof(e->method), q->method);
-    put_str(e->uri, sizeof(e->uri), q->uri);
+    phpbpf_shm_put_str(e->method, sizeof(e->method), q->method_name);
+    phpbpf_shm_put_str(e->uri, sizeof(e->uri), q->uri);
     if (q->args) {
         size_t at = strnlen(e->uri, sizeof(e->uri) - 1);
 

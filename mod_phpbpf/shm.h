@@ -8,6 +8,8 @@
 #ifndef PHPBPF_SHM_H
 #define PHPBPF_SHM_H
 
+#include <string.h>
+
 #include "apr.h"
 #include "apr_pools.h"
 #include "../bpf/phpbpf.h"
@@ -83,8 +85,10 @@ struct phpbpf_recent {
     __u64 time_us;
     __u64 apache_us;
     __u32 vhost;
-    __u32 status;
-    char method[16];
+    __u16 status;
+    __u8 method;                  /* enum phpbpf_method */
+    __u8 query;                   /* 1: the URI had a query string, which is not kept */
+    char method_other[16];        /* the method's name, for PHPBPF_M_OTHER only */
     char host[PHPBPF_HOST_MAX];
     char uri[PHPBPF_URI_MAX];
 };
@@ -112,10 +116,10 @@ struct phpbpf_slow_rec {
  * so that the suite can upgrade a running server to a build whose segment
  * is not compatible (t/56modupgrade.t). */
 #ifdef PHPBPF_TEST_LAYOUT
-#define PHPBPF_SHM_MAGIC 0x70687073686dff04ULL
+#define PHPBPF_SHM_MAGIC 0x70687073686dff05ULL
 #define PHPBPF_SHM_TEST_PAD char test_pad[3000];
 #else
-#define PHPBPF_SHM_MAGIC 0x70687073686d0004ULL
+#define PHPBPF_SHM_MAGIC 0x70687073686d0005ULL
 #define PHPBPF_SHM_TEST_PAD
 #endif
 
@@ -178,23 +182,100 @@ void phpbpf_shm_set_state(struct phpbpf_shared *sh, enum phpbpf_helper_state st,
 
 /* ---------------------------------------------- written by children */
 
-/* One request as Apache logged it, for the rings. */
+/* One request as Apache logged it. */
 struct phpbpf_shm_request {
     __u64 time_us;                /* r->request_time */
     __u64 apache_us;
     __u32 vhost;
     __u32 status;                 /* final, as %>s */
-    const char *method, *host;
+    __u32 method;                 /* enum phpbpf_method */
+    int uncaught;                 /* died of an uncaught exception, 5xx */
+    const char *method_name;      /* r->method */
+    const char *host;
     const char *uri;              /* r->uri: no query string */
     const char *args;             /* the query string, or NULL */
 };
 
-/* The per-vhost counters and the Apache-time histogram. */
-void phpbpf_shm_count_request(struct phpbpf_shared *sh, __u32 idx, int status, __u32 method,
-                              __u64 us, int uncaught);
+/* The writers below run on every PHP request, so they are inline: what
+ * the hook passes stays in registers, and the calls cost nothing.  Their
+ * instructions are counted by the bench (callgrind); see README. */
 
-/* The recent-requests ring: the query string is never stored. */
-void phpbpf_shm_note_recent(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q);
+static inline void phpbpf_shm_add_max(__u64 *slot, __u64 v)
+{
+    __u64 old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+    while (v > old && !__atomic_compare_exchange_n(slot, &old, v, 1, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED))
+        ;
+}
+
+/* Takes the ring entry whose lock word is *w: its old (even) value, or 1
+ * if another writer holds it. */
+static inline __u64 phpbpf_shm_take(__u64 *w)
+{
+    __u64 seq = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+
+    if ((seq & 1) || !__atomic_compare_exchange_n(w, &seq, seq + 1, 0, __ATOMIC_ACQ_REL,
+                                                  __ATOMIC_RELAXED))
+        return 1;
+    return seq;
+}
+
+/* A string into a fixed field, cut to fit: strnlen and memcpy move it a
+ * word at a time. */
+static inline void phpbpf_shm_put_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The per-vhost counters and the Apache-time histogram.  The bucket
+ * before the totals: a reader copies the totals first, so the buckets it
+ * reads after them never hold fewer requests. */
+static inline void phpbpf_shm_count_request(struct phpbpf_shared *sh,
+                                            const struct phpbpf_shm_request *q)
+{
+    struct phpbpf_vhost_rec *v = &sh->vhost[q->vhost];
+    __u32 cls = q->status / 100;
+
+    if (cls - 1 < 5)
+        __atomic_fetch_add(&v->status[cls - 1], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->method[q->method], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&phpbpf_apache_buckets(sh, q->vhost)[phpbpf_hist_bucket(q->apache_us)], 1,
+                       __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->apache.sum_us, q->apache_us, __ATOMIC_RELAXED);
+    phpbpf_shm_add_max(&v->apache.max_us, q->apache_us);
+    __atomic_fetch_add(&v->apache.count, 1, __ATOMIC_RELAXED);
+    if (q->uncaught)
+        __atomic_fetch_add(&v->uncaught, 1, __ATOMIC_RELAXED);
+}
+
+/* The recent-requests ring: two strings copied (host and URI); the method
+ * as its index, by name only when it is none of GET, HEAD, POST; whether
+ * there was a query string, never the query string. */
+static inline void phpbpf_shm_note_recent(struct phpbpf_shared *sh,
+                                          const struct phpbpf_shm_request *q)
+{
+    __u64 n = __atomic_fetch_add(&sh->recent_head, 1, __ATOMIC_RELAXED);
+    struct phpbpf_recent *e = &sh->recent[n % PHPBPF_RECENT];
+    __u64 seq = phpbpf_shm_take(&e->seq);
+
+    if (seq & 1)
+        return;
+    e->time_us = q->time_us;
+    e->apache_us = q->apache_us;
+    e->vhost = q->vhost;
+    e->status = (__u16)q->status;
+    e->method = (__u8)q->method;
+    e->query = q->args != NULL;
+    if (q->method == PHPBPF_M_OTHER)
+        phpbpf_shm_put_str(e->method_other, sizeof(e->method_other), q->method_name);
+    phpbpf_shm_put_str(e->host, sizeof(e->host), q->host);
+    phpbpf_shm_put_str(e->uri, sizeof(e->uri), q->uri);
+    __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+}
 
 /* Apache's side of a slow request, joined to the helper's by (pid, seq). */
 void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q,

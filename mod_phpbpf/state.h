@@ -57,9 +57,10 @@ extern phpbpf_proc *phpbpf_st;
  * own TLB, caches shared with the children that ran since). */
 extern int phpbpf_on;
 
+/* Set only once phpbpf_st is: one load on every request. */
 static inline int phpbpf_enabled(void)
 {
-    return phpbpf_on && phpbpf_st && phpbpf_st->sh->helper_state != PHPBPF_HELPER_OFF;
+    return phpbpf_on;
 }
 
 /* This build's state, found or made in s->process->pool with a segment for

@@ -6,11 +6,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Apache::Test ();
-use Apache::TestRequest qw(GET HEAD POST);
+use Apache::TestRequest qw(GET HEAD POST OPTIONS);
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 36;
+plan tests => 39;
 
 for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
 
@@ -80,6 +80,21 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     like $html, qr{/hello\.php\?\[query removed\]}, 'a removed query string is marked as such';
     like $html, qr{CPU tracing: off \(PhpBpfCpuTracing On splits PHP time into on-CPU and off-CPU\)},
         'the banner says CPU tracing is off and how to turn it on';
+}
+
+# The last requests keep the method as an index (GET, HEAD, POST) and any
+# other by its name; JSON says each as the request did.
+{
+    HEAD '/hello.php/m-head', Host => 'a.test';
+    OPTIONS '/hello.php/m-options', Host => 'a.test';
+    POST '/hello.php/m-post', Host => 'a.test', content => 'x=1';
+    my $json = wait_until { my $c = GET('/server-bpf?json')->content; $c =~ /m-post/ ? $c : undef } 5;
+    my %m = map { $_->{uri} => $_->{method} } @{ decode_json($json)->{recent} };
+    is_deeply [ @m{qw(/hello.php/m-head /hello.php/m-options /hello.php/m-post)} ],
+        [qw(HEAD OPTIONS POST)], 'recent: HEAD, OPTIONS and POST as sent';
+    my $html = GET('/server-bpf')->content;
+    like $html, qr{OPTIONS /hello\.php/m-options}, 'the page shows the method by name';
+    like $html, qr{HEAD /hello\.php/m-head}, '... and HEAD as HEAD';
 }
 
 # Bytes that are not UTF-8 in a URI: the JSON stays valid UTF-8 (decode_json

@@ -226,7 +226,8 @@ PHPBPF_WALKER(walk_task, PHPBPF_READ_TASK)
 
 /* Waits by call site (php_waits.bpf.h).  Not an LRU: an evicted site would
  * take its totals with it unseen; a full table counts what it could not
- * take (sites_lost), and the page says so. */
+ * take (sites_lost), and the page says so.  Their totals are site_totals[],
+ * allocated in order (sites_next); a site never leaves the table. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, PHPBPF_MAX_WAIT_SITES);
@@ -234,28 +235,111 @@ struct {
     __type(value, struct phpbpf_site);
 } wait_sites SEC(".maps");
 
+struct phpbpf_site_total site_totals[PHPBPF_MAX_WAIT_SITES];
+__u32 sites_next;
+
+_Static_assert((PHPBPF_MAX_WAIT_SITES & (PHPBPF_MAX_WAIT_SITES - 1)) == 0,
+               "site indexes are bounded with a mask the verifier follows");
+
 /* Call sites are read with the sampler's walker: on with PhpBpfProfile. */
 const volatile bool wait_sites_on = false;
 
+/* What wait_site() reads under the innermost frame: its head and, when the
+ * caller's frame is small enough, the caller's (page.php's {main} is 192
+ * bytes under the usleep it calls).  Each 256 bytes more cost about 40 ns
+ * a read here; a head read on its own, about 100. */
+#define PHPBPF_SITE_WINDOW 256
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64[PHPBPF_SITE_WINDOW / 8]);
+} site_window SEC(".maps");
+
+/* A site already known for the frame whose head is h, into f->site: its
+ * opline is in opcache's shared memory, where an address is never another
+ * function's code (as the sampler assumes of ZEND_ACC_IMMUTABLE), and the
+ * frame runs that code: a file's (main, include) or the same function.
+ * The last such site of the task is known again without a lookup. */
+static __always_inline int site_known(struct phpbpf_inflight *f, struct phpbpf_site_key *k,
+                                      const __u64 *h)
+{
+    struct phpbpf_site *s;
+    __u32 info = (__u32)(h[PHPBPF_EX_CALL_INFO / 8] >> (8 * (PHPBPF_EX_CALL_INFO % 8)));
+    __u64 func = h[PHPBPF_EX_FUNC / 8];
+
+    k->opline = h[PHPBPF_EX_OPLINE / 8];
+    if (!k->opline)
+        return 0;
+    if (k->opline == f->sc_opline && k->vhost == f->sc_vhost && k->wait_class == f->sc_class
+        && ((info & PHPBPF_CALL_CODE) || func == f->sc_func)) {
+        f->site = f->sc_site;
+        return 1;
+    }
+    if (!(s = bpf_map_lookup_elem(&wait_sites, k)) || !s->persisted
+        || !((info & PHPBPF_CALL_CODE) || s->func == func))
+        return 0;
+    f->site = s->idx + 1;
+    f->sc_opline = k->opline;
+    f->sc_vhost = k->vhost;
+    f->sc_class = k->wait_class;
+    f->sc_func = s->func;
+    f->sc_site = f->site;
+    return 1;
+}
+
 /* The call site of a wait that starts now, in class c: the innermost user
  * function's frame of the current task, at most six frames up (usleep,
- * mysqli::query and the like are internal), into f->site_opline.  This
- * runs at every switch-out of a request, so it reads only what finds the
- * frame: two reads a frame.  The function's names and the line are read
- * with the sampler's frame reader when the site is new, or when the names
- * it has are no longer in funcs. */
+ * mysqli::query and the like are internal), into f->site.  This runs at
+ * every switch-out of a request, and each read of user memory costs about
+ * 100 ns here, so the common case is two: EG(current_execute_data), then
+ * the 256 bytes under it, which hold the innermost frame and, for a caller
+ * with a small frame, the caller's too (a call's frame is pushed on the VM
+ * stack right above its caller's); else one more read, for the caller's
+ * head.  Whether the innermost function is internal comes from the
+ * last two internal functions this task waited in; the site from
+ * site_known().  Anything else takes the full walk: two reads a frame,
+ * and the names and line with the sampler's frame reader when the site is
+ * new, or when the names it has are no longer in funcs. */
 static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
 {
     struct phpbpf_site_key k = { f->vhost, c, 0 };
-    __u64 ex = 0, head[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], func = 0, name;
+    __u64 ex = 0, head[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], func = 0, name, lo, *win;
+    __u64 cur_func, prev, at, refcount = 0;
     struct phpbpf_site *s;
     struct walk w = {};
-    __u32 two = 2, i, type = 0, flags;
+    __u32 two = 2, zero = 0, i, type = 0, flags, persisted = 0, idx;
 
-    f->site_opline = 0;
+    f->site = 0;
     if (!wait_sites_on || !eg_addr
-        || bpf_probe_read_user(&ex, sizeof(ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA)))
+        || bpf_probe_read_user(&ex, sizeof(ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA))
+        || !ex)
         return;
+    lo = ex - (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD);
+    if (ex > PHPBPF_SITE_WINDOW && (win = bpf_map_lookup_elem(&site_window, &zero))
+        && !bpf_probe_read_user(win, PHPBPF_SITE_WINDOW, (void *)lo)) {
+        const __u64 *cur = win + (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD) / 8;
+
+        cur_func = cur[PHPBPF_EX_FUNC / 8];
+        if (cur_func && (cur_func == f->site_internal[0] || cur_func == f->site_internal[1])) {
+            prev = cur[PHPBPF_EX_PREV / 8];
+            at = (prev - lo) / 8;
+            if (prev >= lo && prev < ex && !(prev & 7)
+                && at <= (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD) / 8) {
+                barrier_var(at);
+                if (at <= (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD) / 8 && site_known(f, &k, win + at))
+                    return;
+            }
+            /* A caller with a bigger frame than the window holds: one read
+             * more, for its head. */
+            else if (prev && !bpf_probe_read_user(head, sizeof(head), (void *)prev)
+                     && site_known(f, &k, head))
+                return;
+        }
+        else if (site_known(f, &k, cur))
+            return;
+    }
     for (i = 0; i < 6 && ex; i++) {
         if (bpf_probe_read_user(head, sizeof(head), (void *)ex))
             return;
@@ -266,6 +350,8 @@ static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
             type = (__u8)(fn[PHPBPF_FUNC_TYPE / 8] >> (8 * (PHPBPF_FUNC_TYPE % 8)));
             if (type == PHPBPF_USER_FUNCTION || type == PHPBPF_EVAL_CODE)
                 break;
+            if (i == 0 && type == PHPBPF_INTERNAL_FUNCTION)
+                f->site_internal[f->site_next++ & 1] = func;
         }
         ex = head[PHPBPF_EX_PREV / 8];
     }
@@ -283,7 +369,7 @@ static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
         /* Another copy of the function (a script's main code is copied for
          * each request) keeps the names of the first while they are known. */
         if ((s->func == func && s->name == name) || bpf_map_lookup_elem(&funcs, &fk)) {
-            f->site_opline = k.opline;
+            f->site = s->idx + 1;
             return;
         }
     }
@@ -299,35 +385,46 @@ static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
     if (s) {                    /* the same site, a new copy of its function */
         s->func = w.s->e.frame[0].func;
         s->name = w.s->e.frame[0].name;
+        f->site = s->idx + 1;
+        return;
     }
-    else {
-        struct phpbpf_site v = { 0, 0, w.s->e.frame[0].func, w.s->e.frame[0].name,
-                                 w.s->e.frame[0].line, w.s->e.frame[0].kind };
+    /* Code in opcache's memory: a function of its (immutable), or a file's
+     * code, whose per-request copy keeps the refcount opcache cleared. */
+    if (type == PHPBPF_USER_FUNCTION)
+        persisted = (flags & PHPBPF_ACC_IMMUTABLE)
+                    || (!fn[PHPBPF_FUNC_NAME / 8]
+                        && !bpf_probe_read_user(&refcount, sizeof(refcount),
+                                                (void *)(func + PHPBPF_OPARRAY_REFCOUNT))
+                        && !refcount);
+    idx = __sync_fetch_and_add(&sites_next, 1);
+    if (idx < PHPBPF_MAX_WAIT_SITES) {
+        struct phpbpf_site v = { w.s->e.frame[0].func, w.s->e.frame[0].name,
+                                 w.s->e.frame[0].line, w.s->e.frame[0].kind, persisted, idx };
 
-        /* Full, or another CPU inserted it first: then it is there. */
-        if (bpf_map_update_elem(&wait_sites, &k, &v, BPF_NOEXIST) && !bpf_map_lookup_elem(&wait_sites, &k)) {
-            __sync_fetch_and_add(&counters.sites_lost, 1);
+        if (!bpf_map_update_elem(&wait_sites, &k, &v, BPF_NOEXIST)) {
+            f->site = idx + 1;
             return;
         }
     }
-    f->site_opline = k.opline;
+    /* Full, or another CPU inserted it first: then it is there (and the
+     * index taken here stays unused). */
+    if ((s = bpf_map_lookup_elem(&wait_sites, &k)))
+        f->site = s->idx + 1;
+    else
+        __sync_fetch_and_add(&counters.sites_lost, 1);
 }
 
-/* At switch-in: the wait's time to its call site. */
-static __always_inline void charge_site(struct phpbpf_inflight *f, __u32 c, __u64 d)
+/* The wait that ends now, d ns long, onto its site's totals. */
+static __always_inline void charge_site(struct phpbpf_inflight *f, __u64 d)
 {
-    struct phpbpf_site_key k = { f->vhost, c, f->site_opline };
-    struct phpbpf_site *s;
+    __u32 idx = f->site - 1;
 
-    if (!k.opline)
+    if (!f->site)
         return;
-    f->site_opline = 0;
-    if (!(s = bpf_map_lookup_elem(&wait_sites, &k))) {
-        __sync_fetch_and_add(&counters.sites_lost, 1);
-        return;
-    }
-    __sync_fetch_and_add(&s->ns, d);
-    __sync_fetch_and_add(&s->count, 1);
+    f->site = 0;
+    idx &= PHPBPF_MAX_WAIT_SITES - 1;
+    __sync_fetch_and_add(&site_totals[idx].ns, d);
+    __sync_fetch_and_add(&site_totals[idx].count, 1);
 }
 
 /* The stack of a request: 0, or -1 if not even EG could be read. */

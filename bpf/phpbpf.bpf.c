@@ -488,7 +488,7 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
             wait_site(f, f->wait_class);
         else
 #endif
-            f->site_opline = 0;
+            f->site = 0;
 #endif
     }
     f = task_is_ours(next) ? task_state(next) : NULL;
@@ -504,7 +504,7 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
         c = f->wait_class < PHPBPF_WAIT_CLASSES ? f->wait_class : PHPBPF_W_OTHER;
         f->wait_ns[c] += d;
         f->waits[c]++;
-        charge_site(f, c, d);
+        charge_site(f, d);
 #else
         (void)c;
 #endif

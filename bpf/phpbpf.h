@@ -123,10 +123,18 @@ struct phpbpf_site_key {
 #define PHPBPF_MAX_WAIT_SITES 4096
 
 struct phpbpf_site {
-    __u64 ns;
-    __u64 count;
     __u64 func, name;       /* as struct phpbpf_frame, resolved through funcs: */
     __u32 line, kind;       /* the copy of the function seen last */
+    __u32 persisted;        /* the opline is in opcache's shared memory */
+    __u32 idx;              /* its totals: site_totals[idx] */
+};
+
+/* A site's totals, in the BPF object's .bss (indexed by phpbpf_site.idx):
+ * charged at every switch-in after a wait, so a direct access rather than
+ * a hash lookup, and read by the helper in place. */
+struct phpbpf_site_total {
+    __u64 ns;
+    __u64 count;
 };
 
 /* Per vhost: off-CPU time and waits by class. */
@@ -152,7 +160,13 @@ struct phpbpf_inflight {
     __u32 bt_taken;         /* this request's backtrace was taken */
     __u32 wait_class;       /* of the off-CPU span under way */
     __u32 pad3;
-    __u64 site_opline;      /* its call site (wait_sites), 0: none */
+    __u32 site;             /* the wait's site: site_totals index + 1, 0: none */
+    __u32 site_next;        /* which of site_internal to replace */
+    __u64 site_internal[2]; /* internal functions seen innermost at a wait */
+    /* The last site this task waited at in opcache's code, to know it
+     * again without a lookup: the key, the function, its site. */
+    __u64 sc_opline, sc_func;
+    __u32 sc_vhost, sc_class, sc_site, pad4;
     __u64 wait_ns[PHPBPF_WAIT_CLASSES];     /* this request's, by class */
     __u32 waits[PHPBPF_WAIT_CLASSES];
 };

@@ -560,12 +560,20 @@ static uint32_t sites(uint32_t *nf)
     for (i = k = 0; i < n; i++) {
         const struct phpbpf_site *v = &site_vals[i];
         struct phpbpf_frame fr = { v->func, v->name, v->line, v->kind };
+        const struct phpbpf_site_total *t;
 
         if (site_keys[i].wait_class >= PHPBPF_WAIT_CLASSES || site_keys[i].vhost >= cfg.vhosts
-            || !v->count)
+            || v->idx >= PHPBPF_MAX_WAIT_SITES)
+            continue;
+        /* Read in place while BPF adds to them: ns and count may be one
+         * wait apart, never more. */
+        t = &skel->bss->site_totals[v->idx];
+        if (!t->count)
             continue;
         snap_sites[k++] = (struct phpbpf_snap_site){ site_keys[i].vhost, site_keys[i].wait_class,
-                                                     { frame_fid(&fr), v->line }, v->count, v->ns };
+                                                     { frame_fid(&fr), v->line },
+                                                     __atomic_load_n(&t->count, __ATOMIC_RELAXED),
+                                                     __atomic_load_n(&t->ns, __ATOMIC_RELAXED) };
     }
     qsort(snap_sites, k, sizeof(*snap_sites), by_site);
     for (i = m = 0; i < k; i++) {

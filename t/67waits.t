@@ -16,7 +16,7 @@ use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 use PhpBpfTest;
 
-plan tests => 32;
+plan tests => 36;
 
 my $logs = Apache::Test::vars('t_logs');
 my $dir = tempdir('phpbpf-peers-XXXXXX', DIR => $logs, CLEANUP => 1);
@@ -68,7 +68,7 @@ ok((wait_until { -S $my_sock && IO::Socket::INET->new("127.0.0.1:$my_port") } 30
 ok((wait_until { IO::Socket::INET->new("127.0.0.1:$redis_port") } 10), 'Redis is up');
 
 # One child, so that a persistent connection is the same one next time.
-my @vh = qw(db.test cache.test web.test sleep.test cpu.test);
+my @vh = qw(db.test cache.test web.test sleep.test cpu.test sites.test);
 my $inst = start_instance(vhosts => \@vh, extra => join "\n",
     'StartServers 1', 'MinSpareServers 1', 'MaxSpareServers 1', 'ServerLimit 1', 'MaxRequestWorkers 1',
     'PhpBpfCpuTracing On', 'PhpBpfSlowThreshold 50ms', 'PhpBpfSlowLogSize 50',
@@ -130,6 +130,34 @@ ratio_ok $e->{waits}{http}{total_us} // 0, $truth,
     'http: select() on an idle socketpair (the lower fd) and the peer is the peer\'s';
 ($truth, $e) = run('/waits/sleep.php', 'sleep.test');
 ratio_ok $e->{waits}{sleep}{total_us} // 0, $truth, 'usleep(100000) is sleep';
+
+# ---- Call sites, exactly.  The first wait at a site walks the stack;
+# later ones know the site again from fewer reads: opcache's code, a caller
+# whose frame is in the window read under the innermost frame or not, and
+# the file's own code, which PHP copies for each request.
+{
+    my $truth = 0;
+    $truth += get('/waits/sites.php', 'sites.test')->{content} for 1 .. 3;
+    my %line = (small => 0, big => 0, main => 0);
+    open my $fh, '<', "$FindBin::Bin/htdocs/waits/sites.php" or die;
+    while (<$fh>) { $line{$1} = $. if m{// site: (\w+)} }
+    my $sites = wait_until {
+        my @s = grep { $_->{class} eq 'sleep' } @{ (vhost_of(json(), 'sites.test') // {})->{wait_sites} // [] };
+        my $n = 0;
+        $n += $_->{count} for @s;
+        $n >= 18 ? \@s : undef;
+    } 5;
+    my %count = map { $_->{line} => $_->{count} } @{ $sites // [] };
+    is_deeply [ @count{ @line{qw(small big main)} } ], [ 9, 6, 3 ],
+        'sleeps by call site over 3 requests: 9 in small_frame, 6 in big_frame, 3 in the file\'s code'
+        or diag explain $sites;
+    my ($main) = grep { $_->{line} == $line{main} } @{ $sites // [] };
+    like $main->{file} // '', qr{/waits/sites\.php$}, 'the file\'s own code is charged to its file';
+    my $us = 0;
+    $us += $_->{total_us} for @{ $sites // [] };
+    ratio_ok $us, $truth, 'the sites\' time against PHP\'s own';
+    is scalar(@{ $sites // [] }), 3, 'three sites, no other';
+}
 
 # ---- CPU contention: runnable, not running
 # The one child and two CPU hogs share CPU 0: the child gets a third of it.

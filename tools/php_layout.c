@@ -38,6 +38,9 @@ int main(void)
     P("EX_FUNC", offsetof(zend_execute_data, func));
     P("EX_PREV", offsetof(zend_execute_data, prev_execute_data));
     P("EX_HEAD", offsetof(zend_execute_data, prev_execute_data) + sizeof(void *));
+    /* ZEND_CALL_INFO(): a file's code (main, include, eval) or a function. */
+    P("EX_CALL_INFO", offsetof(zend_execute_data, This.u1.type_info));
+    P("CALL_CODE", ZEND_CALL_CODE);
     /* zend_function: type, flags, name and scope in one read. */
     P("FUNC_TYPE", offsetof(zend_function, type));
     P("FUNC_FLAGS", offsetof(zend_function, common.fn_flags));
@@ -47,6 +50,8 @@ int main(void)
     P("OPARRAY_LAST", offsetof(zend_op_array, last));
     P("OPARRAY_OPCODES", offsetof(zend_op_array, opcodes));
     P("OPARRAY_FILENAME", offsetof(zend_op_array, filename));
+    /* NULL only in opcache's shared memory (zend_persist clears it). */
+    P("OPARRAY_REFCOUNT", offsetof(zend_op_array, refcount));
     P("OPARRAY_LINE_START", offsetof(zend_op_array, line_start));
     P("OP_SIZE", sizeof(zend_op));
     P("OP_EXTENDED_VALUE", offsetof(zend_op, extended_value));

@@ -152,7 +152,10 @@ static __always_inline __u32 unix_class(struct sock *sk)
  * compile right. */
 static __noinline __u32 fd_class(struct task_struct *t, __u64 fd)
 {
-    struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+    /* Loads through the task pointer are direct (and fault-safe); the file
+     * the table points to is read with helpers, for want of a way to index
+     * the table directly. */
+    struct fdtable *fdt = t->files->fdt;
     struct file **fds, *file = NULL;
     struct socket *sock;
     struct sock *sk;
@@ -161,10 +164,10 @@ static __noinline __u32 fd_class(struct task_struct *t, __u64 fd)
 
     if (!fdt)
         return PHPBPF_W_OTHER;
-    max = BPF_CORE_READ(fdt, max_fds);
+    max = fdt->max_fds;
     if (fd >= max)
         return PHPBPF_W_OTHER;
-    fds = BPF_CORE_READ(fdt, fd);
+    fds = fdt->fd;
     if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
         return PHPBPF_W_OTHER;
     mode = BPF_CORE_READ(file, f_inode, i_mode) & PHPBPF_S_IFMT;
@@ -265,7 +268,8 @@ static __always_inline __u32 wait_class(struct task_struct *t, bool preempt)
     struct pt_regs *regs;
     __u64 nr;
 
-    if (preempt || BPF_CORE_READ(t, __state) == 0)
+    /* t is the tracepoint's own task pointer: a direct load, not a helper. */
+    if (preempt || t->__state == 0)
         return PHPBPF_W_RUNQUEUE;
     regs = (struct pt_regs *)bpf_task_pt_regs(t);
     if (!regs)

@@ -622,7 +622,8 @@ $md .= sprintf "Run: %d rounds; in each, every configuration gets %d s of `wrk -
              @o{qw(rounds duration connections warmup)},
              @srv_cpu ? "httpd pinned to CPU " . ($ncpu - 1) . ", wrk and bpftrace to the others." : 'Not pinned.';
 $md .= goals() if $o{pair_rounds} && %pair;
-for my $w (@workloads) {
+# No rounds (--rounds 0, an instruction-count run): no throughput tables.
+for my $w ($o{rounds} ? @workloads : ()) {
     my $wname = $w->[0];
     $md .= "## $wname ($w->[1])\n\n| # | configuration | req/s (median) | ratio | min..max ratio "
          . "| p99 ms | p99 ratio | non-2xx |\n|---|---|---|---|---|---|---|---|\n";

@@ -263,11 +263,26 @@ int php_request_startup(struct pt_regs *ctx)
 /* The probe's own arguments name the request: file, URI (PHP's
  * request_uri, r->uri: no query string) and method.  Read only for the
  * rare slow request. */
+/* Where the request's script, URI or method is: the USDT probe's argument
+ * i, or without USDT notes the same field of SG(request_info), at sg_off.
+ * 0 if neither can be had. */
+static __always_inline __u64 request_str(struct pt_regs *ctx, int i, __u64 sg_off)
+{
+    long arg = 0;
+    __u64 p = 0;
+
+    if (usdt_args)
+        return bpf_usdt_arg(ctx, i, &arg) == 0 ? (__u64)arg : 0;
+    if (!sg_addr || bpf_probe_read_user(&p, sizeof(p), (void *)(sg_addr + sg_off)) != 0)
+        return 0;
+    return p;
+}
+
 static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflight *f, __u32 pid,
                                        __u64 php_us, __u64 on_us, __u64 off_us)
 {
     struct phpbpf_slow_event *e;
-    long arg;
+    __u64 str;
 
     e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
     if (!e) {
@@ -302,23 +317,12 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     }
     e->exc_thrown = f->exc_thrown;
     e->script[0] = e->uri[0] = e->method[0] = '\0';
-    if (usdt_args) {
-        if (bpf_usdt_arg(ctx, 0, &arg) == 0)
-            bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)arg);
-        if (bpf_usdt_arg(ctx, 1, &arg) == 0)
-            bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)arg);
-        if (bpf_usdt_arg(ctx, 2, &arg) == 0)
-            bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)arg);
-    }
-    else if (sg_addr) {
-        /* What the USDT probe passes: the same three fields. */
-        if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(sg_addr + PHPBPF_SG_PATH_TRANSLATED)) == 0)
-            bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)arg);
-        if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(sg_addr + PHPBPF_SG_REQUEST_URI)) == 0)
-            bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)arg);
-        if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(sg_addr + PHPBPF_SG_REQUEST_METHOD)) == 0)
-            bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)arg);
-    }
+    if ((str = request_str(ctx, 0, PHPBPF_SG_PATH_TRANSLATED)))
+        bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)str);
+    if ((str = request_str(ctx, 1, PHPBPF_SG_REQUEST_URI)))
+        bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)str);
+    if ((str = request_str(ctx, 2, PHPBPF_SG_REQUEST_METHOD)))
+        bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)str);
     bpf_ringbuf_submit(e, 0);
 }
 

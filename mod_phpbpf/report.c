@@ -374,7 +374,7 @@ static void recent(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
 
         q[i] = (struct phpbpf_report_request){ e->time_us, e->apache_us, vhost_name(r, e->vhost),
                                                e->host, method,
-                                               e->query ? apr_pstrcat(p, e->uri, "?[query removed]", NULL)
+                                               e->query ? apr_pstrcat(p, e->uri, PHPBPF_QUERY_REMOVED, NULL)
                                                         : e->uri,
                                                e->status };
     }

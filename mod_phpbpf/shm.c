@@ -54,7 +54,8 @@ void phpbpf_shm_set_state(struct phpbpf_shared *sh, enum phpbpf_helper_state st,
 
 static void put_removed(char *uri, size_t size)
 {
-    apr_cpystrn(uri + strnlen(uri, size - 18), "?[query removed]", 17);
+    apr_cpystrn(uri + strnlen(uri, size - sizeof(PHPBPF_QUERY_REMOVED) - 1), PHPBPF_QUERY_REMOVED,
+                sizeof(PHPBPF_QUERY_REMOVED));
 }
 
 void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_request *q,

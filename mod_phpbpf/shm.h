@@ -93,6 +93,10 @@ struct phpbpf_recent {
     char uri[PHPBPF_URI_MAX];
 };
 
+/* What a URI shows where its query string was: the string is never kept
+ * (PhpBpfRecordQueryString keeps it in the slow ring only). */
+#define PHPBPF_QUERY_REMOVED "?[query removed]"
+
 /* Apache's record of requests whose Apache time reached the slow
  * threshold: the helper's slow events (PHP time reached it) are a subset,
  * joined to these by (pid, seq).  Same seqlock as phpbpf_recent. */

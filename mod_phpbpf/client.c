@@ -73,8 +73,19 @@ static void *pool_alloc(void *pool, size_t size)
     return apr_palloc(pool, size);
 }
 
-int phpbpf_client_ask(request_rec *r, const char *sock, pid_t httpd_pid, int starting,
-                      const char **err)
+/* Who listens there: the helper listened as root, before it dropped
+ * every privilege. */
+static int is_helper(int fd, pid_t helper_pid)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0
+           && helper_pid > 0 && cred.pid == helper_pid;
+}
+
+int phpbpf_client_ask(request_rec *r, const char *sock, pid_t httpd_pid, pid_t helper_pid,
+                      int starting, const char **err)
 {
     struct phpbpf_request req = { PHPBPF_REQ_MAGIC, PHPBPF_PROTO_VERSION,
                                   PHPBPF_REQ_SNAPSHOT, (uint32_t)httpd_pid };
@@ -84,6 +95,13 @@ int phpbpf_client_ask(request_rec *r, const char *sock, pid_t httpd_pid, int sta
         *err = starting
                    ? "the helper is starting and not answering yet"
                    : "the helper is not running or not reachable; see the error log";
+        return -1;
+    }
+    if (!is_helper(fd, helper_pid)) {
+        close(fd);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_phpbpf: %s is not the socket of helper "
+                      "pid %d; not asking it", sock, (int)helper_pid);
+        *err = "the socket is not the helper's; see the error log";
         return -1;
     }
     if (fd_wait(fd, POLLOUT) != 0

@@ -9,9 +9,11 @@
 
 /* Sends the helper at sock a snapshot request on behalf of httpd parent
  * httpd_pid: the connection to read the answer from, or -1 with *err set
- * (starting says whether the helper was just spawned). */
-int phpbpf_client_ask(request_rec *r, const char *sock, pid_t httpd_pid, int starting,
-                      const char **err);
+ * (starting says whether the helper was just spawned).  The socket must be
+ * helper_pid's, which listened on it as root: anything else there is not
+ * the helper, whoever put it there. */
+int phpbpf_client_ask(request_rec *r, const char *sock, pid_t httpd_pid, pid_t helper_pid,
+                      int starting, const char **err);
 
 /* Reads and decodes the answer on fd (at most max_vhosts vhosts), and
  * closes it; NULL on success, else why not. */

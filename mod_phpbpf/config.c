@@ -132,11 +132,11 @@ static const char *set_socket(cmd_parms *cmd, void *dummy, const char *arg)
     (void)dummy;
     if (err)
         return err;
-    /* 12 bytes for ".<pid>" and the NUL. */
-    if (!*arg || strlen(ap_runtime_dir_relative(cmd->pool, arg)) + 12 > sizeof(sa.sun_path))
+    /* 17 bytes for ".<pid>", "/sock" and the NUL. */
+    if (!*arg || strlen(ap_runtime_dir_relative(cmd->pool, arg)) + 17 > sizeof(sa.sun_path))
         return apr_psprintf(cmd->pool, "PhpBpfSocket: '%s' is empty or too long for a "
                             "Unix socket path (at most %d bytes with the runtime dir)",
-                            arg, (int)sizeof(sa.sun_path) - 12);
+                            arg, (int)sizeof(sa.sun_path) - 17);
     phpbpf_sconf(cmd->server)->socket = arg;
     return NULL;
 }
@@ -214,7 +214,7 @@ const command_rec phpbpf_cmds[] = {
     AP_INIT_TAKE1("PhpBpfHelper", set_helper, NULL, RSRC_CONF,
                   "path of the phpbpf-helper program"),
     AP_INIT_TAKE1("PhpBpfSocket", set_socket, NULL, RSRC_CONF,
-                  "helper socket, relative to the runtime dir; the parent's pid is appended"),
+                  "directory of the helper's socket, relative to the runtime dir; the parent's pid is appended"),
     AP_INIT_TAKE1("PhpBpfMaxVhosts", set_int, (void *)&max_vhosts_arg, RSRC_CONF,
                   "vhosts tracked one by one (default 1024); more are counted as (other)"),
     AP_INIT_FLAG("PhpBpfCompileTracing", set_flag, FLAG_FIELD(compile), RSRC_CONF,

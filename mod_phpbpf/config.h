@@ -12,8 +12,9 @@
 #endif
 
 /* Below the runtime dir, with ".<parent pid>" appended, so two httpd
- * instances sharing a runtime dir never talk to each other's helper. */
-#define PHPBPF_DEFAULT_SOCKET "phpbpf.sock"
+ * instances sharing a runtime dir never talk to each other's helper: a
+ * directory only root can write, the socket "sock" in it (sockdir.h). */
+#define PHPBPF_DEFAULT_SOCKET "phpbpf"
 
 /* 1024 vhosts cost about 4 MB of shared memory here and 4 MB of BPF map in
  * the kernel; both are sized once, when the server starts. */

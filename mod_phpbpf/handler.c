@@ -109,7 +109,7 @@ static struct phpbpf_report *report(request_rec *r, int quantiles)
      * the shared table: with a thousand vhosts each takes a millisecond
      * or more, and the machine has another CPU. */
     if (!state_reason(st->sh))
-        fd = phpbpf_client_ask(r, st->socket_path, st->parent_pid,
+        fd = phpbpf_client_ask(r, st->socket_path, st->parent_pid, (pid_t)st->sh->helper_pid,
                                st->sh->helper_state == PHPBPF_HELPER_STARTING, &err);
     phpbpf_shm_copy(&copy, st->sh, r->pool);
     unavailable = state_reason(copy.sh);
@@ -119,6 +119,7 @@ static struct phpbpf_report *report(request_rec *r, int quantiles)
         snap = apr_pcalloc(r->pool, sizeof(*snap));
         if (fd < 0 && !err)             /* the state changed while we copied */
             fd = phpbpf_client_ask(r, st->socket_path, st->parent_pid,
+                                   (pid_t)copy.sh->helper_pid,
                                    copy.sh->helper_state == PHPBPF_HELPER_STARTING, &err);
         if (fd >= 0)
             err = phpbpf_client_answer(r, fd, snap, copy.sh->nvhosts);

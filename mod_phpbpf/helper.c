@@ -18,7 +18,6 @@
 #include <pwd.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,7 +39,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "snapshot.h"
+#include "helper_serve.h"
 #include "helper_stacks.h"
+#include "sockdir.h"
 #include "peers.h"
 #include "phpbpf.skel.h"
 
@@ -651,30 +652,28 @@ static void load_and_attach(void)
                         cfg.max_scripts);
 }
 
+/* The socket in a directory only root can write (sockdir.h says why),
+ * then given to the User without following a link. */
 static void open_socket(void)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    mode_t old;
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], why[1024];
+    size_t n = strlen(cfg.socket_path), tail = strlen("/" PHPBPF_SOCK_FILE);
+    int dfd;
 
-    if (strlen(cfg.socket_path) >= sizeof(sa.sun_path))
-        startup_failure("socket path too long: %s", cfg.socket_path);
-    strcpy(sa.sun_path, cfg.socket_path);
-    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (n >= sizeof(dir) || n <= tail || strcmp(cfg.socket_path + n - tail, "/" PHPBPF_SOCK_FILE) != 0)
+        startup_failure("bad socket path %s", cfg.socket_path);
+    memcpy(dir, cfg.socket_path, n - tail);
+    dir[n - tail] = '\0';
+    if ((dfd = phpbpf_sockdir_make(dir, why, sizeof(why))) < 0)
+        startup_failure("%s", why);
+    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (listen_fd < 0)
         startup_failure("socket: %s", strerror(errno));
-    unlink(cfg.socket_path);
-    /* No window in which the socket exists with looser permissions. */
-    old = umask(0077);
-    if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        umask(old);
-        startup_failure("cannot bind %s: %s", cfg.socket_path, strerror(errno));
-    }
-    umask(old);
-    if (chown(cfg.socket_path, cfg.uid, cfg.gid) != 0
-        || chmod(cfg.socket_path, 0600) != 0)
-        startup_failure("cannot hand %s to uid %u: %s", cfg.socket_path,
-                        (unsigned)cfg.uid, strerror(errno));
-    if (listen(listen_fd, 64) != 0)
+    if (phpbpf_sockdir_bind(dfd, listen_fd, cfg.uid, cfg.gid) != 0)
+        startup_failure("cannot bind %s for uid %u: %s", cfg.socket_path, (unsigned)cfg.uid,
+                        strerror(errno));
+    close(dfd);
+    if (listen(listen_fd, 128) != 0)
         startup_failure("listen on %s: %s", cfg.socket_path, strerror(errno));
 }
 
@@ -815,144 +814,6 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     phpbpf_stacks_snapshot(s);
 }
 
-/* The helper serves one client at a time, so no client may hold it for
- * long: every connection gets one deadline for all of its I/O. */
-#define CLIENT_DEADLINE_MS 500
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int wait_fd(int fd, short ev, int64_t deadline)
-{
-    struct pollfd p = { .fd = fd, .events = ev };
-    int64_t left = deadline - now_ms();
-
-    return left > 0 && poll(&p, 1, (int)left) == 1 ? 0 : -1;
-}
-
-static void write_all(int fd, const unsigned char *p, size_t n, int64_t deadline)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
-            if (wait_fd(fd, POLLOUT, deadline) != 0)
-                return;
-            continue;
-        }
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-/* Reads up to len bytes, until EOF or the deadline. */
-static size_t read_upto(int fd, unsigned char *p, size_t len, int64_t deadline)
-{
-    size_t got = 0;
-
-    while (got < len) {
-        ssize_t r = read(fd, p + got, len - got);
-
-        if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
-            if (wait_fd(fd, POLLIN, deadline) != 0)
-                break;
-            continue;
-        }
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
-/* Only httpd's own children (or the parent, under -X) may ask: the uid
- * alone would let any program running as User read the numbers. */
-static int peer_is_ours(const struct ucred *cred)
-{
-    char path[64], buf[512], *close_paren;
-    FILE *f;
-    int ppid = -1;
-
-    if (cred->uid == 0)
-        return 1;
-    if (cred->uid != cfg.uid)
-        return 0;
-    if (cred->pid == cfg.httpd_pid)
-        return 1;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)cred->pid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')) != NULL)
-        sscanf(close_paren + 1, " %*c %d", &ppid);
-    fclose(f);
-    return ppid == cfg.httpd_pid;
-}
-
-/* At most one warning a second, so a client can't flood the error log. */
-static void warn_limited(const char *fmt, ...)
-{
-    static int64_t last;
-    static unsigned long suppressed;
-    int64_t t = now_ms();
-    va_list ap;
-
-    if (last && t - last < 1000) {
-        suppressed++;
-        return;
-    }
-    if (suppressed)
-        logmsg("warn", "%lu more refused requests not logged", suppressed);
-    suppressed = 0;
-    last = t;
-    va_start(ap, fmt);
-    vlogmsg("warn", fmt, ap);
-    va_end(ap);
-}
-
-/* One request per connection; a client that sends more than a request is
- * refused, not trusted.  The reply buffer is kept from one reply to the
- * next, so its pages are not faulted in again for every page view. */
-static void serve_client(int fd)
-{
-    int64_t deadline = now_ms() + CLIENT_DEADLINE_MS;
-    struct ucred cred;
-    socklen_t clen = sizeof(cred);
-    unsigned char req[sizeof(struct phpbpf_request) + 1];
-    static struct phpbpf_buf out;
-    struct phpbpf_snapshot s;
-    const char *bad;
-    size_t got;
-
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || !peer_is_ours(&cred)) {
-        warn_limited("refused a connection from uid %d pid %d: not a process of httpd %d",
-                     (int)cred.uid, (int)cred.pid, (int)cfg.httpd_pid);
-        return;
-    }
-    out.len = 0;
-    out.oom = 0;
-    got = read_upto(fd, req, sizeof(req), deadline);
-    bad = phpbpf_request_check(req, got, (uint32_t)cfg.httpd_pid);
-    if (bad) {
-        warn_limited("bad request from pid %d: %s", (int)cred.pid, bad);
-        phpbpf_error_encode(&out, bad);
-    }
-    else {
-        take_snapshot(&s);
-        if (phpbpf_snapshot_encode(&out, &s) != 0) {
-            phpbpf_buf_free(&out);
-            phpbpf_error_encode(&out, "out of memory");
-        }
-    }
-    write_all(fd, out.data, out.len, deadline);
-}
-
 /* The parent writes "generation N" after every graceful or plain restart;
  * the counters stay, since the vhost table indexes never change meaning. */
 static int read_parent(void)
@@ -974,53 +835,56 @@ static int read_parent(void)
     return 0;
 }
 
+static int on_parent(void)
+{
+    if (read_parent() != 0) {
+        logmsg("info", "httpd parent went away; stopping");
+        return 1;
+    }
+    return 0;
+}
+
+static int sig_fd = -1;
+
+static int on_signal(void)
+{
+    logmsg("info", "stopping on signal");
+    return 1;
+}
+
+static int on_slow(void)
+{
+    ring_buffer__consume(slow_rb);
+    return 0;
+}
+
+static int on_timer(void)
+{
+    phpbpf_stacks_tick();
+    return 0;
+}
+
 static int serve(void)
 {
-    struct pollfd pfd[5];
+    static const struct phpbpf_serve_cfg sc = { 0, 0, take_snapshot, logmsg };
+    struct phpbpf_serve_cfg c = sc;
     sigset_t sigs;
-    int sfd;
 
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     sigprocmask(SIG_BLOCK, &sigs, NULL);
-    sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-    if (sfd < 0)
+    sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    if (sig_fd < 0)
         startup_failure("signalfd: %s", strerror(errno));
-
-    pfd[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
-    pfd[1] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-    pfd[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-    pfd[3] = (struct pollfd){ .fd = slow_rb ? ring_buffer__epoll_fd(slow_rb) : -1, .events = POLLIN };
-    pfd[4] = (struct pollfd){ .fd = phpbpf_stacks_timer_fd(), .events = POLLIN };
-    for (;;) {
-        if (poll(pfd, 5, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            logmsg("error", "poll: %s", strerror(errno));
-            return 1;
-        }
-        if (pfd[3].revents)
-            ring_buffer__consume(slow_rb);
-        if (pfd[4].revents)
-            phpbpf_stacks_tick();
-        if (pfd[2].revents) {
-            logmsg("info", "stopping on signal");
-            return 0;
-        }
-        if (pfd[1].revents && read_parent() != 0) {
-            logmsg("info", "httpd parent went away; stopping");
-            return 0;
-        }
-        if (pfd[0].revents & POLLIN) {
-            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-            if (fd >= 0) {
-                serve_client(fd);
-                close(fd);
-            }
-        }
-    }
+    c.uid = cfg.uid;
+    c.httpd_pid = cfg.httpd_pid;
+    phpbpf_serve_watch(sig_fd, on_signal);
+    phpbpf_serve_watch(STDIN_FILENO, on_parent);
+    if (slow_rb)
+        phpbpf_serve_watch(ring_buffer__epoll_fd(slow_rb), on_slow);
+    phpbpf_serve_watch(phpbpf_stacks_timer_fd(), on_timer);
+    return phpbpf_serve(listen_fd, &c);
 }
 
 int main(int argc, char **argv)
@@ -1057,9 +921,8 @@ int main(int argc, char **argv)
 
     rc = serve();
 
-    /* As nobody we may not remove it from a root-owned runtime dir; then
-     * the httpd parent does, when it reaps us. */
-    unlink(cfg.socket_path);
+    /* As nobody we may not remove the socket from root's directory: the
+     * httpd parent does, when it reaps us. */
     ring_buffer__free(slow_rb);
     phpbpf__destroy(skel);
     return rc;

@@ -46,6 +46,7 @@
 #include "helper_args.h"
 #include "hooks.h"
 #include "libphp.h"
+#include "sockdir.h"
 #include "state.h"
 #include "supervise.h"
 
@@ -183,9 +184,11 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     proc->slot->magic = PHPBPF_SLOT_MAGIC;
 
     /* ".<pid>" of this parent, which is proc->parent_pid: two servers
-     * sharing a runtime dir never share a helper. */
-    sock = ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket ? c->socket
-                                                               : PHPBPF_DEFAULT_SOCKET), ".");
+     * sharing a runtime dir never share a helper.  A directory only root
+     * can write, with the socket in it (sockdir.h). */
+    sock = apr_pstrcat(ptemp, ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket ? c->socket
+                                                                 : PHPBPF_DEFAULT_SOCKET), "."),
+                       "/" PHPBPF_SOCK_FILE, NULL);
     argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, lib.attach, sock);
     cmd = phpbpf_helper_identity(ptemp, lib.identity, argv);
 

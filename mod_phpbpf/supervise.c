@@ -12,6 +12,7 @@
 #include "apr_thread_proc.h"
 
 #include "helper_args.h"
+#include "sockdir.h"
 #include "snapshot.h"
 #include "state.h"
 #include "supervise.h"
@@ -29,6 +30,19 @@ static void set_state(enum phpbpf_helper_state st, const char *reason)
 
 static void helper_maint(int reason, void *data, apr_wait_t status);
 
+/* The socket, and with it its directory when the server stops; by
+ * descriptor, never through a link (sockdir.h). */
+static void remove_socket(int keep_dir)
+{
+    char *dir;
+
+    if (!phpbpf_st->socket_path)
+        return;
+    dir = apr_pstrdup(phpbpf_st->pool, phpbpf_st->socket_path);
+    *strrchr(dir, '/') = '\0';
+    phpbpf_sockdir_remove(dir, keep_dir);
+}
+
 static void helper_kill(void)
 {
     if (!phpbpf_st->helper_running)
@@ -37,8 +51,7 @@ static void helper_kill(void)
     if (phpbpf_st->registered)
         apr_proc_other_child_unregister(phpbpf_st);
     phpbpf_stop_process(phpbpf_st->helper.pid);
-    if (phpbpf_st->socket_path)
-        unlink(phpbpf_st->socket_path);
+    remove_socket(0);
     apr_pool_destroy(phpbpf_st->head.hpool);
     phpbpf_st->head.hpool = NULL;
     phpbpf_state_remember_helper(0);
@@ -159,8 +172,7 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
             phpbpf_st->head.hpool = NULL;
             return;
         }
-        if (phpbpf_st->socket_path)
-            unlink(phpbpf_st->socket_path);
+        remove_socket(1);
         apr_pool_destroy(phpbpf_st->head.hpool);
         phpbpf_st->head.hpool = NULL;
         if (apr_time_now() - phpbpf_st->helper_spawned > apr_time_from_sec(PHPBPF_BACKOFF_MAX_S))
@@ -197,8 +209,7 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
             phpbpf_st->stopping = 1;
             phpbpf_st->helper_running = 0;
             phpbpf_stop_process(phpbpf_st->helper.pid);
-            if (phpbpf_st->socket_path)
-                unlink(phpbpf_st->socket_path);
+            remove_socket(0);
         }
         break;
     }

@@ -13,7 +13,7 @@ use IO::Socket::UNIX;
 use POSIX qw(_exit setuid setgid);
 use PhpBpfTest;
 
-plan tests => 19;
+plan tests => 20;
 
 my $parent = httpd_parent_pid();
 my $pid = helper_pid_of($parent);
@@ -45,10 +45,12 @@ is_deeply \@odd, [], 'no unexpected descriptors';
 my $sockets = grep { (readlink($_) // '') =~ /^socket:/ } glob "/proc/$pid/fd/*";
 is $sockets, 1, 'one socket: the one it listens on';
 
-my $sock = Apache::Test::vars('t_logs') . "/phpbpf.sock.$parent";
+my $sock = helper_socket(Apache::Test::vars('t_logs'), $parent);
 my @s = stat $sock;
 is sprintf('%o', $s[2] & 07777), '600', 'the socket is mode 0600';
 is scalar(getpwuid($s[4])), 'www-data', 'owned by the server User';
+my @d = lstat(Apache::Test::vars('t_logs') . "/phpbpf.$parent");
+ok -d _ && $d[4] == 0 && ($d[2] & 07777) == 0711, "in a directory of root's, mode 0711, that only root can write";
 
 # Another unprivileged user cannot connect.
 my $kid = fork // die;

@@ -26,7 +26,7 @@ like do { local $/; open my $fh, '<', "/proc/$pid/cmdline"; <$fh> }, qr/--syslog
 open my $fh, '<', "$inst->{dir}/httpd.pid" or die;
 chomp(my $parent = <$fh>);
 for my $i (1 .. 2000) {
-    my $c = IO::Socket::UNIX->new(Peer => "$inst->{dir}/phpbpf.sock.$parent", Type => SOCK_STREAM) or next;
+    my $c = IO::Socket::UNIX->new(Peer => helper_socket($inst->{dir}, $parent), Type => SOCK_STREAM) or next;
     print $c 'x';
     shutdown $c, 1;
     local $/;

@@ -22,7 +22,8 @@ our @EXPORT = qw(page_json vhost_entry vname access_log_php wait_until
                  median httpd_parent_pid helper_pid_of error_log_size
                  error_log_since write_instance start_instance stop_instance
                  instance_get configtest topdir within patch_symbol_size
-                 start_instance_ns);
+                 start_instance_ns helper_socket
+                 bpf_prog_ids_of bpf_map_ids_of bpf_progs_alive);
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
 sub topdir { $TOP }
@@ -89,6 +90,52 @@ sub httpd_parent_pid {
     open my $fh, '<', $f or die "$f: $!";
     chomp(my $pid = <$fh>);
     return $pid;
+}
+
+# The helper's socket of httpd parent $parent whose runtime dir is $dir:
+# in a directory of root's own (mod_phpbpf/sockdir.h).
+sub helper_socket {
+    my ($dir, $parent) = @_;
+    return "$dir/phpbpf.$parent/sock";
+}
+
+# The ids of the BPF programs a process holds, as programs or through
+# links (its fdinfo): what a test may count, rather than the machine's,
+# where another server's helper may come and go.
+sub bpf_prog_ids_of {
+    my ($pid) = @_;
+    my %ids;
+    for my $fd (glob "/proc/$pid/fdinfo/*") {
+        open my $fh, '<', $fd or next;
+        local $/;
+        my $info = <$fh> // next;
+        $ids{$1} = 1 if $info =~ /^prog_id:\s+(\d+)/m;
+    }
+    return sort { $a <=> $b } keys %ids;
+}
+
+# The ids of the BPF maps a process holds.
+sub bpf_map_ids_of {
+    my ($pid) = @_;
+    my %ids;
+    for my $fd (glob "/proc/$pid/fdinfo/*") {
+        open my $fh, '<', $fd or next;
+        local $/;
+        my $info = <$fh> // next;
+        $ids{$1} = 1 if $info =~ /^map_id:\s+(\d+)/m;
+    }
+    return sort { $a <=> $b } keys %ids;
+}
+
+# How many of these program ids are still loaded.
+sub bpf_progs_alive {
+    my %want = map { $_ => 1 } @_;
+    for (1 .. 10) {
+        my $progs = eval { decode_json(`bpftool -j prog show 2>/dev/null`) };
+        return scalar grep { $want{$_->{id}} } @$progs if $progs;
+        sleep 0.2;
+    }
+    die "bpftool keeps failing";
 }
 
 # The phpbpf-helper children of an httpd parent.
@@ -189,11 +236,11 @@ EOF
              user => $o{user} };
 }
 
-# (exit code, output) of `apache2 -t` on an instance's configuration.
+# (exit code, output, instance) of `apache2 -t` on an instance's configuration.
 sub configtest {
     my $inst = write_instance(@_);
     my $out = `/usr/sbin/apache2 -t -f $inst->{conf} 2>&1`;
-    return ($? >> 8, $out);
+    return ($? >> 8, $out, $inst);
 }
 
 sub start_instance {

@@ -18,6 +18,7 @@
 #include "phperror.h"
 #include "render_tests.h"
 #include "stacks_tests.h"
+#include "sockdir_tests.h"
 #include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
@@ -468,12 +469,12 @@ static void test_helper_args(void)
 {
     struct phpbpf_helper_settings hs = {
         .helper = "/usr/lib/apache2/phpbpf-helper", .library = "/x/libphp.so",
-        .socket = "/run/apache2/phpbpf.sock.42", .build = "0123456789abcdef",
+        .socket = "/run/apache2/phpbpf.42/sock", .build = "0123456789abcdef",
         .uid = 33, .gid = 33, .httpd_pid = 42, .slot = 0x7f12345678abULL, .vhosts = 1024,
         .slow_us = 5000000000LL, .slow_size = 20,
     };
     const char *want = "/usr/lib/apache2/phpbpf-helper --library /x/libphp.so "
-                       "--socket /run/apache2/phpbpf.sock.42 --build 0123456789abcdef "
+                       "--socket /run/apache2/phpbpf.42/sock --build 0123456789abcdef "
                        "--uid 33 --gid 33 --httpd-pid 42 --slot 0x7f12345678ab --vhosts 1024 "
                        "--slow-us 5000000000 --slow-log 20";
     const char *const *argv;
@@ -580,5 +581,6 @@ int main(void)
     test_snapshot();
     render_tests();
     stacks_tests();
+    sockdir_tests();
     return done_testing();
 }

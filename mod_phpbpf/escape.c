@@ -43,6 +43,11 @@ const char *phpbpf_esc_req(apr_pool_t *p, const char *s)
     return apr_pescape_entity(p, apr_pescape_echo(p, s, 1), 0);
 }
 
+const char *phpbpf_esc_msg(apr_pool_t *p, const char *s)
+{
+    return apr_pescape_entity(p, apr_pescape_echo(p, s, 0), 0);
+}
+
 const char *phpbpf_esc_text(apr_pool_t *p, const char *s)
 {
     return apr_pescape_echo(p, s, 1);

@@ -21,6 +21,10 @@ const char *phpbpf_esc_html(apr_pool_t *p, const char *s);
  * the page stays ASCII, then HTML-escaped. */
 const char *phpbpf_esc_req(apr_pool_t *p, const char *s);
 
+/* For HTML, PHP's own text (error messages): as phpbpf_esc_req(), but
+ * quotes are left alone, PHP's messages are full of them. */
+const char *phpbpf_esc_msg(apr_pool_t *p, const char *s);
+
 /* For plain text (?auto): control bytes, quotes and invalid UTF-8 as \xNN,
  * so a value stays on its line. */
 const char *phpbpf_esc_text(apr_pool_t *p, const char *s);

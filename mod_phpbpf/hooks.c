@@ -177,8 +177,14 @@ void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
     struct phpbpf_php_error e;
     request_rec *top;
     const char *n;
+    char text[MAX_STRING_LEN];
 
-    if (!info->r || !phpbpf_enabled() || phpbpf_parse_php_error(errstr, &e) != 0)
+    if (!info->r || !phpbpf_enabled() || strncmp(errstr, "PHP ", 4) != 0)
+        return;
+    /* PHP's text, not Apache's escaped copy of it: every format escapes
+     * it once, its own way. */
+    phpbpf_log_unescape(errstr, text, sizeof(text));
+    if (phpbpf_parse_php_error(text, &e) != 0)
         return;
     phpbpf_shm_count_error(phpbpf_st->sh, vhost_of(info->r->server), &e);
     /* Notes go on the initial request, which log_transaction sees, also

@@ -14,6 +14,36 @@ static int level_of(const char *lvl, size_t n)
     return 3;                   /* Deprecated, Strict Standards, ... */
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+void phpbpf_log_unescape(const char *s, char *out, size_t n)
+{
+    static const char from[] = "bnrtvaf\\\"", to[] = "\b\n\r\t\v\a\f\\\"";
+    size_t o = 0;
+
+    while (*s && o + 1 < n) {
+        const char *k;
+        int hi, lo;
+
+        if (s[0] == '\\' && s[1] == 'x' && (hi = hexval(s[2])) >= 0 && (lo = hexval(s[3])) >= 0
+            && (hi | lo)) {
+            out[o++] = (char)(hi << 4 | lo);
+            s += 4;
+        }
+        else if (s[0] == '\\' && s[1] && (k = strchr(from, s[1])) != NULL) {
+            out[o++] = to[k - from];
+            s += 2;
+        }
+        else
+            out[o++] = *s++;
+    }
+    out[o] = '\0';
+}
+
 int phpbpf_parse_php_error(const char *s, struct phpbpf_php_error *e)
 {
     const char *colon, *body, *nl, *in = NULL, *p, *on;

@@ -23,4 +23,11 @@ struct phpbpf_php_error {
 /* 0 if s is a PHP error line, -1 otherwise. */
 int phpbpf_parse_php_error(const char *s, struct phpbpf_php_error *e);
 
+/* Apache escapes every message it logs (ap_escape_errorlog_item: a
+ * backslash as \\, control bytes and bytes above 0x7e as \n, \xNN...), and
+ * the error_log hook sees it so; this gives back PHP's own text, into out
+ * (at most n bytes with the NUL), so that each format escapes it once.  A
+ * \x00 stays as it is. */
+void phpbpf_log_unescape(const char *s, char *out, size_t n);
+
 #endif

@@ -474,7 +474,7 @@ static void errors(struct page *g)
             "<th class=l>Where</th><th>Count</th></tr>\n", r->message_max);
     for (i = 0; i < r->nerrors; i++)
         printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s:%u</td><td>"
-                PHPBPF_U64 "</td></tr>\n", r->errors[i].level, esc_req(g, r->errors[i].msg),
+                PHPBPF_U64 "</td></tr>\n", r->errors[i].level, phpbpf_esc_msg(g->p, r->errors[i].msg),
                 esc_req(g, r->errors[i].file), r->errors[i].line, (apr_uint64_t)r->errors[i].count);
     if (r->errors_other)
         printf_(g, "<tr><td class=l colspan=3>(other: table of %u errors full)</td><td>" PHPBPF_U64

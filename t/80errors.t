@@ -11,7 +11,7 @@ use Apache::Test ();
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 17;
+plan tests => 20;
 
 my $inst = start_instance(extra => "php_admin_value error_reporting -1\nphp_admin_flag log_errors On\n"
                                    . "php_admin_flag display_errors Off");
@@ -28,6 +28,17 @@ is $top && $top->{count}, 3, 'one table entry for the message, count 3';
 is $top && "$top->{file}:$top->{line}", "$docs/warn3.php:3", 'with its file:line';
 is $top && $top->{level}, 'warning', 'and its level';
 
+# Apache escapes what it logs (\\ for a backslash, \xff for a byte); the
+# page must escape PHP's own text once, not Apache's copy again.
+is instance_get($inst, '/errtext.php')->{content}, "ok\n", 'errtext.php runs';
+$j = wait_until { my $p = json(); $p && vh($p)->{errors}{warning} == 4 ? $p : undef } 5;
+my ($odd) = grep { $_->{message} =~ /^bad / } @{ $j ? $j->{errors}{top} : [] };
+is $odd && $odd->{message}, qq{bad "q" \\ \x{fffd} here},
+    '?json: the message as PHP wrote it (the byte that is not UTF-8 as U+FFFD)';
+my $html = instance_get($inst, '/server-bpf')->{content};
+like $html, qr{<td class=l>bad &quot;q&quot; \\\\ \\xff here</td>},
+    'the page: quotes as entities, the backslash and the byte escaped once';
+
 is instance_get($inst, '/exceptions.php')->{status}, 500, 'exceptions.php ends with a 500';
 $j = wait_until { my $p = json(); $p && vh($p)->{exceptions}{uncaught} == 1 ? $p : undef } 5;
 ok $j, 'one uncaught exception in a 5xx request';
@@ -42,10 +53,10 @@ $j = wait_until { my $p = json(); $p && vh($p)->{exceptions}{thrown} == 1003 ? $
 ok $j, '1003 exceptions counted in all';
 is scalar(@{ $j->{exceptions}{classes} }), 256, 'the class table holds its 256';
 is $j->{exceptions}{other} + 256, 1002, 'and the other classes are counted as "other"';
-# "known warning" (3x, one entry), the uncaught BarException, 1000 flood lines
+# "known warning" (3x, one entry), errtext's, the uncaught BarException, 1000 flood lines
 cmp_ok scalar(@{ $j->{errors}{top} }), '==', 64, 'the error table holds its 64';
 my $in_table = 0;
 $in_table += $_->{count} for @{ $j->{errors}{top} };
-is $in_table + $j->{errors}{other}, 3 + 1 + 1000, 'every error line is in the table or counted as "other"';
+is $in_table + $j->{errors}{other}, 3 + 1 + 1 + 1000, 'every error line is in the table or counted as "other"';
 like instance_get($inst, '/hello.php')->{content}, qr/^hello$/, 'Apache keeps serving PHP';
 stop_instance($inst);

@@ -451,7 +451,8 @@ static void test_hostile(apr_pool_t *p)
        "HTML: the recent request is log-escaped, then HTML-escaped");
     ok(has(t, "Evil&lt;img src=x onerror=alert(1)&gt;\\xc3\\xa9\\xff"),
        "HTML: an exception class with markup and non-ASCII bytes");
-    ok(has(t, "Undefined /a&lt;b&gt;\\&quot;&amp;'\\x01\\xff&lt;/script&gt;"), "HTML: an error message");
+    ok(has(t, "Undefined /a&lt;b&gt;&quot;&amp;'\\x01\\xff&lt;/script&gt;"),
+       "HTML: an error message, with its quotes as entities (PHP's messages are full of them)");
     ok(has(t, "PHP backtrace, taken 212.00 ms into the request:\nusleep() (internal)\n"
               "Evil&lt;b&gt;\\xff::wait() /srv/&lt;img src=x onerror=alert(1)&gt;.php:4\n"
               "{main}() /srv/q\\&quot;uote\\x01.php:9\n</pre>"),

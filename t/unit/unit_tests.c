@@ -392,6 +392,16 @@ static void test_php_error(void)
        "no file: level other, no file");
     ok(phpbpf_parse_php_error("AH00128: File does not exist", &e) != 0, "not a PHP line");
     ok(phpbpf_parse_php_error("PHP Warning: one space", &e) != 0, "PHP's two spaces are required");
+    {
+        char out[128];
+
+        /* As Apache's error log hook sees PHP's text: escaped. */
+        phpbpf_log_unescape("PHP Warning:  bad \"q\" \\\\ \\xff\\n#0 \\x00 \\q \\x4", out, sizeof(out));
+        ok(strcmp(out, "PHP Warning:  bad \"q\" \\ \xff\n#0 \\x00 \\q \\x4") == 0,
+           "Apache's escapes undone once (\\x00 and unknown ones kept)");
+        phpbpf_log_unescape("\\\\\\\\abc", out, 3);
+        ok(strcmp(out, "\\\\") == 0, "bounded by the buffer, NUL-terminated");
+    }
 }
 
 static void test_formatting(void)

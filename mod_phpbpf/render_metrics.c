@@ -7,7 +7,12 @@
  *
  * Histogram buckets are a fixed set chosen among the BPF histogram's own
  * bucket boundaries, so every cumulative count is exact: 2^k and 1.5 * 2^k
- * microseconds from 128 us to 25.2 s (36 buckets and +Inf). */
+ * microseconds from 128 us to 25.2 s (36 buckets and +Inf).
+ *
+ * Never a value it does not have: while the helper does not answer, every
+ * family it counts is left out (a 0 would read as a counter reset, and
+ * increase() would spike when the real value came back), and
+ * phpbpf_helper_up says so, as an exporter's "up" gauge does. */
 #include "apr_strings.h"
 
 #include "escape.h"
@@ -197,8 +202,9 @@ static void per_vhost(struct exp *e)
 
     hist_family(e, "phpbpf_request_duration_seconds",
                 "Apache request time of PHP requests: request read to logged, as %D.", apache_of);
-    hist_family(e, "phpbpf_php_duration_seconds",
-                "PHP time: php:request__startup to php:request__shutdown.", php_of);
+    if (r->helper)
+        hist_family(e, "phpbpf_php_duration_seconds",
+                    "PHP time: php:request__startup to php:request__shutdown.", php_of);
     family(e, "phpbpf_requests_total", "counter", "PHP requests by final status class.");
     for (k = 0; k < r->nexported; k++)
         for (c = 1; c < PHPBPF_REPORT_STATUS; c++)
@@ -216,7 +222,7 @@ static void per_vhost(struct exp *e)
         seconds_family(e, "phpbpf_php_offcpu_seconds_total",
                        "Off-CPU (waiting) time of PHP requests; PhpBpfCpuTracing On.", off_cpu_of);
     }
-    if (r->stacks_state == 1 && r->profile_hz) {
+    if (r->helper && r->stacks_state == 1 && r->profile_hz) {
         family(e, "phpbpf_profile_samples_total", "counter",
                "PHP stack samples taken in the vhost's requests; PhpBpfProfile On.");
         for (k = 0; k < r->nexported; k++) {
@@ -237,7 +243,8 @@ static void per_vhost(struct exp *e)
 
         i = r->exported[k];
         l = vlabel(e, i);
-        sample(e, "phpbpf_exceptions_total{", l, ",kind=\"thrown\"}", "", r->vhost[i].exc_thrown, 0);
+        if (r->helper)
+            sample(e, "phpbpf_exceptions_total{", l, ",kind=\"thrown\"}", "", r->vhost[i].exc_thrown, 0);
         sample(e, "phpbpf_exceptions_total{", l, ",kind=\"uncaught\"}", "", r->vhost[i].uncaught, 0);
     }
 }
@@ -247,6 +254,9 @@ static void self_metrics(struct exp *e)
     const struct phpbpf_report *r = e->r;
     unsigned k;
 
+    family(e, "phpbpf_helper_up", "gauge",
+           "1 when the helper answered this scrape; 0 and no PHP-side family when not.");
+    printf_line(e, "phpbpf_helper_up %d\n", r->helper ? 1 : 0);
     family(e, "phpbpf_tracing_active", "gauge", "1 when the helper traces PHP.");
     printf_line(e, "phpbpf_tracing_active %d\n", r->helper && !r->reason ? 1 : 0);
     family(e, "phpbpf_probes_attached", "gauge", "1 for each probe the helper attached.");

@@ -13,7 +13,7 @@ use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 use PhpBpfTest;
 
-plan tests => 13;
+plan tests => 15;
 
 my ($before) = page_json();
 my ($start0) = GET('/server-bpf?metrics')->content =~ /^phpbpf_helper_start_time_seconds (\S+)$/m;
@@ -43,10 +43,15 @@ my ($j, $res) = page_json();
 is $res->code, 503, 'the page answers 503 while the helper is gone';
 is $j && $j->{tracing}{state}, 'unavailable', '... and says tracing is unavailable';
 like $j && $j->{tracing}{reason}, qr/helper/, '... because of the helper';
+my $m = GET('/server-bpf?metrics');
+ok $m->code == 200 && $m->content =~ /^phpbpf_helper_up 0$/m && $m->content !~ /phpbpf_php_duration_seconds/
+   && $m->content =~ /^phpbpf_request_duration_seconds_count\{/m,
+   '?metrics meanwhile: phpbpf_helper_up 0, the PHP-side families absent (not 0), Apache\'s there';
 
 my $t0 = time;
 my $back = wait_until { my ($p, $r) = page_json(); $r->code == 200 && $p->{tracing}{helper_pid} != $old ? $p : undef } 15;
 ok $back, sprintf('a new helper answers after %.1fs', time - $t0);
+like GET('/server-bpf?metrics')->content, qr/^phpbpf_helper_up 1$/m, '?metrics: phpbpf_helper_up 1 again';
 cmp_ok time - $t0, '<', 10, 'within 10 seconds';
 is $back && $back->{tracing}{helper_restarts}, $before->{tracing}{helper_restarts} + 1, 'the restart is counted';
 

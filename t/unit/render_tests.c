@@ -371,6 +371,17 @@ static void test_vhosts(apr_pool_t *p)
     ok(has(t, "phpbpf_tracing_active 1\n") && has(t, "phpbpf_probes_attached{probe=\"php:request__startup\"} 1\n")
        && !has(t, "phpbpf_php_cpu_seconds_total"),
        "?metrics: active; no CPU series when CPU tracing is off");
+    ok(has(t, "\nphpbpf_helper_up 1\n") && has(t, "phpbpf_php_duration_seconds_count{")
+       && has(t, "kind=\"thrown\"}"), "?metrics: the helper answered: up, and its families");
+    /* The same report without the helper's part, as when it is restarting. */
+    r.helper = 0;
+    r.helper_unreachable = 1;
+    t = render(&r, METRICS, p);
+    ok(has(t, "\nphpbpf_helper_up 0\n") && !has(t, "phpbpf_php_duration_seconds")
+       && !has(t, "kind=\"thrown\"") && !has(t, "phpbpf_events_lost_total")
+       && has(t, "phpbpf_request_duration_seconds_count{vhost=\"a\\\"b\\\\c.test:80\"} 4\n")
+       && has(t, "kind=\"uncaught\"}"),
+       "?metrics, helper unreachable: up 0, no PHP-side family at all (not zeros), Apache's kept");
 }
 
 static void test_hostile(apr_pool_t *p)

@@ -32,17 +32,6 @@ const volatile __u64 execute_ex_hi = 0;     /* current opline in a register   */
 const volatile __u32 stack_depth = PHPBPF_STACK_MAX;    /* samples */
 const volatile __u32 backtrace_depth = 20;  /* PhpBpfSlowTraceDepth */
 
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 8192);
-    __type(key, struct phpbpf_func_key);
-    __type(value, struct phpbpf_func_info);
-} funcs SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 1024 * 1024);
-} stacks SEC(".maps");
 
 /* An event and a function's names are too big for the BPF stack.  One set
  * for each walker: a sample (in interrupt context) can land on the CPU
@@ -224,19 +213,6 @@ _Static_assert((PHPBPF_FUNC_NAME_LEN & (PHPBPF_FUNC_NAME_LEN - 1)) == 0
 PHPBPF_WALKER(walk_current, PHPBPF_READ_CURRENT)
 PHPBPF_WALKER(walk_task, PHPBPF_READ_TASK)
 
-/* Waits by call site (php_waits.bpf.h).  Not an LRU: an evicted site would
- * take its totals with it unseen; a full table counts what it could not
- * take (sites_lost), and the page says so.  Their totals are site_totals[],
- * allocated in order (sites_next); a site never leaves the table. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, PHPBPF_MAX_WAIT_SITES);
-    __type(key, struct phpbpf_site_key);
-    __type(value, struct phpbpf_site);
-} wait_sites SEC(".maps");
-
-struct phpbpf_site_total site_totals[PHPBPF_MAX_WAIT_SITES];
-__u32 sites_next;
 
 _Static_assert((PHPBPF_MAX_WAIT_SITES & (PHPBPF_MAX_WAIT_SITES - 1)) == 0,
                "site indexes are bounded with a mask the verifier follows");

@@ -22,6 +22,7 @@
 #include <bpf/usdt.bpf.h>
 #include "phpbpf.h"
 #include "php_layout.h"
+#include "phpbpf_state.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -38,13 +39,6 @@ const volatile __u64 slow_us = 0;      /* 0: no slow log */
 const volatile bool usdt_args = true;
 const volatile __u64 sg_addr = 0;
 
-struct phpbpf_counters counters = {};
-
-/* The httpd parent's pid as the kernel knows it (the initial namespace's),
- * which is what task_struct holds: inside a container httpd and its helper
- * see another.  Set by the helper through php_whoami, after load and
- * before any probe is attached. */
-__u32 httpd_pid = 0;
 
 /* Run once by the helper (BPF_PROG_RUN), in its own context: its parent is
  * the httpd parent. */
@@ -58,81 +52,6 @@ int php_whoami(void *ctx)
     return 0;
 }
 
-/* start_ns == 0: this task is ours but not inside a PHP request. */
-struct {
-    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-    __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, int);
-    __type(value, struct phpbpf_inflight);
-} inflight SEC(".maps");
-
-/* max_entries is the vhost capacity, set by the helper before load.
- * Mmapable so the helper can copy it without a syscall per vhost. */
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct phpbpf_hist);
-} php_hist SEC(".maps");
-
-/* Same capacity as php_hist. */
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct phpbpf_vstats);
-} vstats SEC(".maps");
-
-/* Same capacity as php_hist. */
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct phpbpf_cpu);
-} cpu_hist SEC(".maps");
-
-/* Off-CPU time by what was waited on, per vhost; one entry unless CPU
- * tracing is on.  Same capacity as php_hist. */
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct phpbpf_waits);
-} wait_hist SEC(".maps");
-
-/* Compile time per vhost; one entry unless compile tracing is on. */
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct phpbpf_hist);
-} compile_hist SEC(".maps");
-
-/* Compile time per script: bounded, least recently compiled out first.
- * max_entries is PhpBpfMaxScripts, set by the helper. */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 1024);
-    __type(key, struct phpbpf_script_key);
-    __type(value, struct phpbpf_hist);
-} scripts SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 256 * 1024);
-} slow_events SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, PHPBPF_MAX_CLASSES);
-    __type(key, struct phpbpf_class_key);
-    __type(value, __u64);
-} classes SEC(".maps");
 
 /* Scratch space too big for the 512-byte BPF stack: a key being built, and
  * an all-zero value to insert. */
@@ -220,6 +139,7 @@ int php_request_startup(struct pt_regs *ctx)
     __u64 now;
 
     (void)ctx; /* the probe arguments are not needed: the slot has more */
+    PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
     f = task_state(task);
     if (!f) {
@@ -235,6 +155,16 @@ int php_request_startup(struct pt_regs *ctx)
             return 0;
         }
     }
+    /* The last request of this task started and never ended, as far as
+     * any program of ours saw: its end fell between a helper's death and
+     * its successor. */
+    if (f->start_ns) {
+        struct phpbpf_vstats *v = bpf_map_lookup_elem(&vstats, &f->vhost);
+
+        __sync_fetch_and_add(&counters.unfinished, 1);
+        if (v)
+            __sync_fetch_and_add(&v->lost, 1);
+    }
     now = bpf_ktime_get_ns();
     f->start_ns = now;
     f->cpu_ts = now;
@@ -248,6 +178,14 @@ int php_request_startup(struct pt_regs *ctx)
     }
     if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
         && slot.magic == PHPBPF_SLOT_MAGIC) {
+        /* What this child logged since the last startup seen here, beyond
+         * that one request, no program of ours saw at all. */
+        __s64 missed = (__s64)(slot.php_logged - (f->seen ? f->logged + 1 : 0));
+
+        if (missed > 0)
+            __sync_fetch_and_add(&counters.missed, (__u64)missed);
+        f->seen = 1;
+        f->logged = slot.php_logged;
         f->vhost = slot.vhost;
         f->seq = slot.seq;
     }
@@ -258,6 +196,18 @@ int php_request_startup(struct pt_regs *ctx)
     }
     __sync_fetch_and_add(&counters.startups, 1);
     return 0;
+}
+
+/* A request whose start no program of ours saw (it fell between a
+ * helper's death and its successor), charged to the vhost in the slot. */
+static __always_inline void lost_in_slot_vhost(void)
+{
+    struct phpbpf_vstats *v;
+    struct phpbpf_slot slot;
+
+    if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
+        && slot.magic == PHPBPF_SLOT_MAGIC && (v = bpf_map_lookup_elem(&vstats, &slot.vhost)))
+        __sync_fetch_and_add(&v->lost, 1);
 }
 
 /* The probe's own arguments name the request: file, URI (PHP's
@@ -336,10 +286,13 @@ int php_request_shutdown(struct pt_regs *ctx)
     __u32 vhost;
     __u64 us, now, on_us, off_us;
 
+    PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
     f = task_state(task);
     if (!f || !f->start_ns) {
         count_outside(task, f, &counters.orphans);
+        if (f || task_is_ours(task))
+            lost_in_slot_vhost();
         return 0;
     }
     now = bpf_ktime_get_ns();
@@ -390,6 +343,7 @@ int php_compile_entry(struct pt_regs *ctx)
 {
     struct phpbpf_inflight *f;
 
+    PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
     f = current_request();
     if (f) {
@@ -444,6 +398,7 @@ int php_compile_return(struct pt_regs *ctx)
     __u32 vhost;
 
     (void)ctx;
+    PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
     f = task_state(task);
     if (!f || !f->start_ns || !f->compile_start_ns) {
@@ -480,6 +435,7 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
     __u64 now = 0;
 
     (void)ctx;
+    PHPBPF_GATE();
     f = task_is_ours(prev) ? task_state(prev) : NULL;
     if (f && f->start_ns) {
         now = bpf_ktime_get_ns();
@@ -557,6 +513,7 @@ int php_exception_thrown(struct pt_regs *ctx)
 {
     long name = 0;
 
+    PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
     /* The probe site that passes no class re-raises an exception already
      * counted when it was thrown. */
@@ -573,6 +530,7 @@ int php_exception_fn(struct pt_regs *ctx)
 {
     __u64 obj = PT_REGS_PARM1(ctx), ce = 0, name = 0;
 
+    PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
     if (!obj)
         return 0;
@@ -598,6 +556,7 @@ int php_profile(struct bpf_perf_event_data *ctx)
     __u32 zero = 0, size;
 
     (void)ctx;
+    PHPBPF_GATE();
     if (!f || !f->start_ns || !eg_addr)
         return 0;
     w.s = bpf_map_lookup_elem(&walk_scratch, &zero);
@@ -625,8 +584,13 @@ int php_profile(struct bpf_perf_event_data *ctx)
     size = offsetof(struct phpbpf_stack_event, frame) + size * sizeof(struct phpbpf_frame);
     if (bpf_ringbuf_output(&stacks, &w.s->e, size, 0))
         __sync_fetch_and_add(&counters.samples_lost, 1);
-    else
+    else {
+        struct phpbpf_vstats *v = bpf_map_lookup_elem(&vstats, &f->vhost);
+
         __sync_fetch_and_add(&counters.samples, 1);
+        if (v)
+            __sync_fetch_and_add(&v->samples, 1);
+    }
     return 0;
 }
 
@@ -642,6 +606,7 @@ int php_backtrace(struct bpf_iter__task *ctx)
     struct walk w = {};
     __u32 one = 1, size;
 
+    PHPBPF_GATE();
     if (!task || !slow_us || !eg_addr || !backtrace_depth || task->pid != task->tgid)
         return 0;
     f = bpf_task_storage_get(&inflight, task, 0, 0);

@@ -19,7 +19,7 @@
 
 /* Changes whenever struct phpbpf_slot changes layout, so a BPF object from
  * one build never trusts a slot written by another. */
-#define PHPBPF_SLOT_MAGIC 0x31746f6c73706870ULL /* "phpslot1" */
+#define PHPBPF_SLOT_MAGIC 0x32746f6c73706870ULL /* "phpslot2" */
 
 /* Index 0 of every per-vhost table is "(other)": requests whose vhost could
  * not be attributed, and vhosts beyond the configured capacity. */
@@ -31,6 +31,11 @@ struct phpbpf_slot {
     __u32 vhost;            /* index into the vhost table */
     __u32 pad;
     __u64 request_time_us;  /* r->request_time */
+    /* PHP requests this child has logged: the startup program compares it
+     * with what it saw of this child, and counts the requests no program
+     * of ours saw at all (between a helper's death and its successor) as
+     * missed, so that nothing is lost without being counted. */
+    __u64 php_logged;
 };
 
 /* BPF-side event counters, kept in .bss and read by the helper through the
@@ -59,6 +64,8 @@ struct phpbpf_counters {
     __u64 backtraces;       /* slow requests' backtraces taken while they ran */
     __u64 backtraces_lost;  /* ... the ring buffer had no room for */
     __u64 sites_lost;       /* waits not charged to a call site: its table was full */
+    __u64 unfinished;       /* requests whose end no program saw (a helper's gap) */
+    __u64 missed;           /* requests a child logged that no program saw start */
 };
 
 #define PHPBPF_COUNTER_NAMES \
@@ -66,7 +73,7 @@ struct phpbpf_counters {
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
     "compiles_outside", "script_inserts", "script_errors", "class_overflow", "slow_lost", \
     "samples", "samples_lost", "samples_unreadable", "stacks_truncated", "names_unreadable", \
-    "backtraces", "backtraces_lost", "sites_lost"
+    "backtraces", "backtraces_lost", "sites_lost", "unfinished", "missed"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -149,7 +156,8 @@ struct phpbpf_waits {
 struct phpbpf_inflight {
     __u64 start_ns;
     __u32 vhost;
-    __u32 pad0;
+    __u32 seen;             /* a startup of this task was seen: logged is set */
+    __u64 logged;           /* the slot's php_logged at that startup */
     __u64 compile_start_ns; /* 0 when not compiling */
     __u64 compile_fh;       /* compile_file()'s zend_file_handle *, until it returns */
     __u64 cpu_ts;           /* last switch in (or start) while on CPU, out while off */
@@ -175,6 +183,8 @@ struct phpbpf_inflight {
  * PhpBpfSlowThreshold.  The module joins it with Apache's record of the
  * same request by (pid, seq). */
 #define PHPBPF_EV_STR 256
+/* Slow requests the helper keeps, at most (PhpBpfSlowLogSize). */
+#define PHPBPF_SLOW_MAX 256
 struct phpbpf_slow_event {
     __u64 seq;
     __u32 pid, vhost;
@@ -188,6 +198,13 @@ struct phpbpf_slow_event {
     char script[PHPBPF_EV_STR];
 };
 
+/* The slow log as the helper keeps it, in a map that outlives the helper
+ * (phpbpf_state.bpf.h): the last events, n counting all. */
+struct phpbpf_slow_log {
+    __u64 n;
+    struct phpbpf_slow_event ev[PHPBPF_SLOW_MAX];
+};
+
 /* On-CPU and off-CPU time of PHP requests, per vhost (sched_switch). */
 struct phpbpf_cpu {
     struct phpbpf_hist on, off;
@@ -198,7 +215,12 @@ struct phpbpf_vstats {
     __u64 compiles;
     __u64 compile_us;
     __u64 exc_thrown;
+    __u64 samples;          /* PHP stack samples of its requests */
+    __u64 lost;             /* its requests seen to start or end but not both */
 };
+
+/* All __u64, so that the wire format sends it as an array, whatever it holds. */
+#define PHPBPF_NVSTATS (sizeof(struct phpbpf_vstats) / sizeof(__u64))
 
 /* Exception classes thrown, counted by name in a plain hash of this many
  * entries: when it is full, further classes are counted as "other" (the

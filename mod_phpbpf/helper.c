@@ -39,6 +39,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "snapshot.h"
+#include "helper_carry.h"
 #include "helper_serve.h"
 #include "helper_stacks.h"
 #include "sockdir.h"
@@ -68,6 +69,7 @@ struct config {
     unsigned int trace_depth;     /* PhpBpfSlowTraceDepth */
     struct phpbpf_peer peer[PHPBPF_MAX_PEERS];  /* PhpBpfPeer, --peer WHERE=CLASS */
     unsigned int npeers;
+    int mailbox[2];               /* --mailbox RD,WR: the parent's, see helper_carry.h */
 };
 
 static struct config cfg;
@@ -94,9 +96,11 @@ static struct phpbpf_libphp php;           /* what libphp has besides USDT notes
 static int usdt_request;                   /* request probes are USDT notes, not functions */
 static char untraced[PHPBPF_STR_MAX];      /* configured, but not on this libphp */
 static struct ring_buffer *slow_rb;
-/* The last cfg.slow_size slow requests, as a ring; slow_n counts all. */
-static struct phpbpf_slow_event slow_ring[PHPBPF_SLOW_MAX], slow_out[PHPBPF_SLOW_MAX];
-static uint64_t slow_n;
+/* The last cfg.slow_size slow requests, as a ring in the slow_log map,
+ * which outlives this helper; n counts all. */
+static struct phpbpf_slow_log *slow_log;
+static struct phpbpf_slow_event slow_out[PHPBPF_SLOW_MAX];
+static struct phpbpf_carry carry = { .rd = -1, .wr = -1, .pidfd = -1 };
 static uint64_t started_us;
 static uint32_t generation;
 static int listen_fd = -1;
@@ -179,7 +183,7 @@ static void usage(void)
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --build ID --uid N --gid N "
                     "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
                     "[--slow-us N --slow-log N [--trace-depth N]] [--profile-hz N] [--peer W=C ...] "
-                    "[--delay S] [--debug] [--syslog]");
+                    "[--mailbox RD,WR] [--delay S] [--debug] [--syslog]");
 }
 
 static unsigned long long number(const char *s, const char *what)
@@ -231,6 +235,7 @@ static void parse_args(int argc, char **argv)
         { "profile-hz", required_argument, NULL, 'z' },
         { "trace-depth", required_argument, NULL, 't' },
         { "peer", required_argument, NULL, 'P' },
+        { "mailbox", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -256,6 +261,7 @@ static void parse_args(int argc, char **argv)
         case 'z': cfg.profile_hz = (unsigned int)number(optarg, "profile-hz"); break;
         case 't': cfg.trace_depth = (unsigned int)number(optarg, "trace-depth"); break;
         case 'P': peer_arg(optarg); break;
+        case 'M': break;        /* taken by mailbox_arg() before anything was closed */
         default: usage();
         }
     }
@@ -276,18 +282,49 @@ static void parse_args(int argc, char **argv)
         cfg.slow_size = cfg.slow_size ? PHPBPF_SLOW_MAX : 20;
 }
 
+/* --mailbox RD,WR, read before any descriptor is closed: those two are
+ * the only ones besides 0-2 that this helper keeps from httpd. */
+static void mailbox_arg(int argc, char **argv)
+{
+    int i, rd, wr;
+
+    cfg.mailbox[0] = cfg.mailbox[1] = -1;
+    for (i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--mailbox") == 0 && sscanf(argv[i + 1], "%d,%d", &rd, &wr) == 2
+            && rd > 2 && wr > 2 && rd != wr) {
+            cfg.mailbox[0] = rd;
+            cfg.mailbox[1] = wr;
+        }
+}
+
+static void close_from(int lo, int hi)
+{
+    if (lo > hi)
+        return;
+    if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0U) != 0)
+        for (int fd = lo; fd <= hi && fd < 65536; fd++)
+            close(fd);
+}
+
 /* Before anything else: we may have inherited descriptors and signal
- * settings from httpd that are not ours.  Keep 0-2 only, leave the
- * server's process group so its graceful/restart signals are not ours, and
- * die with the parent. */
+ * settings from httpd that are not ours.  Keep 0-2 (and the mailbox)
+ * only, leave the server's process group so its graceful/restart signals
+ * are not ours, and die with the parent. */
 static void sanitize_process(void)
 {
+    int lo = cfg.mailbox[0] < cfg.mailbox[1] ? cfg.mailbox[0] : cfg.mailbox[1];
+    int hi = cfg.mailbox[0] < cfg.mailbox[1] ? cfg.mailbox[1] : cfg.mailbox[0];
     sigset_t none;
     int sig;
 
-    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
+    if (lo < 0)
+        close_from(3, (int)(~0U >> 1));
+    else {
+        close_from(3, lo - 1);
+        close_from(lo + 1, hi - 1);
+        close_from(hi + 1, (int)(~0U >> 1));
+        fcntl(lo, F_SETFD, FD_CLOEXEC);
+        fcntl(hi, F_SETFD, FD_CLOEXEC);
     }
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -431,9 +468,33 @@ static int attach_fn(struct bpf_program *prog, const char *func, int retprobe,
 static int on_slow_event(void *ctx, void *data, size_t len)
 {
     (void)ctx;
-    if (len >= sizeof(struct phpbpf_slow_event))
-        memcpy(&slow_ring[slow_n++ % cfg.slow_size], data, sizeof(struct phpbpf_slow_event));
+    if (len >= sizeof(struct phpbpf_slow_event) && slow_log)
+        memcpy(&slow_log->ev[slow_log->n++ % PHPBPF_SLOW_MAX], data, sizeof(struct phpbpf_slow_event));
     return 0;
+}
+
+/* The maps with history (bpf/phpbpf_state.bpf.h), which a new helper takes
+ * over from this one; .bss holds the counters, the call sites' totals and
+ * the generation. */
+static unsigned carried(struct bpf_map **m)
+{
+    unsigned n = 0;
+
+    m[n++] = skel->maps.inflight;
+    m[n++] = skel->maps.php_hist;
+    m[n++] = skel->maps.vstats;
+    m[n++] = skel->maps.cpu_hist;
+    m[n++] = skel->maps.wait_hist;
+    m[n++] = skel->maps.compile_hist;
+    m[n++] = skel->maps.scripts;
+    m[n++] = skel->maps.slow_events;
+    m[n++] = skel->maps.classes;
+    m[n++] = skel->maps.slow_log;
+    m[n++] = skel->maps.funcs;
+    m[n++] = skel->maps.stacks;
+    m[n++] = skel->maps.wait_sites;
+    m[n++] = skel->maps.bss;
+    return n;
 }
 
 /* The defaults first, PhpBpfPeer over them. */
@@ -469,8 +530,8 @@ static void fill_peers(void)
 
 static const void *map_array(struct bpf_map *map, size_t value_size)
 {
-    const void *p = mmap(NULL, (size_t)cfg.vhosts * value_size, PROT_READ, MAP_SHARED,
-                         bpf_map__fd(map), 0);
+    const void *p = mmap(NULL, (size_t)bpf_map__max_entries(map) * value_size, PROT_READ,
+                         MAP_SHARED, bpf_map__fd(map), 0);
 
     if (p == MAP_FAILED)
         startup_failure("cannot map %s: %s", bpf_map__name(map), strerror(errno));
@@ -572,8 +633,17 @@ static void load_and_attach(void)
         err = bpf_map__set_max_entries(skel->maps.compile_hist, cfg.compile ? cfg.vhosts : 1);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.scripts, cfg.compile ? cfg.max_scripts : 1);
-    if (!err)
+    if (!err) {
+        struct bpf_map *m[PHPBPF_CARRY_MAX];
+
+        /* The maps as sized now; the predecessor's where they fit. */
+        carry.rd = cfg.mailbox[0];
+        carry.wr = cfg.mailbox[1];
+        carry.log = logmsg;
+        phpbpf_carry_take(&carry, m, carried(m));
+        skel->rodata->my_gen = carry.gen;
         err = phpbpf__load(skel);
+    }
     if (err)
         startup_failure("the kernel refused the BPF programs: %s%s", strerror(-err),
                         err != -EPERM ? ""
@@ -650,6 +720,27 @@ static void load_and_attach(void)
     if (!snap_room || !script_keys || !script_vals || !script_order || !bucket_room)
         startup_failure("out of memory for %u vhosts and %u scripts", cfg.vhosts,
                         cfg.max_scripts);
+}
+
+/* Attached: the maps into the parent's mailbox for the next helper, the
+ * generation switched to ours (the predecessor's programs stop counting
+ * at that instant, ours start), and the predecessor stopped. */
+static void hand_over(void)
+{
+    struct bpf_map *m[PHPBPF_CARRY_MAX];
+    unsigned n = carried(m);
+    void *p = mmap(NULL, sizeof(struct phpbpf_slow_log), PROT_READ | PROT_WRITE, MAP_SHARED,
+                   bpf_map__fd(skel->maps.slow_log), 0);
+
+    if (p == MAP_FAILED)
+        startup_failure("cannot map slow_log: %s", strerror(errno));
+    slow_log = p;
+    if (phpbpf_carry_give(&carry, m, n) != 0)
+        logmsg("warn", "PHP-side counters will not outlive this helper");
+    if (!carry.reused)
+        skel->bss->php_since_us = now_us();
+    __atomic_store_n(&skel->bss->active_gen, carry.gen, __ATOMIC_SEQ_CST);
+    phpbpf_carry_retire(&carry);
 }
 
 /* The socket in a directory only root can write (sockdir.h says why),
@@ -772,6 +863,7 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     s->state = PHPBPF_STATE_ACTIVE;
     s->helper_pid = (uint32_t)getpid();
     s->started_us = started_us;
+    s->php_since_us = skel->bss->php_since_us;
     s->now_us = now_us();
     s->generation = generation;
     s->probes = probes;
@@ -783,7 +875,7 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     for (i = 0; i < cfg.vhosts; i++) {
         struct phpbpf_snap_vhost *v = &snap_room[s->nvhosts];
 
-        if (!hists[i].count && !vstats[i].compiles && !vstats[i].exc_thrown)
+        if (!hists[i].count && !vstats[i].compiles && !vstats[i].exc_thrown && !vstats[i].lost)
             continue;
         memset(v, 0, sizeof(*v));
         v->idx = i;
@@ -803,11 +895,13 @@ static void take_snapshot(struct phpbpf_snapshot *s)
         take_scripts(s, b);
     take_classes(s);
     if (slow_rb) {
-        uint64_t k, have = slow_n < cfg.slow_size ? slow_n : cfg.slow_size;
+        uint64_t k, n, have;
 
         ring_buffer__consume(slow_rb);
+        n = slow_log->n;
+        have = n < cfg.slow_size ? n : cfg.slow_size;
         for (k = 0; k < have; k++)      /* newest first */
-            slow_out[k] = slow_ring[(slow_n - 1 - k) % cfg.slow_size];
+            slow_out[k] = slow_log->ev[(n - 1 - k) % PHPBPF_SLOW_MAX];
         s->slow = slow_out;
         s->nslow = (uint32_t)have;
     }
@@ -891,6 +985,7 @@ int main(int argc, char **argv)
 {
     int rc;
 
+    mailbox_arg(argc, argv);
     sanitize_process();
     parse_args(argc, argv);
     if (cfg.use_syslog)
@@ -902,6 +997,7 @@ int main(int argc, char **argv)
         sleep(cfg.delay_s);
     check_prerequisites();
     load_and_attach();
+    hand_over();
     open_socket();
     drop_privileges();
     started_us = now_us();

@@ -37,6 +37,10 @@ void phpbpf_child_init(apr_pool_t *p, server_rec *s)
         apr_file_close(st->to_helper);
         apr_file_close(st->from_helper);
     }
+    /* Nor the helpers' mailbox: it holds the BPF maps' descriptors, which
+     * PHP code must never get at.  Before any request runs. */
+    if (getpid() != st->parent_pid)
+        phpbpf_state_mailbox_drop(st->pool);
 }
 
 /* The vhost's index in the shared table, (other) if it has none. */
@@ -136,7 +140,7 @@ int phpbpf_log_transaction(request_rec *r)
 static int log_php(request_rec *r)
 {
     struct phpbpf_shared *sh;
-    const struct phpbpf_slot *slot;
+    struct phpbpf_slot *slot;
     struct phpbpf_shm_request q;
     request_rec *last = r;
     apr_time_t now;
@@ -162,6 +166,9 @@ static int log_php(request_rec *r)
         .uri = r->uri ? r->uri : "",
         .args = r->args,
     };
+    /* The BPF side counts what it did not see of this child from this
+     * (a helper's gap): see phpbpf_slot. */
+    slot->php_logged++;
     phpbpf_shm_count_request(sh, &q);
     phpbpf_shm_note_recent(sh, &q);
     if (sh->slow_us && q.apache_us >= sh->slow_us)

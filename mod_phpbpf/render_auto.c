@@ -66,8 +66,10 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         for (k = 0; k < r->nprobes; k++)
             if (r->probes[k].attached)
                 phpbpf_out_printf(o, " %s", r->probes[k].name);
-        phpbpf_out_printf(o, "\nTracingUptime: " PHPBPF_U64 "\nHelperPid: %u\n",
-                          (apr_uint64_t)r->uptime_s, r->helper_pid);
+        phpbpf_out_printf(o, "\nTracingUptime: " PHPBPF_U64 "\nHelperPid: %u\nPhpSince: " PHPBPF_U64
+                          "\nPhpRequestsLost: " PHPBPF_U64 "\n", (apr_uint64_t)r->uptime_s,
+                          r->helper_pid, (apr_uint64_t)(r->php_since_us / 1000000),
+                          (apr_uint64_t)r->requests_lost);
         for (k = 0; k < r->ncounters; k++)
             phpbpf_out_printf(o, "Probe_%s: " PHPBPF_U64 "\n", r->counters[k].name,
                               (apr_uint64_t)r->counters[k].count);

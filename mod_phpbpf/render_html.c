@@ -174,6 +174,11 @@ static void banner(struct page *g)
         puts_(g, "<br>\n");
         printf_(g, "Tracing for %s (helper pid %u, restarts %u)<br>\n",
                 fmt_age(g->p, r->uptime_s), r->helper_pid, r->helper_restarts);
+        printf_(g, "PHP counters since %s (%s), across helper restarts; requests lost to a "
+                "helper's restart: " PHPBPF_U64 "<br>\n",
+                esc(g, fmt_time(g->p, r->php_since_us, "%Y-%m-%d %H:%M:%S %Z")),
+                fmt_age(g->p, r->now_us > r->php_since_us ? (r->now_us - r->php_since_us) / 1000000 : 0),
+                (apr_uint64_t)r->requests_lost);
         printf_(g, "Probe hits per PHP request: %.2f<br>\n", r->hits_per_request);
     }
     else if (r->helper_restarts)
@@ -351,8 +356,9 @@ static void counters(struct page *g)
     puts_(g, "</table>\n<p>hits: every probe hit, in any process; "
              "foreign: probe hits from processes that are not this server's; "
              "unattributed: PHP requests whose vhost could not be read (counted as (other)); "
-             "orphans: request ends whose start was missed, e.g. across a helper "
-             "restart.</p>\n");
+             "orphans: request ends whose start was missed; unfinished: request starts "
+             "whose end was missed; missed: requests a child logged that no probe saw "
+             "(all three between a helper's death and its successor).</p>\n");
 }
 
 static void cpu(struct page *g)

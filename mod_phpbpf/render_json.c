@@ -52,9 +52,11 @@ static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
         else
             phpbpf_out_str(o, "null");
         phpbpf_out_printf(o, ", \"since\": " PHPBPF_U64 ", \"uptime_s\": " PHPBPF_U64 ", "
+                          "\"php_since\": " PHPBPF_U64 ", \"requests_lost\": " PHPBPF_U64 ", "
                           "\"helper_pid\": %u, \"generation\": %u, \"hits_per_request\": %.3f, "
                           "\"counters\": {", (apr_uint64_t)(r->helper_started_us / 1000000),
-                          (apr_uint64_t)r->uptime_s, r->helper_pid, r->generation,
+                          (apr_uint64_t)r->uptime_s, (apr_uint64_t)(r->php_since_us / 1000000),
+                          (apr_uint64_t)r->requests_lost, r->helper_pid, r->generation,
                           r->hits_per_request);
         for (k = 0; k < r->ncounters; k++)
             phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k ? ", " : "", r->counters[k].name,
@@ -181,7 +183,9 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                       (apr_uint64_t)v->errors[2], (apr_uint64_t)v->errors[3],
                       (apr_uint64_t)v->errors_total, (apr_uint64_t)v->exc_thrown,
                       (apr_uint64_t)v->uncaught);
-    phpbpf_out_str(o, "}, \"cpu\": {");
+    phpbpf_out_printf(o, "}, \"php_lost\": " PHPBPF_U64 ", \"samples\": " PHPBPF_U64,
+                      (apr_uint64_t)v->php_lost, (apr_uint64_t)v->samples);
+    phpbpf_out_str(o, ", \"cpu\": {");
     lat(o, "on_us", &v->on_cpu);
     phpbpf_out_str(o, ", ");
     lat(o, "off_us", &v->off_cpu);

@@ -227,8 +227,7 @@ static void per_vhost(struct exp *e)
                "PHP stack samples taken in the vhost's requests; PhpBpfProfile On.");
         for (k = 0; k < r->nexported; k++) {
             i = r->exported[k];
-            sample(e, "phpbpf_profile_samples_total{", vlabel(e, i), "}", "",
-                   r->vhost[i].profile ? r->vhost[i].profile->samples : 0, 0);
+            sample(e, "phpbpf_profile_samples_total{", vlabel(e, i), "}", "", r->vhost[i].samples, 0);
         }
     }
     family(e, "phpbpf_errors_total", "counter", "PHP errors logged, all levels.");
@@ -268,12 +267,18 @@ static void self_metrics(struct exp *e)
     if (!r->helper)
         return;
     family(e, "phpbpf_helper_start_time_seconds", "gauge",
-           "When the helper started; PHP-side counters restart with it.");
+           "When the running helper started; PHP-side counters go on across helpers.");
     printf_line(e, "phpbpf_helper_start_time_seconds %.3f\n", (double)r->helper_started_us / 1e6);
+    family(e, "phpbpf_php_start_time_seconds", "gauge",
+           "Since when PHP-side counters count: changes only when they start again from zero.");
+    printf_line(e, "phpbpf_php_start_time_seconds %.3f\n", (double)r->php_since_us / 1e6);
+    family(e, "phpbpf_php_requests_lost_total", "counter",
+           "PHP requests a helper's restart kept from the PHP-side counters: seen to start or "
+           "end only, or not at all.");
+    printf_line(e, "phpbpf_php_requests_lost_total " PHPBPF_U64 "\n", (apr_uint64_t)r->requests_lost);
     family(e, "phpbpf_events_lost_total", "counter",
-           "Events not counted normally: slow-log events with no ring-buffer room, and request "
-           "ends whose start was missed.");
-    printf_line(e, "phpbpf_events_lost_total " PHPBPF_U64 "\n", (apr_uint64_t)(r->slow_lost + r->orphans));
+           "Slow-log events the ring buffer had no room for.");
+    printf_line(e, "phpbpf_events_lost_total " PHPBPF_U64 "\n", (apr_uint64_t)r->slow_lost);
     if (r->stacks_state == 1) {
         family(e, "phpbpf_profile_samples_lost_total", "counter",
                "Stack samples not counted: no ring-buffer room, frames unreadable, stack table full.");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "apr_escape.h"
+#include "apr_hash.h"
 #include "apr_strings.h"
 
 #include "escape.h"
@@ -87,25 +88,48 @@ void phpbpf_render_folded(const struct phpbpf_report *r, struct phpbpf_out *o, a
 struct fnode {
     const char *name;
     uint64_t value;
-    struct fnode *child, *next;   /* children, most samples first once sorted */
+    struct fnode *child, *last, *next;  /* children in the order first seen */
 };
 
-static struct fnode *child_of(apr_pool_t *p, struct fnode *n, const char *name)
-{
-    struct fnode *c, **at = &n->child;
+/* A child is found through one hash of (parent, name) for the whole tree,
+ * not by walking its siblings: a frame with thousands of callees (a full
+ * stack table) made the page quadratic. */
+struct ftree {
+    apr_pool_t *p;
+    apr_hash_t *nodes;
+};
 
-    for (c = n->child; c; at = &c->next, c = c->next)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    c = apr_pcalloc(p, sizeof(*c));
+struct fkey {
+    const struct fnode *parent;
+    char name[];
+};
+
+static struct fnode *child_of(struct ftree *t, struct fnode *n, const char *name)
+{
+    size_t len = strlen(name) + 1, klen = sizeof(struct fkey) + len;
+    struct fkey *k = apr_palloc(t->p, klen);
+    struct fnode *c;
+
+    memset(k, 0, sizeof(*k));
+    k->parent = n;
+    memcpy(k->name, name, len);
+    if ((c = apr_hash_get(t->nodes, k, (apr_ssize_t)klen)) != NULL)
+        return c;
+    c = apr_pcalloc(t->p, sizeof(*c));
     c->name = name;
-    *at = c;
+    if (n->last)
+        n->last->next = c;
+    else
+        n->child = c;
+    n->last = c;
+    apr_hash_set(t->nodes, k, (apr_ssize_t)klen, c);
     return c;
 }
 
-/* The call tree of a vhost's folded stacks. */
+/* The call tree of a vhost's folded stacks: linear in their frames. */
 static struct fnode *tree(apr_pool_t *p, const struct phpbpf_report_profile *pr)
 {
+    struct ftree t = { p, apr_hash_make(p) };
     struct fnode *root = apr_pcalloc(p, sizeof(*root));
     unsigned i, k;
 
@@ -116,7 +140,7 @@ static struct fnode *tree(apr_pool_t *p, const struct phpbpf_report_profile *pr)
 
         root->value += f->count;
         for (k = 0; k < f->nframes; k++) {
-            n = child_of(p, n, f->frame[k]);
+            n = child_of(&t, n, f->frame[k]);
             n->value += f->count;
         }
     }
@@ -138,16 +162,13 @@ static const char *colour(apr_pool_t *p, const char *name, int internal)
 }
 
 static void node(struct phpbpf_out *o, apr_pool_t *p, const struct fnode *n, uint64_t parent,
-                 uint64_t all, const char *const *internal, unsigned ninternal, int depth)
+                 uint64_t all, apr_hash_t *internal, int depth)
 {
     const struct fnode *c;
     double w = 100.0 * (double)n->value / (double)parent;
     const char *name = phpbpf_esc_req(p, n->name);
-    int is_internal = 0;
-    unsigned i;
+    int is_internal = apr_hash_get(internal, n->name, APR_HASH_KEY_STRING) != NULL;
 
-    for (i = 0; i < ninternal && !is_internal; i++)
-        is_internal = strcmp(internal[i], n->name) == 0;
     phpbpf_out_printf(o, "<div class=fgn data-w=\"%.3f%%\" style=\"width:%.3f%%\">"
                       "<span style=\"background:%s\" title=\"%s: %" APR_UINT64_T_FMT
                       " samples, %.1f%%\">%s</span>", w, w,
@@ -157,7 +178,7 @@ static void node(struct phpbpf_out *o, apr_pool_t *p, const struct fnode *n, uin
         phpbpf_out_str(o, "<div class=fgc>");
         for (c = n->child; c; c = c->next)
             if ((double)c->value >= FLAME_MIN_SHARE * (double)all)
-                node(o, p, c, n->value, all, internal, ninternal, depth + 1);
+                node(o, p, c, n->value, all, internal, depth + 1);
         phpbpf_out_str(o, "</div>");
     }
     phpbpf_out_str(o, "</div>\n");
@@ -165,9 +186,9 @@ static void node(struct phpbpf_out *o, apr_pool_t *p, const struct fnode *n, uin
 
 static void flame(struct phpbpf_out *o, apr_pool_t *p, const struct phpbpf_report_profile *pr)
 {
-    const char **internal = apr_palloc(p, (pr->nfuncs + 1) * sizeof(*internal));
-    unsigned i, n = 0;
+    apr_hash_t *internal = apr_hash_make(p);
     struct fnode *root;
+    unsigned i;
 
     if (!pr->nfolded)
         return;
@@ -175,9 +196,9 @@ static void flame(struct phpbpf_out *o, apr_pool_t *p, const struct phpbpf_repor
     /* Internal functions by name, from the list of those with samples. */
     for (i = 0; i < pr->nfuncs; i++)
         if (pr->by_total[i].f.internal)
-            internal[n++] = pr->by_total[i].f.function;
+            apr_hash_set(internal, pr->by_total[i].f.function, APR_HASH_KEY_STRING, "");
     phpbpf_out_str(o, "<div class=fg>\n");
-    node(o, p, root, root->value, root->value, internal, n, 0);
+    node(o, p, root, root->value, root->value, internal, 0);
     phpbpf_out_str(o, "</div>\n");
 }
 

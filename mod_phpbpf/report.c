@@ -64,6 +64,8 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
         v->errors_total += v->errors[k] = a->errors[k];
     v->uncaught = a->uncaught;
     v->exc_thrown = b->v.exc_thrown;
+    v->php_lost = b->v.lost;
+    v->samples = b->v.samples;
     v->compiles = b->v.compiles;
     v->compile_us = b->v.compile_us;
     v->compiles_per_request = ratio(b->v.compiles, b->php.count);
@@ -506,6 +508,9 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
 
     r->helper = 1;
     r->helper_started_us = s->started_us;
+    r->php_since_us = s->php_since_us;
+    r->requests_lost = s->counters[PHPBPF_CTR(unfinished)] + s->counters[PHPBPF_CTR(missed)]
+                       + s->counters[PHPBPF_CTR(orphans)];
     r->uptime_s = s->now_us > s->started_us ? (s->now_us - s->started_us) / 1000000 : 0;
     r->helper_pid = s->helper_pid;
     r->generation = s->generation;

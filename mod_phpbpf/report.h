@@ -90,6 +90,8 @@ struct phpbpf_report_vhost {
     uint64_t errors_total;
     uint64_t uncaught;            /* uncaught exception and a 5xx */
     uint64_t exc_thrown;
+    uint64_t php_lost;            /* its requests seen to start or end only (a helper's gap) */
+    uint64_t samples;             /* PHP stack samples taken, since php_since_us */
     uint64_t compiles, compile_us;
     double compiles_per_request;
     double compile_share;         /* of PHP time, 0..1 */
@@ -166,6 +168,10 @@ struct phpbpf_report {
     uint32_t helper_restarts;
     int helper;                   /* the helper answered: the fields down to counters are its */
     uint64_t helper_started_us, uptime_s;
+    /* PHP-side counters count since this (the first helper whose maps
+     * this one took over); what a helper's gap kept from them: */
+    uint64_t php_since_us;
+    uint64_t requests_lost;       /* unfinished + missed + orphans */
     uint32_t helper_pid, generation;
     double hits_per_request;      /* probe hits in this server's processes per PHP request */
     const struct phpbpf_report_probe *probes;   /* every probe there is, attached or not */

@@ -191,7 +191,7 @@ static void putstacks(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
 
 static int vhost_has_data(const struct phpbpf_snap_vhost *v)
 {
-    return v->php.count || v->v.compiles || v->v.exc_thrown || v->cpu.on.count;
+    return v->php.count || v->v.compiles || v->v.exc_thrown || v->v.lost || v->cpu.on.count;
 }
 
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
@@ -202,6 +202,7 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
     put32(b, s->state);
     put32(b, s->helper_pid);
     put64(b, s->started_us);
+    put64(b, s->php_since_us);
     put64(b, s->now_us);
     put32(b, s->generation);
     put32(b, s->probes);
@@ -218,9 +219,8 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
             continue;
         put32(b, s->vhosts[i].idx);
         puthist(b, &s->vhosts[i].php);
-        put64(b, s->vhosts[i].v.compiles);
-        put64(b, s->vhosts[i].v.compile_us);
-        put64(b, s->vhosts[i].v.exc_thrown);
+        for (j = 0; j < PHPBPF_NVSTATS; j++)
+            put64(b, ((const __u64 *)&s->vhosts[i].v)[j]);
         puthist(b, &s->vhosts[i].cpu.on);
         puthist(b, &s->vhosts[i].cpu.off);
         puthist(b, &s->vhosts[i].compile);
@@ -387,7 +387,7 @@ static size_t vhost_buckets(struct cursor c, uint32_t n)
     for (i = 0; i < n && !c.bad; i++) {
         skip(&c, 4);
         nb += skiphist(&c);
-        skip(&c, 3 * 8);
+        skip(&c, PHPBPF_NVSTATS * 8);
         nb += skiphist(&c);
         nb += skiphist(&c);
         nb += skiphist(&c);
@@ -716,6 +716,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     s->state = get32(&c);
     s->helper_pid = get32(&c);
     s->started_us = get64(&c);
+    s->php_since_us = get64(&c);
     s->now_us = get64(&c);
     s->generation = get32(&c);
     s->probes = get32(&c);
@@ -728,7 +729,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     }
     getstr(&c, s->library, sizeof(s->library));
     getstr(&c, s->reason, sizeof(s->reason));
-    if (get_count(&c, max_vhosts, 4 + 4 * HIST_HEAD + 3 * 8 + 4, &n,
+    if (get_count(&c, max_vhosts, 4 + 4 * HIST_HEAD + PHPBPF_NVSTATS * 8 + 4, &n,
                   "snapshot has more vhosts than configured", err) != 0)
         return -1;
     if ((nb = vhost_buckets(c, n)) == SIZE_MAX) {
@@ -742,9 +743,8 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
 
         v->idx = get32(&c);
         gethist(&c, &v->php, &b);
-        v->v.compiles = get64(&c);
-        v->v.compile_us = get64(&c);
-        v->v.exc_thrown = get64(&c);
+        for (k = 0; k < PHPBPF_NVSTATS; k++)
+            ((__u64 *)&v->v)[k] = get64(&c);
         gethist(&c, &v->cpu.on, &b);
         gethist(&c, &v->cpu.off, &b);
         gethist(&c, &v->compile, &b);

@@ -11,7 +11,7 @@
 #include "../bpf/phpbpf.h"
 #include "hist.h"
 
-#define PHPBPF_PROTO_VERSION 4
+#define PHPBPF_PROTO_VERSION 5
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
 #define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
 #define PHPBPF_REQ_SNAPSHOT 1
@@ -159,6 +159,7 @@ struct phpbpf_snapshot {
     uint32_t state;
     uint32_t helper_pid;
     uint64_t started_us;      /* wall clock, when the probes were attached */
+    uint64_t php_since_us;    /* since when the PHP-side counters count (an earlier helper's start) */
     uint64_t now_us;
     uint32_t generation;      /* Apache generation the helper was told of */
     uint32_t probes;
@@ -190,7 +191,6 @@ struct phpbpf_snapshot {
 };
 
 /* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */
-#define PHPBPF_SLOW_MAX 256
 
 /* A growable output buffer; the helper owns it. */
 struct phpbpf_buf {

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,37 @@ phpbpf_proc *phpbpf_st;
 int phpbpf_on;
 
 #define PHPBPF_HELPER_PID_KEY "phpbpf_helper_pid"
+/* Every build reads this key alike: {read end, write end}, or NULL. */
+#define PHPBPF_MAILBOX_KEY "phpbpf_mailbox"
+
+const int *phpbpf_state_mailbox(apr_pool_t *pp)
+{
+    int *mb = NULL;
+
+    apr_pool_userdata_get((void **)&mb, PHPBPF_MAILBOX_KEY, pp);
+    if (mb && mb[0] >= 0)
+        return mb;
+    if (!mb)
+        mb = apr_palloc(pp, 2 * sizeof(int));
+    /* Datagrams, so each helper's set is one message; CLOEXEC, so nothing
+     * httpd execs inherits it (the spawn clears it for the helper alone). */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mb) != 0)
+        mb[0] = mb[1] = -1;
+    apr_pool_userdata_set(mb, PHPBPF_MAILBOX_KEY, apr_pool_cleanup_null, pp);
+    return mb[0] >= 0 ? mb : NULL;
+}
+
+void phpbpf_state_mailbox_drop(apr_pool_t *pp)
+{
+    int *mb = NULL;
+
+    apr_pool_userdata_get((void **)&mb, PHPBPF_MAILBOX_KEY, pp);
+    if (!mb || mb[0] < 0)
+        return;
+    close(mb[0]);
+    close(mb[1]);
+    mb[0] = mb[1] = -1;
+}
 
 void phpbpf_state_remember_helper(pid_t pid)
 {
@@ -78,6 +110,8 @@ static void retire_state(server_rec *s, phpbpf_proc_head *old)
                  old->magic, (apr_uint64_t)PHPBPF_SHM_MAGIC);
     if (old->hpool)
         apr_pool_destroy(old->hpool);
+    /* Its helper's maps go with it: PHP-side counters start again too. */
+    phpbpf_state_mailbox_drop(s->process->pool);
     if (old->shm)
         apr_shm_destroy(old->shm);
     memset(old, 0, sizeof(*old));

@@ -39,6 +39,10 @@ typedef struct {
     int registered;               /* with the other-child API, in gen_pool */
     apr_file_t *to_helper, *from_helper;
     const char *helper_cmd;       /* full command line: if it changes, respawn */
+    /* the helper being replaced: it traces on until its successor has
+     * taken its maps over, and is then stopped by it (helper_carry.h) */
+    apr_proc_t retired;
+    apr_pool_t *retired_pool;
     const char *socket_path;
     apr_time_t helper_spawned;
     int backoff_s;
@@ -74,5 +78,14 @@ void phpbpf_state_remember_helper(pid_t pid);
 
 /* SIGTERM, then SIGKILL if it has not gone in a second, and reaped. */
 void phpbpf_stop_process(pid_t pid);
+
+/* The helpers' mailbox (helper_carry.h): a socketpair the parent keeps,
+ * both ends, for as long as httpd runs and traces, whatever build of the
+ * module is loaded; made on first use.  NULL if none can be had. */
+const int *phpbpf_state_mailbox(apr_pool_t *process_pool);
+
+/* Closes it: the maps in it, and their history, go (PhpBpf Off, another
+ * layout).  In children: they must never hold it. */
+void phpbpf_state_mailbox_drop(apr_pool_t *process_pool);
 
 #endif

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -43,8 +44,58 @@ static void remove_socket(int keep_dir)
     phpbpf_sockdir_remove(dir, keep_dir);
 }
 
+/* The helper being replaced, if it is still there. */
+static void retired_stop(void)
+{
+    if (!phpbpf_st->retired_pool)
+        return;
+    apr_proc_other_child_unregister(&phpbpf_st->retired);
+    phpbpf_stop_process(phpbpf_st->retired.pid);
+    apr_pool_destroy(phpbpf_st->retired_pool);
+    phpbpf_st->retired_pool = NULL;
+}
+
+/* Its successor stopped it, once it had taken its maps over. */
+static void retired_maint(int reason, void *data, apr_wait_t status)
+{
+    (void)status;
+    if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST) {
+        apr_proc_other_child_unregister(data);
+        if (phpbpf_st->retired_pool)
+            apr_pool_destroy(phpbpf_st->retired_pool);
+        phpbpf_st->retired_pool = NULL;
+    }
+    else if (reason == APR_OC_REASON_UNREGISTER && phpbpf_st->retired_pool) {
+        /* pconf going away: it should long be gone; it does now. */
+        phpbpf_stop_process(phpbpf_st->retired.pid);
+        apr_pool_destroy(phpbpf_st->retired_pool);
+        phpbpf_st->retired_pool = NULL;
+    }
+}
+
+/* New settings: the running helper keeps tracing until the new one has
+ * taken over its maps and stops it (helper_carry.h); its pipes stay open
+ * until then, or it would take the closed stdin for httpd going away. */
+static void helper_retire(void)
+{
+    if (!phpbpf_st->helper_running)
+        return;
+    retired_stop();
+    phpbpf_st->helper_running = 0;
+    if (phpbpf_st->registered)
+        apr_proc_other_child_unregister(phpbpf_st);
+    phpbpf_st->registered = 0;
+    phpbpf_st->retired = phpbpf_st->helper;
+    phpbpf_st->retired_pool = phpbpf_st->head.hpool;
+    phpbpf_st->head.hpool = NULL;
+    apr_proc_other_child_register(&phpbpf_st->retired, retired_maint, &phpbpf_st->retired, NULL,
+                                  phpbpf_st->gen_pool);
+}
+
 static void helper_kill(void)
 {
+    retired_stop();
+    phpbpf_state_mailbox_drop(phpbpf_st->pool);
     if (!phpbpf_st->helper_running)
         return;
     phpbpf_st->helper_running = 0;
@@ -81,10 +132,11 @@ static void helper_spawn(server_rec *s)
     /* A clean environment: the helper needs nothing from httpd's. */
     static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
     const char **argv;
+    const int *mb = phpbpf_state_mailbox(phpbpf_st->pool);
     int n = 0;
 
     apr_pool_create(&phpbpf_st->head.hpool, phpbpf_st->pool);
-    argv = apr_pcalloc(phpbpf_st->head.hpool, (PHPBPF_MAX_ARGS + 2) * sizeof(char *));
+    argv = apr_pcalloc(phpbpf_st->head.hpool, (PHPBPF_MAX_ARGS + 4) * sizeof(char *));
     while (phpbpf_st->argv[n]) {
         argv[n] = phpbpf_st->argv[n];
         n++;
@@ -92,6 +144,13 @@ static void helper_spawn(server_rec *s)
     if (phpbpf_st->backoff_s) {
         argv[n++] = "--delay";
         argv[n++] = apr_itoa(phpbpf_st->head.hpool, phpbpf_st->backoff_s);
+    }
+    /* The maps of the helper before, and the place for this one's. */
+    if (mb) {
+        argv[n++] = "--mailbox";
+        argv[n++] = apr_psprintf(phpbpf_st->head.hpool, "%d,%d", mb[1], mb[0]);
+        fcntl(mb[0], F_SETFD, 0);
+        fcntl(mb[1], F_SETFD, 0);
     }
     argv[n] = NULL;
 
@@ -110,6 +169,10 @@ static void helper_spawn(server_rec *s)
         || (rv = apr_procattr_error_check_set(attr, 1)) != APR_SUCCESS
         || (rv = apr_proc_create(&phpbpf_st->helper, phpbpf_st->helper_path, argv, env, attr,
                                  phpbpf_st->head.hpool)) != APR_SUCCESS) {
+        if (mb) {
+            fcntl(mb[0], F_SETFD, FD_CLOEXEC);
+            fcntl(mb[1], F_SETFD, FD_CLOEXEC);
+        }
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
                      "mod_phpbpf: cannot start the helper %s; PHP tracing is unavailable",
                      phpbpf_st->helper_path);
@@ -118,6 +181,10 @@ static void helper_spawn(server_rec *s)
         apr_pool_destroy(phpbpf_st->head.hpool);
         phpbpf_st->head.hpool = NULL;
         return;
+    }
+    if (mb) {
+        fcntl(mb[0], F_SETFD, FD_CLOEXEC);
+        fcntl(mb[1], F_SETFD, FD_CLOEXEC);
     }
     phpbpf_st->to_helper = phpbpf_st->helper.in;
     phpbpf_st->from_helper = phpbpf_st->helper.out;
@@ -166,7 +233,10 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
          * (at restart) the raw wait status. */
         if (reason == APR_OC_REASON_DEATH
             && (status == PHPBPF_EXIT_STARTUP || status == PHPBPF_EXIT_STARTUP << 8)) {
-            /* Retrying would fail the same way; the helper logged why. */
+            /* Retrying would fail the same way; the helper logged why.
+             * The one it was to replace goes too: its settings are not
+             * the configured ones. */
+            retired_stop();
             set_state(PHPBPF_HELPER_FAILED, helper_failure_reason(phpbpf_st->pool));
             apr_pool_destroy(phpbpf_st->head.hpool);
             phpbpf_st->head.hpool = NULL;
@@ -204,6 +274,8 @@ static void helper_maint(int reason, void *data, apr_wait_t status)
          * generations.  So pconf going away is either a restart (the next
          * post_config registers again) or httpd exiting (stop the helper). */
         phpbpf_st->registered = 0;
+        if (getpid() == phpbpf_st->parent_pid && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING)
+            retired_stop();
         if (phpbpf_st->helper_running && getpid() == phpbpf_st->parent_pid
             && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING) {
             phpbpf_st->stopping = 1;
@@ -252,8 +324,8 @@ void phpbpf_supervise(server_rec *s, const char *cmd, const char *const *argv,
     }
     if (phpbpf_st->helper_running)
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                     "mod_phpbpf: helper settings or %s changed; restarting the helper", lib_shown);
-    helper_kill();
+                     "mod_phpbpf: helper settings or %s changed; a new helper takes over", lib_shown);
+    helper_retire();
     store_argv(argv);
     phpbpf_st->helper_cmd = apr_pstrdup(phpbpf_st->pool, cmd);
     phpbpf_st->socket_path = apr_pstrdup(phpbpf_st->pool, sock);

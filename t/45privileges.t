@@ -13,7 +13,7 @@ use IO::Socket::UNIX;
 use POSIX qw(_exit setuid setgid);
 use PhpBpfTest;
 
-plan tests => 20;
+plan tests => 21;
 
 my $parent = httpd_parent_pid();
 my $pid = helper_pid_of($parent);
@@ -43,7 +43,16 @@ for my $fd (glob "/proc/$pid/fd/*") {
 }
 is_deeply \@odd, [], 'no unexpected descriptors';
 my $sockets = grep { (readlink($_) // '') =~ /^socket:/ } glob "/proc/$pid/fd/*";
-is $sockets, 1, 'one socket: the one it listens on';
+# The one it listens on, and the two ends of the httpd parent's mailbox
+# through which the next helper takes its maps over (helper_carry.h).
+is $sockets, 3, 'three sockets: the one it listens on and the mailbox\'s two ends';
+# The mailbox holds the BPF maps' descriptors: no child (PHP code) may.
+my %helper_socks = map { (readlink($_) // '') =~ /^socket:\[(\d+)\]/ ? ($1 => 1) : () } glob "/proc/$pid/fd/*";
+my @leaky;
+for my $child (split ' ', `pgrep -P $parent -x apache2`) {
+    push @leaky, $child if grep { (readlink($_) // '') =~ /^socket:\[(\d+)\]/ && $helper_socks{$1} } glob "/proc/$child/fd/*";
+}
+is_deeply \@leaky, [], 'no httpd child holds the mailbox (or any socket of the helper)';
 
 my $sock = helper_socket(Apache::Test::vars('t_logs'), $parent);
 my @s = stat $sock;

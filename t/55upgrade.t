@@ -62,7 +62,7 @@ my $j6 = wait_until {
 ok $j6, 'a killed helper is replaced';
 hello();
 my $j7 = wait_until { my $j = json(); requests($j) == 15 ? $j : undef } 5;
-is $j7 && php($j7), 5, 'the respawned helper traces the running (deleted) libphp';
+is $j7 && php($j7), 15, 'the respawned helper traces the running (deleted) libphp, and its counts go on';
 stop_instance($inst);
 
 # A full stop and start runs, and traces, the new file.

@@ -4,6 +4,9 @@
 #
 #   same layout    a rebuild of the same sources: the shared memory, the
 #                  helper and every counter are kept.
+#   another build  other sources (here: one more -D flag), same layouts:
+#                  the shared memory is kept, and a new helper takes the
+#                  old one's BPF maps over, so PHP counts go on too.
 #   other layout   the same code built with -DPHPBPF_TEST_LAYOUT, whose
 #                  shared memory has another size and magic: it must get
 #                  a segment of its own (the old build's children keep
@@ -26,12 +29,13 @@ use Time::HiRes qw(sleep);
 use PhpBpfTest;
 use PhpBpfBuild;
 
-plan tests => 28;
+plan tests => 34;
 
 my $top = topdir();
 my $logs = Apache::Test::vars('t_logs');
 
 my $same = build_copy($top, $logs, '');
+my $rebuild = build_copy($top, $logs, '-DPHPBPF_TEST_REBUILD');
 my $other = build_copy($top, $logs, '-DPHPBPF_TEST_LAYOUT');
 
 # The installed files, as a package would have them.
@@ -159,6 +163,29 @@ ok $j2, 'same layout: per-vhost counts equal the whole access log (counters kept
 for my $v (@vh) {
     is entry($j2, $v)->{php_us}{count}, entry($j2, $v)->{requests}, "same layout: $v: every request traced by the kept helper";
 }
+
+# ---- another build with the same layouts
+$at = error_log_size($inst->{error_log});
+my $prev_helper = $j2->{tracing}{helper_pid};
+($ok, $wrk) = upgrade_under_load($rebuild);
+ok $ok, 'another build: no failed request during the upgrade' or diag $wrk;
+my $jr = wait_until {
+    my $j = json();
+    $j && $j->{tracing}{state} eq 'active' && $j->{tracing}{helper_pid} != $prev_helper ? $j : undef;
+} 20;
+ok $jr, "another build: its own helper, which took the old one's maps over";
+like error_log_since($at, $inst->{error_log}), qr/took over the maps of helper generation \d+: counters go on/,
+    'another build: the error log says the counters go on';
+is crashes($at), '', 'another build: no crash in the error log';
+hits(10);
+my $jr2 = wait_until {
+    my $j = json();
+    $j && (grep { entry($j, $_)->{requests} == logged($_) && entry($j, $_)->{php_us}{count} == logged($_) } @vh) == 2 ? $j : undef;
+} 10;
+ok $jr2, 'another build: per-vhost PHP counts equal the whole access log: nothing lost in the upgrade'
+    or diag join ' ', map { "$_: php " . entry(json(), $_)->{php_us}{count} . ' log ' . logged($_) } @vh;
+is $jr2 && $jr2->{tracing}{requests_lost}, 0, 'another build: not one request lost';
+$j2 = $jr2 || $j2;
 
 # ---- the same code with another shared-memory layout
 $at = error_log_size($inst->{error_log});

@@ -1,0 +1,153 @@
+/* What outlives a helper: every map and global whose contents are
+ * history (PHP time, CPU, waits, exceptions, compiles, the requests in
+ * flight, unread events, the slow log).  A new helper (a crash's
+ * respawn, a graceful with other settings, an upgrade of the module) takes
+ * these over through the httpd parent's mailbox (helper_carry.c) instead
+ * of starting from zero, when its layout is the same: the build hashes
+ * this file, phpbpf.h and phpbpf_hist.h into PHPBPF_LAYOUT_ID.
+ *
+ * So every map with history and every global (they make up .bss) is
+ * defined here and nowhere else; scratch maps and the peer tables, which a
+ * helper fills from its own configuration, are not.  No global may have an
+ * initial value other than 0 (that would make a .data section, not
+ * carried). */
+#ifndef PHPBPF_STATE_BPF_H
+#define PHPBPF_STATE_BPF_H
+
+/* Which helper's programs count: its generation.  A new helper loads and
+ * attaches its programs while the old one's still run, then sets
+ * active_gen to its own: from that moment on the old ones return at once
+ * and the new ones count, with nothing counted twice or missed. */
+const volatile __u64 my_gen = 0;
+__u64 active_gen;
+/* When the first helper of these maps started (unix time, us): PHP-side
+ * counters are since then. */
+__u64 php_since_us;
+
+#define PHPBPF_GATE()                   \
+    do {                                \
+        if (active_gen != my_gen)       \
+            return 0;                   \
+    } while (0)
+
+struct phpbpf_counters counters;
+
+/* The httpd parent's pid as the kernel knows it (the initial namespace's),
+ * which is what task_struct holds: inside a container httpd and its helper
+ * see another.  Set by the helper through php_whoami, after load and
+ * before any probe is attached. */
+__u32 httpd_pid = 0;
+
+/* start_ns == 0: this task is ours but not inside a PHP request. */
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct phpbpf_inflight);
+} inflight SEC(".maps");
+
+/* max_entries is the vhost capacity, set by the helper before load.
+ * Mmapable so the helper can copy it without a syscall per vhost. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_hist);
+} php_hist SEC(".maps");
+
+/* Same capacity as php_hist. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_vstats);
+} vstats SEC(".maps");
+
+/* Same capacity as php_hist. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_cpu);
+} cpu_hist SEC(".maps");
+
+/* Off-CPU time by what was waited on, per vhost; one entry unless CPU
+ * tracing is on.  Same capacity as php_hist. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_waits);
+} wait_hist SEC(".maps");
+
+/* Compile time per vhost; one entry unless compile tracing is on. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_hist);
+} compile_hist SEC(".maps");
+
+/* Compile time per script: bounded, least recently compiled out first.
+ * max_entries is PhpBpfMaxScripts, set by the helper. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 1024);
+    __type(key, struct phpbpf_script_key);
+    __type(value, struct phpbpf_hist);
+} scripts SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 256 * 1024);
+} slow_events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, PHPBPF_MAX_CLASSES);
+    __type(key, struct phpbpf_class_key);
+    __type(value, __u64);
+} classes SEC(".maps");
+
+/* The slow log: what the helper keeps of slow events, here so that it
+ * outlives the helper.  No program touches it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_slow_log);
+} slow_log SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, struct phpbpf_func_key);
+    __type(value, struct phpbpf_func_info);
+} funcs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 1024 * 1024);
+} stacks SEC(".maps");
+
+/* Waits by call site (php_waits.bpf.h).  Not an LRU: an evicted site would
+ * take its totals with it unseen; a full table counts what it could not
+ * take (sites_lost), and the page says so.  Their totals are site_totals[],
+ * allocated in order (sites_next); a site never leaves the table. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, PHPBPF_MAX_WAIT_SITES);
+    __type(key, struct phpbpf_site_key);
+    __type(value, struct phpbpf_site);
+} wait_sites SEC(".maps");
+
+struct phpbpf_site_total site_totals[PHPBPF_MAX_WAIT_SITES];
+__u32 sites_next;
+
+#endif

@@ -214,8 +214,9 @@ PHPBPF_WALKER(walk_current, PHPBPF_READ_CURRENT)
 PHPBPF_WALKER(walk_task, PHPBPF_READ_TASK)
 
 
-_Static_assert((PHPBPF_MAX_WAIT_SITES & (PHPBPF_MAX_WAIT_SITES - 1)) == 0,
-               "site indexes are bounded with a mask the verifier follows");
+_Static_assert((PHPBPF_MAX_WAIT_SITES & (PHPBPF_MAX_WAIT_SITES - 1)) == 0
+               && (PHPBPF_MAX_VHOSTS & (PHPBPF_MAX_VHOSTS - 1)) == 0,
+               "site and vhost indexes are bounded with a mask the verifier follows");
 
 /* Call sites are read with the sampler's walker: on with PhpBpfProfile. */
 const volatile bool wait_sites_on = false;
@@ -239,7 +240,7 @@ struct {
  * frame runs that code: a file's (main, include) or the same function.
  * The last such site of the task is known again without a lookup. */
 static __always_inline int site_known(struct phpbpf_inflight *f, struct phpbpf_site_key *k,
-                                      const __u64 *h)
+                                      const __u64 *h, __u32 epoch)
 {
     struct phpbpf_site *s;
     __u32 info = (__u32)(h[PHPBPF_EX_CALL_INFO / 8] >> (8 * (PHPBPF_EX_CALL_INFO % 8)));
@@ -249,7 +250,7 @@ static __always_inline int site_known(struct phpbpf_inflight *f, struct phpbpf_s
     if (!k->opline)
         return 0;
     if (k->opline == f->sc_opline && k->vhost == f->sc_vhost && k->wait_class == f->sc_class
-        && ((info & PHPBPF_CALL_CODE) || func == f->sc_func)) {
+        && f->sc_epoch == epoch && ((info & PHPBPF_CALL_CODE) || func == f->sc_func)) {
         f->site = f->sc_site;
         return 1;
     }
@@ -262,7 +263,34 @@ static __always_inline int site_known(struct phpbpf_inflight *f, struct phpbpf_s
     f->sc_class = k->wait_class;
     f->sc_func = s->func;
     f->sc_site = f->site;
+    f->sc_epoch = epoch;
     return 1;
+}
+
+/* A new site for vhost k->vhost in the period's part, if the part has
+ * room and the vhost is below its share: its global index, or -1. */
+static __always_inline int site_claim(struct phpbpf_site_key *k, __u32 part)
+{
+    __u32 v = k->vhost & (PHPBPF_MAX_VHOSTS - 1), active, share, idx;
+    struct phpbpf_vstats *vs;
+
+    if (part >= PHPBPF_SITE_PARTS)
+        return -1;
+    barrier_var(part);
+    active = site_vhosts[part % PHPBPF_SITE_PARTS];
+    share = PHPBPF_MAX_WAIT_SITES / (active + 1);
+    if (vhost_sites[part % PHPBPF_SITE_PARTS][v] < share) {
+        idx = __sync_fetch_and_add(&sites_next[part % PHPBPF_SITE_PARTS], 1);
+        if (idx < PHPBPF_MAX_WAIT_SITES) {
+            if (__sync_fetch_and_add(&vhost_sites[part % PHPBPF_SITE_PARTS][v], 1) == 0)
+                __sync_fetch_and_add(&site_vhosts[part % PHPBPF_SITE_PARTS], 1);
+            return (int)(part * PHPBPF_MAX_WAIT_SITES + idx);
+        }
+    }
+    __sync_fetch_and_add(&counters.sites_lost, 1);
+    if ((vs = bpf_map_lookup_elem(&vstats, &k->vhost)))
+        __sync_fetch_and_add(&vs->sites_lost, 1);
+    return -1;
 }
 
 /* The call site of a wait that starts now, in class c: the innermost user
@@ -280,14 +308,17 @@ static __always_inline int site_known(struct phpbpf_inflight *f, struct phpbpf_s
  * new, or when the names it has are no longer in funcs. */
 static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
 {
-    struct phpbpf_site_key k = { f->vhost, c, 0 };
+    __u32 epoch = sites_epoch, part = epoch % PHPBPF_SITE_PARTS;
+    struct phpbpf_site_key k = { f->vhost, (__u16)c, (__u16)part, 0 };
     __u64 ex = 0, head[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], func = 0, name, lo, *win;
     __u64 cur_func, prev, at, refcount = 0;
     struct phpbpf_site *s;
     struct walk w = {};
-    __u32 two = 2, zero = 0, i, type = 0, flags, persisted = 0, idx;
+    __u32 two = 2, zero = 0, i, type = 0, flags, persisted = 0;
+    int idx;
 
     f->site = 0;
+    f->site_epoch = epoch;
     if (!wait_sites_on || !eg_addr
         || bpf_probe_read_user(&ex, sizeof(ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA))
         || !ex)
@@ -304,16 +335,16 @@ static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
             if (prev >= lo && prev < ex && !(prev & 7)
                 && at <= (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD) / 8) {
                 barrier_var(at);
-                if (at <= (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD) / 8 && site_known(f, &k, win + at))
+                if (at <= (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD) / 8 && site_known(f, &k, win + at, epoch))
                     return;
             }
             /* A caller with a bigger frame than the window holds: one read
              * more, for its head. */
             else if (prev && !bpf_probe_read_user(head, sizeof(head), (void *)prev)
-                     && site_known(f, &k, head))
+                     && site_known(f, &k, head, epoch))
                 return;
         }
-        else if (site_known(f, &k, cur))
+        else if (site_known(f, &k, cur, epoch))
             return;
     }
     for (i = 0; i < 6 && ex; i++) {
@@ -372,25 +403,24 @@ static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
                         && !bpf_probe_read_user(&refcount, sizeof(refcount),
                                                 (void *)(func + PHPBPF_OPARRAY_REFCOUNT))
                         && !refcount);
-    idx = __sync_fetch_and_add(&sites_next, 1);
-    if (idx < PHPBPF_MAX_WAIT_SITES) {
+    if ((idx = site_claim(&k, part)) >= 0) {
         struct phpbpf_site v = { w.s->e.frame[0].func, w.s->e.frame[0].name,
-                                 w.s->e.frame[0].line, w.s->e.frame[0].kind, persisted, idx };
+                                 w.s->e.frame[0].line, w.s->e.frame[0].kind, persisted, (__u32)idx };
 
         if (!bpf_map_update_elem(&wait_sites, &k, &v, BPF_NOEXIST)) {
-            f->site = idx + 1;
+            f->site = (__u32)idx + 1;
             return;
         }
     }
-    /* Full, or another CPU inserted it first: then it is there (and the
-     * index taken here stays unused). */
+    /* Another CPU inserted it first: then it is there (and the index
+     * taken here stays unused). */
     if ((s = bpf_map_lookup_elem(&wait_sites, &k)))
         f->site = s->idx + 1;
-    else
-        __sync_fetch_and_add(&counters.sites_lost, 1);
 }
 
-/* The wait that ends now, d ns long, onto its site's totals. */
+/* The wait that ends now, d ns long, onto its site's totals; not if it
+ * began two periods ago or more, when its part of the table may have been
+ * emptied for another period's sites. */
 static __always_inline void charge_site(struct phpbpf_inflight *f, __u64 d)
 {
     __u32 idx = f->site - 1;
@@ -398,7 +428,11 @@ static __always_inline void charge_site(struct phpbpf_inflight *f, __u64 d)
     if (!f->site)
         return;
     f->site = 0;
-    idx &= PHPBPF_MAX_WAIT_SITES - 1;
+    if (f->site_epoch + 1 < sites_epoch || idx >= PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES)
+        return;
+    barrier_var(idx);
+    if (idx >= PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES)
+        return;
     __sync_fetch_and_add(&site_totals[idx].ns, d);
     __sync_fetch_and_add(&site_totals[idx].count, 1);
 }

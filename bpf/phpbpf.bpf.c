@@ -53,21 +53,6 @@ int php_whoami(void *ctx)
 }
 
 
-/* Scratch space too big for the 512-byte BPF stack: a key being built, and
- * an all-zero value to insert. */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct phpbpf_script_key);
-} key_scratch SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct phpbpf_hist);
-} zero_hist SEC(".maps");
 
 static __always_inline int task_is_ours(struct task_struct *t)
 {
@@ -354,37 +339,32 @@ int php_compile_entry(struct pt_regs *ctx)
 }
 
 /* The file as PHP resolved it (opened_path, set while compiling; the name
- * as included when there is none), from the handle saved at entry. */
-static __always_inline void script_add(__u64 fh, __u64 us)
+ * as included when there is none), from the handle saved at entry, with
+ * its compile time, to the helper, which counts scripts by vhost. */
+static __always_inline void script_add(__u32 vhost, __u64 fh, __u64 us)
 {
-    struct phpbpf_script_key *key;
-    struct phpbpf_hist *h, *zero;
+    struct phpbpf_compile_event *e;
     __u64 zs = 0;
-    __u32 zk = 0;
 
-    key = bpf_map_lookup_elem(&key_scratch, &zk);
-    zero = bpf_map_lookup_elem(&zero_hist, &zk);
-    if (!key || !zero)
-        return;
-    __builtin_memset(key, 0, sizeof(*key));
     if (bpf_probe_read_user(&zs, sizeof(zs), (void *)(fh + PHPBPF_FH_OPENED_PATH)) != 0 || !zs)
         bpf_probe_read_user(&zs, sizeof(zs), (void *)(fh + PHPBPF_FH_FILENAME));
-    if (!zs || bpf_probe_read_user_str(key->path, sizeof(key->path),
-                                       (void *)(zs + PHPBPF_STR_VAL)) <= 0) {
+    if (!zs) {
         __sync_fetch_and_add(&counters.script_errors, 1);
         return;
     }
-    h = bpf_map_lookup_elem(&scripts, key);
-    if (!h) {
-        if (bpf_map_update_elem(&scripts, key, zero, BPF_NOEXIST) == 0)
-            __sync_fetch_and_add(&counters.script_inserts, 1);
-        h = bpf_map_lookup_elem(&scripts, key);
-        if (!h) {
-            __sync_fetch_and_add(&counters.script_errors, 1);
-            return;
-        }
+    if (!(e = bpf_ringbuf_reserve(&events, sizeof(*e), 0))) {
+        __sync_fetch_and_add(&counters.scripts_lost, 1);
+        return;
     }
-    hist_add(h, us);
+    e->source = PHPBPF_SRC_COMPILE;
+    e->vhost = vhost;
+    e->us = us;
+    if (bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)(zs + PHPBPF_STR_VAL)) <= 0) {
+        __sync_fetch_and_add(&counters.script_errors, 1);
+        bpf_ringbuf_discard(e, 0);
+        return;
+    }
+    bpf_ringbuf_submit(e, 0);
 }
 
 SEC("uretprobe")
@@ -418,7 +398,7 @@ int php_compile_return(struct pt_regs *ctx)
     if (ch)
         hist_add(ch, us);
     __sync_fetch_and_add(&counters.compiles, 1);
-    script_add(f->compile_fh, us);
+    script_add(vhost, f->compile_fh, us);
     return 0;
 }
 
@@ -473,13 +453,13 @@ int BPF_PROG(php_sched_switch, bool preempt, struct task_struct *prev, struct ta
     return 0;
 }
 
-/* A thrown exception's class name, counted for its request's vhost. */
+/* A thrown exception's class name, counted for its request's vhost, and
+ * sent to the helper, which counts classes by vhost. */
 static __always_inline void exception_add(__u64 name)
 {
-    struct phpbpf_class_key key = {};
+    struct phpbpf_class_event *e;
     struct phpbpf_inflight *f;
     struct phpbpf_vstats *v;
-    __u64 one = 1, *n;
     __u32 vhost;
 
     if (!(f = current_request()))
@@ -489,19 +469,15 @@ static __always_inline void exception_add(__u64 name)
     v = bpf_map_lookup_elem(&vstats, &vhost);
     if (v)
         __sync_fetch_and_add(&v->exc_thrown, 1);
-    if (!name || bpf_probe_read_user_str(key.name, sizeof(key.name), (void *)name) <= 0)
-        __builtin_memcpy(key.name, "(unknown)", 10);
-    n = bpf_map_lookup_elem(&classes, &key);
-    if (n)
-        __sync_fetch_and_add(n, 1);
-    else if (bpf_map_update_elem(&classes, &key, &one, BPF_NOEXIST) != 0) {
-        /* Full, or another CPU inserted it first: retry once, then other. */
-        n = bpf_map_lookup_elem(&classes, &key);
-        if (n)
-            __sync_fetch_and_add(n, 1);
-        else
-            __sync_fetch_and_add(&counters.class_overflow, 1);
+    if (!(e = bpf_ringbuf_reserve(&events, sizeof(*e), 0))) {
+        __sync_fetch_and_add(&counters.classes_lost, 1);
+        return;
     }
+    e->source = PHPBPF_SRC_CLASS;
+    e->vhost = vhost;
+    if (!name || bpf_probe_read_user_str(e->name, sizeof(e->name), (void *)name) <= 0)
+        __builtin_memcpy(e->name, "(unknown)", 10);
+    bpf_ringbuf_submit(e, 0);
 }
 
 /* exception__thrown fires without USE_ZEND_DTRACE and costs a probe hit
@@ -582,7 +558,7 @@ int php_profile(struct bpf_perf_event_data *ctx)
     if (size > PHPBPF_STACK_MAX)
         size = PHPBPF_STACK_MAX;
     size = offsetof(struct phpbpf_stack_event, frame) + size * sizeof(struct phpbpf_frame);
-    if (bpf_ringbuf_output(&stacks, &w.s->e, size, 0))
+    if (bpf_ringbuf_output(&events, &w.s->e, size, 0))
         __sync_fetch_and_add(&counters.samples_lost, 1);
     else {
         struct phpbpf_vstats *v = bpf_map_lookup_elem(&vstats, &f->vhost);
@@ -628,7 +604,7 @@ int php_backtrace(struct bpf_iter__task *ctx)
     if (size > PHPBPF_STACK_MAX)
         size = PHPBPF_STACK_MAX;
     size = offsetof(struct phpbpf_stack_event, frame) + size * sizeof(struct phpbpf_frame);
-    if (bpf_ringbuf_output(&stacks, &w.s->e, size, 0))
+    if (bpf_ringbuf_output(&events, &w.s->e, size, 0))
         __sync_fetch_and_add(&counters.backtraces_lost, 1);
     else
         __sync_fetch_and_add(&counters.backtraces, 1);

@@ -52,9 +52,9 @@ struct phpbpf_counters {
     __u64 inflight_errors;  /* no task storage could be allocated */
     __u64 compiles;         /* compile_file returns in our requests */
     __u64 compiles_outside; /* compiles outside a traced request */
-    __u64 script_inserts;   /* scripts added to the LRU; minus its size = evicted */
-    __u64 script_errors;    /* script path unreadable or map update failed */
-    __u64 class_overflow;   /* thrown with the class table full: "other" */
+    __u64 scripts_lost;     /* compile events the ring buffer had no room for */
+    __u64 script_errors;    /* script path unreadable */
+    __u64 classes_lost;     /* exception events the ring buffer had no room for */
     __u64 slow_lost;        /* slow-log events the ring buffer had no room for */
     __u64 samples;          /* stack samples of our requests taken */
     __u64 samples_lost;     /* ... the ring buffer had no room for */
@@ -71,7 +71,7 @@ struct phpbpf_counters {
 #define PHPBPF_COUNTER_NAMES \
     "hits", "startups", "shutdowns", "foreign", "unattributed", \
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
-    "compiles_outside", "script_inserts", "script_errors", "class_overflow", "slow_lost", \
+    "compiles_outside", "scripts_lost", "script_errors", "classes_lost", "slow_lost", \
     "samples", "samples_lost", "samples_unreadable", "stacks_truncated", "names_unreadable", \
     "backtraces", "backtraces_lost", "sites_lost", "unfinished", "missed"
 
@@ -123,11 +123,20 @@ struct phpbpf_unix_path {
  * script's main code, closures), so one site is one entry. */
 struct phpbpf_site_key {
     __u32 vhost;
-    __u32 wait_class;
+    __u16 wait_class;
+    __u16 part;             /* the period's part of the table (below) */
     __u64 opline;
 };
 
+/* Call sites a period may hold (the table has PHPBPF_SITE_PARTS of them:
+ * this period's, the one before, and the one the helper empties for the
+ * next), shared among vhosts: a vhost takes a new site while it holds
+ * fewer than its share, PHPBPF_MAX_WAIT_SITES / (vhosts with sites + 1),
+ * which always leaves room for one more vhost. */
 #define PHPBPF_MAX_WAIT_SITES 4096
+#define PHPBPF_SITE_PARTS 3
+/* Vhosts the BPF side keeps per-vhost site counts for: PhpBpfMaxVhosts' limit. */
+#define PHPBPF_MAX_VHOSTS 4096
 
 struct phpbpf_site {
     __u64 func, name;       /* as struct phpbpf_frame, resolved through funcs: */
@@ -170,11 +179,13 @@ struct phpbpf_inflight {
     __u32 pad3;
     __u32 site;             /* the wait's site: site_totals index + 1, 0: none */
     __u32 site_next;        /* which of site_internal to replace */
+    __u32 site_epoch;       /* the period the wait began in */
+    __u32 pad5;
     __u64 site_internal[2]; /* internal functions seen innermost at a wait */
     /* The last site this task waited at in opcache's code, to know it
      * again without a lookup: the key, the function, its site. */
     __u64 sc_opline, sc_func;
-    __u32 sc_vhost, sc_class, sc_site, pad4;
+    __u32 sc_vhost, sc_class, sc_site, sc_epoch;
     __u64 wait_ns[PHPBPF_WAIT_CLASSES];     /* this request's, by class */
     __u32 waits[PHPBPF_WAIT_CLASSES];
 };
@@ -217,20 +228,17 @@ struct phpbpf_vstats {
     __u64 exc_thrown;
     __u64 samples;          /* PHP stack samples of its requests */
     __u64 lost;             /* its requests seen to start or end but not both */
+    __u64 sites_lost;       /* waits of a new call site beyond its share of the table */
 };
 
 /* All __u64, so that the wire format sends it as an array, whatever it holds. */
 #define PHPBPF_NVSTATS (sizeof(struct phpbpf_vstats) / sizeof(__u64))
 
-/* Exception classes thrown, counted by name in a plain hash of this many
- * entries: when it is full, further classes are counted as "other" (the
- * class_overflow counter), never silently dropped. */
-#define PHPBPF_MAX_CLASSES 256
+/* Exception classes thrown: each throw is an event (the ring buffer
+ * `events`), and the helper counts them by vhost and class in a table of
+ * this many, shared fairly and by period (ftable.h). */
+#define PHPBPF_MAX_CLASSES 1024
 #define PHPBPF_CLASS_LEN 128
-
-struct phpbpf_class_key {
-    char name[PHPBPF_CLASS_LEN];
-};
 
 /* PHP stacks.  The walker in BPF records each frame as the addresses of
  * its zend_function and function name and its line; names are read once
@@ -259,7 +267,9 @@ struct phpbpf_frame {
     __u32 kind;             /* enum phpbpf_frame_kind */
 };
 
-enum phpbpf_stack_source { PHPBPF_SRC_SAMPLE = 1, PHPBPF_SRC_BACKTRACE = 2 };
+/* What an event of the `events` ring buffer is: its first field. */
+enum phpbpf_stack_source { PHPBPF_SRC_SAMPLE = 1, PHPBPF_SRC_BACKTRACE = 2, PHPBPF_SRC_CLASS = 3,
+                           PHPBPF_SRC_COMPILE = 4 };
 
 struct phpbpf_stack_event {
     __u32 source;           /* enum phpbpf_stack_source */
@@ -288,11 +298,22 @@ struct phpbpf_func_info {
     __u32 static_method;
 };
 
-/* Scripts are keyed by their full path, truncated to this many bytes; the
- * key is zero-padded so equal paths hash equal. */
+/* Scripts by their full path, truncated to this many bytes. */
 #define PHPBPF_PATH_LEN 256
 
-struct phpbpf_script_key {
+/* An exception thrown in a request of vhost. */
+struct phpbpf_class_event {
+    __u32 source;           /* PHPBPF_SRC_CLASS */
+    __u32 vhost;
+    char name[PHPBPF_CLASS_LEN];
+};
+
+/* A compile (an opcache miss) in a request of vhost: the file as PHP
+ * resolved it, and how long it took. */
+struct phpbpf_compile_event {
+    __u32 source;           /* PHPBPF_SRC_COMPILE */
+    __u32 vhost;
+    __u64 us;
     char path[PHPBPF_PATH_LEN];
 };
 

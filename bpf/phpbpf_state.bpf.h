@@ -93,26 +93,12 @@ struct {
     __type(value, struct phpbpf_hist);
 } compile_hist SEC(".maps");
 
-/* Compile time per script: bounded, least recently compiled out first.
- * max_entries is PhpBpfMaxScripts, set by the helper. */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 1024);
-    __type(key, struct phpbpf_script_key);
-    __type(value, struct phpbpf_hist);
-} scripts SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 256 * 1024);
 } slow_events SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, PHPBPF_MAX_CLASSES);
-    __type(key, struct phpbpf_class_key);
-    __type(value, __u64);
-} classes SEC(".maps");
 
 /* The slow log: what the helper keeps of slow events, here so that it
  * outlives the helper.  No program touches it. */
@@ -131,23 +117,31 @@ struct {
     __type(value, struct phpbpf_func_info);
 } funcs SEC(".maps");
 
+/* Stack samples, slow requests' backtraces, exceptions thrown and
+ * compiles, for the helper to count (PHPBPF_SRC_*). */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 1024 * 1024);
-} stacks SEC(".maps");
+} events SEC(".maps");
 
-/* Waits by call site (php_waits.bpf.h).  Not an LRU: an evicted site would
- * take its totals with it unseen; a full table counts what it could not
- * take (sites_lost), and the page says so.  Their totals are site_totals[],
- * allocated in order (sites_next); a site never leaves the table. */
+/* Waits by call site (php_stack.bpf.h).  Not an LRU: an evicted site
+ * would take its totals with it unseen.  Its key's part is the period's
+ * (sites_epoch % PHPBPF_SITE_PARTS): the helper empties the part of the
+ * period before last, and then moves sites_epoch on, so that the table
+ * holds the last one to two periods.  Their totals are site_totals[],
+ * allocated in order per part (sites_next); a full part, or a vhost at its
+ * share, counts what it could not take (sites_lost). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, PHPBPF_MAX_WAIT_SITES);
+    __uint(max_entries, PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES);
     __type(key, struct phpbpf_site_key);
     __type(value, struct phpbpf_site);
 } wait_sites SEC(".maps");
 
-struct phpbpf_site_total site_totals[PHPBPF_MAX_WAIT_SITES];
-__u32 sites_next;
+struct phpbpf_site_total site_totals[PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES];
+__u32 sites_epoch;
+__u32 sites_next[PHPBPF_SITE_PARTS];
+__u32 site_vhosts[PHPBPF_SITE_PARTS];               /* vhosts with a site, per part */
+__u32 vhost_sites[PHPBPF_SITE_PARTS][PHPBPF_MAX_VHOSTS];    /* their sites */
 
 #endif

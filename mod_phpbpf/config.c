@@ -82,8 +82,7 @@ static const phpbpf_int_arg max_vhosts_arg = {
     APR_OFFSETOF(phpbpf_server_conf, max_vhosts), 2, PHPBPF_MAX_VHOSTS };
 static const phpbpf_int_arg slow_size_arg = {
     APR_OFFSETOF(phpbpf_server_conf, slow_size), 1, PHPBPF_SLOW_MAX };
-/* Each tracked script costs about 4 KB of kernel memory and a copy in the
- * helper. */
+/* Each tracked script costs the helper a few hundred bytes. */
 static const phpbpf_int_arg max_scripts_arg = {
     APR_OFFSETOF(phpbpf_server_conf, max_scripts), 1, 8192 };
 /* A sample walks a stack (a few microseconds for a deep one) on every CPU:
@@ -187,6 +186,23 @@ static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static const char *set_window(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t t;
+
+    (void)dummy;
+    if (err)
+        return err;
+    /* Whole seconds: the periods are half of it, at least a second each. */
+    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < apr_time_from_sec(2)
+        || t > apr_time_from_sec(86400) || t % APR_USEC_PER_SEC)
+        return apr_psprintf(cmd->pool, "PhpBpfWindow: '%s' is not a whole number of seconds "
+                            "such as 10min or 600 (2s to a day)", arg);
+    phpbpf_sconf(cmd->server)->window = t;
+    return NULL;
+}
+
 static const char *set_peer(cmd_parms *cmd, void *dummy, const char *where, const char *cls)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
@@ -240,6 +256,9 @@ const command_rec phpbpf_cmds[] = {
                   "a peer and what it is, e.g. 10.0.0.5:3307 mysql or unix:/run/db.sock pgsql "
                   "(classes: mysql pgsql redis memcached http dns other-net)"),
     AP_INIT_TAKE1("PhpBpfMaxScripts", set_int, (void *)&max_scripts_arg, RSRC_CONF,
-                  "scripts whose compile time is tracked (default 1024, least recent evicted)"),
+                  "scripts whose compile time is tracked (default 1024, shared among vhosts)"),
+    AP_INIT_TAKE1("PhpBpfWindow", set_window, NULL, RSRC_CONF,
+                  "the tables (profile, call sites, exception classes, scripts) show the last "
+                  "half to whole of this, e.g. 10min (the default)"),
     { NULL }
 };

@@ -19,9 +19,9 @@
 /* 1024 vhosts cost about 4 MB of shared memory here and 4 MB of BPF map in
  * the kernel; both are sized once, when the server starts. */
 #define PHPBPF_DEFAULT_MAX_VHOSTS 1024
-/* With every bucket of its three histograms in use, a vhost takes about
- * 15.5 KB of a snapshot; this keeps the largest one under PHPBPF_MAX_REPLY. */
-#define PHPBPF_MAX_VHOSTS 4096
+/* PHPBPF_MAX_VHOSTS (phpbpf.h), 4096: with every bucket of its three
+ * histograms in use, a vhost takes about 15.5 KB of a snapshot; that keeps
+ * the largest one under PHPBPF_MAX_REPLY. */
 
 /* As php-fpm's slowlog keeps a screenful. */
 #define PHPBPF_DEFAULT_SLOW_SIZE 20
@@ -36,6 +36,12 @@
 /* See README, "Overhead": what sampling costs on the bench's page. */
 #define PHPBPF_DEFAULT_PROFILE 1
 
+/* The tables (the profile's stacks, call sites, exception classes,
+ * scripts) hold the last half to whole of this: long enough for a
+ * profile of a few thousand requests, short enough to show what changed
+ * after a deploy within minutes. */
+#define PHPBPF_DEFAULT_WINDOW_S 600
+
 /* PhpBpfPeer lines: the helper's maps hold twice as many with the
  * defaults, and each is two arguments on its command line. */
 #define PHPBPF_MAX_PEER_LINES 48
@@ -49,6 +55,7 @@ typedef struct {
     int compile;                  /* PhpBpfCompileTracing */
     int cpu;                      /* PhpBpfCpuTracing, -1 unset (Off) */
     apr_interval_time_t slow;     /* PhpBpfSlowThreshold, 0 = Off */
+    apr_interval_time_t window;   /* PhpBpfWindow, 0 unset */
     int slow_size;
     int record_query;
     int max_scripts;

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@
 #include "snapshot.h"
 #include "helper_carry.h"
 #include "helper_serve.h"
+#include "helper_tables.h"
 #include "helper_stacks.h"
 #include "sockdir.h"
 #include "peers.h"
@@ -65,6 +67,7 @@ struct config {
     unsigned long long slow_us;   /* PhpBpfSlowThreshold, 0 = off */
     unsigned int slow_size;       /* PhpBpfSlowLogSize */
     unsigned int max_scripts;
+    unsigned int window_s;        /* PhpBpfWindow: the tables hold its last half to whole */
     unsigned int profile_hz;      /* PhpBpfProfile On: PhpBpfProfileHz, else 0 */
     unsigned int trace_depth;     /* PhpBpfSlowTraceDepth */
     struct phpbpf_peer peer[PHPBPF_MAX_PEERS];  /* PhpBpfPeer, --peer WHERE=CLASS */
@@ -80,22 +83,18 @@ static const struct phpbpf_cpu *cpus;      /* mmap of the cpu_hist map */
 static const struct phpbpf_waits *waits;   /* mmap of the wait_hist map */
 static const struct phpbpf_hist *compiles; /* mmap of the compile_hist map */
 static struct phpbpf_snap_vhost *snap_room;
-/* The scripts map as one batch read gives it: keys and values apart. */
-static struct phpbpf_script_key *script_keys;
-static struct phpbpf_hist *script_vals;
-static uint32_t *script_order;
-static struct phpbpf_class_key class_keys[PHPBPF_MAX_CLASSES];
-static __u64 class_vals[PHPBPF_MAX_CLASSES];
-static struct phpbpf_snap_script snap_scripts[PHPBPF_SNAP_SCRIPTS];
 /* Every bucket a snapshot could hold, reserved once: only the pages that
  * the buckets in use reach are ever touched. */
 static struct phpbpf_sparse_bucket *bucket_room;
-static struct phpbpf_snap_class class_room[PHPBPF_MAX_CLASSES];
 static uint32_t probes;                    /* PHPBPF_PROBE_* attached */
 static struct phpbpf_libphp php;           /* what libphp has besides USDT notes */
 static int usdt_request;                   /* request probes are USDT notes, not functions */
 static char untraced[PHPBPF_STR_MAX];      /* configured, but not on this libphp */
-static struct ring_buffer *slow_rb;
+/* The slow events' ring buffer and the events' (stack samples,
+ * backtraces, exceptions, compiles), polled together. */
+static struct ring_buffer *rings;
+/* When the tables' current period began, and the one before (0: none). */
+static uint64_t period_start[2];
 /* The last cfg.slow_size slow requests, as a ring in the slow_log map,
  * which outlives this helper; n counts all. */
 static struct phpbpf_slow_log *slow_log;
@@ -183,7 +182,7 @@ static void usage(void)
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --build ID --uid N --gid N "
                     "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
                     "[--slow-us N --slow-log N [--trace-depth N]] [--profile-hz N] [--peer W=C ...] "
-                    "[--mailbox RD,WR] [--delay S] [--debug] [--syslog]");
+                    "[--window-s N] [--mailbox RD,WR] [--delay S] [--debug] [--syslog]");
 }
 
 static unsigned long long number(const char *s, const char *what)
@@ -236,6 +235,7 @@ static void parse_args(int argc, char **argv)
         { "trace-depth", required_argument, NULL, 't' },
         { "peer", required_argument, NULL, 'P' },
         { "mailbox", required_argument, NULL, 'M' },
+        { "window-s", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -262,6 +262,7 @@ static void parse_args(int argc, char **argv)
         case 't': cfg.trace_depth = (unsigned int)number(optarg, "trace-depth"); break;
         case 'P': peer_arg(optarg); break;
         case 'M': break;        /* taken by mailbox_arg() before anything was closed */
+        case 'W': cfg.window_s = (unsigned int)number(optarg, "window-s"); break;
         default: usage();
         }
     }
@@ -276,6 +277,8 @@ static void parse_args(int argc, char **argv)
                         "builds; install both from the same one", PHPBPF_BUILD_ID, cfg.build);
     if (!cfg.max_scripts)
         cfg.max_scripts = 1024;
+    if (!cfg.window_s)
+        cfg.window_s = 600;
     if (cfg.profile_hz > 1000 || cfg.trace_depth > PHPBPF_STACK_MAX)
         usage();
     if (!cfg.slow_size || cfg.slow_size > PHPBPF_SLOW_MAX)
@@ -465,6 +468,23 @@ static int attach_fn(struct bpf_program *prog, const char *func, int retprobe,
                     bit, required);
 }
 
+/* Stack samples and backtraces to the profile, exceptions and compiles to
+ * their tables. */
+static int on_event(void *ctx, void *data, size_t len)
+{
+    uint32_t source;
+
+    (void)ctx;
+    if (len < sizeof(source))
+        return 0;
+    memcpy(&source, data, sizeof(source));
+    if (source == PHPBPF_SRC_SAMPLE || source == PHPBPF_SRC_BACKTRACE)
+        phpbpf_stacks_event(data, len);
+    else
+        phpbpf_tables_event(data, len);
+    return 0;
+}
+
 static int on_slow_event(void *ctx, void *data, size_t len)
 {
     (void)ctx;
@@ -486,12 +506,10 @@ static unsigned carried(struct bpf_map **m)
     m[n++] = skel->maps.cpu_hist;
     m[n++] = skel->maps.wait_hist;
     m[n++] = skel->maps.compile_hist;
-    m[n++] = skel->maps.scripts;
     m[n++] = skel->maps.slow_events;
-    m[n++] = skel->maps.classes;
     m[n++] = skel->maps.slow_log;
     m[n++] = skel->maps.funcs;
-    m[n++] = skel->maps.stacks;
+    m[n++] = skel->maps.events;
     m[n++] = skel->maps.wait_sites;
     m[n++] = skel->maps.bss;
     return n;
@@ -631,8 +649,6 @@ static void load_and_attach(void)
         err = bpf_map__set_max_entries(skel->maps.wait_hist, cfg.cpu ? cfg.vhosts : 1);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.compile_hist, cfg.compile ? cfg.vhosts : 1);
-    if (!err)
-        err = bpf_map__set_max_entries(skel->maps.scripts, cfg.compile ? cfg.max_scripts : 1);
     if (!err) {
         struct bpf_map *m[PHPBPF_CARRY_MAX];
 
@@ -694,13 +710,11 @@ static void load_and_attach(void)
                    strerror(errno));
     }
 
-    if (cfg.slow_us) {
-        slow_rb = ring_buffer__new(bpf_map__fd(skel->maps.slow_events), on_slow_event, NULL, NULL);
-        if (!slow_rb)
-            startup_failure("cannot open the slow-request ring buffer: %s", strerror(errno));
-    }
-    /* Stack samples and backtraces share the poll with slow events. */
-    phpbpf_stacks_attach(skel, &slow_rb, &probes);
+    rings = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+    if (!rings || (cfg.slow_us && ring_buffer__add(rings, bpf_map__fd(skel->maps.slow_events),
+                                                   on_slow_event, NULL) != 0))
+        startup_failure("cannot open the ring buffers: %s", strerror(errno));
+    phpbpf_stacks_attach(skel, &probes);
 
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
     if (cfg.cpu) {
@@ -712,12 +726,9 @@ static void load_and_attach(void)
         compiles = map_array(skel->maps.compile_hist, sizeof(struct phpbpf_hist));
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
     snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
-    script_keys = calloc(cfg.max_scripts, sizeof(*script_keys));
-    script_vals = calloc(cfg.max_scripts, sizeof(*script_vals));
-    script_order = calloc(cfg.max_scripts, sizeof(*script_order));
     bucket_room = calloc((size_t)cfg.vhosts * 4 + PHPBPF_SNAP_SCRIPTS,
                          PHPBPF_HIST_BUCKETS * sizeof(*bucket_room));
-    if (!snap_room || !script_keys || !script_vals || !script_order || !bucket_room)
+    if (!snap_room || !bucket_room || phpbpf_tables_init(cfg.vhosts, cfg.max_scripts) != 0)
         startup_failure("out of memory for %u vhosts and %u scripts", cfg.vhosts,
                         cfg.max_scripts);
 }
@@ -799,62 +810,13 @@ static void drop_privileges(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-static int by_total_desc(const void *a, const void *b)
-{
-    const struct phpbpf_hist *x = &script_vals[*(const uint32_t *)a];
-    const struct phpbpf_hist *y = &script_vals[*(const uint32_t *)b];
-
-    return x->sum_us < y->sum_us ? 1 : x->sum_us > y->sum_us ? -1
-         : strcmp(script_keys[*(const uint32_t *)a].path, script_keys[*(const uint32_t *)b].path);
-}
-
-/* Every tracked script, heaviest first; the encoder sends the top ones. */
-static void take_scripts(struct phpbpf_snapshot *s, struct phpbpf_sparse_bucket *b)
-{
-    uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.scripts), script_keys, sizeof(*script_keys),
-                                 script_vals, sizeof(*script_vals), cfg.max_scripts), i;
-
-    for (i = 0; i < n; i++) {
-        script_keys[i].path[PHPBPF_PATH_LEN - 1] = '\0';
-        script_order[i] = i;
-    }
-    qsort(script_order, n, sizeof(*script_order), by_total_desc);
-    s->scripts_tracked = n;
-    s->nscripts = n < PHPBPF_SNAP_SCRIPTS ? n : PHPBPF_SNAP_SCRIPTS;
-    for (i = 0; i < s->nscripts; i++) {
-        memcpy(snap_scripts[i].path, script_keys[script_order[i]].path, PHPBPF_PATH_LEN);
-        b += phpbpf_sparse_from(&snap_scripts[i].compile, &script_vals[script_order[i]], b);
-    }
-    s->scripts = snap_scripts;
-}
-
-static int by_count_desc(const void *a, const void *b)
-{
-    const struct phpbpf_snap_class *x = a, *y = b;
-
-    return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->name, y->name);
-}
-
-static void take_classes(struct phpbpf_snapshot *s)
-{
-    uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.classes), class_keys, sizeof(*class_keys),
-                                 class_vals, sizeof(*class_vals), PHPBPF_MAX_CLASSES), i;
-
-    for (i = 0; i < n; i++) {
-        memcpy(class_room[i].name, class_keys[i].name, PHPBPF_CLASS_LEN);
-        class_room[i].name[PHPBPF_CLASS_LEN - 1] = '\0';
-        class_room[i].count = class_vals[i];
-    }
-    qsort(class_room, n, sizeof(*class_room), by_count_desc);
-    s->classes = class_room;
-    s->nclasses = n;
-}
-
 /* Straight from the maps' memory into the sparse form the reply sends:
  * each histogram is read once, whole copies of them (4 KB each) were most
  * of a snapshot's cost. */
 static void take_snapshot(struct phpbpf_snapshot *s)
 {
+    /* What the programs sent until now, in. */
+    ring_buffer__consume(rings);
     const volatile __u64 *c = (const volatile __u64 *)&skel->bss->counters;
     struct phpbpf_sparse_bucket *b = bucket_room;
     unsigned int i;
@@ -891,13 +853,12 @@ static void take_snapshot(struct phpbpf_snapshot *s)
             b += phpbpf_sparse_from(&v->compile, &compiles[i], b);
         s->nvhosts++;
     }
-    if (probes & PHPBPF_PROBE_COMPILE_RETURN)
-        take_scripts(s, b);
-    take_classes(s);
-    if (slow_rb) {
+    phpbpf_tables_snapshot(s);
+    s->window_s = cfg.window_s;
+    s->window_since_us = period_start[1] ? period_start[1] : started_us;
+    if (cfg.slow_us) {
         uint64_t k, n, have;
 
-        ring_buffer__consume(slow_rb);
         n = slow_log->n;
         have = n < cfg.slow_size ? n : cfg.slow_size;
         for (k = 0; k < have; k++)      /* newest first */
@@ -948,7 +909,7 @@ static int on_signal(void)
 
 static int on_slow(void)
 {
-    ring_buffer__consume(slow_rb);
+    ring_buffer__consume(rings);
     return 0;
 }
 
@@ -956,6 +917,34 @@ static int on_timer(void)
 {
     phpbpf_stacks_tick();
     return 0;
+}
+
+/* A new period of the tables (PhpBpfWindow / 2). */
+static int period_fd = -1;
+
+static int on_period(void)
+{
+    uint64_t expirations;
+
+    if (read(period_fd, &expirations, sizeof(expirations)) < 0)
+        return 0;
+    ring_buffer__consume(rings);
+    phpbpf_stacks_age();
+    phpbpf_tables_age();
+    period_start[1] = period_start[0];
+    period_start[0] = now_us();
+    return 0;
+}
+
+static void start_periods(void)
+{
+    unsigned half = cfg.window_s / 2 ? cfg.window_s / 2 : 1;
+    struct itimerspec its = { { half, 0 }, { half, 0 } };
+
+    period_start[0] = started_us;
+    period_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (period_fd < 0 || timerfd_settime(period_fd, 0, &its, NULL) != 0)
+        startup_failure("cannot start the tables' period timer: %s", strerror(errno));
 }
 
 static int serve(void)
@@ -975,9 +964,10 @@ static int serve(void)
     c.httpd_pid = cfg.httpd_pid;
     phpbpf_serve_watch(sig_fd, on_signal);
     phpbpf_serve_watch(STDIN_FILENO, on_parent);
-    if (slow_rb)
-        phpbpf_serve_watch(ring_buffer__epoll_fd(slow_rb), on_slow);
+    phpbpf_serve_watch(ring_buffer__epoll_fd(rings), on_slow);
     phpbpf_serve_watch(phpbpf_stacks_timer_fd(), on_timer);
+    start_periods();
+    phpbpf_serve_watch(period_fd, on_period);
     return phpbpf_serve(listen_fd, &c);
 }
 
@@ -1019,7 +1009,7 @@ int main(int argc, char **argv)
 
     /* As nobody we may not remove the socket from root's directory: the
      * httpd parent does, when it reaps us. */
-    ring_buffer__free(slow_rb);
+    ring_buffer__free(rings);
     phpbpf__destroy(skel);
     return rc;
 }

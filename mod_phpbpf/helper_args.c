@@ -47,6 +47,8 @@ const char *const *phpbpf_helper_argv(apr_pool_t *p, const struct phpbpf_helper_
         argv[n++] = "--max-scripts";
         argv[n++] = apr_itoa(p, s->max_scripts);
     }
+    argv[n++] = "--window-s";
+    argv[n++] = apr_itoa(p, s->window_s);
     if (s->debug)
         argv[n++] = "--debug";
     if (s->syslog)

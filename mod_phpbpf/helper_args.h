@@ -26,6 +26,7 @@ struct phpbpf_helper_settings {
     int slow_size;
     int compile;
     int max_scripts;
+    int window_s;                 /* PhpBpfWindow */
     int profile_hz;               /* 0: no sampling */
     int trace_depth;              /* 0: no backtraces */
     const char *const *peers;     /* "WHERE=CLASS", npeers of them */

@@ -282,7 +282,6 @@ void phpbpf_stacks_prepare(struct phpbpf *s, const struct phpbpf_stacks_cfg *c)
         bpf_map__set_max_entries(skel->maps.wait_sites, 1);
     if (!sample && !trace) {
         bpf_map__set_max_entries(skel->maps.funcs, 1);
-        bpf_map__set_max_entries(skel->maps.stacks, 4096);
         return;
     }
     skel->rodata->wait_sites_on = sample && cfg.cpu;
@@ -339,18 +338,17 @@ static uint32_t frame_fid(const struct phpbpf_frame *fr)
     return fid;
 }
 
-static int on_stack(void *ctx, void *data, size_t len)
+void phpbpf_stacks_event(const void *data, size_t len)
 {
     const struct phpbpf_stack_event *e = data;
     struct phpbpf_pframe fr[PHPBPF_STACK_MAX];
     uint32_t i, n;
 
-    (void)ctx;
     if (!prof_ready || len < offsetof(struct phpbpf_stack_event, frame))
-        return 0;
+        return;
     n = e->nframes < PHPBPF_STACK_MAX ? e->nframes : PHPBPF_STACK_MAX;
     if (len < offsetof(struct phpbpf_stack_event, frame) + n * sizeof(e->frame[0]))
-        return 0;
+        return;
     for (i = 0; i < n; i++)
         fr[i] = (struct phpbpf_pframe){ frame_fid(&e->frame[i]), e->frame[i].line };
     if (e->source == PHPBPF_SRC_SAMPLE)
@@ -361,7 +359,6 @@ static int on_stack(void *ctx, void *data, size_t len)
         memcpy(bt.frame, fr, n * sizeof(fr[0]));
         phpbpf_profile_backtrace(&prof, &bt);
     }
-    return 0;
 }
 
 /* A software CPU-clock event on every CPU, at hz samples a second. */
@@ -419,19 +416,11 @@ static void attach_iterator(uint32_t *probes)
     *probes |= PHPBPF_PROBE_BACKTRACE;
 }
 
-void phpbpf_stacks_attach(struct phpbpf *s, struct ring_buffer **rb, uint32_t *probes)
+void phpbpf_stacks_attach(struct phpbpf *s, uint32_t *probes)
 {
-    int fd;
-
     (void)s;
     if (state != PHPBPF_STACKS_ACTIVE || !prof_ready)
         return;
-    fd = bpf_map__fd(skel->maps.stacks);
-    if (*rb ? ring_buffer__add(*rb, fd, on_stack, NULL) != 0
-            : !(*rb = ring_buffer__new(fd, on_stack, NULL, NULL))) {
-        cfg.log("warn", "cannot open the stacks ring buffer: %s", strerror(errno));
-        return;
-    }
     if (cfg.hz)
         attach_sampler(probes);
     if (cfg.trace_depth && cfg.slow_us)
@@ -496,23 +485,25 @@ static struct phpbpf_pframe *snap_frames;
 static size_t snap_frames_cap;
 static struct phpbpf_snap_backtrace snap_bt[PHPBPF_SLOW_MAX];
 static uint32_t *by_vhost;
-static struct phpbpf_site_key site_keys[PHPBPF_SNAP_SITES];
-static struct phpbpf_site site_vals[PHPBPF_SNAP_SITES];
-static struct phpbpf_snap_site snap_sites[PHPBPF_SNAP_SITES];
+#define ALL_SITES (PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES)
+static struct phpbpf_site_key site_keys[ALL_SITES];
+static struct phpbpf_site site_vals[ALL_SITES];
+static struct phpbpf_snap_site snap_sites[ALL_SITES];
 
 static int by_vhost_count(const void *a, const void *b)
 {
-    const struct phpbpf_pstack *x = &prof.stack[*(const uint32_t *)a];
-    const struct phpbpf_pstack *y = &prof.stack[*(const uint32_t *)b];
+    const struct phpbpf_fent *x = &prof.stacks.ent[*(const uint32_t *)a];
+    const struct phpbpf_fent *y = &prof.stacks.ent[*(const uint32_t *)b];
+    uint64_t cx = phpbpf_fent_count(x), cy = phpbpf_fent_count(y);
 
     if (x->vhost != y->vhost)
         return x->vhost < y->vhost ? -1 : 1;
-    return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+    return cx < cy ? 1 : cx > cy ? -1 : 0;
 }
 
 static int grow(void)
 {
-    size_t need = (size_t)prof.nstacks * PHPBPF_STACK_MAX + PHPBPF_SLOW_MAX * PHPBPF_STACK_MAX;
+    size_t need = (size_t)prof.stacks.n * PHPBPF_STACK_MAX + PHPBPF_SLOW_MAX * PHPBPF_STACK_MAX;
 
     if (need <= snap_frames_cap)
         return 0;
@@ -554,8 +545,10 @@ static int by_site(const void *a, const void *b)
 static uint32_t sites(uint32_t *nf)
 {
     uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.wait_sites), site_keys, sizeof(*site_keys),
-                                 site_vals, sizeof(*site_vals), PHPBPF_SNAP_SITES), i, k, m, kept;
-    uint32_t cur = UINT32_MAX, run = 0;
+                                 site_vals, sizeof(*site_vals), ALL_SITES), i, k, m, kept;
+    uint32_t cur = UINT32_MAX, run = 0, epoch = skel->bss->sites_epoch;
+    /* This period's part of the table and the one before's. */
+    uint32_t now = epoch % PHPBPF_SITE_PARTS, before = (epoch + PHPBPF_SITE_PARTS - 1) % PHPBPF_SITE_PARTS;
 
     for (i = k = 0; i < n; i++) {
         const struct phpbpf_site *v = &site_vals[i];
@@ -563,7 +556,7 @@ static uint32_t sites(uint32_t *nf)
         const struct phpbpf_site_total *t;
 
         if (site_keys[i].wait_class >= PHPBPF_WAIT_CLASSES || site_keys[i].vhost >= cfg.vhosts
-            || v->idx >= PHPBPF_MAX_WAIT_SITES)
+            || v->idx >= ALL_SITES || (site_keys[i].part != now && site_keys[i].part != before))
             continue;
         /* Read in place while BPF adds to them: ns and count may be one
          * wait apart, never more. */
@@ -625,9 +618,37 @@ static const struct phpbpf_pframe *put_frames(const struct phpbpf_pframe *fr, ui
     return out;
 }
 
+/* The part of the call-site table the next period will use, emptied: its
+ * sites are of the period before last (the BPF side no longer charges
+ * waits that began then), then the period moves on. */
+static void sites_age(void)
+{
+    uint32_t epoch = skel->bss->sites_epoch, next = (epoch + 1) % PHPBPF_SITE_PARTS, n, i;
+    int fd = bpf_map__fd(skel->maps.wait_sites);
+
+    n = phpbpf_read_map(fd, site_keys, sizeof(*site_keys), site_vals, sizeof(*site_vals), ALL_SITES);
+    for (i = 0; i < n; i++)
+        if (site_keys[i].part == next)
+            bpf_map_delete_elem(fd, &site_keys[i]);
+    memset(&skel->bss->site_totals[next * PHPBPF_MAX_WAIT_SITES], 0,
+           PHPBPF_MAX_WAIT_SITES * sizeof(skel->bss->site_totals[0]));
+    memset(skel->bss->vhost_sites[next], 0, sizeof(skel->bss->vhost_sites[next]));
+    skel->bss->site_vhosts[next] = 0;
+    skel->bss->sites_next[next] = 0;
+    __atomic_store_n(&skel->bss->sites_epoch, epoch + 1, __ATOMIC_SEQ_CST);
+}
+
+void phpbpf_stacks_age(void)
+{
+    if (prof_ready)
+        phpbpf_profile_age(&prof);
+    if (cfg.cpu && cfg.hz && state == PHPBPF_STACKS_ACTIVE)
+        sites_age();
+}
+
 void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
 {
-    uint32_t i, nf = 0, np = 0;
+    uint32_t i, k, nf = 0, np = 0;
     size_t at = 0;
 
     s->stacks_state = state;
@@ -648,26 +669,29 @@ void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
         return;
     memset(remap, 0, PHPBPF_PROFILE_FUNCS * sizeof(*remap));
     /* Each vhost's stacks together, most samples first. */
-    for (i = 0; i < prof.nstacks; i++)
-        by_vhost[i] = i;
-    qsort(by_vhost, prof.nstacks, sizeof(*by_vhost), by_vhost_count);
-    for (i = 0; i < prof.nstacks; i++) {
-        const struct phpbpf_pstack *st = &prof.stack[by_vhost[i]];
+    for (i = k = 0; i < prof.stacks.cap; i++)
+        if (prof.stacks.ent[i].key)
+            by_vhost[k++] = i;
+    qsort(by_vhost, k, sizeof(*by_vhost), by_vhost_count);
+    for (i = 0; i < k; i++) {
+        const struct phpbpf_fent *st = &prof.stacks.ent[by_vhost[i]];
+        uint32_t nfr = st->klen / (uint32_t)sizeof(struct phpbpf_pframe);
 
         if (!np || snap_profiles[np - 1].vhost != st->vhost) {
-            snap_profiles[np] = (struct phpbpf_snap_profile){ st->vhost, prof.samples[st->vhost],
-                                                              prof.dropped[st->vhost], 0,
+            snap_profiles[np] = (struct phpbpf_snap_profile){ st->vhost, 0,
+                                                              phpbpf_profile_lost(&prof, st->vhost), 0,
                                                               snap_stacks + i };
             np++;
         }
-        snap_stacks[i] = (struct phpbpf_snap_stack){ st->count, st->nframes,
-                                                     put_frames(st->frame, st->nframes, &at, &nf) };
+        snap_stacks[i] = (struct phpbpf_snap_stack){ phpbpf_fent_count(st), nfr,
+                                                     put_frames(st->key, nfr, &at, &nf) };
+        snap_profiles[np - 1].samples += phpbpf_fent_count(st);
         snap_profiles[np - 1].nstacks++;
     }
-    /* Vhosts whose every sample was dropped (the table was full). */
+    /* Vhosts with samples lost and none in the table. */
     for (i = 0; i < cfg.vhosts && np < cfg.vhosts; i++)
-        if (prof.dropped[i] && prof.samples[i] == prof.dropped[i])
-            snap_profiles[np++] = (struct phpbpf_snap_profile){ i, prof.samples[i], prof.dropped[i],
+        if (phpbpf_profile_lost(&prof, i) && !prof.stacks.v[i].n)
+            snap_profiles[np++] = (struct phpbpf_snap_profile){ i, 0, phpbpf_profile_lost(&prof, i),
                                                                 0, NULL };
     for (i = 0; i < s->nslow; i++) {
         const struct phpbpf_backtrace *bt = phpbpf_profile_find_backtrace(&prof, s->slow[i].pid,

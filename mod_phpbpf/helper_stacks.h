@@ -12,7 +12,6 @@
 #include "snapshot.h"
 
 struct phpbpf;
-struct ring_buffer;
 
 /* What the probes need of libphp beyond its USDT notes: the functions
  * they can sit in when it has no notes (a PHP built without DTrace, or
@@ -46,9 +45,16 @@ struct phpbpf_stacks_cfg {
  * run are not loaded, and the reason is kept for the page. */
 void phpbpf_stacks_prepare(struct phpbpf *skel, const struct phpbpf_stacks_cfg *cfg);
 
-/* After load, while privileged: the perf events and the iterator, and the
- * stacks ring buffer added to *rb (made if NULL).  Adds PHPBPF_PROBE_*. */
-void phpbpf_stacks_attach(struct phpbpf *skel, struct ring_buffer **rb, uint32_t *probes);
+/* After load, while privileged: the perf events and the iterator.  Adds
+ * PHPBPF_PROBE_*. */
+void phpbpf_stacks_attach(struct phpbpf *skel, uint32_t *probes);
+
+/* A PHPBPF_SRC_SAMPLE or PHPBPF_SRC_BACKTRACE event of the events ring. */
+void phpbpf_stacks_event(const void *data, size_t len);
+
+/* A new period: the profile's samples of the one before last go, and the
+ * call sites' part of the table for the next period is emptied. */
+void phpbpf_stacks_age(void);
 
 /* A timer to poll, -1 if none: call phpbpf_stacks_tick() when it fires. */
 int phpbpf_stacks_timer_fd(void);

@@ -102,6 +102,7 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *
         .profile_hz = (c->profile < 0 ? PHPBPF_DEFAULT_PROFILE : c->profile)
                       ? (c->profile_hz ? c->profile_hz : PHPBPF_DEFAULT_PROFILE_HZ) : 0,
         .trace_depth = c->trace_depth < 0 ? PHPBPF_DEFAULT_TRACE_DEPTH : c->trace_depth,
+        .window_s = c->window ? (int)apr_time_sec(c->window) : PHPBPF_DEFAULT_WINDOW_S,
         .peers = c->peers ? (const char *const *)c->peers->elts : NULL,
         .npeers = c->peers ? c->peers->nelts : 0,
         .debug = APLOG_IS_LEVEL(s, APLOG_DEBUG), .syslog = !s->error_log,

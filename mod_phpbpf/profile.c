@@ -4,7 +4,6 @@
 #include "profile.h"
 
 #define FUNC_SLOTS (2 * PHPBPF_PROFILE_FUNCS)
-#define STACK_SLOTS (2 * PHPBPF_PROFILE_STACKS)
 
 static const struct phpbpf_pfunc unknown = { PHPBPF_FK_USER, 0, 0, "(unknown)", "", "" };
 
@@ -12,14 +11,10 @@ int phpbpf_profile_init(struct phpbpf_profile *p, uint32_t vhosts)
 {
     memset(p, 0, sizeof(*p));
     p->vhosts = vhosts;
-    p->samples = calloc(vhosts, sizeof(*p->samples));
-    p->dropped = calloc(vhosts, sizeof(*p->dropped));
-    p->stack = calloc(PHPBPF_PROFILE_STACKS, sizeof(*p->stack));
-    p->stack_slot = calloc(STACK_SLOTS, sizeof(*p->stack_slot));
     p->func_slot = calloc(FUNC_SLOTS, sizeof(*p->func_slot));
     p->func[0] = unknown;
     p->nfuncs = 1;
-    if (!p->samples || !p->dropped || !p->stack || !p->stack_slot || !p->func_slot) {
+    if (!p->func_slot || phpbpf_ftab_init(&p->stacks, PHPBPF_PROFILE_STACKS, vhosts) != 0) {
         phpbpf_profile_free(p);
         return -1;
     }
@@ -35,12 +30,7 @@ void phpbpf_profile_free(struct phpbpf_profile *p)
         free((char *)p->func[i].scope);
         free((char *)p->func[i].file);
     }
-    for (i = 0; p->stack && i < p->nstacks; i++)
-        free(p->stack[i].frame);
-    free(p->samples);
-    free(p->dropped);
-    free(p->stack);
-    free(p->stack_slot);
+    phpbpf_ftab_free(&p->stacks);
     free(p->func_slot);
     memset(p, 0, sizeof(*p));
 }
@@ -100,52 +90,20 @@ uint32_t phpbpf_profile_func(struct phpbpf_profile *p, const struct phpbpf_pfunc
     return id;
 }
 
-static uint64_t stack_hash(uint32_t vhost, const struct phpbpf_pframe *fr, uint32_t n)
-{
-    uint64_t h = mix(0xcbf29ce484222325ULL, &vhost, sizeof(vhost));
-
-    return mix(h, fr, n * sizeof(*fr));
-}
-
 void phpbpf_profile_sample(struct phpbpf_profile *p, uint32_t vhost, const struct phpbpf_pframe *fr,
                            uint32_t n)
 {
-    uint64_t h;
-    uint32_t i, k, id;
-    struct phpbpf_pstack *s;
+    int made;
 
-    if (vhost >= p->vhosts)
-        vhost = PHPBPF_VHOST_OTHER;
     if (n > PHPBPF_STACK_MAX)
         n = PHPBPF_STACK_MAX;
-    p->samples[vhost]++;
-    h = stack_hash(vhost, fr, n);
-    /* Slot values are stack index + 1, 0 is free. */
-    for (k = 0; k < STACK_SLOTS; k++) {
-        i = (uint32_t)((h + k) % STACK_SLOTS);
-        if (!(id = p->stack_slot[i]))
-            break;
-        s = &p->stack[id - 1];
-        if (s->vhost == vhost && s->nframes == n && memcmp(s->frame, fr, n * sizeof(*fr)) == 0) {
-            s->count++;
-            return;
-        }
-    }
-    if (p->nstacks >= PHPBPF_PROFILE_STACKS || k == STACK_SLOTS) {
-        p->dropped[vhost]++;
-        return;
-    }
-    s = &p->stack[p->nstacks];
-    s->frame = malloc((n ? n : 1) * sizeof(*fr));
-    if (!s->frame) {
-        p->dropped[vhost]++;
-        return;
-    }
-    memcpy(s->frame, fr, n * sizeof(*fr));
-    s->vhost = vhost;
-    s->nframes = n;
-    s->count = 1;
-    p->stack_slot[i] = ++p->nstacks;
+    phpbpf_ftab_hit(&p->stacks, vhost < p->vhosts ? vhost : PHPBPF_VHOST_OTHER, fr,
+                    n * (uint32_t)sizeof(*fr), 1, &made);
+}
+
+void phpbpf_profile_age(struct phpbpf_profile *p)
+{
+    phpbpf_ftab_age(&p->stacks, NULL);
 }
 
 void phpbpf_profile_backtrace(struct phpbpf_profile *p, const struct phpbpf_backtrace *bt)

@@ -8,12 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../bpf/phpbpf.h"
+#include "ftable.h"
 #include "snapshot.h"
 
 /* Distinct functions kept; more are "(unknown)", function 0. */
 #define PHPBPF_PROFILE_FUNCS 8192
-/* Distinct stacks kept, all vhosts together; more are counted as dropped,
- * per vhost. */
+/* Distinct stacks kept, all vhosts together, shared fairly and by period
+ * (ftable.h); what a vhost loses is counted for it. */
 #define PHPBPF_PROFILE_STACKS 16384
 /* Backtraces of requests still running, waiting for their slow event. */
 #define PHPBPF_PROFILE_BACKTRACES 64
@@ -23,13 +24,6 @@ struct phpbpf_pfunc {
     uint32_t static_method;
     uint32_t line_start;
     const char *name, *scope, *file;
-};
-
-struct phpbpf_pstack {
-    uint32_t vhost;
-    uint32_t nframes;             /* innermost first */
-    uint64_t count;
-    struct phpbpf_pframe *frame;
 };
 
 struct phpbpf_backtrace {
@@ -43,15 +37,13 @@ struct phpbpf_backtrace {
 
 struct phpbpf_profile {
     uint32_t vhosts;
-    uint64_t *samples, *dropped;  /* per vhost */
     /* functions, 0 is "(unknown)" */
     struct phpbpf_pfunc func[PHPBPF_PROFILE_FUNCS];
     uint32_t nfuncs;
     uint64_t funcs_full;          /* frames that found the function table full */
-    /* the stacks, and a hash of them */
-    struct phpbpf_pstack *stack;
-    uint32_t nstacks;
-    uint32_t *stack_slot;         /* open addressing, 2 x PHPBPF_PROFILE_STACKS */
+    /* the stacks: an entry's key is its frames (struct phpbpf_pframe[],
+     * innermost first), its count the samples of the last periods */
+    struct phpbpf_ftab stacks;
     uint32_t *func_slot;          /* open addressing, 2 x PHPBPF_PROFILE_FUNCS */
     struct phpbpf_backtrace bt[PHPBPF_PROFILE_BACKTRACES];
     uint64_t nbt;
@@ -68,6 +60,16 @@ uint32_t phpbpf_profile_func(struct phpbpf_profile *p, const struct phpbpf_pfunc
 /* One sample of vhost's stack. */
 void phpbpf_profile_sample(struct phpbpf_profile *p, uint32_t vhost, const struct phpbpf_pframe *fr,
                            uint32_t n);
+
+/* A new period (ftable.h): samples of the one before last go. */
+void phpbpf_profile_age(struct phpbpf_profile *p);
+
+/* Samples of a vhost the table did not keep: taken out for other stacks
+ * while still in the period, or with no memory for them. */
+static inline uint64_t phpbpf_profile_lost(const struct phpbpf_profile *p, uint32_t vhost)
+{
+    return p->stacks.v[vhost].evicted + p->stacks.v[vhost].dropped;
+}
 
 /* A backtrace of a running request, kept until its slow event claims it. */
 void phpbpf_profile_backtrace(struct phpbpf_profile *p, const struct phpbpf_backtrace *bt);

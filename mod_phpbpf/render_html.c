@@ -47,18 +47,6 @@ static const char *vname(struct page *g, uint32_t i)
     return g->name[i];
 }
 
-/* Local time, as ap_ht_time() gives it. */
-static const char *fmt_time(apr_pool_t *p, uint64_t us, const char *fmt)
-{
-    apr_time_exp_t xt;
-    apr_size_t n;
-    char *buf = apr_palloc(p, 64);
-
-    apr_time_exp_lt(&xt, (apr_time_t)us);
-    apr_strftime(buf, &n, 64, fmt, &xt);
-    buf[n] = '\0';
-    return buf;
-}
 
 #define US_MAX 48
 
@@ -110,16 +98,6 @@ static const char *fmt_us(char *buf, double us)
     return fmt_us_apr(buf, us);
 }
 
-static const char *fmt_age(apr_pool_t *p, apr_uint64_t s)
-{
-    if (s >= 86400)
-        return apr_psprintf(p, PHPBPF_U64 "d " PHPBPF_U64 "h", s / 86400, s % 86400 / 3600);
-    if (s >= 3600)
-        return apr_psprintf(p, PHPBPF_U64 "h " PHPBPF_U64 "m", s / 3600, s % 3600 / 60);
-    if (s >= 60)
-        return apr_psprintf(p, PHPBPF_U64 "m " PHPBPF_U64 "s", s / 60, s % 60);
-    return apr_psprintf(p, PHPBPF_U64 "s", s);
-}
 
 static void td(struct page *g, const char *s)
 {
@@ -173,11 +151,11 @@ static void banner(struct page *g)
                 printf_(g, " %s (%s)", r->probes[k].name, r->probes[k].kind);
         puts_(g, "<br>\n");
         printf_(g, "Tracing for %s (helper pid %u, restarts %u)<br>\n",
-                fmt_age(g->p, r->uptime_s), r->helper_pid, r->helper_restarts);
+                phpbpf_fmt_age(g->p, r->uptime_s), r->helper_pid, r->helper_restarts);
         printf_(g, "PHP counters since %s (%s), across helper restarts; requests lost to a "
                 "helper's restart: " PHPBPF_U64 "<br>\n",
-                esc(g, fmt_time(g->p, r->php_since_us, "%Y-%m-%d %H:%M:%S %Z")),
-                fmt_age(g->p, r->now_us > r->php_since_us ? (r->now_us - r->php_since_us) / 1000000 : 0),
+                esc(g, phpbpf_fmt_time(g->p, r->php_since_us, "%Y-%m-%d %H:%M:%S %Z")),
+                phpbpf_fmt_age(g->p, r->now_us > r->php_since_us ? (r->now_us - r->php_since_us) / 1000000 : 0),
                 (apr_uint64_t)r->requests_lost);
         printf_(g, "Probe hits per PHP request: %.2f<br>\n", r->hits_per_request);
     }
@@ -200,8 +178,8 @@ static void banner(struct page *g)
                 ? apr_psprintf(g->p, "sampled %u times a second per CPU", r->profile_hz)
                 : "not sampled (PhpBpfProfile Off); slow requests get backtraces");
     printf_(g, "Apache counters since %s (%s)</div>\n",
-            esc(g, fmt_time(g->p, r->since_us, "%Y-%m-%d %H:%M:%S %Z")),
-            fmt_age(g->p, (uint64_t)r->elapsed_s));
+            esc(g, phpbpf_fmt_time(g->p, r->since_us, "%Y-%m-%d %H:%M:%S %Z")),
+            phpbpf_fmt_age(g->p, (uint64_t)r->elapsed_s));
 }
 
 static void lat_cells(struct page *g, const struct phpbpf_report_lat *l)
@@ -335,7 +313,7 @@ static void recent(struct page *g)
 
         printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td>"
                 "<td class=l>%s %s</td><td>%u</td><td>%s</td></tr>\n",
-                fmt_time(g->p, e->time_us, "%H:%M:%S"), esc(g, e->vhost), esc_req(g, e->host),
+                phpbpf_fmt_time(g->p, e->time_us, "%H:%M:%S"), esc(g, e->vhost), esc_req(g, e->host),
                 esc_req(g, e->method), esc_req(g, e->uri), e->status,
                 fmt_us(t, (double)e->apache_us));
     }
@@ -418,9 +396,9 @@ static void waits(struct page *g)
 
         if (!v->nsites)
             continue;
-        printf_(g, "<h3>%s: waits by PHP call site</h3>\n<table>\n<tr><th class=l>Function</th>"
+        printf_(g, "<h3>%s: waits by PHP call site, %s</h3>\n<table>\n<tr><th class=l>Function</th>"
                 "<th class=l>Where</th><th class=l>Class</th><th>Waits</th><th>Total</th></tr>\n",
-                vname(g, i));
+                vname(g, i), phpbpf_window_text(g->p, r));
         for (c = 0; c < v->nsites; c++) {
             const struct phpbpf_report_site *x = &v->sites[c];
 
@@ -431,10 +409,16 @@ static void waits(struct page *g)
         }
         puts_(g, "</table>\n");
     }
-    if (r->sites_lost)
-        printf_(g, "<p>" PHPBPF_U64 " waits were not charged to a call site: the "
-                "table of %u call sites is full (they are in the classes above).</p>\n",
+    if (r->sites_lost) {
+        printf_(g, "<p>" PHPBPF_U64 " waits of new call sites were not kept (they are in the "
+                "classes above): the table holds %u a period, shared among vhosts;",
                 (apr_uint64_t)r->sites_lost, r->sites_max);
+        for (k = 0; k < r->nshown; k++)
+            if (r->vhost[r->shown[k]].sites_lost)
+                printf_(g, " %s " PHPBPF_U64, vname(g, r->shown[k]),
+                        (apr_uint64_t)r->vhost[r->shown[k]].sites_lost);
+        puts_(g, ".</p>\n");
+    }
 }
 
 static void errors(struct page *g)
@@ -462,15 +446,20 @@ static void errors(struct page *g)
              "at or above LogLevel): the php:error probe does not fire in this PHP build. "
              "Uncaught: PHP reported an uncaught exception in the request and it ended with "
              "a 5xx.</p>\n");
-    if (r->helper && r->nclasses) {
-        puts_(g, "<h3>Exception classes thrown</h3>\n<table>\n<tr><th class=l>Class</th>"
-                 "<th>Thrown</th></tr>\n");
+    if (r->helper && (r->nclasses || r->classes_other)) {
+        printf_(g, "<h3>Exception classes thrown in %s</h3>\n<p>A table of %u, shared fairly "
+                "among vhosts; what it could not keep is counted per vhost.</p>\n<table>\n"
+                "<tr><th class=l>Vhost</th><th class=l>Class</th><th>Thrown</th></tr>\n",
+                phpbpf_window_text(g->p, r), r->classes_max);
         for (i = 0; i < r->nclasses; i++)
-            printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td></tr>\n",
-                    esc_req(g, r->classes[i].name), (apr_uint64_t)r->classes[i].count);
-        if (r->classes_other)
-            printf_(g, "<tr><td class=l>(other: table of %u classes full)</td><td>" PHPBPF_U64
-                    "</td></tr>\n", r->classes_max, (apr_uint64_t)r->classes_other);
+            printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td>" PHPBPF_U64 "</td></tr>\n",
+                    esc(g, r->classes[i].vhost), esc_req(g, r->classes[i].name),
+                    (apr_uint64_t)r->classes[i].count);
+        for (k = 0; k < r->nshown; k++)
+            if (r->vhost[r->shown[k]].classes_lost)
+                printf_(g, "<tr><td class=l>%s</td><td class=l>(other: not kept)</td><td>"
+                        PHPBPF_U64 "</td></tr>\n", vname(g, r->shown[k]),
+                        (apr_uint64_t)r->vhost[r->shown[k]].classes_lost);
         puts_(g, "</table>\n");
     }
     if (!r->nerrors)
@@ -560,7 +549,7 @@ static void slow(struct page *g)
         printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s %s</td>"
                 "<td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
                 "<td>%s</td><td>%s</td><td>%u</td></tr>\n",
-                a ? fmt_time(g->p, e->time_us, "%H:%M:%S") : "&ndash;", esc(g, e->vhost),
+                a ? phpbpf_fmt_time(g->p, e->time_us, "%H:%M:%S") : "&ndash;", esc(g, e->vhost),
                 esc_req(g, e->method), esc_req(g, e->uri), esc_req(g, e->script),
                 a ? apr_itoa(g->p, (int)e->status) : "&ndash;",
                 a ? fmt_us(t[1], (double)e->apache_us) : "&ndash;",
@@ -595,17 +584,19 @@ static void compile(struct page *g)
                 v->compiles_per_request, fmt_us(t[0], (double)v->compile_us),
                 100 * v->compile_share);
     }
-    printf_(g, "</table>\n<h3>Scripts by compile time</h3>\n<p>%u scripts tracked, "
-            PHPBPF_U64 " evicted (least recently compiled first; PhpBpfMaxScripts), "
-            PHPBPF_U64 " compiles outside a request.</p>\n<table>\n<tr><th class=l>Script</th>"
-            "<th>Compiles</th><th>Total</th><th>Mean</th><th>Max</th></tr>\n",
+    printf_(g, "</table>\n<h3>Scripts by compile time, %s</h3>\n<p>%u scripts in the table "
+            "(PhpBpfMaxScripts, shared fairly among vhosts), " PHPBPF_U64 " compiles it could "
+            "not keep, " PHPBPF_U64 " compiles outside a request.</p>\n<table>\n<tr>"
+            "<th class=l>Vhost</th><th class=l>Script</th><th>Compiles</th><th>Total</th>"
+            "<th>Mean</th><th>Max</th></tr>\n", phpbpf_window_text(g->p, r),
             r->scripts_tracked, (apr_uint64_t)r->scripts_evicted,
             (apr_uint64_t)r->compiles_outside);
     for (i = 0; i < r->nscripts; i++) {
         const struct phpbpf_report_lat *l = &r->scripts[i].compile;
 
-        printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%s</td><td>%s</td>"
-                "<td>%s</td></tr>\n", esc_req(g, r->scripts[i].path), (apr_uint64_t)l->hist->count,
+        printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%s</td>"
+                "<td>%s</td><td>%s</td></tr>\n", esc(g, r->scripts[i].vhost),
+                esc_req(g, r->scripts[i].path), (apr_uint64_t)l->hist->count,
                 fmt_us(t[0], (double)l->hist->sum_us), fmt_us(t[1], l->mean),
                 fmt_us(t[2], (double)l->hist->max_us));
     }
@@ -629,7 +620,7 @@ void phpbpf_render_html(const struct phpbpf_report *r, struct phpbpf_out *o, apr
             "<h1>PHP tracing for %s</h1>\n", server, css, server);
     printf_(g, "<p>Server version: %s<br>Current time: %s</p>\n",
             esc(g, r->server_version ? r->server_version : ""),
-            esc(g, fmt_time(p, r->now_us, "%Y-%m-%d %H:%M:%S %Z")));
+            esc(g, phpbpf_fmt_time(p, r->now_us, "%Y-%m-%d %H:%M:%S %Z")));
     banner(g);
     vhost_table(g);
     puts_(g, "<h2>Latency histograms</h2>\n");

@@ -53,10 +53,12 @@ static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
             phpbpf_out_str(o, "null");
         phpbpf_out_printf(o, ", \"since\": " PHPBPF_U64 ", \"uptime_s\": " PHPBPF_U64 ", "
                           "\"php_since\": " PHPBPF_U64 ", \"requests_lost\": " PHPBPF_U64 ", "
+                          "\"window\": {\"seconds\": %u, \"since\": " PHPBPF_U64 "}, "
                           "\"helper_pid\": %u, \"generation\": %u, \"hits_per_request\": %.3f, "
                           "\"counters\": {", (apr_uint64_t)(r->helper_started_us / 1000000),
                           (apr_uint64_t)r->uptime_s, (apr_uint64_t)(r->php_since_us / 1000000),
-                          (apr_uint64_t)r->requests_lost, r->helper_pid, r->generation,
+                          (apr_uint64_t)r->requests_lost, r->window_s,
+                          (apr_uint64_t)(r->window_since_us / 1000000), r->helper_pid, r->generation,
                           r->hits_per_request);
         for (k = 0; k < r->ncounters; k++)
             phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k ? ", " : "", r->counters[k].name,
@@ -183,8 +185,13 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                       (apr_uint64_t)v->errors[2], (apr_uint64_t)v->errors[3],
                       (apr_uint64_t)v->errors_total, (apr_uint64_t)v->exc_thrown,
                       (apr_uint64_t)v->uncaught);
-    phpbpf_out_printf(o, "}, \"php_lost\": " PHPBPF_U64 ", \"samples\": " PHPBPF_U64,
-                      (apr_uint64_t)v->php_lost, (apr_uint64_t)v->samples);
+    phpbpf_out_printf(o, "}, \"php_lost\": " PHPBPF_U64 ", \"samples\": " PHPBPF_U64 ", "
+                      "\"not_kept\": {\"classes\": " PHPBPF_U64 ", \"scripts\": " PHPBPF_U64 ", "
+                      "\"wait_sites\": " PHPBPF_U64 ", \"stacks\": " PHPBPF_U64 "}",
+                      (apr_uint64_t)v->php_lost, (apr_uint64_t)v->samples,
+                      (apr_uint64_t)v->classes_lost, (apr_uint64_t)v->scripts_lost,
+                      (apr_uint64_t)v->sites_lost,
+                      (apr_uint64_t)(v->profile ? v->profile->dropped : 0));
     phpbpf_out_str(o, ", \"cpu\": {");
     lat(o, "on_us", &v->on_cpu);
     phpbpf_out_str(o, ", ");
@@ -231,7 +238,9 @@ static void compile(struct phpbpf_out *o, const struct phpbpf_report *r)
                           "\"outside_requests\": " PHPBPF_U64 ", \"scripts\": [", r->scripts_tracked,
                           (apr_uint64_t)r->scripts_evicted, (apr_uint64_t)r->compiles_outside);
         for (i = 0; i < r->nscripts; i++) {
-            phpbpf_out_str(o, i ? ",\n   {\"path\": " : "\n   {\"path\": ");
+            phpbpf_out_str(o, i ? ",\n   {\"vhost\": " : "\n   {\"vhost\": ");
+            str(o, r->scripts[i].vhost);
+            phpbpf_out_str(o, ", \"path\": ");
             str(o, r->scripts[i].path);
             phpbpf_out_str(o, ", ");
             lat(o, "compile_us", &r->scripts[i].compile);
@@ -249,7 +258,9 @@ static void exceptions(struct phpbpf_out *o, const struct phpbpf_report *r)
 
     phpbpf_out_str(o, "{\"classes\": [");
     for (i = 0; i < r->nclasses; i++) {
-        phpbpf_out_str(o, i ? ", {\"class\": " : "{\"class\": ");
+        phpbpf_out_str(o, i ? ", {\"vhost\": " : "{\"vhost\": ");
+        str(o, r->classes[i].vhost);
+        phpbpf_out_str(o, ", \"class\": ");
         str(o, r->classes[i].name);
         phpbpf_out_printf(o, ", \"thrown\": " PHPBPF_U64 "}", (apr_uint64_t)r->classes[i].count);
     }

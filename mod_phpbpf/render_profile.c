@@ -9,6 +9,7 @@
 
 #include "apr_escape.h"
 #include "apr_hash.h"
+#include "apr_time.h"
 #include "apr_strings.h"
 
 #include "escape.h"
@@ -22,6 +23,37 @@
 /* Paths with fewer samples than this share of the vhost's are left out
  * of its graph (they could not be seen, and would only make it longer). */
 #define FLAME_MIN_SHARE 0.002
+
+const char *phpbpf_fmt_time(apr_pool_t *p, uint64_t us, const char *fmt)
+{
+    apr_time_exp_t xt;
+    apr_size_t n;
+    char *buf = apr_palloc(p, 64);
+
+    apr_time_exp_lt(&xt, (apr_time_t)us);
+    apr_strftime(buf, &n, 64, fmt, &xt);
+    buf[n] = '\0';
+    return buf;
+}
+
+const char *phpbpf_fmt_age(apr_pool_t *p, apr_uint64_t s)
+{
+    if (s >= 86400)
+        return apr_psprintf(p, PHPBPF_U64 "d " PHPBPF_U64 "h", s / 86400, s % 86400 / 3600);
+    if (s >= 3600)
+        return apr_psprintf(p, PHPBPF_U64 "h " PHPBPF_U64 "m", s / 3600, s % 3600 / 60);
+    if (s >= 60)
+        return apr_psprintf(p, PHPBPF_U64 "m " PHPBPF_U64 "s", s / 60, s % 60);
+    return apr_psprintf(p, PHPBPF_U64 "s", s);
+}
+
+const char *phpbpf_window_text(apr_pool_t *p, const struct phpbpf_report *r)
+{
+    uint64_t age = r->now_us > r->window_since_us ? (r->now_us - r->window_since_us) / 1000000 : 0;
+
+    return apr_psprintf(p, "the last %s (since %s)", phpbpf_fmt_age(p, age),
+                        phpbpf_fmt_time(p, r->window_since_us, "%H:%M:%S"));
+}
 
 /* ------------------------------------------------------------ folded */
 
@@ -274,11 +306,16 @@ void phpbpf_render_html_profile(const struct phpbpf_report *r, struct phpbpf_out
     }
     phpbpf_out_printf(o, "<p>PHP stacks sampled %u times a second on each CPU while PHP ran "
                       "(on-CPU time; what a request waits on shows in the slow log's "
-                      "backtraces): " PHPBPF_U64 " samples, " PHPBPF_U64 " lost (ring buffer "
-                      "full), " PHPBPF_U64 " unreadable, " PHPBPF_U64 " not kept (stack table "
-                      "full). Folded stacks: <a href=\"?profile\">?profile</a>.</p>\n",
+                      "backtraces): " PHPBPF_U64 " samples in all, " PHPBPF_U64 " lost (ring "
+                      "buffer full), " PHPBPF_U64 " unreadable.  The functions and flame graphs "
+                      "below are of %s: a table of %u stacks, shared fairly among vhosts, keeps "
+                      "the last half to whole of PhpBpfWindow (%s); " PHPBPF_U64 " samples of "
+                      "that time it had to let go for others' are counted per vhost.  Folded "
+                      "stacks: <a href=\"?profile\">?profile</a>.</p>\n",
                       r->profile_hz, (apr_uint64_t)r->samples, (apr_uint64_t)r->samples_lost,
-                      (apr_uint64_t)r->samples_unreadable, (apr_uint64_t)r->samples_dropped);
+                      (apr_uint64_t)r->samples_unreadable, phpbpf_window_text(p, r),
+                      PHPBPF_REPORT_STACKS, phpbpf_fmt_age(p, r->window_s),
+                      (apr_uint64_t)r->samples_dropped);
     for (i = 0; i < r->nshown; i++)
         if (r->vhost[r->shown[i]].profile && r->vhost[r->shown[i]].profile->samples)
             v[n++] = &r->vhost[r->shown[i]];
@@ -291,8 +328,10 @@ void phpbpf_render_html_profile(const struct phpbpf_report *r, struct phpbpf_out
         const struct phpbpf_report_profile *pr = v[i]->profile;
         const char *name = phpbpf_esc_html(p, v[i]->name);
 
-        phpbpf_out_printf(o, "<h3>%s: " PHPBPF_U64 " samples</h3>\n<div class=hists>\n", name,
-                          (apr_uint64_t)pr->samples);
+        phpbpf_out_printf(o, "<h3>%s: " PHPBPF_U64 " samples%s</h3>\n<div class=hists>\n", name,
+                          (apr_uint64_t)pr->samples,
+                          pr->dropped ? apr_psprintf(p, " (" PHPBPF_U64 " more not kept)",
+                                                     (apr_uint64_t)pr->dropped) : "");
         top(o, p, "Top functions by self", pr->by_self, pr->nfuncs, pr->samples);
         top(o, p, "Top functions by total", pr->by_total, pr->nfuncs, pr->samples);
         phpbpf_out_str(o, "</div>\n");

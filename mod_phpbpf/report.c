@@ -65,6 +65,9 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     v->uncaught = a->uncaught;
     v->exc_thrown = b->v.exc_thrown;
     v->php_lost = b->v.lost;
+    v->classes_lost = b->classes_lost;
+    v->scripts_lost = b->scripts_lost;
+    v->sites_lost = b->v.sites_lost;
     v->samples = b->v.samples;
     v->compiles = b->v.compiles;
     v->compile_us = b->v.compile_us;
@@ -498,12 +501,24 @@ static void probes(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     r->nprobes = PHPBPF_NPROBES;
 }
 
+/* The vhosts' names of the classes and scripts, once the vhosts are in. */
+static void table_vhosts(struct phpbpf_report *r)
+{
+    struct phpbpf_report_class *c = (struct phpbpf_report_class *)r->classes;
+    struct phpbpf_report_script *s = (struct phpbpf_report_script *)r->scripts;
+    unsigned k;
+
+    for (k = 0; k < r->nclasses; k++)
+        c[k].vhost = c[k].vidx < r->nvhosts ? r->vhost[c[k].vidx].name : "(other)";
+    for (k = 0; k < r->nscripts; k++)
+        s[k].vhost = s[k].vidx < r->nvhosts ? r->vhost[s[k].vidx].name : "(other)";
+}
+
 static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_snapshot *s)
 {
     struct phpbpf_report_count *ctr = apr_palloc(p, PHPBPF_NCOUNTERS * sizeof(*ctr));
-    struct phpbpf_report_count *cls = apr_palloc(p, (s->nclasses + 1) * sizeof(*cls));
+    struct phpbpf_report_class *cls = apr_palloc(p, (s->nclasses + 1) * sizeof(*cls));
     struct phpbpf_report_script *scr = apr_pcalloc(p, (s->nscripts + 1) * sizeof(*scr));
-    uint64_t inserted = s->counters[PHPBPF_CTR(script_inserts)];
     unsigned k;
 
     r->helper = 1;
@@ -522,20 +537,26 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     r->cpu_traced = r->cpu_configured && (s->probes & PHPBPF_PROBE_SCHED_SWITCH);
     r->compile_traced = r->compile_tracing && (s->probes & PHPBPF_PROBE_COMPILE_RETURN);
     r->slow_lost = s->counters[PHPBPF_CTR(slow_lost)];
+    r->window_s = s->window_s;
+    r->window_since_us = s->window_since_us;
     for (k = 0; k < s->nclasses; k++)
-        cls[k] = (struct phpbpf_report_count){ s->classes[k].name, s->classes[k].count };
+        cls[k] = (struct phpbpf_report_class){ s->classes[k].vhost, NULL, s->classes[k].name,
+                                               s->classes[k].count };
     r->classes = cls;
     r->nclasses = s->nclasses;
-    r->classes_other = s->counters[PHPBPF_CTR(class_overflow)];
+    r->classes_other = s->counters[PHPBPF_CTR(classes_lost)];
+    for (k = 0; k < s->nvhosts; k++)
+        r->classes_other += s->vhosts[k].classes_lost;
     r->sites_lost = s->counters[PHPBPF_CTR(sites_lost)];
     for (k = 0; k < s->nscripts; k++) {
+        scr[k].vidx = s->scripts[k].vhost;
         scr[k].path = s->scripts[k].path;
         lat(&scr[k].compile, &s->scripts[k].compile, r->quantiles);
     }
     r->scripts = scr;
     r->nscripts = s->nscripts;
     r->scripts_tracked = s->scripts_tracked;
-    r->scripts_evicted = inserted > s->scripts_tracked ? inserted - s->scripts_tracked : 0;
+    r->scripts_evicted = s->scripts_evicted + s->counters[PHPBPF_CTR(scripts_lost)];
     r->compiles_outside = s->counters[PHPBPF_CTR(compiles_outside)];
     r->orphans = s->counters[PHPBPF_CTR(orphans)];
     r->vhost_overflow = s->counters[PHPBPF_CTR(vhost_overflow)];
@@ -577,6 +598,7 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
     if (snap)
         helper(p, r, snap);
     vhosts(p, r, c, snap, &names);
+    table_vhosts(r);
     recent(p, r, c);
     slow(p, r, c, snap, &names);
     errors(p, r, c);

@@ -55,6 +55,8 @@ struct phpbpf_report_profile {
 };
 
 #define PHPBPF_REPORT_TOP_FUNCS 20
+/* The helper's stack table (profile.h's PHPBPF_PROFILE_STACKS), as the page says it. */
+#define PHPBPF_REPORT_STACKS 16384
 
 /* Off-CPU time of one class of what requests waited on. */
 struct phpbpf_report_wait {
@@ -91,6 +93,8 @@ struct phpbpf_report_vhost {
     uint64_t uncaught;            /* uncaught exception and a 5xx */
     uint64_t exc_thrown;
     uint64_t php_lost;            /* its requests seen to start or end only (a helper's gap) */
+    /* what the tables did not keep of it (taken out for others, or full) */
+    uint64_t classes_lost, scripts_lost, sites_lost;
     uint64_t samples;             /* PHP stack samples taken, since php_since_us */
     uint64_t compiles, compile_us;
     double compiles_per_request;
@@ -143,8 +147,18 @@ struct phpbpf_report_count {
 };
 
 struct phpbpf_report_script {
+    uint32_t vidx;                /* the vhost's index */
+    const char *vhost;            /* and name */
     const char *path;
     struct phpbpf_report_lat compile;
+};
+
+/* An exception class thrown in a vhost's requests. */
+struct phpbpf_report_class {
+    uint32_t vidx;
+    const char *vhost;
+    const char *name;
+    uint64_t count;
 };
 
 struct phpbpf_report_probe {
@@ -218,9 +232,13 @@ struct phpbpf_report {
     uint64_t errors_other;        /* distinct errors beyond the table */
     unsigned errors_max, message_max;
 
-    const struct phpbpf_report_count *classes;  /* exception classes thrown, most first */
+    /* The tables (profile, call sites, classes, scripts) describe the last
+     * one to two periods of window_s / 2, since window_since_us. */
+    uint32_t window_s;
+    uint64_t window_since_us;
+    const struct phpbpf_report_class *classes;  /* (vhost, class), most thrown first */
     unsigned nclasses;
-    uint64_t classes_other;
+    uint64_t classes_other;       /* what the table did not keep, all vhosts */
     unsigned classes_max;
     uint64_t sites_lost;        /* waits the call-site table had no room for */
     unsigned sites_max;

@@ -225,17 +225,24 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         puthist(b, &s->vhosts[i].cpu.off);
         puthist(b, &s->vhosts[i].compile);
         putwaits(b, s->vhosts[i].has_waits ? &s->vhosts[i].waits : NULL);
+        put64(b, s->vhosts[i].classes_lost);
+        put64(b, s->vhosts[i].scripts_lost);
     }
+    put32(b, s->window_s);
+    put64(b, s->window_since_us);
     n = s->nscripts < PHPBPF_SNAP_SCRIPTS ? s->nscripts : PHPBPF_SNAP_SCRIPTS;
     put32(b, s->scripts_tracked);
+    put64(b, s->scripts_evicted);
     put32(b, n);
     for (i = 0; i < n; i++) {
+        put32(b, s->scripts[i].vhost);
         putstr(b, s->scripts[i].path, PHPBPF_PATH_LEN);
         puthist(b, &s->scripts[i].compile);
     }
     n = s->nclasses < PHPBPF_MAX_CLASSES ? s->nclasses : PHPBPF_MAX_CLASSES;
     put32(b, n);
     for (i = 0; i < n; i++) {
+        put32(b, s->classes[i].vhost);
         putstr(b, s->classes[i].name, PHPBPF_CLASS_LEN);
         put64(b, s->classes[i].count);
     }
@@ -393,6 +400,7 @@ static size_t vhost_buckets(struct cursor c, uint32_t n)
         nb += skiphist(&c);
         if (get32(&c))
             skip(&c, WAITS_LEN);
+        skip(&c, 2 * 8);
     }
     return c.bad ? SIZE_MAX : nb;
 }
@@ -403,6 +411,7 @@ static size_t script_buckets(struct cursor c, uint32_t n)
     uint32_t i;
 
     for (i = 0; i < n && !c.bad; i++) {
+        skip(&c, 4);
         skip(&c, get16(&c));
         nb += skiphist(&c);
     }
@@ -729,7 +738,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     }
     getstr(&c, s->library, sizeof(s->library));
     getstr(&c, s->reason, sizeof(s->reason));
-    if (get_count(&c, max_vhosts, 4 + 4 * HIST_HEAD + PHPBPF_NVSTATS * 8 + 4, &n,
+    if (get_count(&c, max_vhosts, 4 + 4 * HIST_HEAD + PHPBPF_NVSTATS * 8 + 4 + 2 * 8, &n,
                   "snapshot has more vhosts than configured", err) != 0)
         return -1;
     if ((nb = vhost_buckets(c, n)) == SIZE_MAX) {
@@ -749,14 +758,19 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         gethist(&c, &v->cpu.off, &b);
         gethist(&c, &v->compile, &b);
         getwaits(&c, &v->has_waits, &v->waits);
+        v->classes_lost = get64(&c);
+        v->scripts_lost = get64(&c);
         if (c.bad) {
             *err = "truncated or corrupt vhost entry";
             return -1;
         }
     }
     s->nvhosts = n;
+    s->window_s = get32(&c);
+    s->window_since_us = get64(&c);
     s->scripts_tracked = get32(&c);
-    if (get_count(&c, PHPBPF_SNAP_SCRIPTS, 2 + HIST_HEAD, &n, "snapshot has too many scripts",
+    s->scripts_evicted = get64(&c);
+    if (get_count(&c, PHPBPF_SNAP_SCRIPTS, 4 + 2 + HIST_HEAD, &n, "snapshot has too many scripts",
                   err) != 0)
         return -1;
     if ((nb = script_buckets(c, n)) == SIZE_MAX) {
@@ -766,6 +780,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
     if (get_room(alloc, ctx, n, sizeof(*s->scripts), nb, (void **)&s->scripts, &b, err) != 0)
         return -1;
     for (i = 0; i < n && !c.bad; i++) {
+        s->scripts[i].vhost = get32(&c);
         getstr(&c, s->scripts[i].path, sizeof(s->scripts[i].path));
         gethist(&c, &s->scripts[i].compile, &b);
     }
@@ -774,10 +789,11 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nscripts = n;
-    if (get_count(&c, PHPBPF_MAX_CLASSES, 2 + 8, &n, "too many exception classes", err) != 0
+    if (get_count(&c, PHPBPF_MAX_CLASSES, 4 + 2 + 8, &n, "too many exception classes", err) != 0
         || get_room(alloc, ctx, n, sizeof(*s->classes), 0, (void **)&s->classes, NULL, err) != 0)
         return -1;
     for (i = 0; i < n && !c.bad; i++) {
+        s->classes[i].vhost = get32(&c);
         getstr(&c, s->classes[i].name, sizeof(s->classes[i].name));
         s->classes[i].count = get64(&c);
     }

@@ -11,7 +11,7 @@
 #include "../bpf/phpbpf.h"
 #include "hist.h"
 
-#define PHPBPF_PROTO_VERSION 5
+#define PHPBPF_PROTO_VERSION 6
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
 #define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
 #define PHPBPF_REQ_SNAPSHOT 1
@@ -86,14 +86,18 @@ struct phpbpf_snap_vhost {
     struct phpbpf_sparse compile;
     uint32_t has_waits;         /* CPU tracing: off-CPU time by class */
     struct phpbpf_waits waits;
+    /* what the helper's tables (helper_tables.h) did not keep of it */
+    uint64_t classes_lost, scripts_lost;
 };
 
 struct phpbpf_snap_class {
+    uint32_t vhost;
     char name[PHPBPF_CLASS_LEN];
     uint64_t count;
 };
 
 struct phpbpf_snap_script {
+    uint32_t vhost;
     char path[PHPBPF_PATH_LEN];
     struct phpbpf_sparse compile;
 };
@@ -168,10 +172,15 @@ struct phpbpf_snapshot {
     char reason[PHPBPF_STR_MAX];
     uint32_t nvhosts;
     struct phpbpf_snap_vhost *vhosts;
-    uint32_t scripts_tracked;   /* in the helper's LRU, of which ... */
+    /* The tables describe the last one to two periods of window_s / 2,
+     * the oldest of which began at window_since_us (or the helper's start). */
+    uint32_t window_s;
+    uint64_t window_since_us;
+    uint32_t scripts_tracked;   /* in the helper's table, of which ... */
     uint32_t nscripts;          /* ... these are sent */
+    uint64_t scripts_evicted;   /* compiles the table did not keep */
     struct phpbpf_snap_script *scripts;
-    uint32_t nclasses;          /* exception classes thrown, most first */
+    uint32_t nclasses;          /* (vhost, class) thrown, most first */
     struct phpbpf_snap_class *classes;
     uint32_t nslow;             /* slow requests, newest first */
     struct phpbpf_slow_event *slow;

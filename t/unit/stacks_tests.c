@@ -57,23 +57,32 @@ static void test_profile(void)
     phpbpf_profile_sample(&p, 2, fr, 2);
     fr[0].line = 9;
     phpbpf_profile_sample(&p, 1, fr, 2);
-    ok(p.nstacks == 3 && p.stack[0].count == 2 && p.samples[1] == 3 && p.samples[2] == 1,
-       "equal stacks are counted together, per vhost and line (%u stacks)", p.nstacks);
+    ok(p.stacks.n == 3 && p.stacks.v[1].n == 2 && p.stacks.v[2].n == 1
+       && phpbpf_fent_count(phpbpf_ftab_find(&p.stacks, 1, fr, 2 * sizeof(*fr))) == 1,
+       "equal stacks are counted together, per vhost and line (%u stacks)", p.stacks.n);
+    fr[0].line = 8;
+    ok(phpbpf_fent_count(phpbpf_ftab_find(&p.stacks, 1, fr, 2 * sizeof(*fr))) == 2,
+       "a stack seen twice counts 2");
     phpbpf_profile_sample(&p, 99, fr, 2);
-    ok(p.samples[PHPBPF_VHOST_OTHER] == 1, "a vhost beyond the table counts as (other)");
-    /* Fill the stack table: what does not fit is counted, not lost. */
-    for (i = p.nstacks; i < PHPBPF_PROFILE_STACKS; i++) {
+    ok(p.stacks.v[PHPBPF_VHOST_OTHER].n == 1, "a vhost beyond the table counts as (other)");
+    /* Fill the stack table from vhost 3: a new stack then takes the place
+     * of one of its own, and what goes is counted. */
+    for (i = p.stacks.n; i < PHPBPF_PROFILE_STACKS; i++) {
         fr[2] = (struct phpbpf_pframe){ a, i };
         phpbpf_profile_sample(&p, 3, fr, 3);
     }
     fr[2].line = 999999;
     phpbpf_profile_sample(&p, 3, fr, 3);
-    ok(p.nstacks == PHPBPF_PROFILE_STACKS && p.dropped[3] == 1 && p.samples[3] == p.dropped[3]
-       + (PHPBPF_PROFILE_STACKS - 4), "a full stack table drops new stacks and counts them (%llu)",
-       (unsigned long long)p.dropped[3]);
-    fr[2].line = 5;
+    ok(p.stacks.n == PHPBPF_PROFILE_STACKS && phpbpf_profile_lost(&p, 3) == 1
+       && phpbpf_ftab_find(&p.stacks, 3, fr, 3 * sizeof(*fr)),
+       "a full stack table takes a new stack in, in place of an old one, counted (%llu)",
+       (unsigned long long)phpbpf_profile_lost(&p, 3));
     phpbpf_profile_sample(&p, 3, fr, 3);
-    ok(p.dropped[3] == 1, "a known stack is still counted when the table is full");
+    ok(phpbpf_profile_lost(&p, 3) == 1 && p.stacks.v[1].n == 2,
+       "a known stack is counted, and the other vhosts' stacks stay");
+    phpbpf_profile_age(&p);
+    phpbpf_profile_age(&p);
+    ok(p.stacks.n == 0, "two periods without samples empty it");
     for (i = 0; i < PHPBPF_PROFILE_FUNCS + 10; i++) {
         char name[32];
         struct phpbpf_pfunc g = { PHPBPF_FK_USER, 0, 0, name, "", "/w/f.php" };

@@ -19,6 +19,7 @@
 #include "render_tests.h"
 #include "stacks_tests.h"
 #include "sockdir_tests.h"
+#include "ftable_tests.h"
 #include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
@@ -217,7 +218,7 @@ static void test_snapshot(void)
     /* the histograms as recorded, and room for their buckets in snapshots */
     static struct phpbpf_hist php1, php2, on2, off2, comp2, sc0, sc1;
     static struct phpbpf_sparse_bucket room[7][PHPBPF_HIST_BUCKETS];
-    static struct phpbpf_snap_class classes[2] = { { "FooException", 2 }, { "Bar\\Baz", 1 } };
+    static struct phpbpf_snap_class classes[2] = { { 2, "FooException", 2 }, { 1, "Bar\\Baz", 1 } };
     static struct phpbpf_slow_event slow[1] = { { .seq = 77, .pid = 4321, .vhost = 2, .php_us = 612000,
         .compile_us = 50, .on_us = 12000, .off_us = 600000, .exc_thrown = 1, .method = "GET",
         .uri = "/slow.php", .script = "/var/www/slow.php" } };
@@ -265,6 +266,7 @@ static void test_snapshot(void)
     phpbpf_hist_record(&sc0, 150);
     phpbpf_sparse_from(&scripts[0].compile, &sc0, room[5]);
     strcpy(scripts[1].path, "/var/www/<script>.php");
+    scripts[1].vhost = 2;
     phpbpf_hist_record(&sc1, 90);
     phpbpf_hist_record(&sc1, 95);
     phpbpf_sparse_from(&scripts[1].compile, &sc1, room[6]);
@@ -293,12 +295,14 @@ static void test_snapshot(void)
     ok(same_hist(&d.vhosts[1].cpu.on, &on2) && same_hist(&d.vhosts[1].cpu.off, &off2)
        && same_hist(&d.vhosts[1].compile, &comp2), "on/off-CPU and compile histograms round-trip");
     ok(d.vhosts[0].v.exc_thrown == 3
-       && d.nclasses == 2 && strcmp(d.classes[1].name, "Bar\\Baz") == 0 && d.classes[0].count == 2,
-       "exception counts and classes round-trip");
+       && d.nclasses == 2 && strcmp(d.classes[1].name, "Bar\\Baz") == 0 && d.classes[0].count == 2
+       && d.classes[0].vhost == 2 && d.classes[1].vhost == 1,
+       "exception counts and classes, with their vhosts, round-trip");
     ok(d.nslow == 1 && memcmp(&d.slow[0], &slow[0], offsetof(struct phpbpf_slow_event, method)) == 0
        && strcmp(d.slow[0].uri, "/slow.php") == 0 && strcmp(d.slow[0].script, "/var/www/slow.php") == 0
        && strcmp(d.slow[0].method, "GET") == 0, "slow requests round-trip");
     ok(d.scripts_tracked == 9 && d.nscripts == 2 && strcmp(d.scripts[1].path, "/var/www/<script>.php") == 0
+       && d.scripts[1].vhost == 2
        && same_hist(&d.scripts[1].compile, &sc1),
        "scripts round-trip");
     ok(same_hist(&d.vhosts[0].php, &php1) && same_hist(&d.vhosts[1].php, &php2),
@@ -481,12 +485,12 @@ static void test_helper_args(void)
         .helper = "/usr/lib/apache2/phpbpf-helper", .library = "/x/libphp.so",
         .socket = "/run/apache2/phpbpf.42/sock", .build = "0123456789abcdef",
         .uid = 33, .gid = 33, .httpd_pid = 42, .slot = 0x7f12345678abULL, .vhosts = 1024,
-        .slow_us = 5000000000LL, .slow_size = 20,
+        .slow_us = 5000000000LL, .slow_size = 20, .window_s = 600,
     };
     const char *want = "/usr/lib/apache2/phpbpf-helper --library /x/libphp.so "
                        "--socket /run/apache2/phpbpf.42/sock --build 0123456789abcdef "
                        "--uid 33 --gid 33 --httpd-pid 42 --slot 0x7f12345678ab --vhosts 1024 "
-                       "--slow-us 5000000000 --slow-log 20";
+                       "--slow-us 5000000000 --slow-log 20 --window-s 600";
     const char *const *argv;
     const char *line = "", *id, *id2, *magic;
     apr_pool_t *p;
@@ -592,5 +596,6 @@ int main(void)
     render_tests();
     stacks_tests();
     sockdir_tests();
+    ftable_tests();
     return done_testing();
 }

@@ -1,0 +1,6 @@
+#ifndef PHPBPF_FTABLE_TESTS_H
+#define PHPBPF_FTABLE_TESTS_H
+
+void ftable_tests(void);
+
+#endif

@@ -271,20 +271,20 @@ static __always_inline int site_known(struct phpbpf_inflight *f, struct phpbpf_s
  * room and the vhost is below its share: its global index, or -1. */
 static __always_inline int site_claim(struct phpbpf_site_key *k, __u32 part)
 {
-    __u32 v = k->vhost & (PHPBPF_MAX_VHOSTS - 1), active, share, idx;
+    __u32 v = k->vhost & (PHPBPF_MAX_VHOSTS - 1), p = part, active, share, idx;
     struct phpbpf_vstats *vs;
 
-    if (part >= PHPBPF_SITE_PARTS)
-        return -1;
-    barrier_var(part);
-    active = site_vhosts[part % PHPBPF_SITE_PARTS];
+    /* clang knows part < 3 and would drop the mask the verifier needs. */
+    barrier_var(p);
+    p &= PHPBPF_SITE_PARTS_ROOM - 1;
+    active = site_vhosts[p];
     share = PHPBPF_MAX_WAIT_SITES / (active + 1);
-    if (vhost_sites[part % PHPBPF_SITE_PARTS][v] < share) {
-        idx = __sync_fetch_and_add(&sites_next[part % PHPBPF_SITE_PARTS], 1);
+    if (vhost_sites[p][v] < share) {
+        idx = __sync_fetch_and_add(&sites_next[p], 1);
         if (idx < PHPBPF_MAX_WAIT_SITES) {
-            if (__sync_fetch_and_add(&vhost_sites[part % PHPBPF_SITE_PARTS][v], 1) == 0)
-                __sync_fetch_and_add(&site_vhosts[part % PHPBPF_SITE_PARTS], 1);
-            return (int)(part * PHPBPF_MAX_WAIT_SITES + idx);
+            if (__sync_fetch_and_add(&vhost_sites[p][v], 1) == 0)
+                __sync_fetch_and_add(&site_vhosts[p], 1);
+            return (int)(p * PHPBPF_MAX_WAIT_SITES + idx);
         }
     }
     __sync_fetch_and_add(&counters.sites_lost, 1);

@@ -135,6 +135,9 @@ struct phpbpf_site_key {
  * which always leaves room for one more vhost. */
 #define PHPBPF_MAX_WAIT_SITES 4096
 #define PHPBPF_SITE_PARTS 3
+/* The per-part arrays have room for 4, so that a part is bounded with a
+ * mask the verifier follows (it loses the bounds of a remainder). */
+#define PHPBPF_SITE_PARTS_ROOM 4
 /* Vhosts the BPF side keeps per-vhost site counts for: PhpBpfMaxVhosts' limit. */
 #define PHPBPF_MAX_VHOSTS 4096
 

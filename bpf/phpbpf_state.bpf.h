@@ -140,8 +140,8 @@ struct {
 
 struct phpbpf_site_total site_totals[PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES];
 __u32 sites_epoch;
-__u32 sites_next[PHPBPF_SITE_PARTS];
-__u32 site_vhosts[PHPBPF_SITE_PARTS];               /* vhosts with a site, per part */
-__u32 vhost_sites[PHPBPF_SITE_PARTS][PHPBPF_MAX_VHOSTS];    /* their sites */
+__u32 sites_next[PHPBPF_SITE_PARTS_ROOM];
+__u32 site_vhosts[PHPBPF_SITE_PARTS_ROOM];          /* vhosts with a site, per part */
+__u32 vhost_sites[PHPBPF_SITE_PARTS_ROOM][PHPBPF_MAX_VHOSTS];   /* their sites */
 
 #endif

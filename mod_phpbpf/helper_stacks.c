@@ -477,12 +477,12 @@ uint32_t phpbpf_read_map(int fd, void *keys, size_t key_size, void *vals, size_t
 
 /* ---------------------------------------------------------- snapshot */
 
+/* A snapshot's functions are the profile's own, all of them, numbered as
+ * they are there: the stacks' frames go out as the table keeps them, with
+ * no copy (a full table's frames are 4.5 MB). */
 static struct phpbpf_snap_func *snap_funcs;
-static uint32_t *remap;             /* profile fid -> snapshot fid + 1, 0: unused */
 static struct phpbpf_snap_profile *snap_profiles;
 static struct phpbpf_snap_stack *snap_stacks;
-static struct phpbpf_pframe *snap_frames;
-static size_t snap_frames_cap;
 static struct phpbpf_snap_backtrace snap_bt[PHPBPF_SLOW_MAX];
 static uint32_t *by_vhost;
 #define ALL_SITES (PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES)
@@ -501,21 +501,6 @@ static int by_vhost_count(const void *a, const void *b)
     return cx < cy ? 1 : cx > cy ? -1 : 0;
 }
 
-static int grow(void)
-{
-    size_t need = (size_t)prof.stacks.n * PHPBPF_STACK_MAX + PHPBPF_SLOW_MAX * PHPBPF_STACK_MAX;
-
-    if (need <= snap_frames_cap)
-        return 0;
-    free(snap_frames);
-    snap_frames_cap = 0;
-    if (!(snap_frames = malloc(need * sizeof(*snap_frames))))
-        return -1;
-    snap_frames_cap = need;
-    return 0;
-}
-
-static uint32_t use(uint32_t fid, uint32_t *nf);
 
 static int by_vhost_ns(const void *a, const void *b)
 {
@@ -542,7 +527,7 @@ static int by_site(const void *a, const void *b)
 /* Waits by call site, the most time first, PHPBPF_SNAP_SITES_VHOST a vhost.
  * Two oplines of one line (two calls on it), or of code compiled anew for
  * each request, are one site on the page. */
-static uint32_t sites(uint32_t *nf)
+static uint32_t sites(void)
 {
     uint32_t n = phpbpf_read_map(bpf_map__fd(skel->maps.wait_sites), site_keys, sizeof(*site_keys),
                                  site_vals, sizeof(*site_vals), ALL_SITES), i, k, m, kept;
@@ -586,37 +571,12 @@ static uint32_t sites(uint32_t *nf)
         }
         if (run++ >= PHPBPF_SNAP_SITES_VHOST)
             continue;
-        snap_sites[kept] = snap_sites[i];
-        snap_sites[kept].frame.fid = use(snap_sites[kept].frame.fid, nf);
-        kept++;
+        snap_sites[kept++] = snap_sites[i];
     }
     return kept;
 }
 
-static uint32_t use(uint32_t fid, uint32_t *nf)
-{
-    if (!remap[fid]) {
-        const struct phpbpf_pfunc *f = &prof.func[fid];
 
-        snap_funcs[*nf] = (struct phpbpf_snap_func){ f->kind, f->static_method, f->line_start,
-                                                     f->name, f->scope, f->file };
-        remap[fid] = ++*nf;
-    }
-    return remap[fid] - 1;
-}
-
-/* Frames of the profile, renumbered for the snapshot, into snap_frames. */
-static const struct phpbpf_pframe *put_frames(const struct phpbpf_pframe *fr, uint32_t n,
-                                              size_t *at, uint32_t *nf)
-{
-    struct phpbpf_pframe *out = snap_frames + *at;
-    uint32_t i;
-
-    for (i = 0; i < n; i++)
-        out[i] = (struct phpbpf_pframe){ use(fr[i].fid, nf), fr[i].line };
-    *at += n;
-    return out;
-}
 
 /* The part of the call-site table the next period will use, emptied: its
  * sites are of the period before last (the BPF side no longer charges
@@ -648,8 +608,7 @@ void phpbpf_stacks_age(void)
 
 void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
 {
-    uint32_t i, k, nf = 0, np = 0;
-    size_t at = 0;
+    uint32_t i, k, np = 0;
 
     s->stacks_state = state;
     s->profile_hz = state == PHPBPF_STACKS_ACTIVE && nperf ? cfg.hz : 0;
@@ -658,16 +617,12 @@ void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
         return;
     if (!snap_funcs) {
         snap_funcs = calloc(PHPBPF_PROFILE_FUNCS, sizeof(*snap_funcs));
-        remap = calloc(PHPBPF_PROFILE_FUNCS, sizeof(*remap));
         snap_profiles = calloc(cfg.vhosts, sizeof(*snap_profiles));
         snap_stacks = calloc(PHPBPF_PROFILE_STACKS, sizeof(*snap_stacks));
         by_vhost = calloc(PHPBPF_PROFILE_STACKS, sizeof(*by_vhost));
-        if (!snap_funcs || !remap || !snap_profiles || !snap_stacks || !by_vhost)
+        if (!snap_funcs || !snap_profiles || !snap_stacks || !by_vhost)
             return;
     }
-    if (grow() != 0)
-        return;
-    memset(remap, 0, PHPBPF_PROFILE_FUNCS * sizeof(*remap));
     /* Each vhost's stacks together, most samples first. */
     for (i = k = 0; i < prof.stacks.cap; i++)
         if (prof.stacks.ent[i].key)
@@ -683,8 +638,7 @@ void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
                                                               snap_stacks + i };
             np++;
         }
-        snap_stacks[i] = (struct phpbpf_snap_stack){ phpbpf_fent_count(st), nfr,
-                                                     put_frames(st->key, nfr, &at, &nf) };
+        snap_stacks[i] = (struct phpbpf_snap_stack){ phpbpf_fent_count(st), nfr, st->key };
         snap_profiles[np - 1].samples += phpbpf_fent_count(st);
         snap_profiles[np - 1].nstacks++;
     }
@@ -699,15 +653,21 @@ void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
 
         snap_bt[i] = (struct phpbpf_snap_backtrace){ 0, 0, 0, 0, NULL };
         if (bt)
-            snap_bt[i] = (struct phpbpf_snap_backtrace){
-                1, bt->truncated, bt->elapsed_us, bt->nframes,
-                put_frames(bt->frame, bt->nframes, &at, &nf) };
+            snap_bt[i] = (struct phpbpf_snap_backtrace){ 1, bt->truncated, bt->elapsed_us,
+                                                         bt->nframes, bt->frame };
     }
     s->backtraces = s->nslow ? snap_bt : NULL;
-    s->nsites = cfg.cpu ? sites(&nf) : 0;
+    s->nsites = cfg.cpu ? sites() : 0;
     s->sites = snap_sites;
+    /* Last: the call sites may have named new functions. */
+    for (i = 0; i < prof.nfuncs; i++) {
+        const struct phpbpf_pfunc *f = &prof.func[i];
+
+        snap_funcs[i] = (struct phpbpf_snap_func){ f->kind, f->static_method, f->line_start,
+                                                   f->name, f->scope, f->file };
+    }
     s->funcs = snap_funcs;
-    s->nfuncs = nf;
+    s->nfuncs = prof.nfuncs;
     s->profiles = snap_profiles;
     s->nprofiles = np;
 }

@@ -44,33 +44,39 @@ static void remove_socket(int keep_dir)
     phpbpf_sockdir_remove(dir, keep_dir);
 }
 
-/* The helper being replaced, if it is still there. */
+/* The helper being replaced, if it is still there.  retired_pool is
+ * cleared first: unregistering calls retired_maint() back. */
 static void retired_stop(void)
 {
-    if (!phpbpf_st->retired_pool)
+    apr_pool_t *p = phpbpf_st->retired_pool;
+
+    if (!p)
         return;
+    phpbpf_st->retired_pool = NULL;
     apr_proc_other_child_unregister(&phpbpf_st->retired);
     phpbpf_stop_process(phpbpf_st->retired.pid);
-    apr_pool_destroy(phpbpf_st->retired_pool);
-    phpbpf_st->retired_pool = NULL;
+    apr_pool_destroy(p);
 }
 
 /* Its successor stopped it, once it had taken its maps over. */
 static void retired_maint(int reason, void *data, apr_wait_t status)
 {
+    apr_pool_t *p = phpbpf_st->retired_pool;
+
     (void)status;
-    if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST) {
+    if (!p)
+        return;
+    phpbpf_st->retired_pool = NULL;
+    if (reason == APR_OC_REASON_DEATH || reason == APR_OC_REASON_LOST)
         apr_proc_other_child_unregister(data);
-        if (phpbpf_st->retired_pool)
-            apr_pool_destroy(phpbpf_st->retired_pool);
-        phpbpf_st->retired_pool = NULL;
-    }
-    else if (reason == APR_OC_REASON_UNREGISTER && phpbpf_st->retired_pool) {
-        /* pconf going away: it should long be gone; it does now. */
+    else if (reason == APR_OC_REASON_UNREGISTER)
+        /* pconf going away: it should long be gone; it goes now. */
         phpbpf_stop_process(phpbpf_st->retired.pid);
-        apr_pool_destroy(phpbpf_st->retired_pool);
-        phpbpf_st->retired_pool = NULL;
+    else {
+        phpbpf_st->retired_pool = p;    /* APR_OC_REASON_RESTART and the like */
+        return;
     }
+    apr_pool_destroy(p);
 }
 
 /* New settings: the running helper keeps tracing until the new one has

@@ -310,9 +310,11 @@ sub start_instance_ns {
 }
 
 # {status, content} of a GET to an instance; headers may include Host.
+# $PhpBpfTest::TIMEOUT: seconds to wait for it (local it for a long one).
+our $TIMEOUT = 10;
 sub instance_get {
     my ($inst, $path, %h) = @_;
-    my $ua = LWP::UserAgent->new(timeout => 10, keep_alive => 0);
+    my $ua = LWP::UserAgent->new(timeout => $TIMEOUT, keep_alive => 0);
     my $res = $ua->get("http://127.0.0.1:$inst->{port}$path", %h);
     return { status => $res->code, content => $res->decoded_content // '' };
 }

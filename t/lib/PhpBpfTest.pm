@@ -243,9 +243,13 @@ sub configtest {
     return ($? >> 8, $out, $inst);
 }
 
+# before_start => sub { ... } runs with the instance's directory first.
 sub start_instance {
-    my $inst = write_instance(@_);
+    my %o = @_;
+    my $before = delete $o{before_start};
+    my $inst = write_instance(%o);
     my $dir = $inst->{dir};
+    $before->($dir) if $before;
     my @cmd = ('/usr/sbin/apache2', '-f', $inst->{conf}, '-k', 'start');
     if ($inst->{user}) {
         system('chown', '-R', $inst->{user}, $dir) == 0 or die "chown";

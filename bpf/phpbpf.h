@@ -219,6 +219,12 @@ struct phpbpf_slow_log {
     struct phpbpf_slow_event ev[PHPBPF_SLOW_MAX];
 };
 
+/* What the helper's tables could not keep of a vhost (ftable.h), in a map
+ * that outlives the helper, so that their counts never go backwards. */
+struct phpbpf_table_lost {
+    __u64 classes, scripts, stacks;
+};
+
 /* On-CPU and off-CPU time of PHP requests, per vhost (sched_switch). */
 struct phpbpf_cpu {
     struct phpbpf_hist on, off;

@@ -100,6 +100,16 @@ struct {
 } slow_events SEC(".maps");
 
 
+/* What the helper's tables could not keep, per vhost (max_entries: the
+ * vhosts, set by the helper).  No program touches it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_table_lost);
+} table_lost SEC(".maps");
+
 /* The slow log: what the helper keeps of slow events, here so that it
  * outlives the helper.  No program touches it. */
 struct {

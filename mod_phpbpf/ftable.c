@@ -136,6 +136,16 @@ static uint32_t victim_entry(struct phpbpf_ftab *t, uint32_t vhost)
     return best;
 }
 
+static void lose(struct phpbpf_ftab *t, uint32_t vhost, uint64_t n, int evicted)
+{
+    if (evicted)
+        t->v[vhost].evicted += n;
+    else
+        t->v[vhost].dropped += n;
+    if (t->sink)
+        t->sink[(size_t)vhost * t->sink_stride] += n;
+}
+
 static int vhost_add(struct phpbpf_ftab *t, uint32_t vhost, uint32_t idx)
 {
     struct phpbpf_fvhost *v = &t->v[vhost];
@@ -174,21 +184,21 @@ struct phpbpf_fent *phpbpf_ftab_hit(struct phpbpf_ftab *t, uint32_t vhost, const
         return e;
     }
     if (!(copy = malloc(klen ? klen : 1))) {
-        t->v[vhost].dropped += n;
+        lose(t, vhost, n, 0);
         return NULL;
     }
     memcpy(copy, key, klen);
     if (!t->nfree) {
         uint32_t vv = victim_vhost(t, vhost), vi = victim_entry(t, vv);
 
-        t->v[vv].evicted += phpbpf_fent_count(&t->ent[vi]);
+        lose(t, vv, phpbpf_fent_count(&t->ent[vi]), 1);
         take_out(t, vi);
     }
     idx = t->free_e[--t->nfree];
     if (vhost_add(t, vhost, idx) != 0) {
         t->free_e[t->nfree++] = idx;
         free(copy);
-        t->v[vhost].dropped += n;
+        lose(t, vhost, n, 0);
         return NULL;
     }
     h = hash_of(vhost, key, klen);

@@ -50,6 +50,10 @@ struct phpbpf_ftab {
     uint32_t *bucket, nbuckets;   /* heads of the hash chains: entry index + 1 */
     uint32_t *free_e, nfree;
     struct phpbpf_fvhost *v;      /* per vhost */
+    /* Where else to add what a vhost loses, if set: sink[vhost * stride]
+     * (a map that outlives the helper). */
+    uint64_t *sink;
+    uint32_t sink_stride;
 };
 
 /* 0, or -1 out of memory. */

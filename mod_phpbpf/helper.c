@@ -508,6 +508,7 @@ static unsigned carried(struct bpf_map **m)
     m[n++] = skel->maps.compile_hist;
     m[n++] = skel->maps.slow_events;
     m[n++] = skel->maps.slow_log;
+    m[n++] = skel->maps.table_lost;
     m[n++] = skel->maps.funcs;
     m[n++] = skel->maps.events;
     m[n++] = skel->maps.wait_sites;
@@ -649,6 +650,8 @@ static void load_and_attach(void)
         err = bpf_map__set_max_entries(skel->maps.wait_hist, cfg.cpu ? cfg.vhosts : 1);
     if (!err)
         err = bpf_map__set_max_entries(skel->maps.compile_hist, cfg.compile ? cfg.vhosts : 1);
+    if (!err)
+        err = bpf_map__set_max_entries(skel->maps.table_lost, cfg.vhosts);
     if (!err) {
         struct bpf_map *m[PHPBPF_CARRY_MAX];
 
@@ -746,6 +749,13 @@ static void hand_over(void)
     if (p == MAP_FAILED)
         startup_failure("cannot map slow_log: %s", strerror(errno));
     slow_log = p;
+    p = mmap(NULL, (size_t)cfg.vhosts * sizeof(struct phpbpf_table_lost), PROT_READ | PROT_WRITE,
+             MAP_SHARED, bpf_map__fd(skel->maps.table_lost), 0);
+    if (p == MAP_FAILED)
+        startup_failure("cannot map table_lost: %s", strerror(errno));
+    phpbpf_tables_sink(p);
+    phpbpf_stacks_sink((uint64_t *)&((struct phpbpf_table_lost *)p)->stacks,
+                       sizeof(struct phpbpf_table_lost) / sizeof(uint64_t));
     if (phpbpf_carry_give(&carry, m, n) != 0)
         logmsg("warn", "PHP-side counters will not outlive this helper");
     if (!carry.reused)

@@ -338,6 +338,12 @@ static uint32_t frame_fid(const struct phpbpf_frame *fr)
     return fid;
 }
 
+void phpbpf_stacks_sink(uint64_t *stacks, uint32_t stride)
+{
+    prof.stacks.sink = stacks;
+    prof.stacks.sink_stride = stride;
+}
+
 void phpbpf_stacks_event(const void *data, size_t len)
 {
     const struct phpbpf_stack_event *e = data;

@@ -49,6 +49,10 @@ void phpbpf_stacks_prepare(struct phpbpf *skel, const struct phpbpf_stacks_cfg *
  * PHPBPF_PROBE_*. */
 void phpbpf_stacks_attach(struct phpbpf *skel, uint32_t *probes);
 
+/* What the stack table loses, per vhost, also into *stacks, every
+ * stride'th __u64 (a map that outlives the helper). */
+void phpbpf_stacks_sink(uint64_t *stacks, uint32_t stride);
+
 /* A PHPBPF_SRC_SAMPLE or PHPBPF_SRC_BACKTRACE event of the events ring. */
 void phpbpf_stacks_event(const void *data, size_t len);
 

@@ -19,6 +19,7 @@ struct script_val {
 
 static struct phpbpf_ftab classes, scripts;
 static int ready;
+static const struct phpbpf_table_lost *sink;
 /* What a snapshot holds: made once, the size of the tables. */
 static struct phpbpf_snap_class *snap_classes;
 static struct phpbpf_snap_script *snap_scripts;
@@ -40,6 +41,17 @@ int phpbpf_tables_init(uint32_t vhosts, uint32_t max_scripts)
         return -1;
     ready = 1;
     return 0;
+}
+
+void phpbpf_tables_sink(struct phpbpf_table_lost *lost)
+{
+    const uint32_t stride = sizeof(*lost) / sizeof(uint64_t);
+
+    classes.sink = (uint64_t *)&lost->classes;
+    classes.sink_stride = stride;
+    scripts.sink = (uint64_t *)&lost->scripts;
+    scripts.sink_stride = stride;
+    sink = lost;
 }
 
 static void period_add(struct period *p, uint64_t us)
@@ -216,12 +228,12 @@ void phpbpf_tables_snapshot(struct phpbpf_snapshot *s)
     for (i = 0; i < s->nvhosts; i++) {
         uint32_t v = s->vhosts[i].idx;
 
-        if (v < classes.vhosts) {
-            s->vhosts[i].classes_lost = classes.v[v].evicted + classes.v[v].dropped;
-            s->vhosts[i].scripts_lost = scripts.v[v].evicted + scripts.v[v].dropped;
+        if (v < classes.vhosts && sink) {
+            s->vhosts[i].classes_lost = sink[v].classes;
+            s->vhosts[i].scripts_lost = sink[v].scripts;
         }
     }
     s->scripts_evicted = 0;
-    for (i = 0; i < scripts.vhosts; i++)
-        s->scripts_evicted += scripts.v[i].evicted + scripts.v[i].dropped;
+    for (i = 0; sink && i < scripts.vhosts; i++)
+        s->scripts_evicted += sink[i].scripts;
 }

@@ -15,6 +15,10 @@
 /* 0, or -1 out of memory. */
 int phpbpf_tables_init(uint32_t vhosts, uint32_t max_scripts);
 
+/* What the tables lose, per vhost, also into lost[vhost] (a map that
+ * outlives the helper); the snapshot reports those. */
+void phpbpf_tables_sink(struct phpbpf_table_lost *lost);
+
 /* A PHPBPF_SRC_CLASS or PHPBPF_SRC_COMPILE event. */
 void phpbpf_tables_event(const void *data, size_t len);
 

@@ -65,9 +65,12 @@ void phpbpf_profile_sample(struct phpbpf_profile *p, uint32_t vhost, const struc
 void phpbpf_profile_age(struct phpbpf_profile *p);
 
 /* Samples of a vhost the table did not keep: taken out for other stacks
- * while still in the period, or with no memory for them. */
+ * while still in the period, or with no memory for them; from the sink,
+ * when there is one, which an earlier helper added to too. */
 static inline uint64_t phpbpf_profile_lost(const struct phpbpf_profile *p, uint32_t vhost)
 {
+    if (p->stacks.sink)
+        return p->stacks.sink[(size_t)vhost * p->stacks.sink_stride];
     return p->stacks.v[vhost].evicted + p->stacks.v[vhost].dropped;
 }
 

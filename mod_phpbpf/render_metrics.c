@@ -301,10 +301,11 @@ static void self_metrics(struct exp *e)
                 "phpbpf_map_overflows_total{map=\"exception_classes\"} " PHPBPF_U64 "\n"
                 "phpbpf_map_overflows_total{map=\"errors\"} " PHPBPF_U64 "\n"
                 "phpbpf_map_overflows_total{map=\"inflight\"} " PHPBPF_U64 "\n"
-                "phpbpf_map_overflows_total{map=\"wait_sites\"} " PHPBPF_U64 "\n",
+                "phpbpf_map_overflows_total{map=\"wait_sites\"} " PHPBPF_U64 "\n"
+                "phpbpf_map_overflows_total{map=\"scripts\"} " PHPBPF_U64 "\n",
                 (apr_uint64_t)r->vhost_overflow, (apr_uint64_t)r->classes_other,
                 (apr_uint64_t)r->errors_other, (apr_uint64_t)r->inflight_errors,
-                (apr_uint64_t)r->sites_lost);
+                (apr_uint64_t)r->sites_lost, (apr_uint64_t)r->scripts_evicted);
 }
 
 static void bound_texts(void)

@@ -24,7 +24,7 @@ use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 use PhpBpfTest;
 
-plan tests => 19;
+plan tests => 21;
 
 my @vh = qw(a.test b.test);
 my $inst = start_instance(vhosts => \@vh,
@@ -118,3 +118,18 @@ like folded('a.test'), qr/Hot2::crunch/, 'and what A runs now is there';
 my $html = instance_get($inst, '/server-bpf', Host => 'a.test')->{content};
 like $html, qr/below are of the last \d+s \(since \d\d:\d\d:\d\d\)/, 'the page says what period the profile covers';
 cmp_ok rss_kb($helper), '<', 32 * 1024, sprintf('the helper\'s own memory is still under 32 MB (%.1f MB)', rss_kb($helper) / 1024);
+
+# What the tables could not keep outlives the helper, as every counter.
+my $before = json();
+my $lost = sub { my $m = instance_get($inst, '/server-bpf?metrics', Host => 'a.test')->{content};
+                 [ $m =~ /^phpbpf_map_overflows_total\{map="exception_classes"\} (\d+)$/m,
+                   $m =~ /^phpbpf_profile_samples_lost_total\{reason="table_full"\} (\d+)$/m ] };
+my $m0 = $lost->();
+kill 'KILL', $helper;
+my $after = wait_until { my $j = json(); $j && $j->{tracing}{state} eq 'active' && $j->{tracing}{helper_pid} != $helper ? $j : undef } 20;
+is_deeply [ map { entry($after, 'a.test')->{not_kept}{$_} } qw(classes stacks) ],
+          [ map { entry($before, 'a.test')->{not_kept}{$_} } qw(classes stacks) ],
+          "a new helper: A's not-kept counts are where they were";
+my $m1 = $lost->();
+ok $m1->[0] >= $m0->[0] && $m1->[1] >= $m0->[1] && $m0->[0] > 0,
+   "?metrics: the overflow counters did not go backwards (@$m0 -> @$m1)";

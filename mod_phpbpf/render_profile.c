@@ -117,67 +117,20 @@ void phpbpf_render_folded(const struct phpbpf_report *r, struct phpbpf_out *o, a
 
 /* ------------------------------------------------------ flame graph */
 
-struct fnode {
-    const char *name;
-    uint64_t value;
-    struct fnode *child, *last, *next;  /* children in the order first seen */
-};
-
-/* A child is found through one hash of (parent, name) for the whole tree,
- * not by walking its siblings: a frame with thousands of callees (a full
- * stack table) made the page quadratic. */
-struct ftree {
+/* The graph is drawn straight from the folded stacks, which the report
+ * sorts by frames, root first, with equal names one pointer: the stacks
+ * under a node are a run of them, and its children the sub-runs that share
+ * the next frame.  Nothing is built: a node too small to draw is skipped
+ * whole, so a full stack table (16,384 stacks, half a million distinct
+ * prefixes) costs a scan of the runs that are drawn, not a tree of them. */
+struct flame {
+    struct phpbpf_out *o;
     apr_pool_t *p;
-    apr_hash_t *nodes;
+    const struct phpbpf_report_folded *f;
+    const uint64_t *upto;         /* upto[i]: the samples of stacks 0 .. i-1 */
+    uint64_t all;
+    apr_hash_t *internal;
 };
-
-struct fkey {
-    const struct fnode *parent;
-    char name[];
-};
-
-static struct fnode *child_of(struct ftree *t, struct fnode *n, const char *name)
-{
-    size_t len = strlen(name) + 1, klen = sizeof(struct fkey) + len;
-    struct fkey *k = apr_palloc(t->p, klen);
-    struct fnode *c;
-
-    memset(k, 0, sizeof(*k));
-    k->parent = n;
-    memcpy(k->name, name, len);
-    if ((c = apr_hash_get(t->nodes, k, (apr_ssize_t)klen)) != NULL)
-        return c;
-    c = apr_pcalloc(t->p, sizeof(*c));
-    c->name = name;
-    if (n->last)
-        n->last->next = c;
-    else
-        n->child = c;
-    n->last = c;
-    apr_hash_set(t->nodes, k, (apr_ssize_t)klen, c);
-    return c;
-}
-
-/* The call tree of a vhost's folded stacks: linear in their frames. */
-static struct fnode *tree(apr_pool_t *p, const struct phpbpf_report_profile *pr)
-{
-    struct ftree t = { p, apr_hash_make(p) };
-    struct fnode *root = apr_pcalloc(p, sizeof(*root));
-    unsigned i, k;
-
-    root->name = "all";
-    for (i = 0; i < pr->nfolded; i++) {
-        const struct phpbpf_report_folded *f = &pr->folded[i];
-        struct fnode *n = root;
-
-        root->value += f->count;
-        for (k = 0; k < f->nframes; k++) {
-            n = child_of(&t, n, f->frame[k]);
-            n->value += f->count;
-        }
-    }
-    return root;
-}
 
 /* A colour per name, so a function looks the same wherever it is; PHP's own
  * functions in blue, as perf's flame graphs draw the kernel. */
@@ -193,44 +146,55 @@ static const char *colour(apr_pool_t *p, const char *name, int internal)
     return apr_psprintf(p, "hsl(%u,80%%,%u%%)", 10 + h % 40, 55 + (h >> 8) % 15);
 }
 
-static void node(struct phpbpf_out *o, apr_pool_t *p, const struct fnode *n, uint64_t parent,
-                 uint64_t all, apr_hash_t *internal, int depth)
+/* The node `name` at depth d, for the stacks lo .. hi-1, which all have
+ * it as their frame d-1 (the root "all" at depth 0). */
+static void node(const struct flame *g, const char *name, uint32_t lo, uint32_t hi, uint32_t d,
+                 uint64_t parent)
 {
-    const struct fnode *c;
-    double w = 100.0 * (double)n->value / (double)parent;
-    const char *name = phpbpf_esc_req(p, n->name);
-    int is_internal = apr_hash_get(internal, n->name, APR_HASH_KEY_STRING) != NULL;
+    uint64_t value = g->upto[hi] - g->upto[lo];
+    double w = 100.0 * (double)value / (double)parent;
+    const char *esc = phpbpf_esc_req(g->p, name);
+    int internal = d && apr_hash_get(g->internal, name, APR_HASH_KEY_STRING) != NULL;
+    uint32_t i = lo, j;
 
-    phpbpf_out_printf(o, "<div class=fgn data-w=\"%.3f%%\" style=\"width:%.3f%%\">"
+    phpbpf_out_printf(g->o, "<div class=fgn data-w=\"%.3f%%\" style=\"width:%.3f%%\">"
                       "<span style=\"background:%s\" title=\"%s: %" APR_UINT64_T_FMT
                       " samples, %.1f%%\">%s</span>", w, w,
-                      depth ? colour(p, n->name, is_internal) : "#ddd", name,
-                      (apr_uint64_t)n->value, 100.0 * (double)n->value / (double)all, name);
-    if (n->child) {             /* a stack is at most 64 frames */
-        phpbpf_out_str(o, "<div class=fgc>");
-        for (c = n->child; c; c = c->next)
-            if ((double)c->value >= FLAME_MIN_SHARE * (double)all)
-                node(o, p, c, n->value, all, internal, depth + 1);
-        phpbpf_out_str(o, "</div>");
+                      d ? colour(g->p, name, internal) : "#ddd", esc,
+                      (apr_uint64_t)value, 100.0 * (double)value / (double)g->all, esc);
+    /* Stacks that end here sort first among those sharing the prefix. */
+    while (i < hi && g->f[i].nframes <= d)
+        i++;
+    if (i < hi) {               /* a stack is at most 64 frames deep */
+        phpbpf_out_str(g->o, "<div class=fgc>");
+        for (; i < hi; i = j) {
+            for (j = i + 1; j < hi && g->f[j].frame[d] == g->f[i].frame[d]; j++)
+                ;
+            if ((double)(g->upto[j] - g->upto[i]) >= FLAME_MIN_SHARE * (double)g->all)
+                node(g, g->f[i].frame[d], i, j, d + 1, value);
+        }
+        phpbpf_out_str(g->o, "</div>");
     }
-    phpbpf_out_str(o, "</div>\n");
+    phpbpf_out_str(g->o, "</div>\n");
 }
 
 static void flame(struct phpbpf_out *o, apr_pool_t *p, const struct phpbpf_report_profile *pr)
 {
-    apr_hash_t *internal = apr_hash_make(p);
-    struct fnode *root;
+    uint64_t *upto = apr_palloc(p, (pr->nfolded + 1) * sizeof(*upto));
+    struct flame g = { o, p, pr->folded, upto, 0, apr_hash_make(p) };
     unsigned i;
 
     if (!pr->nfolded)
         return;
-    root = tree(p, pr);
+    for (upto[0] = 0, i = 0; i < pr->nfolded; i++)
+        upto[i + 1] = upto[i] + pr->folded[i].count;
+    g.all = upto[pr->nfolded];
     /* Internal functions by name, from the list of those with samples. */
     for (i = 0; i < pr->nfuncs; i++)
         if (pr->by_total[i].f.internal)
-            apr_hash_set(internal, pr->by_total[i].f.function, APR_HASH_KEY_STRING, "");
+            apr_hash_set(g.internal, pr->by_total[i].f.function, APR_HASH_KEY_STRING, "");
     phpbpf_out_str(o, "<div class=fg>\n");
-    node(o, p, root, root->value, root->value, internal, 0);
+    node(&g, "all", 0, pr->nfolded, 0, g.all);
     phpbpf_out_str(o, "</div>\n");
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apr_hash.h"
 #include "apr_strings.h"
 
 #include "peers.h"
@@ -110,6 +111,7 @@ static const char *const include_names[PHPBPF_FK_KINDS] = {
 struct names {
     const char **name;
     const struct phpbpf_snapshot *snap;
+    apr_hash_t *interned;         /* each name once: one pointer a name */
 };
 
 static const char *func_name(apr_pool_t *p, const struct phpbpf_snap_func *f)
@@ -123,8 +125,13 @@ static const char *func_name(apr_pool_t *p, const struct phpbpf_snap_func *f)
 
 static const char *name_of(struct names *n, apr_pool_t *p, uint32_t fid)
 {
-    if (!n->name[fid])
-        n->name[fid] = func_name(p, &n->snap->funcs[fid]);
+    if (!n->name[fid]) {
+        const char *s = func_name(p, &n->snap->funcs[fid]), *known;
+
+        if (!(known = apr_hash_get(n->interned, s, APR_HASH_KEY_STRING)))
+            apr_hash_set(n->interned, known = s, APR_HASH_KEY_STRING, s);
+        n->name[fid] = known;
+    }
     return n->name[fid];
 }
 
@@ -166,7 +173,7 @@ static int by_frames(const void *a, const void *b)
     uint32_t i;
 
     for (i = 0; i < x->nframes && i < y->nframes; i++) {
-        int c = strcmp(x->frame[i], y->frame[i]);
+        int c = x->frame[i] == y->frame[i] ? 0 : strcmp(x->frame[i], y->frame[i]);
 
         if (c)
             return c;
@@ -590,10 +597,11 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
     r->sites_max = PHPBPF_MAX_WAIT_SITES;
     r->classes = apr_pcalloc(p, sizeof(*r->classes));
     r->scripts = apr_pcalloc(p, sizeof(*r->scripts));
-    struct names names = { NULL, snap };
+    struct names names = { NULL, snap, NULL };
 
     if (snap)
         names.name = apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*names.name));
+    names.interned = apr_hash_make(p);
     probes(p, r, snap);
     if (snap)
         helper(p, r, snap);

@@ -40,7 +40,9 @@ struct phpbpf_report_func {
 
 /* One distinct stack by function names, root first: "{main};Outer::run;Hot::crunch". */
 struct phpbpf_report_folded {
-    const char *const *frame;     /* nframes names, root first */
+    /* nframes names, root first; interned: equal names are one pointer,
+     * so that a renderer can tell frames apart by pointer */
+    const char *const *frame;
     uint32_t nframes;
     uint64_t count;
 };

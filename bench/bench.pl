@@ -638,7 +638,9 @@ sub goals {
                   $o{vhosts}, $render{'?metrics'}, $render{'?metrics'} < 10 ? 'met' : 'not met'
         if $o{vhosts};
     if ($instr{none}) {
-        for my $k ([ 'On', 200, 'default tracing, Apache side' ], [ 'Off', 100, 'PhpBpf Off' ]) {
+        # 420: the settled budget (it was 200, which the page's own counts
+        # cannot fit: README, Overhead).
+        for my $k ([ 'On', 420, 'default tracing, Apache side' ], [ 'Off', 100, 'PhpBpf Off' ]) {
             my $x = $instr{ $k->[0] } or next;
             my $d = $x->{ir} - $instr{none}{ir};
             $g .= sprintf "| %s: <= %d instructions per request (callgrind) | %+.0f | %s |\n",

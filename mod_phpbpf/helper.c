@@ -58,6 +58,7 @@ struct config {
     gid_t gid;
     pid_t httpd_pid;
     unsigned long long slot_addr;
+    unsigned long long libphp_base;  /* where httpd has libphp's offset 0, or 0 */
     unsigned int vhosts;
     unsigned int delay_s;   /* respawn backoff, chosen by the module */
     int debug;
@@ -182,7 +183,8 @@ static void usage(void)
     startup_failure("usage: phpbpf-helper --library PATH --socket PATH --build ID --uid N --gid N "
                     "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
                     "[--slow-us N --slow-log N [--trace-depth N]] [--profile-hz N] [--peer W=C ...] "
-                    "[--window-s N] [--mailbox RD,WR] [--delay S] [--debug] [--syslog]");
+                    "[--window-s N] [--libphp-base ADDR] [--mailbox RD,WR] [--delay S] [--debug] "
+                    "[--syslog]");
 }
 
 static unsigned long long number(const char *s, const char *what)
@@ -236,6 +238,7 @@ static void parse_args(int argc, char **argv)
         { "peer", required_argument, NULL, 'P' },
         { "mailbox", required_argument, NULL, 'M' },
         { "window-s", required_argument, NULL, 'W' },
+        { "libphp-base", required_argument, NULL, 'B' },
         { NULL, 0, NULL, 0 }
     };
     int c;
@@ -263,6 +266,7 @@ static void parse_args(int argc, char **argv)
         case 'P': peer_arg(optarg); break;
         case 'M': break;        /* taken by mailbox_arg() before anything was closed */
         case 'W': cfg.window_s = (unsigned int)number(optarg, "window-s"); break;
+        case 'B': cfg.libphp_base = number(optarg, "libphp-base"); break;
         default: usage();
         }
     }
@@ -412,7 +416,7 @@ static void check_prerequisites(void)
                         "must be mounted", BTF_PATH, strerror(errno));
     usdt_request = has_php_probe(cfg.library, "request__startup")
                    && has_php_probe(cfg.library, "request__shutdown");
-    phpbpf_libphp_inspect(cfg.library, cfg.httpd_pid, &php);
+    phpbpf_libphp_inspect(cfg.library, cfg.httpd_pid, cfg.libphp_base, &php);
     if (!usdt_request && !(php.fn_startup && php.fn_shutdown))
         startup_failure("%s has neither php:request__startup/shutdown USDT probes nor "
                         "php_request_startup/shutdown in its dynamic symbol table: is it PHP?",
@@ -589,6 +593,29 @@ static void whoami(void)
                skel->bss->httpd_pid);
 }
 
+/* What the verifier went through for each program (the kernel's own
+ * count): the bench compares it across kernels, to see growth toward the
+ * verifier's limits before a user's kernel refuses a program. */
+static void log_verified(void)
+{
+    struct bpf_program *prog;
+    char line[1024] = "";
+    size_t n = 0;
+
+    bpf_object__for_each_program(prog, skel->obj) {
+        struct bpf_prog_info info;
+        __u32 len = sizeof(info);
+
+        memset(&info, 0, sizeof(info));
+        if (bpf_program__fd(prog) < 0
+            || bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0)
+            continue;
+        n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, " %s %u",
+                              bpf_program__name(prog), info.verified_insns);
+    }
+    logmsg("info", "verified instructions:%s", line);
+}
+
 static void load_and_attach(void)
 {
     int err, exc_usdt, exc_fn;
@@ -673,6 +700,7 @@ static void load_and_attach(void)
                                               : " (the helper needs CAP_BPF and CAP_PERFMON to load, "
                                                 "CAP_SYS_ADMIN to attach: start httpd as root with them)");
     whoami();
+    log_verified();
 
     if (usdt_request) {
         attach_usdt(skel->progs.php_request_startup, "request__startup",

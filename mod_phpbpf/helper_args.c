@@ -22,6 +22,10 @@ const char *const *phpbpf_helper_argv(apr_pool_t *p, const struct phpbpf_helper_
     argv[n++] = "--httpd-pid"; argv[n++] = apr_ltoa(p, s->httpd_pid);
     argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT, s->slot);
     argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", s->vhosts);
+    if (s->libphp_base) {
+        argv[n++] = "--libphp-base";
+        argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT, s->libphp_base);
+    }
     if (s->cpu)
         argv[n++] = "--cpu";
     if (s->slow_us > 0) {

@@ -20,6 +20,7 @@ struct phpbpf_helper_settings {
     const char *build;            /* PHPBPF_BUILD_ID of this module */
     long uid, gid, httpd_pid;
     apr_uint64_t slot;            /* address of the slot in every child */
+    apr_uint64_t libphp_base;     /* libphp's offset 0 in every child, or 0 */
     unsigned vhosts;
     int cpu;
     apr_int64_t slow_us;          /* 0: no slow log */

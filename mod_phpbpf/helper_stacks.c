@@ -193,12 +193,13 @@ int phpbpf_libphp_endbr(const char *library, const char *func)
     return yes;
 }
 
-void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_libphp *out)
+void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, uint64_t base,
+                           struct phpbpf_libphp *out)
 {
     static char why[512];
     struct elf_file f = { -1, NULL };
     GElf_Sym egs, sgs, exs;
-    uint64_t base = 0, vaddr = 0;
+    uint64_t vaddr = 0;
     int has_sg;
 
     memset(out, 0, sizeof(*out));
@@ -237,7 +238,7 @@ void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_l
                  "(no module build id \"%s\" in it)", PHPBPF_PHP_BUILD_ID);
         goto out;
     }
-    if (first_load(&f, &vaddr) != 0 || load_address(library, httpd_pid, &base) != 0) {
+    if (first_load(&f, &vaddr) != 0 || (!base && load_address(library, httpd_pid, &base) != 0)) {
         snprintf(why, sizeof(why), "cannot find where httpd pid %d has %s loaded",
                  (int)httpd_pid, library);
         goto out;

@@ -23,9 +23,11 @@ struct phpbpf_libphp {
     uint64_t ex_lo, ex_hi;        /* execute_ex's code */
 };
 
-/* Reads the file's dynamic symbols and httpd's maps; never fails: what
- * cannot be had is 0, and layout_why says why. */
-void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, struct phpbpf_libphp *out);
+/* Reads the file's dynamic symbols, and where httpd has it (base, the
+ * address of its offset 0 in httpd, when the module knows it; else httpd's
+ * maps); never fails: what cannot be had is 0, and layout_why says why. */
+void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, uint64_t base,
+                           struct phpbpf_libphp *out);
 
 /* 1 if the function's first instruction is endbr64: probe the next one. */
 int phpbpf_libphp_endbr(const char *library, const char *func);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "http_config.h"
 #include "apr_strings.h"
 
+#include "buildid.h"
 #include "libphp.h"
 
 /* The mapping of this process that holds addr, from /proc/self/maps:
@@ -35,6 +37,34 @@ static int mapping_of(const void *addr, char *range, size_t rlen, unsigned *maj,
     }
     fclose(f);
     return found;
+}
+
+#define OVERLAYFS_MAGIC 0x794c7630
+
+/* Whether the file at path is the one mapped (device maj:min, inode ino,
+ * loaded at base): the uprobes go on the path's inode, so a copy with the
+ * same bytes (a package upgrade renamed over the file) is not.  On
+ * overlayfs, a 6.1 kernel shows the mapping with the lower layer's device
+ * and the path with the overlay's, while both have the real file's inode
+ * number, and the kernel puts a uprobe on the overlay path on the real
+ * file: there, the device is not compared (the same file looked replaced,
+ * issue 22), and the build-ids must agree when both have one. */
+static int same_file(const char *path, const void *base, const struct stat *st, unsigned maj,
+                     unsigned min, unsigned long ino)
+{
+    unsigned char loaded[PHPBPF_BUILD_ID_MAX], on_disk[PHPBPF_BUILD_ID_MAX];
+    struct statfs fs;
+    size_t n, m;
+
+    if (st->st_ino != ino)
+        return 0;
+    if (major(st->st_dev) == maj && minor(st->st_dev) == min)
+        return 1;
+    if (statfs(path, &fs) != 0 || (unsigned long)fs.f_type != OVERLAYFS_MAGIC)
+        return 0;
+    n = phpbpf_build_id_loaded(base, loaded);
+    m = phpbpf_build_id_file(path, on_disk);
+    return !n || !m || (n == m && memcmp(loaded, on_disk, n) == 0);
 }
 
 /* The libphp mod_php was really loaded from: ask the dynamic linker where
@@ -63,13 +93,14 @@ int phpbpf_find_libphp(apr_pool_t *p, phpbpf_lib *lib)
         if (!dladdr(m, &info) || !info.dli_fname)
             continue;
         lib->shown = lib->attach = apr_pstrdup(p, info.dli_fname);
+        lib->base = (apr_uint64_t)(uintptr_t)info.dli_fbase;
         if (!mapping_of(m, range, sizeof(range), &maj, &min, &ino)) {
             lib->identity = "";
             return 1;
         }
         lib->identity = apr_psprintf(p, "dev=%u:%u ino=%lu", maj, min, ino);
-        if (stat(info.dli_fname, &st) != 0 || st.st_ino != ino
-            || major(st.st_dev) != maj || minor(st.st_dev) != min) {
+        if (stat(info.dli_fname, &st) != 0
+            || !same_file(info.dli_fname, info.dli_fbase, &st, maj, min, ino)) {
             lib->attach = apr_psprintf(p, "/proc/%ld/map_files/%s", (long)getpid(), range);
             lib->shown = apr_pstrcat(p, info.dli_fname, " (replaced on disk since httpd "
                                      "started: PHP runs the old file until a full stop and "
@@ -83,7 +114,16 @@ int phpbpf_find_libphp(apr_pool_t *p, phpbpf_lib *lib)
 void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib)
 {
     struct stat st;
+    phpbpf_lib loaded = { NULL, NULL, NULL, 0 };
+    unsigned char a[PHPBPF_BUILD_ID_MAX], b[PHPBPF_BUILD_ID_MAX];
+    size_t n;
 
+    /* The loaded libphp's base, if the configured file has its build-id:
+     * another copy of the same file, say. */
+    if (phpbpf_find_libphp(p, &loaded) && loaded.base
+        && (n = phpbpf_build_id_loaded((const void *)(uintptr_t)loaded.base, a)) != 0
+        && phpbpf_build_id_file(path, b) == n && memcmp(a, b, n) == 0)
+        lib->base = loaded.base;
     lib->attach = lib->shown = path;
     lib->identity = stat(path, &st) == 0
         ? apr_psprintf(p, "dev=%u:%u ino=%lu", major(st.st_dev), minor(st.st_dev),

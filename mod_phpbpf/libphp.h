@@ -12,6 +12,12 @@ typedef struct {
     const char *attach;
     const char *shown;
     const char *identity;
+    /* Where the file's offset 0 is in this process, and so in every child
+     * (they fork from it and never reload libphp); 0 if it is not the
+     * libphp this process loaded.  The helper takes PHP's globals' runtime
+     * addresses from it, with no need to find the file in /proc/PID/maps
+     * by device and inode, which overlayfs on 6.1 reports otherwise. */
+    apr_uint64_t base;
 } phpbpf_lib;
 
 /* 1 and *lib filled in if mod_php is loaded, else 0. */

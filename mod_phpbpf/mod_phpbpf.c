@@ -87,11 +87,12 @@ static void map_vhosts(apr_pool_t *p, server_rec *main_s)
 }
 
 static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *helper,
-                                      const char *library, const char *sock)
+                                      const phpbpf_lib *lib, const char *sock)
 {
     phpbpf_server_conf *c = phpbpf_sconf(s);
     struct phpbpf_helper_settings hs = {
-        .helper = helper, .library = library, .socket = sock, .build = PHPBPF_BUILD_ID,
+        .helper = helper, .library = lib->attach, .socket = sock, .build = PHPBPF_BUILD_ID,
+        .libphp_base = lib->base,
         .uid = (long)ap_unixd_config.user_id, .gid = (long)ap_unixd_config.group_id,
         .httpd_pid = (long)phpbpf_st->parent_pid, .slot = (apr_uint64_t)(uintptr_t)phpbpf_st->slot,
         .vhosts = phpbpf_st->sh->cap, .cpu = c->cpu > 0,
@@ -190,7 +191,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     sock = apr_pstrcat(ptemp, ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket ? c->socket
                                                                  : PHPBPF_DEFAULT_SOCKET), "."),
                        "/" PHPBPF_SOCK_FILE, NULL);
-    argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, lib.attach, sock);
+    argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, &lib, sock);
     cmd = phpbpf_helper_identity(ptemp, lib.identity, argv);
 
     phpbpf_supervise(s, cmd, argv, sock, lib.shown);

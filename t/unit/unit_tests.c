@@ -20,6 +20,7 @@
 #include "stacks_tests.h"
 #include "sockdir_tests.h"
 #include "ftable_tests.h"
+#include "buildid_tests.h"
 #include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
@@ -597,5 +598,6 @@ int main(void)
     stacks_tests();
     sockdir_tests();
     ftable_tests();
+    buildid_tests();
     return done_testing();
 }

@@ -42,12 +42,14 @@ use lib "$FindBin::Bin/../t/lib";
 use PhpBpfBuild;
 
 my %o = (rounds => 12, pair_rounds => 16, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
-         pin => 1, configs => 'all', workloads => 'hello,page', stats => 1, instructions => 1, probe_cost => 1);
+         pin => 1, configs => 'all', workloads => 'hello,page', stats => 1, instructions => 1, probe_cost => 1,
+         vm => 1);
 GetOptions(\%o, 'rounds=i', 'pair-rounds=i' => \$o{pair_rounds}, 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
-           'pin!', 'configs=s', 'workloads=s', 'stats!', 'instructions!', 'probe-cost!' => \$o{probe_cost})
+           'pin!', 'configs=s', 'workloads=s', 'stats!', 'instructions!', 'probe-cost!' => \$o{probe_cost}, 'vm!')
     or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--configs 1,3] "
-         . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--out FILE]\n";
-@o{qw(rounds pair_rounds duration warmup vhosts)} = (1, 1, 1, 1, 50) if $o{quick};
+         . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--no-vm] [--out FILE]\n";
+# --quick (t/99bench.t) leaves out the 6.1 boot: t/61kernel61.t boots it.
+@o{qw(rounds pair_rounds duration warmup vhosts vm)} = (1, 1, 1, 1, 50, 0) if $o{quick};
 
 my $top = abs_path(dirname(__FILE__) . '/..');
 my $libphp = '/usr/lib/apache2/modules/libphp8.2.so';
@@ -417,6 +419,15 @@ if ($o{stats} && grep { $_->[2]{phpbpf} || $_->[2]{bpftrace} } @configs) {
     }
     system("sysctl -q -w kernel.bpf_stats_enabled=$was");
 }
+# What the verifier went through for each program (the helper logs the
+# kernel's count once loaded), read from the instance with the most of them.
+my %verified;
+for my $in (values %inst) {
+    open my $fh, '<', "$in->{dir}/error_log" or next;
+    my ($line) = grep { /verified instructions:/ } <$fh>;
+    my %v = ($line // '') =~ /(php_\w+) (\d+)/g;
+    $verified{host} = \%v if keys %v > keys %{ $verified{host} // {} };
+}
 stop_instance($_) for values %inst;
 %inst = ();
 
@@ -591,7 +602,25 @@ if ($o{instructions} // 1) {
     }
 }
 
+# ------------------------------------- the verifier on Debian 12's 6.1
+# The same programs on Debian 12's own kernel, booted in QEMU (t/vm/run.sh,
+# as t/61kernel61.t does; about a minute under TCG), after every timed
+# phase: the emulator takes both CPUs.
+if ($o{vm}) {
+    my $out = "$dir/vm";
+    if (system('sh', "$top/t/vm/run.sh", 'plain', $out) == 0) {
+        my $slurp = sub { open my $fh, '<', $_[0] or return ''; local $/; <$fh> };
+        my %v = $slurp->("$out/plain.verified") =~ /(php_\w+) (\d+)/g;
+        ($verified{vm_kernel}) = $slurp->("$out/plain.kernel") =~ /(\S+)/;
+        $verified{vm} = \%v if %v;
+    }
+    $verified{vm_error} = "t/vm/run.sh plain failed (see $out/plain.log)" unless $verified{vm};
+    print STDERR "verifier on 6.1: ", $verified{vm_error} // 'done', "\n";
+}
+
 # --------------------------------------------------------------- report
+chomp(my $kernel = `uname -r`);
+
 # The issue's goals, each from the measurement that answers it most
 # directly: simultaneous pairs for throughput and p99.  A median is "met"
 # or "not met" against the goal as written; the A/A row says how far apart
@@ -650,6 +679,14 @@ sub goals {
     $g .= sprintf "| full stack table (%d stacks): /server-bpf <= 2 x ?json | %.1f ms vs %.1f ms (%.2f x) | %s |\n",
                   $flame{stacks}, $flame{''}, $flame{'?json'}, $flame{''} / ($flame{'?json'} || 1),
                   $flame{''} <= 2 * $flame{'?json'} ? 'met' : 'not met' if $flame{'?json'};
+    # The verifier gives up at 1,000,000 instructions a program; half of
+    # that leaves room for a kernel whose verifier explores more.
+    for my $k (grep { $verified{$_} } 'host', 'vm') {
+        my ($p) = sort { $verified{$k}{$b} <=> $verified{$k}{$a} } keys %{ $verified{$k} };
+        $g .= sprintf "| verifier, kernel %s: every program <= 500,000 instructions (half the limit) | %s %d | %s |\n",
+                      $k eq 'host' ? $kernel : $verified{vm_kernel}, $p, $verified{$k}{$p},
+                      $verified{$k}{$p} <= 500_000 ? 'met' : 'not met';
+    }
     $g .= sprintf "| helper RSS < 32 MB | %.1f MB | %s |\n", $helper{rss_kb} / 1024,
                   $helper{rss_kb} < 32 * 1024 ? 'met' : 'not met' if $helper{rss_kb};
     return $g . "\n";
@@ -658,7 +695,7 @@ sub goals {
 my $cpu = (`grep -m1 'model name' /proc/cpuinfo` =~ /:\s*(.*)/)[0] // '?';
 my $mem = (`grep MemTotal /proc/meminfo` =~ /(\d+)/)[0] // 0;
 my $md = sprintf "# mod_phpbpf overhead, %s\n\n", strftime('%Y-%m-%d %H:%M UTC', gmtime);
-$md .= sprintf "Machine: %s, %d CPUs, %.0f GiB, kernel %s", $cpu, $ncpu, $mem / 1048576, `uname -r`;
+$md .= sprintf "Machine: %s, %d CPUs, %.0f GiB, kernel %s\n", $cpu, $ncpu, $mem / 1048576, $kernel;
 $md .= sprintf "Run: %d rounds; in each, every configuration gets %d s of `wrk -t1 -c%d` on loopback "
              . "per workload, in a rotating order (after %d s of warm-up each). %s\n"
              . "Ratios are medians of per-round ratios to configuration 1 measured in the same "
@@ -694,6 +731,7 @@ if ($o{pair_rounds} && %pair) {
     my %name = map { $_->[0] => $_->[1] } @configs;
     for my $key (grep { $pair{$_} } (map { $_->[0] } @configs), map { join ':', @$_ } @heads) {
         my ($x, $y) = split /:/, $key;
+        next unless $name{$x} && (!$y || $name{$y});   # a head to head of configurations not run
         $md .= $y ? "| $x vs $y | $name{$x}, head to head with $name{$y} |" : "| $x | $name{$x} |";
         for my $w (@workloads) {
             $md .= sprintf " %.3f | %.3f..%.3f | %.3f |", pair_q($key, $w->[0]),
@@ -779,6 +817,21 @@ if (%stats) {
          . "into the kernel and back, the same for mod_phpbpf and bpftrace.  sched_switch runs on "
          . "every context switch of the machine while the workload runs, so its share is "
          . "per request served, not per run.\n\n";
+}
+if ($verified{host} || $verified{vm_error}) {
+    my @k = grep { $verified{$_} } 'host', 'vm';
+    my %kname = (host => "$kernel (this machine)", vm => ($verified{vm_kernel} // '6.1') . ' (Debian 12, QEMU)');
+    $md .= "### Verifier: instructions processed per program (the kernel's verified_insns)\n\n"
+         . "The verifier refuses a program past 1,000,000; a kernel's verifier can explore more "
+         . "states than another's for the same program, so both kernels the suite runs on are "
+         . "shown.  Every mode on (compile and CPU tracing, the slow log, stacks).\n\n"
+         . '| program | ' . join(' | ', map { $kname{$_} } @k) . " |\n|---|" . ('---|' x @k) . "\n";
+    my %names = map { %{ $verified{$_} } } @k;
+    for my $p (sort { ($verified{host}{$b} // 0) <=> ($verified{host}{$a} // 0) || $a cmp $b } keys %names) {
+        $md .= "| $p | " . join(' | ', map { $verified{$_}{$p} // '-' } @k) . " |\n";
+    }
+    $md .= "\n6.1: $verified{vm_error}.\n" if $verified{vm_error};
+    $md .= "\n";
 }
 $md .= sprintf "Helper RSS: %d KB.  BPF maps held by the helper: %.1f MB (fixed: sized from "
              . "the default PhpBpfMaxVhosts 1024 at start).\n\n", $helper{rss_kb} // 0,

@@ -55,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (i = 0; i < s2.nvhosts; i++)
         if (s2.vhosts[i].php.count == 0 && s2.vhosts[i].v.compiles == 0
-            && s2.vhosts[i].v.exc_thrown == 0 && s2.vhosts[i].cpu.on.count == 0)
+            && s2.vhosts[i].v.exc_thrown == 0 && s2.vhosts[i].v.lost == 0
+            && s2.vhosts[i].cpu.on.count == 0)
             abort();
     if (s2.nscripts != s.nscripts || s2.scripts_tracked != s.scripts_tracked
         || s2.nclasses != s.nclasses || s2.nslow != s.nslow)

@@ -41,6 +41,7 @@ cp -r "$kdir/modules" "$ird/modules"
 cp "$top/t/vm/init" "$ird/init"
 echo "$mode" > "$ird/mode"
 echo "$top/t/vm/inside.sh" > "$ird/script"
+echo "$top" > "$ird/tree.path"
 (cd "$ird" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out/initrd-$mode.gz"
 rm -rf "$ird"
 rm -f "$out/$mode.json" "$out/$mode.log"
@@ -48,6 +49,7 @@ timeout 900 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 4096 -smp 2 -
     -no-reboot -kernel "$kdir/vmlinuz" -initrd "$out/initrd-$mode.gz" \
     -append "console=ttyS0 panic=1 quiet" \
     -virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$top,mount_tag=tree,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$out,mount_tag=out,security_model=none" > "$out/$mode.console" 2>&1 || true
 rm -f "$out/initrd-$mode.gz"
 [ -s "$out/$mode.json" ]

@@ -21,6 +21,7 @@
 #include "sockdir_tests.h"
 #include "ftable_tests.h"
 #include "buildid_tests.h"
+#include "golden_tests.h"
 #include "tap.h"
 #include "helper_args.h"
 #include "shm.h"
@@ -599,5 +600,6 @@ int main(void)
     sockdir_tests();
     ftable_tests();
     buildid_tests();
+    golden_tests();
     return done_testing();
 }

@@ -155,7 +155,7 @@ Alias /t/ "$top/t/htdocs/"
 EOF
     $conf .= <<"EOF" if $c->{phpbpf};
 LoadModule phpbpf_module "${\ ($c->{module} // "$top/mod_phpbpf/.libs/mod_phpbpf.so") }"
-PhpBpfHelper "${\ ($c->{helper} // "$top/mod_phpbpf/phpbpf-helper") }"
+PhpBpfHelper "${\ ($c->{helper} // "$top/helper/phpbpf-helper") }"
 EOF
     $conf .= "<Location /server-bpf>\n    SetHandler server-bpf\n</Location>\n" if $c->{phpbpf} && !$c->{nolocation};
     $conf .= ($c->{extra} // '') . "\n";

@@ -2,7 +2,7 @@
  * history (PHP time, CPU, waits, exceptions, compiles, the requests in
  * flight, unread events, the slow log).  A new helper (a crash's
  * respawn, a graceful with other settings, an upgrade of the module) takes
- * these over through the httpd parent's mailbox (helper_carry.c) instead
+ * these over through the httpd parent's mailbox (helper/carry.c) instead
  * of starting from zero, when its layout is the same: the build hashes
  * this file, phpbpf.h and phpbpf_hist.h into PHPBPF_LAYOUT_ID.
  *

@@ -21,7 +21,7 @@
  *   config.c      directives          libphp.c     which libphp to trace
  *   state.c       what outlives a generation (process pool)
  *   shm.c         the shared segment: layout, writers, the copy a page reads
- *   supervise.c   the helper's life   helper_args.c  its command line
+ *   supervise.c   the helper's life   cmdline.c    its command line
  *   hooks.c       the request hooks   client.c     the helper's socket
  *   handler.c     /server-bpf         report.c     the report a page shows
  *   render_*.c    its four formats (and mod_status's section)
@@ -43,7 +43,7 @@
 
 #include "config.h"
 #include "handler.h"
-#include "helper_args.h"
+#include "cmdline.h"
 #include "hooks.h"
 #include "libphp.h"
 #include "sockdir.h"

@@ -40,7 +40,7 @@ typedef struct {
     apr_file_t *to_helper, *from_helper;
     const char *helper_cmd;       /* full command line: if it changes, respawn */
     /* the helper being replaced: it traces on until its successor has
-     * taken its maps over, and is then stopped by it (helper_carry.h) */
+     * taken its maps over, and is then stopped by it (helper/carry.h) */
     apr_proc_t retired;
     apr_pool_t *retired_pool;
     const char *socket_path;
@@ -79,7 +79,7 @@ void phpbpf_state_remember_helper(pid_t pid);
 /* SIGTERM, then SIGKILL if it has not gone in a second, and reaped. */
 void phpbpf_stop_process(pid_t pid);
 
-/* The helpers' mailbox (helper_carry.h): a socketpair the parent keeps,
+/* The helpers' mailbox (helper/carry.h): a socketpair the parent keeps,
  * both ends, for as long as httpd runs and traces, whatever build of the
  * module is loaded; made on first use.  NULL if none can be had. */
 const int *phpbpf_state_mailbox(apr_pool_t *process_pool);

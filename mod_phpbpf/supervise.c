@@ -12,7 +12,7 @@
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 
-#include "helper_args.h"
+#include "cmdline.h"
 #include "sockdir.h"
 #include "snapshot.h"
 #include "state.h"
@@ -80,7 +80,7 @@ static void retired_maint(int reason, void *data, apr_wait_t status)
 }
 
 /* New settings: the running helper keeps tracing until the new one has
- * taken over its maps and stops it (helper_carry.h); its pipes stay open
+ * taken over its maps and stops it (helper/carry.h); its pipes stay open
  * until then, or it would take the closed stdin for httpd going away. */
 static void helper_retire(void)
 {

@@ -4,7 +4,7 @@ use strict;
 use warnings;
 use FindBin;
 
-my $bin = "$FindBin::Bin/../mod_phpbpf/unit_tests";
+my $bin = "$FindBin::Bin/unit/unit_tests";
 -x $bin or do { print "1..1\nnot ok 1 - $bin is built (run make -f Makefile.apxs)\n"; exit 1 };
 # The golden text of every format (t/unit/golden_tests.c).
 $ENV{PHPBPF_GOLDEN} = "$FindBin::Bin/unit/golden";

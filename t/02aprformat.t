@@ -13,9 +13,9 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use PhpBpfTest qw(topdir);
 
-# The helper's own files (helper.c and helper_<job>.c, but helper_args.c,
-# which runs in httpd) are built into the helper alone.
-my @files = grep { !m{/helper(_(?!args)\w+)?\.[ch]$} } glob(topdir() . '/mod_phpbpf/*.[ch]');
+# What httpd runs: mod_phpbpf/ and what it shares with the helper,
+# common/.  The helper's own files (helper/) are built into it alone.
+my @files = map { glob(topdir() . "/$_/*.[ch]") } 'mod_phpbpf', 'common';
 plan tests => scalar(@files) + 1;
 cmp_ok scalar(@files), '>=', 8, 'the module sources are found';
 

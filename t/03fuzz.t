@@ -6,7 +6,7 @@ use FindBin;
 use File::Temp qw(tempdir);
 use Test::More tests => 2;
 
-my $bin = "$FindBin::Bin/../mod_phpbpf/fuzz_protocol";
+my $bin = "$FindBin::Bin/fuzz/fuzz_protocol";
 ok -x $bin, 'the fuzz target is built (make -f Makefile.apxs test builds it)' or exit 1;
 my $corpus = tempdir(CLEANUP => 1);
 # Seeds: a well-formed snapshot payload (one vhost, one bucket) and a

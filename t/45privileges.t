@@ -44,7 +44,7 @@ for my $fd (glob "/proc/$pid/fd/*") {
 is_deeply \@odd, [], 'no unexpected descriptors';
 my $sockets = grep { (readlink($_) // '') =~ /^socket:/ } glob "/proc/$pid/fd/*";
 # The one it listens on, and the two ends of the httpd parent's mailbox
-# through which the next helper takes its maps over (helper_carry.h).
+# through which the next helper takes its maps over (helper/carry.h).
 is $sockets, 3, 'three sockets: the one it listens on and the mailbox\'s two ends';
 # The mailbox holds the BPF maps' descriptors: no child (PHP code) may.
 my %helper_socks = map { (readlink($_) // '') =~ /^socket:\[(\d+)\]/ ? ($1 => 1) : () } glob "/proc/$pid/fd/*";

@@ -43,7 +43,7 @@ my $inst_dir = tempdir('phpbpf-installed-XXXXXX', DIR => $logs, CLEANUP => 1);
 chmod 0755, $inst_dir;
 my ($so, $helper) = ("$inst_dir/mod_phpbpf.so", "$inst_dir/phpbpf-helper");
 copy("$top/mod_phpbpf/.libs/mod_phpbpf.so", $so) or die;
-copy("$top/mod_phpbpf/phpbpf-helper", $helper) or die;
+copy("$top/helper/phpbpf-helper", $helper) or die;
 chmod 0755, $so, $helper;
 
 # As dpkg does: write a new file beside, then rename it over the old one.

@@ -16,14 +16,14 @@ our @EXPORT = qw(build_copy);
 sub build_copy {
     my ($top, $in, $defs) = @_;
     my $tree = tempdir('phpbpf-build-XXXXXX', DIR => $in, CLEANUP => 1);
-    for my $d (qw(mod_phpbpf bpf tools)) {
+    for my $d (qw(mod_phpbpf helper common bpf tools)) {
         make_path("$tree/$d");
         copy($_, "$tree/$d/") or die "copy $_: $!" for glob "$top/$d/*.[ch]";
     }
     copy("$top/Makefile.apxs", $tree) or die "copy Makefile.apxs: $!";
-    my $out = `make -C $tree -f Makefile.apxs PHPBPF_DEFS='$defs' mod_phpbpf/.libs/mod_phpbpf.so mod_phpbpf/phpbpf-helper 2>&1`;
+    my $out = `make -C $tree -f Makefile.apxs PHPBPF_DEFS='$defs' mod_phpbpf/.libs/mod_phpbpf.so helper/phpbpf-helper 2>&1`;
     $? == 0 or die "build with '$defs' failed:\n$out";
-    return { module => "$tree/mod_phpbpf/.libs/mod_phpbpf.so", helper => "$tree/mod_phpbpf/phpbpf-helper" };
+    return { module => "$tree/mod_phpbpf/.libs/mod_phpbpf.so", helper => "$tree/helper/phpbpf-helper" };
 }
 
 1;

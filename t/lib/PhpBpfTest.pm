@@ -93,7 +93,7 @@ sub httpd_parent_pid {
 }
 
 # The helper's socket of httpd parent $parent whose runtime dir is $dir:
-# in a directory of root's own (mod_phpbpf/sockdir.h).
+# in a directory of root's own (common/sockdir.h).
 sub helper_socket {
     my ($dir, $parent) = @_;
     return "$dir/phpbpf.$parent/sock";
@@ -184,7 +184,7 @@ sub free_port {
 #   access_log => 1     "%v %P %>s \"%r\"" lines in DIR/access_log
 sub write_instance {
     my %o = (php => 1, phpbpf => 1, extra => '', libphp => '/usr/lib/apache2/modules/libphp8.2.so',
-             module => "$TOP/mod_phpbpf/.libs/mod_phpbpf.so", helper => "$TOP/mod_phpbpf/phpbpf-helper",
+             module => "$TOP/mod_phpbpf/.libs/mod_phpbpf.so", helper => "$TOP/helper/phpbpf-helper",
              vhosts => [], @_);
     my $dir = tempdir('phpbpf-inst-XXXXXX', DIR => Apache::Test::vars('t_logs'),
                        CLEANUP => !$ENV{PHPBPF_KEEP_INSTANCES});

@@ -23,7 +23,7 @@
 #include "buildid_tests.h"
 #include "golden_tests.h"
 #include "tap.h"
-#include "helper_args.h"
+#include "cmdline.h"
 #include "shm.h"
 #include "peers.h"
 #include "apr_general.h"

@@ -37,7 +37,7 @@ LoadModule php_module $m/libphp8.2.so
     SetHandler application/x-httpd-php
 </FilesMatch>
 LoadModule phpbpf_module "$top/mod_phpbpf/.libs/mod_phpbpf.so"
-PhpBpfHelper "$top/mod_phpbpf/phpbpf-helper"
+PhpBpfHelper "$top/helper/phpbpf-helper"
 PhpBpfCompileTracing On
 PhpBpfCpuTracing On
 PhpBpfSlowThreshold 80ms

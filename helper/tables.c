@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "ftable.h"
-#include "helper_tables.h"
+#include "tables.h"
 
 /* A script's compile times by period, as sparse histograms that grow with
  * the buckets used: a script is compiled in a few distinct times, and a

@@ -86,7 +86,7 @@ struct phpbpf_snap_vhost {
     struct phpbpf_sparse compile;
     uint32_t has_waits;         /* CPU tracing: off-CPU time by class */
     struct phpbpf_waits waits;
-    /* what the helper's tables (helper_tables.h) did not keep of it */
+    /* what the helper's tables (helper/tables.h) did not keep of it */
     uint64_t classes_lost, scripts_lost;
 };
 

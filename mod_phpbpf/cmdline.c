@@ -4,7 +4,7 @@
  * 64-bit value goes through APR's own APR_UINT64_T_*FMT macros. */
 #include "apr_strings.h"
 
-#include "helper_args.h"
+#include "cmdline.h"
 #include "shm.h"
 #include "snapshot.h"
 

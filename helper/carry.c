@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "helper_carry.h"
+#include "carry.h"
 
 #ifndef PHPBPF_LAYOUT_ID
 #error "PHPBPF_LAYOUT_ID: the build's hash of the carried maps' definitions"

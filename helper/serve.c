@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "helper_serve.h"
+#include "serve.h"
 
 #define MAX_WATCH 8
 /* epoll tags: below MAX_WATCH a watch, then the listening socket, then a

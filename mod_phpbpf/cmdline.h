@@ -1,8 +1,8 @@
 /* The helper's command line, and the identity that decides whether a
  * running helper can be kept across a restart of Apache.  APR only, no
  * httpd: the unit tests check the text it formats. */
-#ifndef PHPBPF_HELPER_ARGS_H
-#define PHPBPF_HELPER_ARGS_H
+#ifndef PHPBPF_CMDLINE_H
+#define PHPBPF_CMDLINE_H
 
 #include "apr_pools.h"
 

@@ -16,7 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "helper_stacks.h"
+#include "stacks.h"
 #include "php_layout.h"
 #include "phpbpf.skel.h"
 #include "profile.h"

@@ -40,10 +40,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "snapshot.h"
-#include "helper_carry.h"
-#include "helper_serve.h"
-#include "helper_tables.h"
-#include "helper_stacks.h"
+#include "carry.h"
+#include "serve.h"
+#include "tables.h"
+#include "stacks.h"
 #include "sockdir.h"
 #include "peers.h"
 #include "phpbpf.skel.h"
@@ -73,7 +73,7 @@ struct config {
     unsigned int trace_depth;     /* PhpBpfSlowTraceDepth */
     struct phpbpf_peer peer[PHPBPF_MAX_PEERS];  /* PhpBpfPeer, --peer WHERE=CLASS */
     unsigned int npeers;
-    int mailbox[2];               /* --mailbox RD,WR: the parent's, see helper_carry.h */
+    int mailbox[2];               /* --mailbox RD,WR: the parent's, see carry.h */
 };
 
 static struct config cfg;

@@ -9,7 +9,7 @@ use Time::HiRes qw(time);
 # No need_module('php'): mod_php is loaded by t/conf/extra.conf, which
 # Apache::Test's module inventory does not see -- and a smoke test should
 # fail loudly, not skip, if PHP is not working.
-plan tests => 14;
+plan tests => 15;
 
 # Apache::TestRequest sends "Host: localhost:<port>" by default; an explicit
 # Host header overrides it and selects the name-based vhost.
@@ -70,4 +70,20 @@ for my $vhost (qw(a.test b.test)) {
     ok scalar(@kids), "httpd (pid $ppid) has $comm children";
     is_deeply [ grep { $_->[1] != $want } @kids ], [],
         "all httpd children run as $vars->{user} (euid $want)";
+}
+
+{
+    # .ci/run installs "grep -v '^#' conf/debian-packages" word by word: a
+    # comment that lost its '#' becomes a package apt cannot find, and CI
+    # stops before any test runs (it did: "cpio (instruction counts),").
+    # Every line must be one package name, and installed here.
+    open my $fh, '<', 'conf/debian-packages' or die "conf/debian-packages: $!";
+    my @bad;
+    for (grep { !/^#/ } <$fh>) {
+        chomp;
+        if (!/^[a-z0-9][a-z0-9.+-]+$/) { push @bad, "not a package name: '$_'"; next }
+        my $st = `dpkg-query -W -f='\${db:Status-Status}' $_ 2>/dev/null`;
+        push @bad, "$_ is not installed" if $st ne 'installed';
+    }
+    is_deeply \@bad, [], 'conf/debian-packages: one installed package per line';
 }

@@ -46,37 +46,15 @@
 #include "stacks.h"
 #include "sockdir.h"
 #include "peers.h"
+#include "args.h"
+#include "log.h"
 #include "phpbpf.skel.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 
-struct config {
-    const char *library;
-    const char *socket_path;
-    const char *build;      /* the module's PHPBPF_BUILD_ID */
-    uid_t uid;
-    gid_t gid;
-    pid_t httpd_pid;
-    unsigned long long slot_addr;
-    unsigned long long libphp_base;  /* where httpd has libphp's offset 0, or 0 */
-    unsigned int vhosts;
-    unsigned int delay_s;   /* respawn backoff, chosen by the module */
-    int debug;
-    int use_syslog;         /* httpd logs to syslog: there is no stderr */
-    int compile;            /* PhpBpfCompileTracing On */
-    int cpu;                /* PhpBpfCpuTracing On */
-    unsigned long long slow_us;   /* PhpBpfSlowThreshold, 0 = off */
-    unsigned int slow_size;       /* PhpBpfSlowLogSize */
-    unsigned int max_scripts;
-    unsigned int window_s;        /* PhpBpfWindow: the tables hold its last half to whole */
-    unsigned int profile_hz;      /* PhpBpfProfile On: PhpBpfProfileHz, else 0 */
-    unsigned int trace_depth;     /* PhpBpfSlowTraceDepth */
-    struct phpbpf_peer peer[PHPBPF_MAX_PEERS];  /* PhpBpfPeer, --peer WHERE=CLASS */
-    unsigned int npeers;
-    int mailbox[2];               /* --mailbox RD,WR: the parent's, see carry.h */
-};
 
-static struct config cfg;
+static struct phpbpf_helper_args args;
+static const struct phpbpf_options *const opt = &args.o;
 static struct phpbpf *skel;
 static const struct phpbpf_hist *hists;   /* mmap of the php_hist map */
 static const struct phpbpf_vstats *vstats; /* mmap of the vstats map */
@@ -96,7 +74,7 @@ static char untraced[PHPBPF_STR_MAX];      /* configured, but not on this libphp
 static struct ring_buffer *rings;
 /* When the tables' current period began, and the one before (0: none). */
 static uint64_t period_start[2];
-/* The last cfg.slow_size slow requests, as a ring in the slow_log map,
+/* The last opt->slow_size slow requests, as a ring in the slow_log map,
  * which outlives this helper; n counts all. */
 static struct phpbpf_slow_log *slow_log;
 static struct phpbpf_slow_event slow_out[PHPBPF_SLOW_MAX];
@@ -111,197 +89,6 @@ static uint64_t now_us(void)
 
     gettimeofday(&tv, NULL);
     return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
-}
-
-/* Lines in the shape of Apache's own error log, so they sort and grep with
- * everything else in it. */
-static void vlogmsg(const char *level, const char *fmt, va_list ap)
-{
-    char ts[64], *msg, *save;
-    struct timeval tv;
-    struct tm tm;
-
-    gettimeofday(&tv, NULL);
-    localtime_r(&tv.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%a %b %d %H:%M:%S", &tm);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        return;
-    if (cfg.use_syslog) {
-        int prio = level[0] == 'e' ? LOG_ERR : level[0] == 'w' ? LOG_WARNING
-                 : level[0] == 'n' ? LOG_NOTICE : level[0] == 'i' ? LOG_INFO : LOG_DEBUG;
-
-        for (char *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            syslog(prio, "%s", line);
-        free(msg);
-        return;
-    }
-    /* libbpf hands over a verifier log as one multi-line message. */
-    for (char *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        fprintf(stderr, "[%s.%06ld %d] [phpbpf:%s] [pid %d] phpbpf-helper: %s\n",
-                ts, (long)tv.tv_usec, tm.tm_year + 1900, level, (int)getpid(), line);
-    free(msg);
-}
-
-static void logmsg(const char *level, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vlogmsg(level, fmt, ap);
-    va_end(ap);
-}
-
-/* One clear line in the error log and the same line for the module, which
- * shows it on /server-bpf; then an exit status that stops respawning. */
-static void startup_failure(const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    ssize_t unused;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg) - 1, fmt, ap);   /* room for the newline */
-    va_end(ap);
-    logmsg("error", "tracing unavailable: %s", msg);
-    strcat(msg, "\n");
-    unused = write(STDOUT_FILENO, msg, strlen(msg));
-    (void)unused;
-    exit(PHPBPF_EXIT_STARTUP);
-}
-
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-    if (level == LIBBPF_DEBUG && !cfg.debug)
-        return 0;
-    vlogmsg(level == LIBBPF_WARN ? "warn" : level == LIBBPF_INFO ? "info" : "debug",
-            fmt, ap);
-    return 0;
-}
-
-static void usage(void)
-{
-    startup_failure("usage: phpbpf-helper --library PATH --socket PATH --build ID --uid N --gid N "
-                    "--httpd-pid N --slot ADDR --vhosts N [--compile] [--max-scripts N] [--cpu] "
-                    "[--slow-us N --slow-log N [--trace-depth N]] [--profile-hz N] [--peer W=C ...] "
-                    "[--window-s N] [--libphp-base ADDR] [--mailbox RD,WR] [--delay S] [--debug] "
-                    "[--syslog]");
-}
-
-static unsigned long long number(const char *s, const char *what)
-{
-    char *end;
-    unsigned long long v;
-
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (errno || !*s || *end)
-        startup_failure("bad number for --%s: '%s'", what, s);
-    return v;
-}
-
-/* --peer WHERE=CLASS, as the module checked PhpBpfPeer. */
-static void peer_arg(const char *arg)
-{
-    char where[256];
-    const char *eq = strrchr(arg, '='), *why;
-
-    if (!eq || (size_t)(eq - arg) >= sizeof(where) || cfg.npeers >= PHPBPF_MAX_PEERS / 2)
-        startup_failure("bad --peer '%s'", arg);
-    memcpy(where, arg, (size_t)(eq - arg));
-    where[eq - arg] = '\0';
-    if ((why = phpbpf_peer_parse(where, eq + 1, &cfg.peer[cfg.npeers])) != NULL)
-        startup_failure("bad --peer '%s': %s", arg, why);
-    cfg.npeers++;
-}
-
-static void parse_args(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        { "library", required_argument, NULL, 'l' },
-        { "socket", required_argument, NULL, 's' },
-        { "build", required_argument, NULL, 'b' },
-        { "uid", required_argument, NULL, 'u' },
-        { "gid", required_argument, NULL, 'g' },
-        { "httpd-pid", required_argument, NULL, 'p' },
-        { "slot", required_argument, NULL, 'a' },
-        { "vhosts", required_argument, NULL, 'n' },
-        { "delay", required_argument, NULL, 'w' },
-        { "debug", no_argument, NULL, 'd' },
-        { "syslog", no_argument, NULL, 'y' },
-        { "compile", no_argument, NULL, 'c' },
-        { "cpu", no_argument, NULL, 'C' },
-        { "slow-us", required_argument, NULL, 's' + 256 },
-        { "slow-log", required_argument, NULL, 'S' },
-        { "max-scripts", required_argument, NULL, 'm' },
-        { "profile-hz", required_argument, NULL, 'z' },
-        { "trace-depth", required_argument, NULL, 't' },
-        { "peer", required_argument, NULL, 'P' },
-        { "mailbox", required_argument, NULL, 'M' },
-        { "window-s", required_argument, NULL, 'W' },
-        { "libphp-base", required_argument, NULL, 'B' },
-        { NULL, 0, NULL, 0 }
-    };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l': cfg.library = optarg; break;
-        case 's': cfg.socket_path = optarg; break;
-        case 'b': cfg.build = optarg; break;
-        case 'u': cfg.uid = (uid_t)number(optarg, "uid"); break;
-        case 'g': cfg.gid = (gid_t)number(optarg, "gid"); break;
-        case 'p': cfg.httpd_pid = (pid_t)number(optarg, "httpd-pid"); break;
-        case 'a': cfg.slot_addr = number(optarg, "slot"); break;
-        case 'n': cfg.vhosts = (unsigned int)number(optarg, "vhosts"); break;
-        case 'w': cfg.delay_s = (unsigned int)number(optarg, "delay"); break;
-        case 'd': cfg.debug = 1; break;
-        case 'y': cfg.use_syslog = 1; break;
-        case 'c': cfg.compile = 1; break;
-        case 'C': cfg.cpu = 1; break;
-        case 's' + 256: cfg.slow_us = number(optarg, "slow-us"); break;
-        case 'S': cfg.slow_size = (unsigned int)number(optarg, "slow-log"); break;
-        case 'm': cfg.max_scripts = (unsigned int)number(optarg, "max-scripts"); break;
-        case 'z': cfg.profile_hz = (unsigned int)number(optarg, "profile-hz"); break;
-        case 't': cfg.trace_depth = (unsigned int)number(optarg, "trace-depth"); break;
-        case 'P': peer_arg(optarg); break;
-        case 'M': break;        /* taken by mailbox_arg() before anything was closed */
-        case 'W': cfg.window_s = (unsigned int)number(optarg, "window-s"); break;
-        case 'B': cfg.libphp_base = number(optarg, "libphp-base"); break;
-        default: usage();
-        }
-    }
-    if (!cfg.library || !cfg.socket_path || !cfg.build || !cfg.httpd_pid || !cfg.slot_addr
-        || cfg.vhosts < 2 || optind != argc)
-        usage();
-    /* The module and the helper share the slot, the protocol and the BPF
-     * maps' meaning: a pair from two builds (one file upgraded, not the
-     * other) must say so rather than trace wrongly. */
-    if (strcmp(cfg.build, PHPBPF_BUILD_ID) != 0)
-        startup_failure("the helper (build %s) and mod_phpbpf (build %s) are from different "
-                        "builds; install both from the same one", PHPBPF_BUILD_ID, cfg.build);
-    if (!cfg.max_scripts)
-        cfg.max_scripts = 1024;
-    if (!cfg.window_s)
-        cfg.window_s = 600;
-    if (cfg.profile_hz > 1000 || cfg.trace_depth > PHPBPF_STACK_MAX)
-        usage();
-    if (!cfg.slow_size || cfg.slow_size > PHPBPF_SLOW_MAX)
-        cfg.slow_size = cfg.slow_size ? PHPBPF_SLOW_MAX : 20;
-}
-
-/* --mailbox RD,WR, read before any descriptor is closed: those two are
- * the only ones besides 0-2 that this helper keeps from httpd. */
-static void mailbox_arg(int argc, char **argv)
-{
-    int i, rd, wr;
-
-    cfg.mailbox[0] = cfg.mailbox[1] = -1;
-    for (i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--mailbox") == 0 && sscanf(argv[i + 1], "%d,%d", &rd, &wr) == 2
-            && rd > 2 && wr > 2 && rd != wr) {
-            cfg.mailbox[0] = rd;
-            cfg.mailbox[1] = wr;
-        }
 }
 
 static void close_from(int lo, int hi)
@@ -319,8 +106,8 @@ static void close_from(int lo, int hi)
  * are not ours, and die with the parent. */
 static void sanitize_process(void)
 {
-    int lo = cfg.mailbox[0] < cfg.mailbox[1] ? cfg.mailbox[0] : cfg.mailbox[1];
-    int hi = cfg.mailbox[0] < cfg.mailbox[1] ? cfg.mailbox[1] : cfg.mailbox[0];
+    int lo = args.mailbox[0] < args.mailbox[1] ? args.mailbox[0] : args.mailbox[1];
+    int hi = args.mailbox[0] < args.mailbox[1] ? args.mailbox[1] : args.mailbox[0];
     sigset_t none;
     int sig;
 
@@ -414,13 +201,13 @@ static void check_prerequisites(void)
         startup_failure("the kernel exposes no BTF (%s: %s); a kernel built with "
                         "CONFIG_DEBUG_INFO_BTF is required, and in a container /sys/kernel/btf "
                         "must be mounted", BTF_PATH, strerror(errno));
-    usdt_request = has_php_probe(cfg.library, "request__startup")
-                   && has_php_probe(cfg.library, "request__shutdown");
-    phpbpf_libphp_inspect(cfg.library, cfg.httpd_pid, cfg.libphp_base, &php);
+    usdt_request = has_php_probe(opt->library, "request__startup")
+                   && has_php_probe(opt->library, "request__shutdown");
+    phpbpf_libphp_inspect(opt->library, opt->httpd_pid, opt->libphp_base, &php);
     if (!usdt_request && !(php.fn_startup && php.fn_shutdown))
         startup_failure("%s has neither php:request__startup/shutdown USDT probes nor "
                         "php_request_startup/shutdown in its dynamic symbol table: is it PHP?",
-                        cfg.library);
+                        opt->library);
 }
 
 static int attached(struct bpf_link *link, struct bpf_link **out, const char *what, uint32_t bit,
@@ -433,8 +220,8 @@ static int attached(struct bpf_link *link, struct bpf_link **out, const char *wh
     *out = link;
     if (!link) {
         if (required)
-            startup_failure("cannot attach %s in %s: %s%s", what, cfg.library, strerror(err), hint);
-        logmsg("warn", "cannot attach %s in %s: %s%s", what, cfg.library, strerror(err), hint);
+            startup_failure("cannot attach %s in %s: %s%s", what, opt->library, strerror(err), hint);
+        logmsg("warn", "cannot attach %s in %s: %s%s", what, opt->library, strerror(err), hint);
         return -1;
     }
     probes |= bit;
@@ -449,7 +236,7 @@ static int attach_usdt(struct bpf_program *prog, const char *probe, struct bpf_l
     char what[64];
 
     snprintf(what, sizeof(what), "php:%s", probe);
-    return attached(bpf_program__attach_usdt(prog, -1, cfg.library, "php", probe, NULL), out,
+    return attached(bpf_program__attach_usdt(prog, -1, opt->library, "php", probe, NULL), out,
                     what, bit, required);
 }
 
@@ -461,14 +248,14 @@ static int attach_fn(struct bpf_program *prog, const char *func, int retprobe,
     LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
     /* Past an endbr64, which every call runs and which the kernel would
      * single-step; the return address is still on top of the stack there. */
-    size_t skip = phpbpf_libphp_endbr(cfg.library, func) ? 4 : 0;
+    size_t skip = phpbpf_libphp_endbr(opt->library, func) ? 4 : 0;
     char what[80];
 
     snprintf(what, sizeof(what), "%s:%s%s", retprobe ? "uretprobe" : "uprobe", func,
              skip ? "+4" : "");
     if (skip)
         logmsg("info", "%s begins with endbr64: probed at %s", func, what);
-    return attached(bpf_program__attach_uprobe_opts(prog, -1, cfg.library, skip, &o), out, what,
+    return attached(bpf_program__attach_uprobe_opts(prog, -1, opt->library, skip, &o), out, what,
                     bit, required);
 }
 
@@ -527,9 +314,9 @@ static void fill_peers(void)
     int paths = bpf_map__fd(skel->maps.peer_unix);
     unsigned i;
 
-    for (i = 0; i < phpbpf_default_npeers + cfg.npeers; i++) {
+    for (i = 0; i < phpbpf_default_npeers + args.npeers; i++) {
         const struct phpbpf_peer *p = i < phpbpf_default_npeers ? &phpbpf_default_peers[i]
-                                                                 : &cfg.peer[i - phpbpf_default_npeers];
+                                                                 : &args.peer[i - phpbpf_default_npeers];
         struct phpbpf_peer_key k = { p->kind == PHPBPF_PEER_ADDR6 ? 10 : 2, p->port, { 0 } };
         uint64_t h;
         int err;
@@ -588,8 +375,8 @@ static void whoami(void)
 
     if (err || !skel->bss->httpd_pid)
         startup_failure("cannot read httpd's pid from the kernel: %s", err ? strerror(-err) : "0");
-    if ((pid_t)skel->bss->httpd_pid != cfg.httpd_pid)
-        logmsg("info", "httpd pid %d is pid %u outside its pid namespace", (int)cfg.httpd_pid,
+    if ((pid_t)skel->bss->httpd_pid != opt->httpd_pid)
+        logmsg("info", "httpd pid %d is pid %u outside its pid namespace", (int)opt->httpd_pid,
                skel->bss->httpd_pid);
 }
 
@@ -623,7 +410,7 @@ static void load_and_attach(void)
     skel = phpbpf__open();
     if (!skel)
         startup_failure("cannot open the BPF object: %s", strerror(errno));
-    skel->rodata->slot_addr = cfg.slot_addr;
+    skel->rodata->slot_addr = opt->slot;
     {
         struct stat ns;
 
@@ -635,14 +422,14 @@ static void load_and_attach(void)
     }
     /* Load only what will be attached.  compile_file and the exception
      * are read at this build's offsets of PHP's structures. */
-    if (cfg.compile && (!php.fn_compile || php.layout_why))
+    if (opt->compile && (!php.fn_compile || php.layout_why))
         not_traced("compile tracing", php.layout_why ? php.layout_why
                                                      : "libphp does not export compile_file");
-    if (!cfg.compile || !php.fn_compile || php.layout_why) {
+    if (!opt->compile || !php.fn_compile || php.layout_why) {
         bpf_program__set_autoload(skel->progs.php_compile_entry, false);
         bpf_program__set_autoload(skel->progs.php_compile_return, false);
     }
-    exc_usdt = has_php_probe(cfg.library, "exception__thrown");
+    exc_usdt = has_php_probe(opt->library, "exception__thrown");
     exc_fn = !exc_usdt && php.fn_throw && !php.layout_why;
     if (!exc_usdt && !exc_fn)
         not_traced("exceptions", php.fn_throw ? php.layout_why
@@ -654,37 +441,37 @@ static void load_and_attach(void)
         bpf_program__set_autoload(skel->progs.php_exception_fn, false);
     skel->rodata->usdt_args = usdt_request;
     skel->rodata->sg_addr = php.layout_why ? 0 : php.sg;
-    if (cfg.slow_us && !usdt_request && !skel->rodata->sg_addr)
+    if (opt->slow_us && !usdt_request && !skel->rodata->sg_addr)
         not_traced("the slow log's script, URI and method from PHP",
                    php.layout_why ? php.layout_why : "libphp exports no sapi_globals");
-    if (!cfg.cpu)
+    if (!opt->cpu)
         bpf_program__set_autoload(skel->progs.php_sched_switch, false);
-    skel->rodata->cpu_tracing = cfg.cpu;
-    skel->rodata->slow_us = cfg.slow_us;
+    skel->rodata->cpu_tracing = opt->cpu;
+    skel->rodata->slow_us = opt->slow_us;
     {
-        struct phpbpf_stacks_cfg sc = { &php, cfg.profile_hz,
-                                        cfg.trace_depth, cfg.slow_us, cfg.vhosts, cfg.cpu,
+        struct phpbpf_stacks_cfg sc = { &php, opt->profile_hz,
+                                        opt->trace_depth, opt->slow_us, opt->vhosts, opt->cpu,
                                         logmsg };
 
         phpbpf_stacks_prepare(skel, &sc);
     }
-    err = bpf_map__set_max_entries(skel->maps.php_hist, cfg.vhosts);
+    err = bpf_map__set_max_entries(skel->maps.php_hist, opt->vhosts);
     if (!err)
-        err = bpf_map__set_max_entries(skel->maps.vstats, cfg.vhosts);
+        err = bpf_map__set_max_entries(skel->maps.vstats, opt->vhosts);
     if (!err)
-        err = bpf_map__set_max_entries(skel->maps.cpu_hist, cfg.cpu ? cfg.vhosts : 1);
+        err = bpf_map__set_max_entries(skel->maps.cpu_hist, opt->cpu ? opt->vhosts : 1);
     if (!err)
-        err = bpf_map__set_max_entries(skel->maps.wait_hist, cfg.cpu ? cfg.vhosts : 1);
+        err = bpf_map__set_max_entries(skel->maps.wait_hist, opt->cpu ? opt->vhosts : 1);
     if (!err)
-        err = bpf_map__set_max_entries(skel->maps.compile_hist, cfg.compile ? cfg.vhosts : 1);
+        err = bpf_map__set_max_entries(skel->maps.compile_hist, opt->compile ? opt->vhosts : 1);
     if (!err)
-        err = bpf_map__set_max_entries(skel->maps.table_lost, cfg.vhosts);
+        err = bpf_map__set_max_entries(skel->maps.table_lost, opt->vhosts);
     if (!err) {
         struct bpf_map *m[PHPBPF_CARRY_MAX];
 
         /* The maps as sized now; the predecessor's where they fit. */
-        carry.rd = cfg.mailbox[0];
-        carry.wr = cfg.mailbox[1];
+        carry.rd = args.mailbox[0];
+        carry.wr = args.mailbox[1];
         carry.log = logmsg;
         phpbpf_carry_take(&carry, m, carried(m));
         skel->rodata->my_gen = carry.gen;
@@ -732,7 +519,7 @@ static void load_and_attach(void)
         attach_fn(skel->progs.php_compile_return, "compile_file", 1,
                   &skel->links.php_compile_return, PHPBPF_PROBE_COMPILE_RETURN, 0);
 
-    if (cfg.cpu) {
+    if (opt->cpu) {
         skel->links.php_sched_switch = bpf_program__attach(skel->progs.php_sched_switch);
         if (skel->links.php_sched_switch)
             probes |= PHPBPF_PROBE_SCHED_SWITCH;
@@ -742,26 +529,26 @@ static void load_and_attach(void)
     }
 
     rings = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-    if (!rings || (cfg.slow_us && ring_buffer__add(rings, bpf_map__fd(skel->maps.slow_events),
+    if (!rings || (opt->slow_us && ring_buffer__add(rings, bpf_map__fd(skel->maps.slow_events),
                                                    on_slow_event, NULL) != 0))
         startup_failure("cannot open the ring buffers: %s", strerror(errno));
     phpbpf_stacks_attach(skel, &probes);
 
     hists = map_array(skel->maps.php_hist, sizeof(struct phpbpf_hist));
-    if (cfg.cpu) {
+    if (opt->cpu) {
         cpus = map_array(skel->maps.cpu_hist, sizeof(struct phpbpf_cpu));
         waits = map_array(skel->maps.wait_hist, sizeof(struct phpbpf_waits));
         fill_peers();
     }
-    if (cfg.compile)
+    if (opt->compile)
         compiles = map_array(skel->maps.compile_hist, sizeof(struct phpbpf_hist));
     vstats = map_array(skel->maps.vstats, sizeof(struct phpbpf_vstats));
-    snap_room = calloc(cfg.vhosts, sizeof(*snap_room));
-    bucket_room = calloc((size_t)cfg.vhosts * 4 + PHPBPF_SNAP_SCRIPTS,
+    snap_room = calloc(opt->vhosts, sizeof(*snap_room));
+    bucket_room = calloc((size_t)opt->vhosts * 4 + PHPBPF_SNAP_SCRIPTS,
                          PHPBPF_HIST_BUCKETS * sizeof(*bucket_room));
-    if (!snap_room || !bucket_room || phpbpf_tables_init(cfg.vhosts, cfg.max_scripts) != 0)
-        startup_failure("out of memory for %u vhosts and %u scripts", cfg.vhosts,
-                        cfg.max_scripts);
+    if (!snap_room || !bucket_room || phpbpf_tables_init(opt->vhosts, opt->max_scripts) != 0)
+        startup_failure("out of memory for %u vhosts and %u scripts", opt->vhosts,
+                        opt->max_scripts);
 }
 
 /* Attached: the maps into the parent's mailbox for the next helper, the
@@ -777,7 +564,7 @@ static void hand_over(void)
     if (p == MAP_FAILED)
         startup_failure("cannot map slow_log: %s", strerror(errno));
     slow_log = p;
-    p = mmap(NULL, (size_t)cfg.vhosts * sizeof(struct phpbpf_table_lost), PROT_READ | PROT_WRITE,
+    p = mmap(NULL, (size_t)opt->vhosts * sizeof(struct phpbpf_table_lost), PROT_READ | PROT_WRITE,
              MAP_SHARED, bpf_map__fd(skel->maps.table_lost), 0);
     if (p == MAP_FAILED)
         startup_failure("cannot map table_lost: %s", strerror(errno));
@@ -797,24 +584,24 @@ static void hand_over(void)
 static void open_socket(void)
 {
     char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], why[1024];
-    size_t n = strlen(cfg.socket_path), tail = strlen("/" PHPBPF_SOCK_FILE);
+    size_t n = strlen(opt->socket), tail = strlen("/" PHPBPF_SOCK_FILE);
     int dfd;
 
-    if (n >= sizeof(dir) || n <= tail || strcmp(cfg.socket_path + n - tail, "/" PHPBPF_SOCK_FILE) != 0)
-        startup_failure("bad socket path %s", cfg.socket_path);
-    memcpy(dir, cfg.socket_path, n - tail);
+    if (n >= sizeof(dir) || n <= tail || strcmp(opt->socket + n - tail, "/" PHPBPF_SOCK_FILE) != 0)
+        startup_failure("bad socket path %s", opt->socket);
+    memcpy(dir, opt->socket, n - tail);
     dir[n - tail] = '\0';
     if ((dfd = phpbpf_sockdir_make(dir, why, sizeof(why))) < 0)
         startup_failure("%s", why);
     listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (listen_fd < 0)
         startup_failure("socket: %s", strerror(errno));
-    if (phpbpf_sockdir_bind(dfd, listen_fd, cfg.uid, cfg.gid) != 0)
-        startup_failure("cannot bind %s for uid %u: %s", cfg.socket_path, (unsigned)cfg.uid,
+    if (phpbpf_sockdir_bind(dfd, listen_fd, opt->uid, opt->gid) != 0)
+        startup_failure("cannot bind %s for uid %u: %s", opt->socket, (unsigned)opt->uid,
                         strerror(errno));
     close(dfd);
     if (listen(listen_fd, 128) != 0)
-        startup_failure("listen on %s: %s", cfg.socket_path, strerror(errno));
+        startup_failure("listen on %s: %s", opt->socket, strerror(errno));
 }
 
 /* Everything privileged is done: links, maps and the socket are open
@@ -870,9 +657,9 @@ static void take_snapshot(struct phpbpf_snapshot *s)
     snprintf(s->untraced, sizeof(s->untraced), "%s", untraced);
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
         s->counters[i] = c[i];
-    snprintf(s->library, sizeof(s->library), "%s", cfg.library);
+    snprintf(s->library, sizeof(s->library), "%s", opt->library);
     s->vhosts = snap_room;
-    for (i = 0; i < cfg.vhosts; i++) {
+    for (i = 0; i < opt->vhosts; i++) {
         struct phpbpf_snap_vhost *v = &snap_room[s->nvhosts];
 
         if (!hists[i].count && !vstats[i].compiles && !vstats[i].exc_thrown && !vstats[i].lost)
@@ -892,13 +679,13 @@ static void take_snapshot(struct phpbpf_snapshot *s)
         s->nvhosts++;
     }
     phpbpf_tables_snapshot(s);
-    s->window_s = cfg.window_s;
+    s->window_s = opt->window_s;
     s->window_since_us = period_start[1] ? period_start[1] : started_us;
-    if (cfg.slow_us) {
+    if (opt->slow_us) {
         uint64_t k, n, have;
 
         n = slow_log->n;
-        have = n < cfg.slow_size ? n : cfg.slow_size;
+        have = n < opt->slow_size ? n : opt->slow_size;
         for (k = 0; k < have; k++)      /* newest first */
             slow_out[k] = slow_log->ev[(n - 1 - k) % PHPBPF_SLOW_MAX];
         s->slow = slow_out;
@@ -976,7 +763,7 @@ static int on_period(void)
 
 static void start_periods(void)
 {
-    unsigned half = cfg.window_s / 2 ? cfg.window_s / 2 : 1;
+    unsigned half = opt->window_s / 2 ? opt->window_s / 2 : 1;
     struct itimerspec its = { { half, 0 }, { half, 0 } };
 
     period_start[0] = started_us;
@@ -998,8 +785,8 @@ static int serve(void)
     sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
     if (sig_fd < 0)
         startup_failure("signalfd: %s", strerror(errno));
-    c.uid = cfg.uid;
-    c.httpd_pid = cfg.httpd_pid;
+    c.uid = opt->uid;
+    c.httpd_pid = opt->httpd_pid;
     phpbpf_serve_watch(sig_fd, on_signal);
     phpbpf_serve_watch(STDIN_FILENO, on_parent);
     phpbpf_serve_watch(ring_buffer__epoll_fd(rings), on_slow);
@@ -1013,16 +800,17 @@ int main(int argc, char **argv)
 {
     int rc;
 
-    mailbox_arg(argc, argv);
+    phpbpf_args_mailbox(argc, argv, &args);
     sanitize_process();
-    parse_args(argc, argv);
-    if (cfg.use_syslog)
+    phpbpf_args_parse(argc, argv, &args);
+    phpbpf_log_setup(opt->use_syslog, opt->debug);
+    if (opt->use_syslog)
         openlog("phpbpf-helper", LOG_PID, LOG_DAEMON);
-    if (getppid() != cfg.httpd_pid)
-        startup_failure("parent is not httpd pid %d", (int)cfg.httpd_pid);
-    libbpf_set_print(libbpf_log);
-    if (cfg.delay_s)
-        sleep(cfg.delay_s);
+    if ((uint64_t)getppid() != opt->httpd_pid)
+        startup_failure("parent is not httpd pid %d", (int)opt->httpd_pid);
+    libbpf_set_print(phpbpf_libbpf_log);
+    if (opt->delay_s)
+        sleep(opt->delay_s);
     check_prerequisites();
     load_and_attach();
     hand_over();
@@ -1040,7 +828,7 @@ int main(int argc, char **argv)
                 n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
                                       n ? " " : "", names[k]);
         logmsg("notice", "tracing %s (%s) for httpd pid %d, %u vhost slots; socket %s",
-               cfg.library, list, (int)cfg.httpd_pid, cfg.vhosts, cfg.socket_path);
+               opt->library, list, (int)opt->httpd_pid, opt->vhosts, opt->socket);
     }
 
     rc = serve();

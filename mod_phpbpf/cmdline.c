@@ -8,56 +8,56 @@
 #include "shm.h"
 #include "snapshot.h"
 
-const char *const *phpbpf_helper_argv(apr_pool_t *p, const struct phpbpf_helper_settings *s)
+int phpbpf_helper_arg(apr_pool_t *p, const char **argv, int n, const struct phpbpf_options *o,
+                      int i)
+{
+    const void *f = phpbpf_opt_at(o, i);
+    const char *flag = apr_pstrcat(p, "--", phpbpf_opts[i].flag, NULL);
+    const struct phpbpf_opt_list *l;
+    uint64_t v;
+    unsigned k;
+
+    switch (phpbpf_opts[i].kind) {
+    case PHPBPF_KIND_STR:
+        if (*(const char *const *)f) {
+            argv[n++] = flag;
+            argv[n++] = *(const char *const *)f;
+        }
+        break;
+    case PHPBPF_KIND_NUM:
+    case PHPBPF_KIND_ADDR:
+        if ((v = *(const uint64_t *)f) != 0) {
+            argv[n++] = flag;
+            argv[n++] = apr_psprintf(p, phpbpf_opts[i].kind == PHPBPF_KIND_ADDR
+                                        ? "0x%" APR_UINT64_T_HEX_FMT : "%" APR_UINT64_T_FMT,
+                                     (apr_uint64_t)v);
+        }
+        break;
+    case PHPBPF_KIND_ON:
+        if (*(const int *)f)
+            argv[n++] = flag;
+        break;
+    case PHPBPF_KIND_LIST:
+        l = f;
+        for (k = 0; k < l->n && k < PHPBPF_OPT_LIST_MAX; k++) {
+            argv[n++] = flag;
+            argv[n++] = l->v[k];
+        }
+        break;
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+const char **phpbpf_helper_argv(apr_pool_t *p, const char *helper,
+                                const struct phpbpf_options *o)
 {
     const char **argv = apr_pcalloc(p, PHPBPF_MAX_ARGS * sizeof(char *));
     int n = 0, i;
 
-    argv[n++] = s->helper;
-    argv[n++] = "--library";   argv[n++] = s->library;
-    argv[n++] = "--socket";    argv[n++] = s->socket;
-    argv[n++] = "--build";     argv[n++] = s->build;
-    argv[n++] = "--uid";       argv[n++] = apr_ltoa(p, s->uid);
-    argv[n++] = "--gid";       argv[n++] = apr_ltoa(p, s->gid);
-    argv[n++] = "--httpd-pid"; argv[n++] = apr_ltoa(p, s->httpd_pid);
-    argv[n++] = "--slot";      argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT, s->slot);
-    argv[n++] = "--vhosts";    argv[n++] = apr_psprintf(p, "%u", s->vhosts);
-    if (s->libphp_base) {
-        argv[n++] = "--libphp-base";
-        argv[n++] = apr_psprintf(p, "0x%" APR_UINT64_T_HEX_FMT, s->libphp_base);
-    }
-    if (s->cpu)
-        argv[n++] = "--cpu";
-    if (s->slow_us > 0) {
-        argv[n++] = "--slow-us";
-        argv[n++] = apr_psprintf(p, "%" APR_INT64_T_FMT, s->slow_us);
-        argv[n++] = "--slow-log";
-        argv[n++] = apr_itoa(p, s->slow_size);
-        if (s->trace_depth) {
-            argv[n++] = "--trace-depth";
-            argv[n++] = apr_itoa(p, s->trace_depth);
-        }
-    }
-    if (s->profile_hz) {
-        argv[n++] = "--profile-hz";
-        argv[n++] = apr_itoa(p, s->profile_hz);
-    }
-    for (i = 0; i < s->npeers && n < PHPBPF_MAX_ARGS - 24; i++) {
-        argv[n++] = "--peer";
-        argv[n++] = s->peers[i];
-    }
-    if (s->compile) {
-        argv[n++] = "--compile";
-        argv[n++] = "--max-scripts";
-        argv[n++] = apr_itoa(p, s->max_scripts);
-    }
-    argv[n++] = "--window-s";
-    argv[n++] = apr_itoa(p, s->window_s);
-    if (s->debug)
-        argv[n++] = "--debug";
-    if (s->syslog)
-        argv[n++] = "--syslog";  /* ErrorLog syslog: no file to hand over */
-    argv[n] = NULL;
+    argv[n++] = helper;
+    for (i = 0; i < PHPBPF_NOPTS; i++)
+        n = phpbpf_helper_arg(p, argv, n, o, i);
     return argv;
 }
 

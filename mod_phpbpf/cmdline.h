@@ -1,42 +1,26 @@
 /* The helper's command line, and the identity that decides whether a
  * running helper can be kept across a restart of Apache.  APR only, no
- * httpd: the unit tests check the text it formats. */
+ * httpd: the unit tests check the text it formats.  Which flags there are
+ * and how each is written is common/options.h's table. */
 #ifndef PHPBPF_CMDLINE_H
 #define PHPBPF_CMDLINE_H
 
 #include "apr_pools.h"
+#include "options.h"
 
-/* The helper's command line, with room to spare; a spawn adds --delay N. */
-#define PHPBPF_MAX_ARGS 160
+/* Every option once, each list in full, and argv[0] and the NULL. */
+#define PHPBPF_MAX_ARGS (2 * PHPBPF_NOPTS + 2 * PHPBPF_OPT_LIST_MAX + 2)
 
-/* argv[] index of the library path: see phpbpf_helper_identity(). */
-#define PHPBPF_ARG_LIBRARY 2
+/* argv[0] and then every setting of o that is not 0 or NULL, in the
+ * table's order: the library first (PHPBPF_ARG_LIBRARY). */
+const char **phpbpf_helper_argv(apr_pool_t *p, const char *helper,
+                                const struct phpbpf_options *o);
 
-/* What the module tells the helper; 0 or NULL where a setting is off. */
-struct phpbpf_helper_settings {
-    const char *helper;           /* argv[0] */
-    const char *library;
-    const char *socket;
-    const char *build;            /* PHPBPF_BUILD_ID of this module */
-    long uid, gid, httpd_pid;
-    apr_uint64_t slot;            /* address of the slot in every child */
-    apr_uint64_t libphp_base;     /* libphp's offset 0 in every child, or 0 */
-    unsigned vhosts;
-    int cpu;
-    apr_int64_t slow_us;          /* 0: no slow log */
-    int slow_size;
-    int compile;
-    int max_scripts;
-    int window_s;                 /* PhpBpfWindow */
-    int profile_hz;               /* 0: no sampling */
-    int trace_depth;              /* 0: no backtraces */
-    const char *const *peers;     /* "WHERE=CLASS", npeers of them */
-    int npeers;
-    int debug;
-    int syslog;
-};
-
-const char *const *phpbpf_helper_argv(apr_pool_t *p, const struct phpbpf_helper_settings *s);
+/* Appends option i of o to argv, which holds n arguments and has room:
+ * nothing if it is 0 or NULL.  Returns the new count; argv stays
+ * NULL-terminated. */
+int phpbpf_helper_arg(apr_pool_t *p, const char **argv, int n, const struct phpbpf_options *o,
+                      int i);
 
 /* What must not change for the running helper to be kept: its arguments
  * (but the library's path, which lib_identity, the file's device and

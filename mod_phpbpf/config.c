@@ -16,16 +16,38 @@
 
 APLOG_USE_MODULE(phpbpf);
 
+const phpbpf_directive phpbpf_directives[PHPBPF_NDIRECTIVES] = {
+#define PHPBPF_DIRECTIVE_DESC(name, kind, field, dflt, min, max, shown, help) \
+    { #name, PHPBPF_DIRECTIVE_##kind, APR_OFFSETOF(phpbpf_server_conf, field), dflt, min, max, \
+      shown },
+    PHPBPF_DIRECTIVES(PHPBPF_DIRECTIVE_DESC)
+#undef PHPBPF_DIRECTIVE_DESC
+};
+
+static void *field_of(const server_rec *s, const phpbpf_directive *d)
+{
+    return (char *)phpbpf_sconf(s) + d->offset;
+}
+
+/* Every field at its directive's default: a number or a flag as the
+ * table gives it, a path as it is written there (PhpBpfLibrary's, "":
+ * NULL, found at start); PhpBpfSlowThreshold Off and no peers. */
 void *phpbpf_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     phpbpf_server_conf *c = apr_pcalloc(p, sizeof(*c));
+    int i;
 
     (void)s;
-    c->enabled = -1;
-    c->cpu = -1;
-    c->profile = -1;
-    c->trace_depth = -1;
-    c->max_vhosts = 0;
+    for (i = 0; i < PHPBPF_NDIRECTIVES; i++) {
+        const phpbpf_directive *d = &phpbpf_directives[i];
+
+        if (d->kind == PHPBPF_DIRECTIVE_FLAG || d->kind == PHPBPF_DIRECTIVE_NUM
+            || d->kind == PHPBPF_DIRECTIVE_WINDOW)
+            *(int *)((char *)c + d->offset) = (int)d->dflt;
+        else if (d->kind == PHPBPF_DIRECTIVE_FILE || d->kind == PHPBPF_DIRECTIVE_EXEC
+                 || d->kind == PHPBPF_DIRECTIVE_SOCKET)
+            *(const char **)((char *)c + d->offset) = *d->shown ? d->shown : NULL;
+    }
     return c;
 }
 
@@ -40,27 +62,24 @@ void *phpbpf_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
-/* Every directive is server-wide: outside <VirtualHost> and <Directory>. */
-static const char *set_flag(cmd_parms *cmd, void *dummy, int flag)
+/* The setters, one per kind, each named for it (PHPBPF_DIRECTIVES builds
+ * the command table from the names); cmd->info is the directive.  Every
+ * directive is server-wide: outside <VirtualHost> and <Directory>. */
+static const char *set_FLAG(cmd_parms *cmd, void *dummy, int flag)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
     if (err)
         return err;
-    *(int *)((char *)phpbpf_sconf(cmd->server) + (apr_size_t)cmd->info) = flag;
+    *(int *)field_of(cmd->server, cmd->info) = flag;
     return NULL;
 }
 
-/* A whole number within bounds, into the field cmd->info names. */
-typedef struct {
-    apr_size_t offset;
-    long min, max;
-} phpbpf_int_arg;
-
-static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
+/* A whole number within bounds. */
+static const char *set_NUM(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    const phpbpf_int_arg *a = cmd->info;
+    const phpbpf_directive *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     char *end;
     long n;
@@ -69,32 +88,16 @@ static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
     if (err)
         return err;
     n = strtol(arg, &end, 10);
-    if (!*arg || *end || n < a->min || n > a->max)
+    if (!*arg || *end || n < d->min || n > d->max)
         return apr_psprintf(cmd->pool, "%s: '%s' is not a number from %ld to %ld",
-                            cmd->directive->directive, arg, a->min, a->max);
-    *(int *)((char *)phpbpf_sconf(cmd->server) + a->offset) = (int)n;
+                            d->name, arg, d->min, d->max);
+    *(int *)field_of(cmd->server, d) = (int)n;
     return NULL;
 }
 
-#define FLAG_FIELD(f) ((void *)APR_OFFSETOF(phpbpf_server_conf, f))
-
-static const phpbpf_int_arg max_vhosts_arg = {
-    APR_OFFSETOF(phpbpf_server_conf, max_vhosts), 2, PHPBPF_MAX_VHOSTS };
-static const phpbpf_int_arg slow_size_arg = {
-    APR_OFFSETOF(phpbpf_server_conf, slow_size), 1, PHPBPF_SLOW_MAX };
-/* Each tracked script costs the helper a few hundred bytes. */
-static const phpbpf_int_arg max_scripts_arg = {
-    APR_OFFSETOF(phpbpf_server_conf, max_scripts), 1, 8192 };
-/* A sample walks a stack (a few microseconds for a deep one) on every CPU:
- * more than a thousand a second buys nothing but cost. */
-static const phpbpf_int_arg profile_hz_arg = {
-    APR_OFFSETOF(phpbpf_server_conf, profile_hz), 1, PHPBPF_MAX_PROFILE_HZ };
-/* 0 takes no backtraces; the walker holds at most PHPBPF_STACK_MAX frames. */
-static const phpbpf_int_arg trace_depth_arg = {
-    APR_OFFSETOF(phpbpf_server_conf, trace_depth), 0, PHPBPF_STACK_MAX };
-
-static const char *set_library(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *set_FILE(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    const phpbpf_directive *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     struct stat st;
 
@@ -102,15 +105,16 @@ static const char *set_library(cmd_parms *cmd, void *dummy, const char *arg)
     if (err)
         return err;
     if (arg[0] != '/')
-        return apr_psprintf(cmd->pool, "PhpBpfLibrary: '%s' is not an absolute path", arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute path", d->name, arg);
     if (stat(arg, &st) != 0 || !S_ISREG(st.st_mode))
-        return apr_psprintf(cmd->pool, "PhpBpfLibrary: '%s' is not a readable file", arg);
-    phpbpf_sconf(cmd->server)->library = arg;
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file", d->name, arg);
+    *(const char **)field_of(cmd->server, d) = arg;
     return NULL;
 }
 
-static const char *set_helper(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *set_EXEC(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    const phpbpf_directive *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     const char *path = ap_server_root_relative(cmd->pool, arg);
 
@@ -118,13 +122,14 @@ static const char *set_helper(cmd_parms *cmd, void *dummy, const char *arg)
     if (err)
         return err;
     if (!path || access(path, X_OK) != 0)
-        return apr_psprintf(cmd->pool, "PhpBpfHelper: '%s' is not an executable file", arg);
-    phpbpf_sconf(cmd->server)->helper = path;
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an executable file", d->name, arg);
+    *(const char **)field_of(cmd->server, d) = path;
     return NULL;
 }
 
-static const char *set_socket(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *set_SOCKET(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    const phpbpf_directive *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     struct sockaddr_un sa;
 
@@ -133,10 +138,10 @@ static const char *set_socket(cmd_parms *cmd, void *dummy, const char *arg)
         return err;
     /* 17 bytes for ".<pid>", "/sock" and the NUL. */
     if (!*arg || strlen(ap_runtime_dir_relative(cmd->pool, arg)) + 17 > sizeof(sa.sun_path))
-        return apr_psprintf(cmd->pool, "PhpBpfSocket: '%s' is empty or too long for a "
-                            "Unix socket path (at most %d bytes with the runtime dir)",
-                            arg, (int)sizeof(sa.sun_path) - 17);
-    phpbpf_sconf(cmd->server)->socket = arg;
+        return apr_psprintf(cmd->pool, "%s: '%s' is empty or too long for a Unix socket path "
+                            "(at most %d bytes with the runtime dir)",
+                            d->name, arg, (int)sizeof(sa.sun_path) - 17);
+    *(const char **)field_of(cmd->server, d) = arg;
     return NULL;
 }
 
@@ -164,8 +169,9 @@ int phpbpf_env_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     return OK;
 }
 
-static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *set_SLOW(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    const phpbpf_directive *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     apr_interval_time_t t;
 
@@ -173,21 +179,22 @@ static const char *set_slow(cmd_parms *cmd, void *dummy, const char *arg)
     if (err)
         return err;
     if (strcasecmp(arg, "Off") == 0) {
-        phpbpf_sconf(cmd->server)->slow = 0;
+        *(apr_interval_time_t *)field_of(cmd->server, d) = 0;
         return NULL;
     }
     /* ap_timeout_parameter_parse: "500ms", "2s", "1min"; a bare number is
      * seconds, as for Timeout. */
     if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t <= 0
-        || t > apr_time_from_sec(86400))
-        return apr_psprintf(cmd->pool, "PhpBpfSlowThreshold: '%s' is not Off or a time such "
-                            "as 500ms or 2s (up to a day)", arg);
-    phpbpf_sconf(cmd->server)->slow = t;
+        || t > apr_time_from_sec(d->max))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not Off or a time such as 500ms or 2s "
+                            "(up to %ld s)", d->name, arg, d->max);
+    *(apr_interval_time_t *)field_of(cmd->server, d) = t;
     return NULL;
 }
 
-static const char *set_window(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *set_WINDOW(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    const phpbpf_directive *d = cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     apr_interval_time_t t;
 
@@ -195,70 +202,48 @@ static const char *set_window(cmd_parms *cmd, void *dummy, const char *arg)
     if (err)
         return err;
     /* Whole seconds: the periods are half of it, at least a second each. */
-    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < apr_time_from_sec(2)
-        || t > apr_time_from_sec(86400) || t % APR_USEC_PER_SEC)
-        return apr_psprintf(cmd->pool, "PhpBpfWindow: '%s' is not a whole number of seconds "
-                            "such as 10min or 600 (2s to a day)", arg);
-    phpbpf_sconf(cmd->server)->window = t;
+    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < apr_time_from_sec(d->min)
+        || t > apr_time_from_sec(d->max) || t % APR_USEC_PER_SEC)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number of seconds such as "
+                            "10min or 600 (%ld to %ld)", d->name, arg, d->min, d->max);
+    *(int *)field_of(cmd->server, d) = (int)apr_time_sec(t);
     return NULL;
 }
 
-static const char *set_peer(cmd_parms *cmd, void *dummy, const char *where, const char *cls)
+static const char *set_PEER(cmd_parms *cmd, void *dummy, const char *where, const char *cls)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
-    phpbpf_server_conf *c = phpbpf_sconf(cmd->server);
+    const phpbpf_directive *d = cmd->info;
+    apr_array_header_t **peers = field_of(cmd->server, d);
     struct phpbpf_peer p;
 
     (void)dummy;
     if (err)
         return err;
     if ((why = phpbpf_peer_parse(where, cls, &p)) != NULL)
-        return apr_psprintf(cmd->pool, "PhpBpfPeer %s %s: %s", where, cls, why);
-    if (!c->peers)
-        c->peers = apr_array_make(cmd->pool, 4, sizeof(const char *));
-    if (c->peers->nelts >= PHPBPF_MAX_PEER_LINES)
-        return apr_psprintf(cmd->pool, "PhpBpfPeer: at most %d of them", PHPBPF_MAX_PEER_LINES);
-    APR_ARRAY_PUSH(c->peers, const char *) = apr_pstrcat(cmd->pool, where, "=", cls, NULL);
+        return apr_psprintf(cmd->pool, "%s %s %s: %s", d->name, where, cls, why);
+    if (!*peers)
+        *peers = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    if ((*peers)->nelts >= d->max)
+        return apr_psprintf(cmd->pool, "%s: at most %ld of them", d->name, d->max);
+    APR_ARRAY_PUSH(*peers, const char *) = apr_pstrcat(cmd->pool, where, "=", cls, NULL);
     return NULL;
 }
 
+#define PHPBPF_CMD_FLAG AP_INIT_FLAG
+#define PHPBPF_CMD_NUM AP_INIT_TAKE1
+#define PHPBPF_CMD_FILE AP_INIT_TAKE1
+#define PHPBPF_CMD_EXEC AP_INIT_TAKE1
+#define PHPBPF_CMD_SOCKET AP_INIT_TAKE1
+#define PHPBPF_CMD_SLOW AP_INIT_TAKE1
+#define PHPBPF_CMD_WINDOW AP_INIT_TAKE1
+#define PHPBPF_CMD_PEER AP_INIT_TAKE2
+
 const command_rec phpbpf_cmds[] = {
-    AP_INIT_FLAG("PhpBpf", set_flag, FLAG_FIELD(enabled), RSRC_CONF,
-                 "On to trace PHP requests with BPF (default), Off to do nothing"),
-    AP_INIT_TAKE1("PhpBpfLibrary", set_library, NULL, RSRC_CONF,
-                  "libphp file to attach to (default: the one mod_php was loaded from)"),
-    AP_INIT_TAKE1("PhpBpfHelper", set_helper, NULL, RSRC_CONF,
-                  "path of the phpbpf-helper program"),
-    AP_INIT_TAKE1("PhpBpfSocket", set_socket, NULL, RSRC_CONF,
-                  "directory of the helper's socket, relative to the runtime dir; the parent's pid is appended"),
-    AP_INIT_TAKE1("PhpBpfMaxVhosts", set_int, (void *)&max_vhosts_arg, RSRC_CONF,
-                  "vhosts tracked one by one (default 1024); more are counted as (other)"),
-    AP_INIT_FLAG("PhpBpfCompileTracing", set_flag, FLAG_FIELD(compile), RSRC_CONF,
-                 "On to trace compile time per script (probes on libphp's compile_file, "
-                 "which runs only on an opcache miss); default Off"),
-    AP_INIT_FLAG("PhpBpfCpuTracing", set_flag, FLAG_FIELD(cpu), RSRC_CONF,
-                 "On to split PHP time into on-CPU and off-CPU with sched:sched_switch "
-                 "(a BPF program on every context switch of the machine); default Off"),
-    AP_INIT_TAKE1("PhpBpfSlowThreshold", set_slow, NULL, RSRC_CONF,
-                  "PHP time from which a request goes to the slow log, e.g. 500ms; default Off"),
-    AP_INIT_TAKE1("PhpBpfSlowLogSize", set_int, (void *)&slow_size_arg, RSRC_CONF,
-                  "how many slow requests the slow log keeps (default 20)"),
-    AP_INIT_FLAG("PhpBpfRecordQueryString", set_flag, FLAG_FIELD(record_query), RSRC_CONF,
-                 "On to keep query strings in the slow log; default Off (they often hold "
-                 "tokens and personal data)"),
-    AP_INIT_FLAG("PhpBpfProfile", set_flag, FLAG_FIELD(profile), RSRC_CONF,
-                 "On to sample PHP stacks (where PHP spends its time, per vhost); Off not to"),
-    AP_INIT_TAKE1("PhpBpfProfileHz", set_int, (void *)&profile_hz_arg, RSRC_CONF,
-                  "stack samples per second and CPU, 1 to 999 (default 99)"),
-    AP_INIT_TAKE1("PhpBpfSlowTraceDepth", set_int, (void *)&trace_depth_arg, RSRC_CONF,
-                  "frames of a slow request's PHP backtrace, 0 to 64 (default 20; 0: none)"),
-    AP_INIT_TAKE2("PhpBpfPeer", set_peer, NULL, RSRC_CONF,
-                  "a peer and what it is, e.g. 10.0.0.5:3307 mysql or unix:/run/db.sock pgsql "
-                  "(classes: mysql pgsql redis memcached http dns other-net)"),
-    AP_INIT_TAKE1("PhpBpfMaxScripts", set_int, (void *)&max_scripts_arg, RSRC_CONF,
-                  "scripts whose compile time is tracked (default 1024, shared among vhosts)"),
-    AP_INIT_TAKE1("PhpBpfWindow", set_window, NULL, RSRC_CONF,
-                  "the tables (profile, call sites, exception classes, scripts) show the last "
-                  "half to whole of this, e.g. 10min (the default)"),
+#define PHPBPF_DIRECTIVE_CMD(name, kind, field, dflt, min, max, shown, help) \
+    PHPBPF_CMD_##kind(#name, set_##kind, (void *)&phpbpf_directives[PHPBPF_D_##name], RSRC_CONF, \
+                      help),
+    PHPBPF_DIRECTIVES(PHPBPF_DIRECTIVE_CMD)
+#undef PHPBPF_DIRECTIVE_CMD
     { NULL }
 };

@@ -6,6 +6,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "../bpf/phpbpf.h"
+#include "options.h"
 
 #ifndef PHPBPF_DEFAULT_HELPER
 #define PHPBPF_DEFAULT_HELPER "/usr/lib/apache2/phpbpf-helper"
@@ -17,54 +18,110 @@
 #define PHPBPF_DEFAULT_SOCKET "phpbpf"
 
 /* 1024 vhosts cost about 4 MB of shared memory here and 4 MB of BPF map in
- * the kernel; both are sized once, when the server starts. */
-#define PHPBPF_DEFAULT_MAX_VHOSTS 1024
-/* PHPBPF_MAX_VHOSTS (phpbpf.h), 4096: with every bucket of its three
+ * the kernel; both are sized once, when the server starts.
+ * PHPBPF_MAX_VHOSTS (phpbpf.h), 4096: with every bucket of its three
  * histograms in use, a vhost takes about 15.5 KB of a snapshot; that keeps
  * the largest one under PHPBPF_MAX_REPLY. */
+#define PHPBPF_DEFAULT_MAX_VHOSTS 1024
 
-/* As php-fpm's slowlog keeps a screenful. */
-#define PHPBPF_DEFAULT_SLOW_SIZE 20
-#define PHPBPF_DEFAULT_MAX_SCRIPTS 1024
+/* Every directive, once:
+ *
+ *   X(Name, KIND, field, default, min, max, "default as written", "help")
+ *
+ * KIND is how it is written and kept (phpbpf_server_conf's field):
+ *   FLAG    On|Off                        int, 1 or 0
+ *   NUM     a whole number, min to max    int
+ *   FILE    an absolute path to a file    const char *, NULL: found
+ *   EXEC    an executable, ServerRoot-relative   const char *
+ *   SOCKET  a path below the runtime dir  const char *
+ *   SLOW    Off or a time (500ms, 2s), up to max seconds   apr_interval_time_t
+ *   WINDOW  whole seconds (10min, 600), min to max          int, seconds
+ *   PEER    WHERE CLASS, up to max of them      apr_array_header_t * of "WHERE=CLASS"
+ * conf/phpbpf.conf lists each, commented out at "default as written", and
+ * README's Directives describes each (t/04directives.t checks both).  What
+ * the helper is told of them is common/options.h. */
+#define PHPBPF_DIRECTIVES(X) \
+    X(PhpBpf, FLAG, enabled, 1, 0, 0, "On", \
+      "On to trace PHP requests with BPF (default), Off to do nothing") \
+    X(PhpBpfLibrary, FILE, library, 0, 0, 0, "", \
+      "libphp file to attach to (default: the one mod_php was loaded from)") \
+    X(PhpBpfHelper, EXEC, helper, 0, 0, 0, PHPBPF_DEFAULT_HELPER, \
+      "path of the phpbpf-helper program") \
+    X(PhpBpfSocket, SOCKET, socket, 0, 0, 0, PHPBPF_DEFAULT_SOCKET, \
+      "directory of the helper's socket, relative to the runtime dir; the parent's pid is " \
+      "appended") \
+    X(PhpBpfMaxVhosts, NUM, max_vhosts, PHPBPF_DEFAULT_MAX_VHOSTS, 2, PHPBPF_MAX_VHOSTS, "1024", \
+      "vhosts tracked one by one (default 1024); more are counted as (other)") \
+    X(PhpBpfCompileTracing, FLAG, compile, 0, 0, 0, "Off", \
+      "On to trace compile time per script (probes on libphp's compile_file, which runs only " \
+      "on an opcache miss); default Off") \
+    X(PhpBpfMaxScripts, NUM, max_scripts, PHPBPF_DEFAULT_MAX_SCRIPTS, 1, PHPBPF_MAX_MAX_SCRIPTS, \
+      "1024", "scripts whose compile time is tracked (default 1024, shared among vhosts)") \
+    X(PhpBpfWindow, WINDOW, window_s, PHPBPF_DEFAULT_WINDOW_S, PHPBPF_MIN_WINDOW_S, \
+      PHPBPF_MAX_WINDOW_S, "10min", \
+      "the tables (profile, call sites, exception classes, scripts) show the last half to " \
+      "whole of this, e.g. 10min (the default)") \
+    X(PhpBpfCpuTracing, FLAG, cpu, 0, 0, 0, "Off", \
+      "On to split PHP time into on-CPU and off-CPU with sched:sched_switch (a BPF program " \
+      "on every context switch of the machine); default Off") \
+    X(PhpBpfPeer, PEER, peers, 0, 0, PHPBPF_OPT_LIST_MAX, "", \
+      "a peer and what it is, e.g. 10.0.0.5:3307 mysql or unix:/run/db.sock pgsql " \
+      "(classes: mysql pgsql redis memcached http dns other-net)") \
+    X(PhpBpfProfile, FLAG, profile, 1, 0, 0, "On", \
+      "On to sample PHP stacks (where PHP spends its time, per vhost); Off not to") \
+    X(PhpBpfProfileHz, NUM, profile_hz, PHPBPF_DEFAULT_PROFILE_HZ, 1, PHPBPF_MAX_PROFILE_HZ, "99", \
+      "stack samples per second and CPU, 1 to 999 (default 99)") \
+    X(PhpBpfSlowThreshold, SLOW, slow, 0, 0, 86400, "Off", \
+      "PHP time from which a request goes to the slow log, e.g. 500ms; default Off") \
+    X(PhpBpfSlowLogSize, NUM, slow_size, PHPBPF_DEFAULT_SLOW_SIZE, 1, PHPBPF_SLOW_MAX, "20", \
+      "how many slow requests the slow log keeps (default 20)") \
+    X(PhpBpfSlowTraceDepth, NUM, trace_depth, PHPBPF_DEFAULT_TRACE_DEPTH, 0, PHPBPF_STACK_MAX, \
+      "20", "frames of a slow request's PHP backtrace, 0 to 64 (default 20; 0: none)") \
+    X(PhpBpfRecordQueryString, FLAG, record_query, 0, 0, 0, "Off", \
+      "On to keep query strings in the slow log; default Off (they often hold tokens and " \
+      "personal data)")
 
-/* 99 Hz, as perf and bpftrace profile by default: not a multiple of the
- * kernel's tick, so samples do not lock step with timers.  Up to 999. */
-#define PHPBPF_DEFAULT_PROFILE_HZ 99
-#define PHPBPF_MAX_PROFILE_HZ 999
-/* php-fpm's request_slowlog_trace_depth. */
-#define PHPBPF_DEFAULT_TRACE_DEPTH 20
-/* See README, "Overhead": what sampling costs on the bench's page. */
-#define PHPBPF_DEFAULT_PROFILE 1
+#define PHPBPF_DIRECTIVE_TYPE_FLAG int
+#define PHPBPF_DIRECTIVE_TYPE_NUM int
+#define PHPBPF_DIRECTIVE_TYPE_FILE const char *
+#define PHPBPF_DIRECTIVE_TYPE_EXEC const char *
+#define PHPBPF_DIRECTIVE_TYPE_SOCKET const char *
+#define PHPBPF_DIRECTIVE_TYPE_SLOW apr_interval_time_t
+#define PHPBPF_DIRECTIVE_TYPE_WINDOW int
+#define PHPBPF_DIRECTIVE_TYPE_PEER apr_array_header_t *
 
-/* The tables (the profile's stacks, call sites, exception classes,
- * scripts) hold the last half to whole of this: long enough for a
- * profile of a few thousand requests, short enough to show what changed
- * after a deploy within minutes. */
-#define PHPBPF_DEFAULT_WINDOW_S 600
-
-/* PhpBpfPeer lines: the helper's maps hold twice as many with the
- * defaults, and each is two arguments on its command line. */
-#define PHPBPF_MAX_PEER_LINES 48
-
+/* The server-wide configuration: a field per directive, at its default
+ * until the directive is read. */
 typedef struct {
-    int enabled;                  /* -1 unset */
-    const char *library;
-    const char *helper;
-    const char *socket;
-    int max_vhosts;
-    int compile;                  /* PhpBpfCompileTracing */
-    int cpu;                      /* PhpBpfCpuTracing, -1 unset (Off) */
-    apr_interval_time_t slow;     /* PhpBpfSlowThreshold, 0 = Off */
-    apr_interval_time_t window;   /* PhpBpfWindow, 0 unset */
-    int slow_size;
-    int record_query;
-    int max_scripts;
-    int profile;                  /* PhpBpfProfile, -1 unset */
-    int profile_hz;               /* PhpBpfProfileHz, 0 unset */
-    int trace_depth;              /* PhpBpfSlowTraceDepth, -1 unset */
-    apr_array_header_t *peers;    /* PhpBpfPeer, as "WHERE=CLASS" (const char *) */
+#define PHPBPF_DIRECTIVE_FIELD(name, kind, field, dflt, min, max, shown, help) \
+    PHPBPF_DIRECTIVE_TYPE_##kind field;
+    PHPBPF_DIRECTIVES(PHPBPF_DIRECTIVE_FIELD)
+#undef PHPBPF_DIRECTIVE_FIELD
     __u32 vhost_idx;              /* per server_rec, set in post_config */
 } phpbpf_server_conf;
+
+enum phpbpf_directive_kind { PHPBPF_DIRECTIVE_FLAG, PHPBPF_DIRECTIVE_NUM, PHPBPF_DIRECTIVE_FILE,
+                             PHPBPF_DIRECTIVE_EXEC, PHPBPF_DIRECTIVE_SOCKET,
+                             PHPBPF_DIRECTIVE_SLOW, PHPBPF_DIRECTIVE_WINDOW,
+                             PHPBPF_DIRECTIVE_PEER };
+
+enum phpbpf_directive_id {
+#define PHPBPF_DIRECTIVE_ID(name, kind, field, dflt, min, max, shown, help) PHPBPF_D_##name,
+    PHPBPF_DIRECTIVES(PHPBPF_DIRECTIVE_ID)
+#undef PHPBPF_DIRECTIVE_ID
+    PHPBPF_NDIRECTIVES
+};
+
+/* One directive, as its setter finds it in cmd->info. */
+typedef struct {
+    const char *name;
+    enum phpbpf_directive_kind kind;
+    apr_size_t offset;            /* in phpbpf_server_conf */
+    long dflt, min, max;
+    const char *shown;            /* the default as conf/phpbpf.conf writes it */
+} phpbpf_directive;
+
+extern const phpbpf_directive phpbpf_directives[PHPBPF_NDIRECTIVES];
 
 extern module AP_MODULE_DECLARE_DATA phpbpf_module;
 

@@ -86,30 +86,35 @@ static void map_vhosts(apr_pool_t *p, server_rec *main_s)
                      untracked, sh->cap);
 }
 
-static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const char *helper,
-                                      const phpbpf_lib *lib, const char *sock)
+/* What the helper is told: the directives it needs, and only those of a
+ * feature that is on, so that a setting of one that is off does not make
+ * a new helper at a graceful restart. */
+static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf_lib *lib,
+                                      const char *sock)
 {
     phpbpf_server_conf *c = phpbpf_sconf(s);
-    struct phpbpf_helper_settings hs = {
-        .helper = helper, .library = lib->attach, .socket = sock, .build = PHPBPF_BUILD_ID,
-        .libphp_base = lib->base,
-        .uid = (long)ap_unixd_config.user_id, .gid = (long)ap_unixd_config.group_id,
-        .httpd_pid = (long)phpbpf_st->parent_pid, .slot = (apr_uint64_t)(uintptr_t)phpbpf_st->slot,
-        .vhosts = phpbpf_st->sh->cap, .cpu = c->cpu > 0,
-        .slow_us = c->slow > 0 ? (apr_int64_t)c->slow : 0,
-        .slow_size = c->slow_size ? c->slow_size : PHPBPF_DEFAULT_SLOW_SIZE,
-        .compile = c->compile > 0,
-        .max_scripts = c->max_scripts ? c->max_scripts : PHPBPF_DEFAULT_MAX_SCRIPTS,
-        .profile_hz = (c->profile < 0 ? PHPBPF_DEFAULT_PROFILE : c->profile)
-                      ? (c->profile_hz ? c->profile_hz : PHPBPF_DEFAULT_PROFILE_HZ) : 0,
-        .trace_depth = c->trace_depth < 0 ? PHPBPF_DEFAULT_TRACE_DEPTH : c->trace_depth,
-        .window_s = c->window ? (int)apr_time_sec(c->window) : PHPBPF_DEFAULT_WINDOW_S,
-        .peers = c->peers ? (const char *const *)c->peers->elts : NULL,
-        .npeers = c->peers ? c->peers->nelts : 0,
-        .debug = APLOG_IS_LEVEL(s, APLOG_DEBUG), .syslog = !s->error_log,
+    struct phpbpf_options o = {
+        .library = lib->attach, .socket = sock, .build = PHPBPF_BUILD_ID,
+        .uid = (uint64_t)ap_unixd_config.user_id, .gid = (uint64_t)ap_unixd_config.group_id,
+        .httpd_pid = (uint64_t)phpbpf_st->parent_pid,
+        .slot = (uint64_t)(uintptr_t)phpbpf_st->slot, .vhosts = phpbpf_st->sh->cap,
+        .libphp_base = lib->base, .cpu = c->cpu,
+        .profile_hz = c->profile ? (uint64_t)c->profile_hz : 0,
+        .compile = c->compile, .window_s = (uint64_t)c->window_s,
+        .debug = APLOG_IS_LEVEL(s, APLOG_DEBUG), .use_syslog = !s->error_log,
     };
+    int i;
 
-    return phpbpf_helper_argv(p, &hs);
+    if (c->slow > 0) {
+        o.slow_us = (uint64_t)c->slow;
+        o.slow_size = (uint64_t)c->slow_size;
+        o.trace_depth = (uint64_t)c->trace_depth;
+    }
+    if (c->compile)
+        o.max_scripts = (uint64_t)c->max_scripts;
+    for (i = 0; c->peers && i < c->peers->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
+        o.peer.v[o.peer.n++] = APR_ARRAY_IDX(c->peers, i, const char *);
+    return phpbpf_helper_argv(p, c->helper, &o);
 }
 
 /* Everything that decides whether tracing can run, as one error line and
@@ -149,22 +154,21 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         return OK;
 
     phpbpf_on = 0;
-    proc = phpbpf_st = phpbpf_state_open(s, c->max_vhosts ? c->max_vhosts
-                                                          : PHPBPF_DEFAULT_MAX_VHOSTS);
+    proc = phpbpf_st = phpbpf_state_open(s, c->max_vhosts);
     if (!proc)
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (c->max_vhosts && (__u32)c->max_vhosts != proc->sh->cap)
+    if ((__u32)c->max_vhosts != proc->sh->cap)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "mod_phpbpf: PhpBpfMaxVhosts changes only on a full stop and start; "
                      "keeping %u", proc->sh->cap);
     proc->gen_pool = pconf;
     map_vhosts(pconf, s);
     proc->sh->generation = (__u32)ap_state_query(AP_SQ_CONFIG_GEN);
-    proc->sh->compile_tracing = c->compile > 0;
-    proc->sh->cpu_tracing = c->cpu > 0;
-    proc->sh->slow_us = c->slow > 0 ? (__u64)c->slow : 0;
-    proc->sh->slow_size = c->slow_size ? (__u32)c->slow_size : PHPBPF_DEFAULT_SLOW_SIZE;
-    proc->sh->record_query = c->record_query > 0;
+    proc->sh->compile_tracing = c->compile;
+    proc->sh->cpu_tracing = c->cpu;
+    proc->sh->slow_us = (__u64)c->slow;
+    proc->sh->slow_size = (__u32)c->slow_size;
+    proc->sh->record_query = c->record_query;
 
     phpbpf_on = c->enabled != 0;
     if (!phpbpf_on) {
@@ -188,10 +192,9 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     /* ".<pid>" of this parent, which is proc->parent_pid: two servers
      * sharing a runtime dir never share a helper.  A directory only root
      * can write, with the socket in it (sockdir.h). */
-    sock = apr_pstrcat(ptemp, ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket ? c->socket
-                                                                 : PHPBPF_DEFAULT_SOCKET), "."),
+    sock = apr_pstrcat(ptemp, ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket), "."),
                        "/" PHPBPF_SOCK_FILE, NULL);
-    argv = helper_argv(ptemp, s, c->helper ? c->helper : PHPBPF_DEFAULT_HELPER, &lib, sock);
+    argv = helper_argv(ptemp, s, &lib, sock);
     cmd = phpbpf_helper_identity(ptemp, lib.identity, argv);
 
     phpbpf_supervise(s, cmd, argv, sock, lib.shown);

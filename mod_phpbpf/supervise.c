@@ -139,6 +139,7 @@ static void helper_spawn(server_rec *s)
     static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
     const char **argv;
     const int *mb = phpbpf_state_mailbox(phpbpf_st->pool);
+    struct phpbpf_options spawn = { .delay_s = (uint64_t)phpbpf_st->backoff_s };
     int n = 0;
 
     apr_pool_create(&phpbpf_st->head.hpool, phpbpf_st->pool);
@@ -147,18 +148,16 @@ static void helper_spawn(server_rec *s)
         argv[n] = phpbpf_st->argv[n];
         n++;
     }
-    if (phpbpf_st->backoff_s) {
-        argv[n++] = "--delay";
-        argv[n++] = apr_itoa(phpbpf_st->head.hpool, phpbpf_st->backoff_s);
-    }
-    /* The maps of the helper before, and the place for this one's. */
+    /* What this spawn adds, which is not part of the helper's identity:
+     * its backoff, and the maps of the helper before and the place for
+     * this one's. */
     if (mb) {
-        argv[n++] = "--mailbox";
-        argv[n++] = apr_psprintf(phpbpf_st->head.hpool, "%d,%d", mb[1], mb[0]);
+        spawn.mailbox = apr_psprintf(phpbpf_st->head.hpool, "%d,%d", mb[1], mb[0]);
         fcntl(mb[0], F_SETFD, 0);
         fcntl(mb[1], F_SETFD, 0);
     }
-    argv[n] = NULL;
+    n = phpbpf_helper_arg(phpbpf_st->head.hpool, argv, n, &spawn, PHPBPF_OPT_delay_s);
+    n = phpbpf_helper_arg(phpbpf_st->head.hpool, argv, n, &spawn, PHPBPF_OPT_mailbox);
 
     /* With ErrorLog syslog there is no error log file; a pipe nobody
      * reads would block the helper once full, so give it /dev/null and

@@ -243,6 +243,20 @@ sub configtest {
     return ($? >> 8, $out, $inst);
 }
 
+# Until the instance serves and its helper has settled: ?auto answers 200
+# once the helper serves (so its probes are attached: it opens its socket
+# after) or has failed for good, and 503 while it starts.  A test's first
+# request must not run before the probes are there: on a fresh machine the
+# first helper took long enough for t/66browser's one request to be
+# missed.  An instance without the page (404) settles when PHP answers.
+sub instance_settled {
+    my ($inst) = @_;
+    wait_until {
+        my $s = instance_get($inst, '/server-bpf?auto')->{status};
+        $s == 200 || ($s != 599 && $s != 503 && instance_get($inst, '/hello.php')->{status} == 200);
+    } 15;
+}
+
 # before_start => sub { ... } runs with the instance's directory first.
 sub start_instance {
     my %o = @_;
@@ -256,8 +270,7 @@ sub start_instance {
         unshift @cmd, 'runuser', '-u', $inst->{user}, '--';
     }
     system(@cmd) == 0 or die "cannot start httpd: @cmd\n" . `cat $dir/error_log 2>/dev/null`;
-    wait_until { instance_get($inst, '/server-bpf?auto')->{status} != 599
-                 || instance_get($inst, '/hello.php')->{status} == 200 } 10;
+    instance_settled($inst);
     return $inst;
 }
 
@@ -308,8 +321,7 @@ sub start_instance_ns {
     # The host pid of httpd: unshare's child, pid 1 inside.
     $inst->{host_pid} = wait_until { my ($c) = `pgrep -P $pid` =~ /(\d+)/; $c } 10
         or die "httpd did not start in its pid namespace: " . `cat $inst->{dir}/console $inst->{error_log} 2>/dev/null`;
-    wait_until { instance_get($inst, '/server-bpf?auto')->{status} != 599
-                 || instance_get($inst, '/hello.php')->{status} == 200 } 10;
+    instance_settled($inst);
     return $inst;
 }
 

@@ -26,6 +26,8 @@
 #include "cmdline.h"
 #include "shm.h"
 #include "peers.h"
+#include "args.h"
+#include <getopt.h>
 #include "apr_general.h"
 #include "apr_strings.h"
 
@@ -481,31 +483,39 @@ static void test_out(void)
 /* APR's formatter knows no %ll: "%llx" came out as the text "%lx", which
  * made the state key and the helper's identity the same for every build
  * of the module (issue 11).  These check the text APR really produces. */
+static const char *joined(apr_pool_t *p, const char *const *argv)
+{
+    const char *line = "";
+    int i;
+
+    for (i = 0; argv[i]; i++)
+        line = i ? apr_pstrcat(p, line, " ", argv[i], NULL) : argv[0];
+    return line;
+}
+
 static void test_helper_args(void)
 {
-    struct phpbpf_helper_settings hs = {
-        .helper = "/usr/lib/apache2/phpbpf-helper", .library = "/x/libphp.so",
-        .socket = "/run/apache2/phpbpf.42/sock", .build = "0123456789abcdef",
-        .uid = 33, .gid = 33, .httpd_pid = 42, .slot = 0x7f12345678abULL, .vhosts = 1024,
-        .slow_us = 5000000000LL, .slow_size = 20, .window_s = 600,
+    struct phpbpf_options o = {
+        .library = "/x/libphp.so", .socket = "/run/apache2/phpbpf.42/sock",
+        .build = "0123456789abcdef", .uid = 33, .gid = 33, .httpd_pid = 42,
+        .slot = 0x7f12345678abULL, .vhosts = 1024, .slow_us = 5000000000ULL, .slow_size = 20,
+        .window_s = 600,
     };
     const char *want = "/usr/lib/apache2/phpbpf-helper --library /x/libphp.so "
                        "--socket /run/apache2/phpbpf.42/sock --build 0123456789abcdef "
                        "--uid 33 --gid 33 --httpd-pid 42 --slot 0x7f12345678ab --vhosts 1024 "
                        "--slow-us 5000000000 --slow-log 20 --window-s 600";
     const char *const *argv;
-    const char *line = "", *id, *id2, *magic;
+    const char *line, *id, *id2, *magic;
     apr_pool_t *p;
     char shm[64];
-    int i;
 
     apr_initialize();
     apr_pool_create(&p, NULL);
-    argv = phpbpf_helper_argv(p, &hs);
-    for (i = 0; argv[i]; i++)
-        line = i ? apr_pstrcat(p, line, " ", argv[i], NULL) : argv[0];
+    argv = phpbpf_helper_argv(p, "/usr/lib/apache2/phpbpf-helper", &o);
+    line = joined(p, argv);
     ok(strcmp(line, want) == 0, "helper command line: %s", line);
-    ok(strcmp(argv[PHPBPF_ARG_LIBRARY], hs.library) == 0, "the library is where the identity skips it");
+    ok(strcmp(argv[PHPBPF_ARG_LIBRARY], o.library) == 0, "the library is where the identity skips it");
     id = phpbpf_helper_identity(p, "dev=8:1 ino=99", argv);
     snprintf(shm, sizeof(shm), " shm=%llx ", (unsigned long long)PHPBPF_SHM_MAGIC);
     ok(strstr(id, shm) != NULL, "the identity names the shared-memory layout as hex: %s", id);
@@ -513,14 +523,68 @@ static void test_helper_args(void)
     ok(strncmp(id, "dev=8:1 ino=99 proto=", 21) == 0, "the identity starts with the file's identity");
     ok(strstr(id, "/x/libphp.so") == NULL && strstr(id, "--build 0123456789abcdef") != NULL,
        "the identity has the build but not the library's path");
-    hs.library = "/proc/1/map_files/7f00-7f01";
-    id2 = phpbpf_helper_identity(p, "dev=8:1 ino=99", phpbpf_helper_argv(p, &hs));
+    o.library = "/proc/1/map_files/7f00-7f01";
+    id2 = phpbpf_helper_identity(p, "dev=8:1 ino=99",
+                                 phpbpf_helper_argv(p, "/usr/lib/apache2/phpbpf-helper", &o));
     ok(strcmp(id, id2) == 0, "another path to the same file keeps the identity");
-    hs.build = "fedcba9876543210";
-    id2 = phpbpf_helper_identity(p, "dev=8:1 ino=99", phpbpf_helper_argv(p, &hs));
+    o.build = "fedcba9876543210";
+    id2 = phpbpf_helper_identity(p, "dev=8:1 ino=99",
+                                 phpbpf_helper_argv(p, "/usr/lib/apache2/phpbpf-helper", &o));
     ok(strcmp(id, id2) != 0, "another build changes it");
     magic = apr_psprintf(p, "%" APR_UINT64_T_HEX_FMT, (apr_uint64_t)0x70687073686d0004ULL);
     ok(strcmp(magic, "70687073686d0004") == 0, "APR_UINT64_T_HEX_FMT formats 64 bits (%s)", magic);
+    apr_pool_destroy(p);
+    apr_terminate();
+}
+
+/* The module writes the helper's command line and the helper reads it,
+ * both from common/options.h: every kind of setting, written and read
+ * back, is the same setting, and the spawn's own two are added the same
+ * way. */
+static void test_helper_args_roundtrip(void)
+{
+    struct phpbpf_options o = {
+        .library = "/x/libphp.so", .socket = "/run/apache2/phpbpf.42/sock",
+        .build = PHPBPF_BUILD_ID, .uid = 33, .gid = 34, .httpd_pid = 42,
+        .slot = 0x7f12345678abULL, .vhosts = 4096, .libphp_base = 0x7f0000001000ULL, .cpu = 1,
+        .slow_us = 500000, .slow_size = 256, .trace_depth = 64, .profile_hz = 999,
+        .peer = { { "10.0.0.5:3307=mysql", "unix:/run/db.sock=pgsql", "[::1]:6380=redis" }, 3 },
+        .compile = 1, .max_scripts = 8192, .window_s = 86400, .debug = 1, .use_syslog = 1,
+    };
+    struct phpbpf_options spawn = { .delay_s = 8, .mailbox = "7,8" };
+    struct phpbpf_helper_args a;
+    const char **argv;
+    const char *line, *back;
+    apr_pool_t *p;
+    int n = 0, i, same = 1;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    argv = phpbpf_helper_argv(p, "phpbpf-helper", &o);
+    while (argv[n])
+        n++;
+    n = phpbpf_helper_arg(p, argv, n, &spawn, PHPBPF_OPT_delay_s);
+    n = phpbpf_helper_arg(p, argv, n, &spawn, PHPBPF_OPT_mailbox);
+    line = joined(p, argv);
+    ok(strstr(line, " --delay 8 --mailbox 7,8") != NULL && argv[n] == NULL,
+       "a spawn adds its backoff and mailbox: %s", line);
+
+    memset(&a, 0, sizeof(a));
+    optind = 0;                 /* glibc: start over, as a fresh process does */
+    phpbpf_args_mailbox(n, (char **)argv, &a);
+    phpbpf_args_parse(n, (char **)argv, &a);
+    back = joined(p, (const char *const *)phpbpf_helper_argv(p, "phpbpf-helper", &a.o));
+    for (i = 0; i < PHPBPF_NOPTS && same; i++)
+        if (phpbpf_opts[i].kind == PHPBPF_KIND_NUM || phpbpf_opts[i].kind == PHPBPF_KIND_ADDR)
+            same = *(uint64_t *)phpbpf_opt_at(&a.o, i)
+                   == *(uint64_t *)phpbpf_opt_at(i == PHPBPF_OPT_delay_s ? &spawn : &o, i);
+    ok(same, "every number and address reads back as written (the last compared: --%s)",
+       phpbpf_opts[i - 1].flag);
+    ok(strstr(line, back + strlen("phpbpf-helper")) != NULL,
+       "the helper's reading of it writes the same line: %s", back);
+    ok(a.npeers == 3 && a.peer[2].port == 6380 && a.mailbox[0] == 7 && a.mailbox[1] == 8,
+       "the peers are parsed (%u) and the mailbox found (%d,%d)", a.npeers, a.mailbox[0],
+       a.mailbox[1]);
     apr_pool_destroy(p);
     apr_terminate();
 }
@@ -585,6 +649,7 @@ static void test_peers(void)
 int main(void)
 {
     test_helper_args();
+    test_helper_args_roundtrip();
     test_peers();
     test_formatting();
     test_out();

@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "serve.h"
+#include "sockdir.h"
 
 #define MAX_WATCH 8
 /* epoll tags: below MAX_WATCH a watch, then the listening socket, then a
@@ -328,4 +330,37 @@ int phpbpf_serve(int listen_fd, const struct phpbpf_serve_cfg *c)
                 on_client(&clients[tag - TAG_CLIENT], got[i].events);
         }
     }
+}
+
+/* The socket in a directory only root can write (sockdir.h says why),
+ * then given to the User without following a link. */
+int phpbpf_serve_listen(const char *path, uid_t uid, gid_t gid, char *why, size_t len)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    size_t n = strlen(path), tail = strlen("/" PHPBPF_SOCK_FILE);
+    int dfd, fd;
+
+    if (n >= sizeof(dir) || n <= tail || strcmp(path + n - tail, "/" PHPBPF_SOCK_FILE) != 0) {
+        snprintf(why, len, "bad socket path %s", path);
+        return -1;
+    }
+    memcpy(dir, path, n - tail);
+    dir[n - tail] = '\0';
+    if ((dfd = phpbpf_sockdir_make(dir, why, len)) < 0)
+        return -1;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        snprintf(why, len, "socket: %s", strerror(errno));
+    else if (phpbpf_sockdir_bind(dfd, fd, uid, gid) != 0)
+        snprintf(why, len, "cannot bind %s for uid %u: %s", path, (unsigned)uid, strerror(errno));
+    else if (listen(fd, 128) != 0)
+        snprintf(why, len, "listen on %s: %s", path, strerror(errno));
+    else {
+        close(dfd);
+        return fd;
+    }
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    return -1;
 }

@@ -33,6 +33,10 @@ struct phpbpf_serve_cfg {
     void (*log)(const char *level, const char *fmt, ...);
 };
 
+/* The socket at path (".../sock", in a directory of root's that this
+ * makes), for uid:gid only, listening and non-blocking; -1 and why. */
+int phpbpf_serve_listen(const char *path, uid_t uid, gid_t gid, char *why, size_t len);
+
 /* A descriptor to watch besides the clients: fn runs when it is readable
  * and returns 0 to go on, or 1 + the exit code to stop serving. */
 typedef int (*phpbpf_watch_fn)(void);

@@ -27,6 +27,7 @@
 #include "shm.h"
 #include "peers.h"
 #include "args.h"
+#include "libphp_elf.h"
 #include <getopt.h>
 #include "apr_general.h"
 #include "apr_strings.h"
@@ -589,6 +590,29 @@ static void test_helper_args_roundtrip(void)
     apr_terminate();
 }
 
+/* libphp's ELF, the one reader of it (helper/libphp_elf.c), on Debian's
+ * real libphp, which the suite runs on (conf/debian-packages). */
+static void test_libphp_elf(void)
+{
+    const char *lib = "/usr/lib/apache2/modules/libphp8.2.so";
+    struct phpbpf_libphp php;
+
+    ok(phpbpf_libphp_has_usdt(lib, "request__startup") == 1
+       && phpbpf_libphp_has_usdt(lib, "exception__thrown") == 1,
+       "Debian's libphp has the USDT notes php:request__startup and php:exception__thrown");
+    ok(phpbpf_libphp_has_usdt(lib, "request__startu") == 0
+       && phpbpf_libphp_has_usdt(lib, "no__such__probe") == 0,
+       "a probe it does not have, or a prefix of one, is not found");
+    ok(phpbpf_libphp_has_usdt("/etc/hostname", "request__startup") == -1
+       && phpbpf_libphp_has_usdt("/nonexistent/libphp.so", "request__startup") == -1,
+       "a file that is not ELF, or is not there, is -1");
+    phpbpf_libphp_inspect(lib, 1, 0x7f0000000000ULL, &php);
+    ok(php.fn_startup && php.fn_shutdown && php.fn_compile && php.fn_throw && !php.layout_why
+       && php.eg > 0x7f0000000000ULL && php.sg > 0x7f0000000000ULL && php.ex_hi > php.ex_lo,
+       "its dynamic symbols: the request functions, compile_file, the globals placed at the base "
+       "given (%s)", php.layout_why ? php.layout_why : "layout fits");
+}
+
 /* PhpBpfPeer's parser, which configtest and the helper share, and the
  * unix socket path hash the BPF side computes the same way. */
 static void test_peers(void)
@@ -650,6 +674,7 @@ int main(void)
 {
     test_helper_args();
     test_helper_args_roundtrip();
+    test_libphp_elf();
     test_peers();
     test_formatting();
     test_out();

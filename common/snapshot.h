@@ -238,4 +238,13 @@ int phpbpf_error_decode(const unsigned char *p, size_t len, char *msg, size_t ms
 /* Checks a request read from a client; returns NULL or why it is bad. */
 const char *phpbpf_request_check(const void *p, size_t len, uint32_t httpd_pid);
 
+/* Sizes on the wire, which the encoder writes and the decoder checks
+ * counts against.  Bytes of an encoded histogram: count, sum, max, nnz,
+ * then (u16 bucket, u64 count) for each bucket held. */
+#define PHPBPF_WIRE_HIST_HEAD (8 + 8 + 8 + 2)
+#define PHPBPF_WIRE_HIST_PAIR (2 + 8)
+/* A vhost's waits: (ns, count) per class; a slow request's: (us, count). */
+#define PHPBPF_WIRE_WAITS_LEN (PHPBPF_WAIT_CLASSES * 16)
+#define PHPBPF_WIRE_SLOW_WAITS_LEN (PHPBPF_WAIT_CLASSES * 12)
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "peers.h"
 #include "report_build.h"
+#include "report_stacks.h"
 
 const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 const char *const phpbpf_method_names[PHPBPF_REPORT_METHODS] = { "GET", "HEAD", "POST", "other" };
@@ -101,211 +102,6 @@ static const struct phpbpf_report_wait *waits(apr_pool_t *p, const struct phpbpf
 
 /* ------------------------------------------------------------ stacks */
 
-static const char *const include_names[PHPBPF_FK_KINDS] = {
-    [PHPBPF_FK_MAIN] = "{main}", [PHPBPF_FK_INCLUDE] = "include",
-    [PHPBPF_FK_INCLUDE_ONCE] = "include_once", [PHPBPF_FK_REQUIRE] = "require",
-    [PHPBPF_FK_REQUIRE_ONCE] = "require_once", [PHPBPF_FK_EVAL] = "eval",
-};
-
-/* Function names, once per snapshot function. */
-struct names {
-    const char **name;
-    const struct phpbpf_snapshot *snap;
-    apr_hash_t *interned;         /* each name once: one pointer a name */
-};
-
-static const char *func_name(apr_pool_t *p, const struct phpbpf_snap_func *f)
-{
-    if (!f->name[0])
-        return include_names[f->kind] ? include_names[f->kind] : "{main}";
-    if (f->scope[0])
-        return apr_pstrcat(p, f->scope, "::", f->name, NULL);
-    return f->name;
-}
-
-static const char *name_of(struct names *n, apr_pool_t *p, uint32_t fid)
-{
-    if (!n->name[fid]) {
-        const char *s = func_name(p, &n->snap->funcs[fid]), *known;
-
-        if (!(known = apr_hash_get(n->interned, s, APR_HASH_KEY_STRING)))
-            apr_hash_set(n->interned, known = s, APR_HASH_KEY_STRING, s);
-        n->name[fid] = known;
-    }
-    return n->name[fid];
-}
-
-static struct phpbpf_report_frame frame_of(struct names *n, apr_pool_t *p,
-                                           const struct phpbpf_pframe *fr)
-{
-    const struct phpbpf_snap_func *f = &n->snap->funcs[fr->fid];
-    int internal = f->kind == PHPBPF_FK_INTERNAL;
-
-    return (struct phpbpf_report_frame){ name_of(n, p, fr->fid), f->file, internal ? 0 : fr->line,
-                                         internal };
-}
-
-/* Per function of the snapshot, while one vhost's stacks are counted. */
-struct tally {
-    uint64_t self, total;
-    uint32_t line, in_stack;      /* in_stack: index + 1 of the last stack counting it */
-};
-
-static int by_self(const void *a, const void *b)
-{
-    const struct phpbpf_report_func *x = a, *y = b;
-
-    return x->self < y->self ? 1 : x->self > y->self ? -1
-         : x->total < y->total ? 1 : x->total > y->total ? -1 : strcmp(x->f.function, y->f.function);
-}
-
-static int by_total(const void *a, const void *b)
-{
-    const struct phpbpf_report_func *x = a, *y = b;
-
-    return x->total < y->total ? 1 : x->total > y->total ? -1
-         : x->self < y->self ? 1 : x->self > y->self ? -1 : strcmp(x->f.function, y->f.function);
-}
-
-static int by_frames(const void *a, const void *b)
-{
-    const struct phpbpf_report_folded *x = a, *y = b;
-    uint32_t i;
-
-    for (i = 0; i < x->nframes && i < y->nframes; i++) {
-        int c = x->frame[i] == y->frame[i] ? 0 : strcmp(x->frame[i], y->frame[i]);
-
-        if (c)
-            return c;
-    }
-    return (x->nframes > y->nframes) - (x->nframes < y->nframes);
-}
-
-/* The folded stacks, root first by name, equal ones merged: a stack keeps
- * each frame's line, which the names leave out. */
-static void fold(apr_pool_t *p, struct phpbpf_report_profile *r, struct names *n,
-                 const struct phpbpf_snap_profile *sp)
-{
-    struct phpbpf_report_folded *f = apr_palloc(p, (sp->nstacks + 1) * sizeof(*f));
-    uint32_t i, j, k;
-
-    for (i = 0; i < sp->nstacks; i++) {
-        const struct phpbpf_snap_stack *st = &sp->stack[i];
-        const char **names = apr_palloc(p, (st->nframes + 1) * sizeof(*names));
-
-        for (j = 0; j < st->nframes; j++)
-            names[j] = name_of(n, p, st->frame[st->nframes - 1 - j].fid);
-        f[i] = (struct phpbpf_report_folded){ names, st->nframes, st->count };
-    }
-    qsort(f, sp->nstacks, sizeof(*f), by_frames);
-    for (i = k = 0; i < sp->nstacks; i++) {
-        if (k && by_frames(&f[k - 1], &f[i]) == 0)
-            f[k - 1].count += f[i].count;
-        else
-            f[k++] = f[i];
-    }
-    r->folded = f;
-    r->nfolded = k;
-}
-
-static const struct phpbpf_report_profile *profile(apr_pool_t *p, struct names *n,
-                                                   const struct phpbpf_snap_profile *sp,
-                                                   struct tally *t)
-{
-    struct phpbpf_report_profile *r = apr_pcalloc(p, sizeof(*r));
-    struct phpbpf_report_func *all;
-    uint32_t *used, nused = 0, i, j;
-
-    r->samples = sp->samples;
-    r->dropped = sp->dropped;
-    used = apr_palloc(p, (n->snap->nfuncs + 1) * sizeof(*used));
-    /* Stacks come most samples first: the first line seen is the one
-     * where a function spent the most. */
-    for (i = 0; i < sp->nstacks; i++) {
-        const struct phpbpf_snap_stack *st = &sp->stack[i];
-
-        for (j = 0; j < st->nframes; j++) {
-            struct tally *x = &t[st->frame[j].fid];
-
-            if (!x->in_stack && !x->total)
-                used[nused++] = st->frame[j].fid;
-            if (j == 0) {
-                if (!x->self)
-                    x->line = st->frame[0].line;
-                x->self += st->count;
-            }
-            if (x->in_stack != i + 1) {     /* recursion counts once */
-                if (!x->total && !x->self)
-                    x->line = st->frame[j].line;
-                x->total += st->count;
-                x->in_stack = i + 1;
-            }
-        }
-    }
-    all = apr_palloc(p, (nused + 1) * sizeof(*all));
-    for (i = 0; i < nused; i++) {
-        struct tally *x = &t[used[i]];
-        struct phpbpf_pframe fr = { used[i], x->line };
-
-        all[i] = (struct phpbpf_report_func){ frame_of(n, p, &fr), x->self, x->total };
-        memset(x, 0, sizeof(*x));   /* ready for the next vhost */
-    }
-    r->nfuncs = nused < PHPBPF_REPORT_TOP_FUNCS ? nused : PHPBPF_REPORT_TOP_FUNCS;
-    qsort(all, nused, sizeof(*all), by_self);
-    r->by_self = apr_pmemdup(p, all, (r->nfuncs + 1) * sizeof(*all));
-    qsort(all, nused, sizeof(*all), by_total);
-    r->by_total = all;
-    fold(p, r, n, sp);
-    return r;
-}
-
-static void stacks(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_snapshot *s,
-                   struct phpbpf_report_vhost *v, struct names *n)
-{
-    struct tally *t = apr_pcalloc(p, (s->nfuncs + 1) * sizeof(*t));
-    uint32_t i;
-
-    r->stacks_state = (int)s->stacks_state;
-    r->stacks_reason = s->stacks_reason[0] ? s->stacks_reason : NULL;
-    r->untraced = s->untraced[0] ? s->untraced : NULL;
-    r->profile_hz = s->profile_hz;
-    r->samples = s->counters[PHPBPF_CTR(samples)];
-    r->samples_lost = s->counters[PHPBPF_CTR(samples_lost)];
-    r->samples_unreadable = s->counters[PHPBPF_CTR(samples_unreadable)];
-    r->backtraces = s->counters[PHPBPF_CTR(backtraces)];
-    r->backtraces_lost = s->counters[PHPBPF_CTR(backtraces_lost)];
-    for (i = 0; i < s->nprofiles; i++) {
-        const struct phpbpf_snap_profile *sp = &s->profiles[i];
-
-        if (sp->vhost >= r->nvhosts)
-            continue;
-        r->samples_dropped += sp->dropped;
-        v[sp->vhost].profile = profile(p, n, sp, t);
-    }
-    /* Call sites come grouped by vhost, most time first. */
-    for (i = 0; i < s->nsites; i++) {
-        const struct phpbpf_snap_site *x = &s->sites[i];
-        struct phpbpf_report_vhost *vh;
-        uint32_t k;
-
-        if (x->vhost >= r->nvhosts || (vh = &v[x->vhost])->sites)
-            continue;
-        for (k = i; k < s->nsites && s->sites[k].vhost == x->vhost; k++)
-            ;
-        {
-            struct phpbpf_report_site *q = apr_palloc(p, (k - i) * sizeof(*q));
-            uint32_t j;
-
-            for (j = i; j < k; j++)
-                q[j - i] = (struct phpbpf_report_site){ frame_of(n, p, &s->sites[j].frame),
-                                                        phpbpf_wait_names[s->sites[j].wait_class],
-                                                        s->sites[j].count, s->sites[j].ns / 1000 };
-            vh->sites = q;
-            vh->nsites = k - i;
-        }
-    }
-}
-
 struct named {
     const char *name;
     uint32_t idx;
@@ -322,7 +118,7 @@ static int by_name(const void *a, const void *b)
 }
 
 static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm_copy *c,
-                   const struct phpbpf_snapshot *snap, struct names *names)
+                   const struct phpbpf_snapshot *snap, struct phpbpf_report_names *names)
 {
     uint32_t n = c->sh->nvhosts, i, k;
     const struct phpbpf_snap_vhost **bpf = apr_pcalloc(p, n * sizeof(*bpf));
@@ -362,7 +158,7 @@ static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     r->shown = shown;
     r->exported = exported;
     if (snap)
-        stacks(p, r, snap, v, names);
+        phpbpf_report_stacks(p, r, snap, v, names);
 }
 
 static const char *vhost_name(const struct phpbpf_report *r, uint32_t idx)
@@ -407,26 +203,8 @@ static const struct phpbpf_slow_rec *apache_slow(const struct phpbpf_shm_copy *c
     return NULL;
 }
 
-static void backtrace(apr_pool_t *p, struct phpbpf_report_slow *q, struct names *n,
-                      const struct phpbpf_snap_backtrace *bt)
-{
-    struct phpbpf_report_frame *f;
-    uint32_t i;
-
-    if (!bt || !bt->taken)
-        return;
-    f = apr_palloc(p, (bt->nframes + 1) * sizeof(*f));
-    for (i = 0; i < bt->nframes; i++)
-        f[i] = frame_of(n, p, &bt->frame[i]);
-    q->backtrace = 1;
-    q->backtrace_at_us = bt->elapsed_us;
-    q->backtrace_truncated = bt->truncated != 0;
-    q->frame = f;
-    q->nframes = bt->nframes;
-}
-
 static void slow(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm_copy *c,
-                 const struct phpbpf_snapshot *snap, struct names *names)
+                 const struct phpbpf_snapshot *snap, struct phpbpf_report_names *names)
 {
     unsigned n = snap && r->slow_threshold_us ? snap->nslow : 0, i;
     struct phpbpf_report_slow *q = apr_pcalloc(p, (n + 1) * sizeof(*q));
@@ -454,7 +232,7 @@ static void slow(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm
         q[i].exceptions = e->exc_thrown;
         memcpy(q[i].wait_us, e->wait_us, sizeof(q[i].wait_us));
         memcpy(q[i].waits, e->waits, sizeof(q[i].waits));
-        backtrace(p, &q[i], names, snap->backtraces ? &snap->backtraces[i] : NULL);
+        phpbpf_report_backtrace(p, &q[i], names, snap->backtraces ? &snap->backtraces[i] : NULL);
     }
     r->slow = q;
     r->nslow = n;
@@ -597,11 +375,9 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
     r->sites_max = PHPBPF_MAX_WAIT_SITES;
     r->classes = apr_pcalloc(p, sizeof(*r->classes));
     r->scripts = apr_pcalloc(p, sizeof(*r->scripts));
-    struct names names = { NULL, snap, NULL };
+    struct phpbpf_report_names names;
 
-    if (snap)
-        names.name = apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*names.name));
-    names.interned = apr_hash_make(p);
+    phpbpf_report_names_init(&names, p, snap);
     probes(p, r, snap);
     if (snap)
         helper(p, r, snap);

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, b.len - PHPBPF_RSP_HDR_LEN, &s2,
                                ROOM, fuzz_alloc, NULL, &err) != 0)
         abort();
-    /* Vhosts without data are not re-sent (snapshot.c's vhost_has_data). */
+    /* Vhosts without data are not re-sent (snapshot_encode.c's vhost_has_data). */
     if (s2.state != s.state || s2.now_us != s.now_us || strcmp(s2.library, s.library) != 0
         || memcmp(s2.counters, s.counters, sizeof(s.counters)) != 0)
         abort();

@@ -1,0 +1,65 @@
+/* The HTML page's parts (render_html.c, render_html_php.c): what a
+ * section is written with. */
+#ifndef PHPBPF_RENDER_HTML_H
+#define PHPBPF_RENDER_HTML_H
+
+#include "escape.h"
+#include "render.h"
+
+struct page {
+    struct phpbpf_out *o;
+    apr_pool_t *p;
+    const struct phpbpf_report *r;
+    const char **name;            /* vhost names escaped, on first use */
+};
+
+static inline void puts_(struct page *g, const char *s)
+{
+    phpbpf_out_str(g->o, s);
+}
+
+#define printf_(g, ...) phpbpf_out_printf((g)->o, __VA_ARGS__)
+
+static inline const char *esc(struct page *g, const char *s)
+{
+    return phpbpf_esc_html(g->p, s);
+}
+
+static inline const char *esc_req(struct page *g, const char *s)
+{
+    return phpbpf_esc_req(g->p, s);
+}
+
+/* Vhost names come back in several tables: escaped once per page. */
+static inline const char *vname(struct page *g, uint32_t i)
+{
+    if (!g->name[i])
+        g->name[i] = esc(g, g->r->vhost[i].name);
+    return g->name[i];
+}
+
+static inline void td(struct page *g, const char *s)
+{
+    puts_(g, "<td>");
+    puts_(g, s);
+    puts_(g, "</td>");
+}
+
+static inline void td_u64(struct page *g, uint64_t v)
+{
+    puts_(g, "<td>");
+    phpbpf_out_u64(g->o, v);
+    puts_(g, "</td>");
+}
+
+/* A time in microseconds as text: buf (PHPBPF_HTML_US bytes) if need be. */
+#define PHPBPF_HTML_US 48
+const char *phpbpf_html_us(char *buf, double us);
+
+/* The sections of render_html_php.c. */
+void phpbpf_html_slow(struct page *g);
+void phpbpf_html_cpu(struct page *g);
+void phpbpf_html_waits(struct page *g);
+void phpbpf_html_errors(struct page *g);
+
+#endif

@@ -15,9 +15,10 @@
  * Those are keyed with the request's number too, so that a name is never
  * taken for another function's.
  *
- * Two instances: walk_current() for the sampled task (bpf_probe_read_user)
- * and walk_task() for a task the backtrace iterator visits
- * (bpf_copy_from_user_task, sleepable).  Every read can fail, on a page
+ * One walker, walk_frame(), entered two ways: walk_current_frame() for the
+ * sampled task (bpf_probe_read_user) and walk_task_frame() for a task the
+ * backtrace iterator visits (bpf_copy_from_user_task, sleepable); see
+ * walk_read().  Every read can fail, on a page
  * that is not resident for instance: the frame and what follows are then
  * dropped and counted. */
 #ifndef PHPBPF_PHP_STACK_BPF_H
@@ -69,130 +70,140 @@ static __always_inline __u32 include_kind(__u32 ext)
     }
 }
 
-/* The walker, once per way of reading the task's memory.  READ(dst, size,
- * addr) returns 0 on success. */
-#define PHPBPF_WALKER(NAME, READ)                                                        \
-static __always_inline int NAME##_str(struct walk *w, char *dst, __u32 size, __u64 str)  \
-{                                                                                        \
-    __u64 len = 0;                                                                       \
-                                                                                         \
-    (void)w;                                                                             \
-    dst[0] = '\0';                                                                       \
-    if (!str)                                                                            \
-        return 0;                                                                        \
-    if (READ(&len, sizeof(len), str + PHPBPF_STR_LEN))                                   \
-        return -1;                                                                       \
-    if (len > size - 1)                                                                  \
-        len = size - 1;                                                                  \
-    len &= size - 1;            /* for the verifier: size is a power of two */         \
-    if (len && READ(dst, len, str + PHPBPF_STR_VAL))                                     \
-        return -1;                                                                       \
-    dst[len & (size - 1)] = '\0';                                                        \
-    return 0;                                                                            \
-}                                                                                        \
-                                                                                         \
-/* The names of a function not seen yet, into funcs under (func, key_name). */           \
-static __always_inline void NAME##_names(struct walk *w, __u64 func, __u64 key_name,     \
-                                         __u64 name, __u64 scope, __u32 type,            \
-                                         __u32 flags)                                    \
-{                                                                                        \
-    struct phpbpf_func_key key = { func, key_name };                                     \
-    struct phpbpf_func_info *info = &w->s->info;                                         \
-    __u64 p = 0;                                                                         \
-    int bad = 0;                                                                         \
-                                                                                         \
-    if (bpf_map_lookup_elem(&funcs, &key))                                               \
-        return;                                                                          \
-    bad |= NAME##_str(w, info->name, PHPBPF_FUNC_NAME_LEN, name);                        \
-    info->scope[0] = '\0';                                                               \
-    if (scope && !READ(&p, sizeof(p), scope + PHPBPF_CE_NAME))                           \
-        bad |= NAME##_str(w, info->scope, PHPBPF_FUNC_NAME_LEN, p);                      \
-    info->file[0] = '\0';                                                                \
-    info->line_start = 0;                                                                \
-    if (type != PHPBPF_INTERNAL_FUNCTION) {                                              \
-        p = 0;                                                                           \
-        bad |= READ(&p, sizeof(p), func + PHPBPF_OPARRAY_FILENAME) != 0;                 \
-        bad |= NAME##_str(w, info->file, PHPBPF_FUNC_FILE_LEN, p);                       \
-        READ(&info->line_start, sizeof(info->line_start), func + PHPBPF_OPARRAY_LINE_START); \
-    }                                                                                    \
-    info->static_method = (flags & PHPBPF_ACC_STATIC) != 0;                              \
-    if (bad)                                                                             \
-        __sync_fetch_and_add(&counters.names_unreadable, 1);                             \
-    else                                                                                 \
-        bpf_map_update_elem(&funcs, &key, info, BPF_NOEXIST);                            \
-}                                                                                        \
-                                                                                         \
-/* One frame: 0 to go on, 1 to stop.  For bpf_loop(). */                                 \
-static long NAME##_frame(__u32 i, void *ctx)                                             \
-{                                                                                        \
-    struct walk *w = ctx;                                                                \
-    struct phpbpf_stack_event *e = &w->s->e;                                             \
-    __u64 ex[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], opline, func, prev, name;   \
-    __u32 n = e->nframes, type, kind, line = 0, op[3], flags;                            \
-                                                                                         \
-    (void)i;                                                                             \
-    if (!w->ex)                                                                          \
-        return 1;                                                                        \
-    if (n >= w->max || n >= PHPBPF_STACK_MAX) {                                          \
-        e->truncated = 1;                                                                \
-        return 1;                                                                        \
-    }                                                                                    \
-    if (READ(ex, sizeof(ex), w->ex)) {                                                   \
-        w->bad = 1;                                                                      \
-        return 1;                                                                        \
-    }                                                                                    \
-    opline = ex[PHPBPF_EX_OPLINE / 8];                                                   \
-    func = ex[PHPBPF_EX_FUNC / 8];                                                       \
-    prev = ex[PHPBPF_EX_PREV / 8];                                                       \
-    w->ex = prev;                                                                        \
-    if (!func)                  /* a frame the engine made for itself */               \
-        return 0;                                                                        \
-    if (READ(fn, sizeof(fn), func)) {                                                    \
-        w->bad = 1;                                                                      \
-        return 1;                                                                        \
-    }                                                                                    \
-    type = (__u8)(fn[PHPBPF_FUNC_TYPE / 8] >> (8 * (PHPBPF_FUNC_TYPE % 8)));             \
-    if (type == PHPBPF_INTERNAL_FUNCTION)                                                \
-        kind = PHPBPF_FK_INTERNAL;                                                       \
-    else if (type == PHPBPF_USER_FUNCTION || type == PHPBPF_EVAL_CODE) {                 \
-        __u64 at = opline;                                                               \
-                                                                                         \
-        /* On CPU in execute_ex(), the innermost frame's saved opline can be     */     \
-        /* behind the one in the register: take that if it is this op_array's.  */     \
-        if (n == 0 && w->opline_reg) {                                                   \
-            struct { __u32 last, pad; __u64 opcodes; } oa = {};                          \
-                                                                                         \
-            if (!READ(&oa, sizeof(oa), func + PHPBPF_OPARRAY_LAST)                       \
-                && w->opline_reg >= oa.opcodes                                           \
-                && w->opline_reg < oa.opcodes + (__u64)oa.last * PHPBPF_OP_SIZE)         \
-                at = w->opline_reg;                                                      \
-        }                                                                                \
-        if (at && !READ(op, sizeof(op), at + PHPBPF_OP_EXTENDED_VALUE))                 \
-            line = op[(PHPBPF_OP_LINENO - PHPBPF_OP_EXTENDED_VALUE) / 4];                \
-        kind = PHPBPF_FK_USER;                                                           \
-        if (!fn[PHPBPF_FUNC_NAME / 8]) {                                                 \
-            __u64 pex = 0;                                                               \
-                                                                                         \
-            /* A file's code: the script, or what its caller's opline included. */      \
-            kind = PHPBPF_FK_MAIN;                                                       \
-            if (prev && !READ(&pex, sizeof(pex), prev + PHPBPF_EX_OPLINE) && pex         \
-                && !READ(op, sizeof(op), pex + PHPBPF_OP_EXTENDED_VALUE)                 \
-                && (__u8)(op[(PHPBPF_OP_OPCODE - PHPBPF_OP_EXTENDED_VALUE) / 4]          \
-                          >> (8 * (PHPBPF_OP_OPCODE % 4))) == PHPBPF_OP_INCLUDE_OR_EVAL) \
-                kind = include_kind(op[0]);                                              \
-        }                                                                                \
-    }                                                                                    \
-    else                                                                                 \
-        return 0;                                                                        \
-    flags = (__u32)(fn[PHPBPF_FUNC_FLAGS / 8] >> (8 * (PHPBPF_FUNC_FLAGS % 8)));         \
-    name = fn[PHPBPF_FUNC_NAME / 8];                                                     \
-    if (type != PHPBPF_INTERNAL_FUNCTION && !(flags & PHPBPF_ACC_IMMUTABLE))             \
-        name ^= (e->seq | 1) * 0x9E3779B97F4A7C15ULL;    /* this request's only */      \
-    NAME##_names(w, func, name, fn[PHPBPF_FUNC_NAME / 8], fn[PHPBPF_FUNC_SCOPE / 8],     \
-                 type, flags);                                                           \
-    e->frame[n & (PHPBPF_STACK_MAX - 1)] = (struct phpbpf_frame){ func, name, line, kind }; \
-    e->nframes = n + 1;                                                                  \
-    return 0;                                                                            \
+/* The task's memory, as the program may read it: the current task's
+ * with bpf_probe_read_user() (a perf event), or the iterated task's with
+ * bpf_copy_from_user_task() (a sleepable iterator).  `task` is a constant
+ * at every call: each program keeps only the helper it may call.  0 on
+ * success. */
+static __always_inline long walk_read(const struct walk *w, const int task, void *dst,
+                                      __u32 size, __u64 addr)
+{
+    if (task)
+        return bpf_copy_from_user_task(dst, size, (void *)addr, w->task, 0);
+    return bpf_probe_read_user(dst, size, (void *)addr);
+}
+
+static __always_inline int walk_str(struct walk *w, const int task, char *dst, __u32 size,
+                                    __u64 str)
+{
+    __u64 len = 0;
+
+    dst[0] = '\0';
+    if (!str)
+        return 0;
+    if (walk_read(w, task, &len, sizeof(len), str + PHPBPF_STR_LEN))
+        return -1;
+    if (len > size - 1)
+        len = size - 1;
+    len &= size - 1;            /* for the verifier: size is a power of two */
+    if (len && walk_read(w, task, dst, len, str + PHPBPF_STR_VAL))
+        return -1;
+    dst[len & (size - 1)] = '\0';
+    return 0;
+}
+
+/* The names of a function not seen yet, into funcs under (func, key_name). */
+static __always_inline void walk_names(struct walk *w, const int task, __u64 func,
+                                       __u64 key_name, __u64 name, __u64 scope, __u32 type,
+                                       __u32 flags)
+{
+    struct phpbpf_func_key key = { func, key_name };
+    struct phpbpf_func_info *info = &w->s->info;
+    __u64 p = 0;
+    int bad = 0;
+
+    if (bpf_map_lookup_elem(&funcs, &key))
+        return;
+    bad |= walk_str(w, task, info->name, PHPBPF_FUNC_NAME_LEN, name);
+    info->scope[0] = '\0';
+    if (scope && !walk_read(w, task, &p, sizeof(p), scope + PHPBPF_CE_NAME))
+        bad |= walk_str(w, task, info->scope, PHPBPF_FUNC_NAME_LEN, p);
+    info->file[0] = '\0';
+    info->line_start = 0;
+    if (type != PHPBPF_INTERNAL_FUNCTION) {
+        p = 0;
+        bad |= walk_read(w, task, &p, sizeof(p), func + PHPBPF_OPARRAY_FILENAME) != 0;
+        bad |= walk_str(w, task, info->file, PHPBPF_FUNC_FILE_LEN, p);
+        walk_read(w, task, &info->line_start, sizeof(info->line_start), func + PHPBPF_OPARRAY_LINE_START);
+    }
+    info->static_method = (flags & PHPBPF_ACC_STATIC) != 0;
+    if (bad)
+        __sync_fetch_and_add(&counters.names_unreadable, 1);
+    else
+        bpf_map_update_elem(&funcs, &key, info, BPF_NOEXIST);
+}
+
+/* One frame: 0 to go on, 1 to stop. */
+static __always_inline long walk_frame(__u32 i, void *ctx, const int task)
+{
+    struct walk *w = ctx;
+    struct phpbpf_stack_event *e = &w->s->e;
+    __u64 ex[PHPBPF_EX_HEAD / 8], fn[PHPBPF_FUNC_HEAD / 8], opline, func, prev, name;
+    __u32 n = e->nframes, type, kind, line = 0, op[3], flags;
+
+    (void)i;
+    if (!w->ex)
+        return 1;
+    if (n >= w->max || n >= PHPBPF_STACK_MAX) {
+        e->truncated = 1;
+        return 1;
+    }
+    if (walk_read(w, task, ex, sizeof(ex), w->ex)) {
+        w->bad = 1;
+        return 1;
+    }
+    opline = ex[PHPBPF_EX_OPLINE / 8];
+    func = ex[PHPBPF_EX_FUNC / 8];
+    prev = ex[PHPBPF_EX_PREV / 8];
+    w->ex = prev;
+    if (!func)                  /* a frame the engine made for itself */
+        return 0;
+    if (walk_read(w, task, fn, sizeof(fn), func)) {
+        w->bad = 1;
+        return 1;
+    }
+    type = (__u8)(fn[PHPBPF_FUNC_TYPE / 8] >> (8 * (PHPBPF_FUNC_TYPE % 8)));
+    if (type == PHPBPF_INTERNAL_FUNCTION)
+        kind = PHPBPF_FK_INTERNAL;
+    else if (type == PHPBPF_USER_FUNCTION || type == PHPBPF_EVAL_CODE) {
+        __u64 at = opline;
+
+        /* On CPU in execute_ex(), the innermost frame's saved opline can be     */
+        /* behind the one in the register: take that if it is this op_array's.  */
+        if (n == 0 && w->opline_reg) {
+            struct { __u32 last, pad; __u64 opcodes; } oa = {};
+
+            if (!walk_read(w, task, &oa, sizeof(oa), func + PHPBPF_OPARRAY_LAST)
+                && w->opline_reg >= oa.opcodes
+                && w->opline_reg < oa.opcodes + (__u64)oa.last * PHPBPF_OP_SIZE)
+                at = w->opline_reg;
+        }
+        if (at && !walk_read(w, task, op, sizeof(op), at + PHPBPF_OP_EXTENDED_VALUE))
+            line = op[(PHPBPF_OP_LINENO - PHPBPF_OP_EXTENDED_VALUE) / 4];
+        kind = PHPBPF_FK_USER;
+        if (!fn[PHPBPF_FUNC_NAME / 8]) {
+            __u64 pex = 0;
+
+            /* A file's code: the script, or what its caller's opline included. */
+            kind = PHPBPF_FK_MAIN;
+            if (prev && !walk_read(w, task, &pex, sizeof(pex), prev + PHPBPF_EX_OPLINE) && pex
+                && !walk_read(w, task, op, sizeof(op), pex + PHPBPF_OP_EXTENDED_VALUE)
+                && (__u8)(op[(PHPBPF_OP_OPCODE - PHPBPF_OP_EXTENDED_VALUE) / 4]
+                          >> (8 * (PHPBPF_OP_OPCODE % 4))) == PHPBPF_OP_INCLUDE_OR_EVAL)
+                kind = include_kind(op[0]);
+        }
+    }
+    else
+        return 0;
+    flags = (__u32)(fn[PHPBPF_FUNC_FLAGS / 8] >> (8 * (PHPBPF_FUNC_FLAGS % 8)));
+    name = fn[PHPBPF_FUNC_NAME / 8];
+    if (type != PHPBPF_INTERNAL_FUNCTION && !(flags & PHPBPF_ACC_IMMUTABLE))
+        name ^= (e->seq | 1) * 0x9E3779B97F4A7C15ULL;    /* this request's only */
+    walk_names(w, task, func, name, fn[PHPBPF_FUNC_NAME / 8], fn[PHPBPF_FUNC_SCOPE / 8],
+                 type, flags);
+    e->frame[n & (PHPBPF_STACK_MAX - 1)] = (struct phpbpf_frame){ func, name, line, kind };
+    e->nframes = n + 1;
+    return 0;
 }
 
 _Static_assert(PHPBPF_EX_OPLINE % 8 == 0 && PHPBPF_EX_FUNC % 8 == 0 && PHPBPF_EX_PREV % 8 == 0
@@ -206,12 +217,29 @@ _Static_assert((PHPBPF_FUNC_NAME_LEN & (PHPBPF_FUNC_NAME_LEN - 1)) == 0
                && (PHPBPF_FUNC_FILE_LEN & (PHPBPF_FUNC_FILE_LEN - 1)) == 0,
                "string lengths are bounded with a mask the verifier follows");
 
-#define PHPBPF_READ_CURRENT(dst, size, addr) bpf_probe_read_user(dst, size, (void *)(addr))
-#define PHPBPF_READ_TASK(dst, size, addr) \
-    bpf_copy_from_user_task(dst, size, (void *)(addr), w->task, 0)
+/* The walk's end, for both programs: the event, as long as its frames,
+ * into the events ring.  0 once sent; what it counts is the caller's. */
+static __always_inline long walk_send(struct walk *w)
+{
+    __u32 size = w->s->e.nframes;
 
-PHPBPF_WALKER(walk_current, PHPBPF_READ_CURRENT)
-PHPBPF_WALKER(walk_task, PHPBPF_READ_TASK)
+    if (size > PHPBPF_STACK_MAX)
+        size = PHPBPF_STACK_MAX;
+    size = offsetof(struct phpbpf_stack_event, frame) + size * sizeof(struct phpbpf_frame);
+    return bpf_ringbuf_output(&events, &w->s->e, size, 0);
+}
+
+/* The walker's two ways in, for bpf_loop(): the sampled task, and a task
+ * the backtrace iterator visits. */
+static long walk_current_frame(__u32 i, void *ctx)
+{
+    return walk_frame(i, ctx, 0);
+}
+
+static long walk_task_frame(__u32 i, void *ctx)
+{
+    return walk_frame(i, ctx, 1);
+}
 
 
 _Static_assert((PHPBPF_MAX_WAIT_SITES & (PHPBPF_MAX_WAIT_SITES - 1)) == 0
@@ -364,7 +392,7 @@ static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
     }
     if (i == 6 || !ex || !(k.opline = head[PHPBPF_EX_OPLINE / 8]))
         return;
-    /* The key the walker gives this function's names (see PHPBPF_WALKER). */
+    /* The key the walker gives this function's names (see walk_frame()). */
     flags = (__u32)(fn[PHPBPF_FUNC_FLAGS / 8] >> (8 * (PHPBPF_FUNC_FLAGS % 8)));
     name = fn[PHPBPF_FUNC_NAME / 8];
     if (!(flags & PHPBPF_ACC_IMMUTABLE))

@@ -529,7 +529,7 @@ int php_profile(struct bpf_perf_event_data *ctx)
     struct phpbpf_inflight *f = task_state(task);
     struct pt_regs *regs;
     struct walk w = {};
-    __u32 zero = 0, size;
+    __u32 zero = 0;
 
     (void)ctx;
     PHPBPF_GATE();
@@ -554,11 +554,7 @@ int php_profile(struct bpf_perf_event_data *ctx)
     }
     if (w.s->e.truncated)
         __sync_fetch_and_add(&counters.stacks_truncated, 1);
-    size = w.s->e.nframes;
-    if (size > PHPBPF_STACK_MAX)
-        size = PHPBPF_STACK_MAX;
-    size = offsetof(struct phpbpf_stack_event, frame) + size * sizeof(struct phpbpf_frame);
-    if (bpf_ringbuf_output(&events, &w.s->e, size, 0))
+    if (walk_send(&w))
         __sync_fetch_and_add(&counters.samples_lost, 1);
     else {
         struct phpbpf_vstats *v = bpf_map_lookup_elem(&vstats, &f->vhost);
@@ -580,7 +576,7 @@ int php_backtrace(struct bpf_iter__task *ctx)
     struct task_struct *task = ctx->task;
     struct phpbpf_inflight *f;
     struct walk w = {};
-    __u32 one = 1, size;
+    __u32 one = 1;
 
     PHPBPF_GATE();
     if (!task || !slow_us || !eg_addr || !backtrace_depth || task->pid != task->tgid)
@@ -600,11 +596,7 @@ int php_backtrace(struct bpf_iter__task *ctx)
         return 0;
     }
     bpf_loop(PHPBPF_STACK_MAX + 8, walk_task_frame, &w, 0);
-    size = w.s->e.nframes;
-    if (size > PHPBPF_STACK_MAX)
-        size = PHPBPF_STACK_MAX;
-    size = offsetof(struct phpbpf_stack_event, frame) + size * sizeof(struct phpbpf_frame);
-    if (bpf_ringbuf_output(&events, &w.s->e, size, 0))
+    if (walk_send(&w))
         __sync_fetch_and_add(&counters.backtraces_lost, 1);
     else
         __sync_fetch_and_add(&counters.backtraces, 1);

@@ -1,4 +1,4 @@
-/* The PHP stack walker, included by phpbpf.bpf.c.
+/* The PHP stack walker, included by stacks.bpf.c and waits.bpf.c.
  *
  * It follows EG(current_execute_data) through prev_execute_data, innermost
  * frame first, as zend_fetch_debug_backtrace() does, with the offsets of
@@ -27,11 +27,11 @@
 #include "php_layout.h"
 
 /* Filled in by the helper before load: where libphp is in every child. */
-const volatile __u64 eg_addr = 0;           /* &executor_globals; 0: no stacks */
-const volatile __u64 execute_ex_lo = 0;     /* execute_ex(), which keeps the  */
-const volatile __u64 execute_ex_hi = 0;     /* current opline in a register   */
-const volatile __u32 stack_depth = PHPBPF_STACK_MAX;    /* samples */
-const volatile __u32 backtrace_depth = 20;  /* PhpBpfSlowTraceDepth */
+const volatile __u64 eg_addr __weak = 0;           /* &executor_globals; 0: no stacks */
+const volatile __u64 execute_ex_lo __weak = 0;     /* execute_ex(), which keeps the  */
+const volatile __u64 execute_ex_hi __weak = 0;     /* current opline in a register   */
+const volatile __u32 stack_depth __weak = PHPBPF_STACK_MAX;    /* samples */
+const volatile __u32 backtrace_depth __weak = 20;  /* PhpBpfSlowTraceDepth */
 
 
 /* An event and a function's names are too big for the BPF stack.  One set
@@ -47,7 +47,7 @@ struct {
     __uint(max_entries, 3);         /* 0: samples, 1: backtraces, 2: waits' call sites */
     __type(key, __u32);
     __type(value, struct walk_scratch);
-} walk_scratch SEC(".maps");
+} walk_scratch __weak SEC(".maps");
 
 struct walk {
     struct walk_scratch *s;
@@ -230,13 +230,14 @@ static __always_inline long walk_send(struct walk *w)
 }
 
 /* The walker's two ways in, for bpf_loop(): the sampled task, and a task
- * the backtrace iterator visits. */
-static long walk_current_frame(__u32 i, void *ctx)
+ * the backtrace iterator visits (unused: not every file that includes
+ * this takes both). */
+static __attribute__((unused)) long walk_current_frame(__u32 i, void *ctx)
 {
     return walk_frame(i, ctx, 0);
 }
 
-static long walk_task_frame(__u32 i, void *ctx)
+static __attribute__((unused)) long walk_task_frame(__u32 i, void *ctx)
 {
     return walk_frame(i, ctx, 1);
 }
@@ -247,7 +248,7 @@ _Static_assert((PHPBPF_MAX_WAIT_SITES & (PHPBPF_MAX_WAIT_SITES - 1)) == 0
                "site and vhost indexes are bounded with a mask the verifier follows");
 
 /* Call sites are read with the sampler's walker: on with PhpBpfProfile. */
-const volatile bool wait_sites_on = false;
+const volatile bool wait_sites_on __weak = false;
 
 /* What wait_site() reads under the innermost frame: its head and, when the
  * caller's frame is small enough, the caller's (page.php's {main} is 192
@@ -260,7 +261,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64[PHPBPF_SITE_WINDOW / 8]);
-} site_window SEC(".maps");
+} site_window __weak SEC(".maps");
 
 /* A site already known for the frame whose head is h, into f->site: its
  * opline is in opcache's shared memory, where an address is never another

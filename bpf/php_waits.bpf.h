@@ -1,4 +1,4 @@
-/* What a request waits on, included by phpbpf.bpf.c.
+/* What a request waits on, included by waits.bpf.c.
  *
  * The sched_switch program already times a request's off-CPU spans; here
  * each span gets a class when it starts.  Switched out while runnable, a
@@ -66,21 +66,21 @@ struct {
     __uint(max_entries, PHPBPF_MAX_PEERS);
     __type(key, __u32);                     /* port, host order */
     __type(value, __u32);                   /* class */
-} peer_ports SEC(".maps");
+} peer_ports __weak SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, PHPBPF_MAX_PEERS);
     __type(key, struct phpbpf_peer_key);
     __type(value, __u32);
-} peer_addrs SEC(".maps");
+} peer_addrs __weak SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, PHPBPF_MAX_PEERS);
     __type(key, __u64);                     /* phpbpf_path_hash() of sun_path */
     __type(value, __u32);
-} peer_unix SEC(".maps");
+} peer_unix __weak SEC(".maps");
 
 /* A unix socket path, too big for the stack next to the rest. */
 struct {
@@ -88,7 +88,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_unix_path);
-} path_scratch SEC(".maps");
+} path_scratch __weak SEC(".maps");
 
 static __always_inline __u32 lookup_class(void *map, const void *key)
 {

@@ -18,11 +18,11 @@
  * attaches its programs while the old one's still run, then sets
  * active_gen to its own: from that moment on the old ones return at once
  * and the new ones count, with nothing counted twice or missed. */
-const volatile __u64 my_gen = 0;
-__u64 active_gen;
+const volatile __u64 my_gen __weak = 0;
+__u64 active_gen __weak;
 /* When the first helper of these maps started (unix time, us): PHP-side
  * counters are since then. */
-__u64 php_since_us;
+__u64 php_since_us __weak;
 
 #define PHPBPF_GATE()                   \
     do {                                \
@@ -30,13 +30,13 @@ __u64 php_since_us;
             return 0;                   \
     } while (0)
 
-struct phpbpf_counters counters;
+struct phpbpf_counters counters __weak;
 
 /* The httpd parent's pid as the kernel knows it (the initial namespace's),
  * which is what task_struct holds: inside a container httpd and its helper
  * see another.  Set by the helper through php_whoami, after load and
  * before any probe is attached. */
-__u32 httpd_pid = 0;
+__u32 httpd_pid __weak = 0;
 
 /* start_ns == 0: this task is ours but not inside a PHP request. */
 struct {
@@ -44,7 +44,7 @@ struct {
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, int);
     __type(value, struct phpbpf_inflight);
-} inflight SEC(".maps");
+} inflight __weak SEC(".maps");
 
 /* max_entries is the vhost capacity, set by the helper before load.
  * Mmapable so the helper can copy it without a syscall per vhost. */
@@ -54,7 +54,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_hist);
-} php_hist SEC(".maps");
+} php_hist __weak SEC(".maps");
 
 /* Same capacity as php_hist. */
 struct {
@@ -63,7 +63,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_vstats);
-} vstats SEC(".maps");
+} vstats __weak SEC(".maps");
 
 /* Same capacity as php_hist. */
 struct {
@@ -72,7 +72,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_cpu);
-} cpu_hist SEC(".maps");
+} cpu_hist __weak SEC(".maps");
 
 /* Off-CPU time by what was waited on, per vhost; one entry unless CPU
  * tracing is on.  Same capacity as php_hist. */
@@ -82,7 +82,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_waits);
-} wait_hist SEC(".maps");
+} wait_hist __weak SEC(".maps");
 
 /* Compile time per vhost; one entry unless compile tracing is on. */
 struct {
@@ -91,13 +91,13 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_hist);
-} compile_hist SEC(".maps");
+} compile_hist __weak SEC(".maps");
 
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 256 * 1024);
-} slow_events SEC(".maps");
+} slow_events __weak SEC(".maps");
 
 
 /* What the helper's tables could not keep, per vhost (max_entries: the
@@ -108,7 +108,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_table_lost);
-} table_lost SEC(".maps");
+} table_lost __weak SEC(".maps");
 
 /* The slow log: what the helper keeps of slow events, here so that it
  * outlives the helper.  No program touches it. */
@@ -118,21 +118,21 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct phpbpf_slow_log);
-} slow_log SEC(".maps");
+} slow_log __weak SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 8192);
     __type(key, struct phpbpf_func_key);
     __type(value, struct phpbpf_func_info);
-} funcs SEC(".maps");
+} funcs __weak SEC(".maps");
 
 /* Stack samples, slow requests' backtraces, exceptions thrown and
  * compiles, for the helper to count (PHPBPF_SRC_*). */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 1024 * 1024);
-} events SEC(".maps");
+} events __weak SEC(".maps");
 
 /* Waits by call site (php_stack.bpf.h).  Not an LRU: an evicted site
  * would take its totals with it unseen.  Its key's part is the period's
@@ -146,12 +146,12 @@ struct {
     __uint(max_entries, PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES);
     __type(key, struct phpbpf_site_key);
     __type(value, struct phpbpf_site);
-} wait_sites SEC(".maps");
+} wait_sites __weak SEC(".maps");
 
-struct phpbpf_site_total site_totals[PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES];
-__u32 sites_epoch;
-__u32 sites_next[PHPBPF_SITE_PARTS_ROOM];
-__u32 site_vhosts[PHPBPF_SITE_PARTS_ROOM];          /* vhosts with a site, per part */
-__u32 vhost_sites[PHPBPF_SITE_PARTS_ROOM][PHPBPF_MAX_VHOSTS];   /* their sites */
+struct phpbpf_site_total site_totals[PHPBPF_SITE_PARTS * PHPBPF_MAX_WAIT_SITES] __weak;
+__u32 sites_epoch __weak;
+__u32 sites_next[PHPBPF_SITE_PARTS_ROOM] __weak;
+__u32 site_vhosts[PHPBPF_SITE_PARTS_ROOM] __weak;          /* vhosts with a site, per part */
+__u32 vhost_sites[PHPBPF_SITE_PARTS_ROOM][PHPBPF_MAX_VHOSTS] __weak;   /* their sites */
 
 #endif

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+/* PHP request latency per Apache vhost, from mod_php's own USDT probes.
+ *
+ * Exactly two probe hits per PHP request: request__startup records the start
+ * time and the vhost the Apache module wrote into its slot; request__shutdown
+ * adds the PHP time to that vhost's histogram.  Both programs are attached
+ * once, system-wide, to the libphp file; processes that are not children of
+ * our httpd parent are rejected first, with one task_struct read.
+ *
+ * A request in flight lives in task-local storage, not a hash keyed by tid:
+ * finding it is a pointer load from the task instead of a hash lookup, the
+ * entry is made once per httpd child and reused for all its requests
+ * instead of inserted and deleted each time, and it goes away with the
+ * task, so a child that dies mid-request leaves nothing behind.
+ */
+#include "phpbpf.bpf.h"
+
+/* Once in the linked object: the files are parts of one program. */
+char LICENSE[] SEC("license") = "GPL";
+
+/* Run once by the helper (BPF_PROG_RUN), in its own context: its parent is
+ * the httpd parent. */
+SEC("syscall")
+int php_whoami(void *ctx)
+{
+    struct task_struct *self = bpf_get_current_task_btf();
+
+    (void)ctx;
+    httpd_pid = BPF_CORE_READ(self, real_parent, tgid);
+    return 0;
+}
+
+SEC("usdt")
+int php_request_startup(struct pt_regs *ctx)
+{
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct phpbpf_inflight *f;
+    struct phpbpf_slot slot;
+    __u64 now;
+
+    (void)ctx; /* the probe arguments are not needed: the slot has more */
+    PHPBPF_GATE();
+    __sync_fetch_and_add(&counters.hits, 1);
+    f = task_state(task);
+    if (!f) {
+        /* The first request of this process since the helper started:
+         * the only time the parent check runs for one of ours. */
+        if (!task_is_ours(task)) {
+            __sync_fetch_and_add(&counters.foreign, 1);
+            return 0;
+        }
+        f = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (!f) {
+            __sync_fetch_and_add(&counters.inflight_errors, 1);
+            return 0;
+        }
+    }
+    /* The last request of this task started and never ended, as far as
+     * any program of ours saw: its end fell between a helper's death and
+     * its successor. */
+    if (f->start_ns) {
+        struct phpbpf_vstats *v = bpf_map_lookup_elem(&vstats, &f->vhost);
+
+        __sync_fetch_and_add(&counters.unfinished, 1);
+        if (v)
+            __sync_fetch_and_add(&v->lost, 1);
+    }
+    now = bpf_ktime_get_ns();
+    f->start_ns = now;
+    f->cpu_ts = now;
+    f->on_ns = f->off_ns = 0;
+    f->compile_start_ns = f->compile_us = 0;
+    f->exc_thrown = 0;
+    f->bt_taken = 0;
+    if (cpu_tracing) {
+        __builtin_memset(f->wait_ns, 0, sizeof(f->wait_ns));
+        __builtin_memset(f->waits, 0, sizeof(f->waits));
+    }
+    if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
+        && slot.magic == PHPBPF_SLOT_MAGIC) {
+        /* What this child logged since the last startup seen here, beyond
+         * that one request, no program of ours saw at all. */
+        __s64 missed = (__s64)(slot.php_logged - (f->seen ? f->logged + 1 : 0));
+
+        if (missed > 0)
+            __sync_fetch_and_add(&counters.missed, (__u64)missed);
+        f->seen = 1;
+        f->logged = slot.php_logged;
+        f->vhost = slot.vhost;
+        f->seq = slot.seq;
+    }
+    else {
+        f->vhost = PHPBPF_VHOST_OTHER;
+        f->seq = 0;
+        __sync_fetch_and_add(&counters.unattributed, 1);
+    }
+    __sync_fetch_and_add(&counters.startups, 1);
+    return 0;
+}
+
+/* A request whose start no program of ours saw (it fell between a
+ * helper's death and its successor), charged to the vhost in the slot. */
+static __always_inline void lost_in_slot_vhost(void)
+{
+    struct phpbpf_vstats *v;
+    struct phpbpf_slot slot;
+
+    if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
+        && slot.magic == PHPBPF_SLOT_MAGIC && (v = bpf_map_lookup_elem(&vstats, &slot.vhost)))
+        __sync_fetch_and_add(&v->lost, 1);
+}
+
+/* The probe's own arguments name the request: file, URI (PHP's
+ * request_uri, r->uri: no query string) and method.  Read only for the
+ * rare slow request. */
+/* Where the request's script, URI or method is: the USDT probe's argument
+ * i, or without USDT notes the same field of SG(request_info), at sg_off.
+ * 0 if neither can be had. */
+static __always_inline __u64 request_str(struct pt_regs *ctx, int i, __u64 sg_off)
+{
+    long arg = 0;
+    __u64 p = 0;
+
+    if (usdt_args)
+        return bpf_usdt_arg(ctx, i, &arg) == 0 ? (__u64)arg : 0;
+    if (!sg_addr || bpf_probe_read_user(&p, sizeof(p), (void *)(sg_addr + sg_off)) != 0)
+        return 0;
+    return p;
+}
+
+static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflight *f, __u32 pid,
+                                       __u64 php_us, __u64 on_us, __u64 off_us)
+{
+    struct phpbpf_slow_event *e;
+    __u64 str;
+
+    e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
+    if (!e) {
+        __sync_fetch_and_add(&counters.slow_lost, 1);
+        return;
+    }
+    e->seq = f->seq;
+    e->pid = pid;
+    e->ns_pid = pid;
+    if (pidns_ino) {            /* as Apache's record has it */
+        struct bpf_pidns_info ns;
+
+        if (!bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+            e->ns_pid = ns.tgid;
+    }
+    e->vhost = f->vhost;
+    e->php_us = php_us;
+    e->compile_us = f->compile_us;
+    e->on_us = cpu_tracing ? on_us : 0;
+    e->off_us = cpu_tracing ? off_us : 0;
+    if (cpu_tracing) {
+        int k;
+
+        for (k = 0; k < PHPBPF_WAIT_CLASSES; k++) {
+            e->wait_us[k] = f->wait_ns[k] / 1000;
+            e->waits[k] = f->waits[k];
+        }
+    }
+    else {
+        __builtin_memset(e->wait_us, 0, sizeof(e->wait_us));
+        __builtin_memset(e->waits, 0, sizeof(e->waits));
+    }
+    e->exc_thrown = f->exc_thrown;
+    e->script[0] = e->uri[0] = e->method[0] = '\0';
+    if ((str = request_str(ctx, 0, PHPBPF_SG_PATH_TRANSLATED)))
+        bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)str);
+    if ((str = request_str(ctx, 1, PHPBPF_SG_REQUEST_URI)))
+        bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)str);
+    if ((str = request_str(ctx, 2, PHPBPF_SG_REQUEST_METHOD)))
+        bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)str);
+    bpf_ringbuf_submit(e, 0);
+}
+
+SEC("usdt")
+int php_request_shutdown(struct pt_regs *ctx)
+{
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct phpbpf_inflight *f;
+    struct phpbpf_hist *h;
+    struct phpbpf_cpu *c;
+    __u32 vhost;
+    __u64 us, now, on_us, off_us;
+
+    PHPBPF_GATE();
+    __sync_fetch_and_add(&counters.hits, 1);
+    f = task_state(task);
+    if (!f || !f->start_ns) {
+        count_outside(task, f, &counters.orphans);
+        if (f || task_is_ours(task))
+            lost_in_slot_vhost();
+        return 0;
+    }
+    now = bpf_ktime_get_ns();
+    us = (now - f->start_ns) / 1000;
+    vhost = f->vhost;
+    /* We are on CPU: the last slice ends now. */
+    on_us = (f->on_ns + now - f->cpu_ts) / 1000;
+    off_us = f->off_ns / 1000;
+    if (slow_us && us >= slow_us)
+        slow_event(ctx, f, task->tgid, us, on_us, off_us);
+    f->start_ns = 0;
+
+    h = bpf_map_lookup_elem(&php_hist, &vhost);
+    if (!h) {
+        __sync_fetch_and_add(&counters.vhost_overflow, 1);
+        vhost = PHPBPF_VHOST_OTHER;
+        h = bpf_map_lookup_elem(&php_hist, &vhost);
+        if (!h)
+            return 0;
+    }
+    hist_add(h, us);
+    if (cpu_tracing) {
+        struct phpbpf_waits *wt = bpf_map_lookup_elem(&wait_hist, &vhost);
+        int k;
+
+        c = bpf_map_lookup_elem(&cpu_hist, &vhost);
+        if (c) {
+            hist_add(&c->on, on_us);
+            hist_add(&c->off, off_us);
+        }
+        for (k = 0; wt && k < PHPBPF_WAIT_CLASSES; k++)
+            if (f->waits[k]) {
+                __sync_fetch_and_add(&wt->ns[k], f->wait_ns[k]);
+                __sync_fetch_and_add(&wt->count[k], f->waits[k]);
+            }
+    }
+    __sync_fetch_and_add(&counters.shutdowns, 1);
+    return 0;
+}

@@ -109,7 +109,11 @@ struct phpbpf_pframe {
     uint32_t line;
 };
 
-struct phpbpf_snap_func {
+/* A PHP function, one form for all of user space: the helper's profile
+ * keeps it (helper/profile.h), the wire carries it, the report names it
+ * (a frame of the report is a function at a line: report.h).  The BPF
+ * side's names of it are struct phpbpf_func_info, in a map. */
+struct phpbpf_func {
     uint32_t kind;              /* enum phpbpf_frame_kind */
     uint32_t static_method;
     uint32_t line_start;
@@ -192,7 +196,7 @@ struct phpbpf_snapshot {
      * (a PHP without USDT notes that does not export a probe's function). */
     char untraced[PHPBPF_STR_MAX];
     uint32_t nfuncs;
-    struct phpbpf_snap_func *funcs;
+    struct phpbpf_func *funcs;
     uint32_t nprofiles;         /* vhosts with samples */
     struct phpbpf_snap_profile *profiles;
     uint32_t nsites;            /* by vhost, then most time first */

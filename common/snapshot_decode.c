@@ -390,13 +390,13 @@ static int getstacks(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_v
         *err = "out of memory";
         return -1;
     }
-    s->funcs = (struct phpbpf_snap_func *)mem;
+    s->funcs = (struct phpbpf_func *)mem;
     s->profiles = (struct phpbpf_snap_profile *)(s->funcs + nfuncs);
     st = (struct phpbpf_snap_stack *)(s->profiles + nprof);
     fr = (struct phpbpf_pframe *)(st + nstacks);
     arena = (char *)(fr + nframes);
     for (i = 0; i < nfuncs; i++) {
-        struct phpbpf_snap_func *f = &s->funcs[i];
+        struct phpbpf_func *f = &s->funcs[i];
 
         f->kind = get32(c);
         f->static_method = get32(c);

@@ -146,7 +146,7 @@ static void putstacks(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
     n = s->nfuncs < PHPBPF_SNAP_FUNCS ? s->nfuncs : PHPBPF_SNAP_FUNCS;
     put32(b, n);
     for (i = 0; i < n; i++) {
-        const struct phpbpf_snap_func *f = &s->funcs[i];
+        const struct phpbpf_func *f = &s->funcs[i];
 
         put32(b, f->kind);
         put32(b, f->static_method);

@@ -5,7 +5,7 @@
 
 #define FUNC_SLOTS (2 * PHPBPF_PROFILE_FUNCS)
 
-static const struct phpbpf_pfunc unknown = { PHPBPF_FK_USER, 0, 0, "(unknown)", "", "" };
+static const struct phpbpf_func unknown = { PHPBPF_FK_USER, 0, 0, "(unknown)", "", "" };
 
 int phpbpf_profile_init(struct phpbpf_profile *p, uint32_t vhosts)
 {
@@ -44,7 +44,7 @@ static uint64_t mix(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-static uint64_t func_hash(const struct phpbpf_pfunc *f)
+static uint64_t func_hash(const struct phpbpf_func *f)
 {
     uint64_t h = mix(0xcbf29ce484222325ULL, &f->kind, sizeof(f->kind));
 
@@ -53,13 +53,13 @@ static uint64_t func_hash(const struct phpbpf_pfunc *f)
     return mix(h, f->file, strlen(f->file) + 1);
 }
 
-static int same_func(const struct phpbpf_pfunc *a, const struct phpbpf_pfunc *b)
+static int same_func(const struct phpbpf_func *a, const struct phpbpf_func *b)
 {
     return a->kind == b->kind && strcmp(a->name, b->name) == 0 && strcmp(a->scope, b->scope) == 0
            && strcmp(a->file, b->file) == 0;
 }
 
-uint32_t phpbpf_profile_func(struct phpbpf_profile *p, const struct phpbpf_pfunc *f)
+uint32_t phpbpf_profile_func(struct phpbpf_profile *p, const struct phpbpf_func *f)
 {
     uint64_t h = func_hash(f);
     uint32_t i, k, id;
@@ -76,7 +76,7 @@ uint32_t phpbpf_profile_func(struct phpbpf_profile *p, const struct phpbpf_pfunc
         return 0;
     }
     id = p->nfuncs;
-    p->func[id] = (struct phpbpf_pfunc){ f->kind, f->static_method, f->line_start,
+    p->func[id] = (struct phpbpf_func){ f->kind, f->static_method, f->line_start,
                                          strdup(f->name), strdup(f->scope), strdup(f->file) };
     if (!p->func[id].name || !p->func[id].scope || !p->func[id].file) {
         free((char *)p->func[id].name);

@@ -19,13 +19,6 @@
 /* Backtraces of requests still running, waiting for their slow event. */
 #define PHPBPF_PROFILE_BACKTRACES 64
 
-struct phpbpf_pfunc {
-    uint32_t kind;                /* enum phpbpf_frame_kind */
-    uint32_t static_method;
-    uint32_t line_start;
-    const char *name, *scope, *file;
-};
-
 struct phpbpf_backtrace {
     uint32_t pid;
     uint32_t nframes;
@@ -38,7 +31,7 @@ struct phpbpf_backtrace {
 struct phpbpf_profile {
     uint32_t vhosts;
     /* functions, 0 is "(unknown)" */
-    struct phpbpf_pfunc func[PHPBPF_PROFILE_FUNCS];
+    struct phpbpf_func func[PHPBPF_PROFILE_FUNCS];
     uint32_t nfuncs;
     uint64_t funcs_full;          /* frames that found the function table full */
     /* the stacks: an entry's key is its frames (struct phpbpf_pframe[],
@@ -55,7 +48,7 @@ void phpbpf_profile_free(struct phpbpf_profile *p);
 
 /* The id of a function (interned by kind, name, class and file): 0 if the
  * table is full. */
-uint32_t phpbpf_profile_func(struct phpbpf_profile *p, const struct phpbpf_pfunc *f);
+uint32_t phpbpf_profile_func(struct phpbpf_profile *p, const struct phpbpf_func *f);
 
 /* One sample of vhost's stack. */
 void phpbpf_profile_sample(struct phpbpf_profile *p, uint32_t vhost, const struct phpbpf_pframe *fr,

@@ -88,7 +88,7 @@ static uint32_t frame_fid(const struct phpbpf_frame *fr)
     uint64_t h = (fr->func * 0x9E3779B97F4A7C15ULL) ^ (fr->name * 31) ^ fr->kind;
     struct phpbpf_func_key key = { fr->func, fr->name };
     struct phpbpf_func_info info;
-    struct phpbpf_pfunc f;
+    struct phpbpf_func f;
     uint32_t i, k, fid;
 
     for (k = 0; k < 8; k++) {
@@ -103,7 +103,7 @@ static uint32_t frame_fid(const struct phpbpf_frame *fr)
         return 0;               /* its names could not be read: "(unknown)" */
     info.name[sizeof(info.name) - 1] = info.scope[sizeof(info.scope) - 1] = '\0';
     info.file[sizeof(info.file) - 1] = '\0';
-    f = (struct phpbpf_pfunc){ fr->kind, info.static_method, info.line_start, info.name, info.scope,
+    f = (struct phpbpf_func){ fr->kind, info.static_method, info.line_start, info.name, info.scope,
                                info.file };
     if (!(fid = phpbpf_profile_func(&prof, &f)))
         return 0;
@@ -262,7 +262,6 @@ uint32_t phpbpf_read_map(int fd, void *keys, size_t key_size, void *vals, size_t
 /* A snapshot's functions are the profile's own, all of them, numbered as
  * they are there: the stacks' frames go out as the table keeps them, with
  * no copy (a full table's frames are 4.5 MB). */
-static struct phpbpf_snap_func *snap_funcs;
 static struct phpbpf_snap_profile *snap_profiles;
 static struct phpbpf_snap_stack *snap_stacks;
 static struct phpbpf_snap_backtrace snap_bt[PHPBPF_SLOW_MAX];
@@ -397,12 +396,11 @@ void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
     snprintf(s->stacks_reason, sizeof(s->stacks_reason), "%s", reason);
     if (!prof_ready)
         return;
-    if (!snap_funcs) {
-        snap_funcs = calloc(PHPBPF_PROFILE_FUNCS, sizeof(*snap_funcs));
+    if (!snap_profiles) {
         snap_profiles = calloc(cfg.vhosts, sizeof(*snap_profiles));
         snap_stacks = calloc(PHPBPF_PROFILE_STACKS, sizeof(*snap_stacks));
         by_vhost = calloc(PHPBPF_PROFILE_STACKS, sizeof(*by_vhost));
-        if (!snap_funcs || !snap_profiles || !snap_stacks || !by_vhost)
+        if (!snap_profiles || !snap_stacks || !by_vhost)
             return;
     }
     /* Each vhost's stacks together, most samples first. */
@@ -442,13 +440,7 @@ void phpbpf_stacks_snapshot(struct phpbpf_snapshot *s)
     s->nsites = cfg.cpu ? sites() : 0;
     s->sites = snap_sites;
     /* Last: the call sites may have named new functions. */
-    for (i = 0; i < prof.nfuncs; i++) {
-        const struct phpbpf_pfunc *f = &prof.func[i];
-
-        snap_funcs[i] = (struct phpbpf_snap_func){ f->kind, f->static_method, f->line_start,
-                                                   f->name, f->scope, f->file };
-    }
-    s->funcs = snap_funcs;
+    s->funcs = prof.func;
     s->nfuncs = prof.nfuncs;
     s->profiles = snap_profiles;
     s->nprofiles = np;

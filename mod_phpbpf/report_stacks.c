@@ -25,7 +25,7 @@ static const char *const include_names[PHPBPF_FK_KINDS] = {
 };
 
 
-static const char *func_name(apr_pool_t *p, const struct phpbpf_snap_func *f)
+static const char *func_name(apr_pool_t *p, const struct phpbpf_func *f)
 {
     if (!f->name[0])
         return include_names[f->kind] ? include_names[f->kind] : "{main}";
@@ -49,7 +49,7 @@ static const char *name_of(struct phpbpf_report_names *n, apr_pool_t *p, uint32_
 static struct phpbpf_report_frame frame_of(struct phpbpf_report_names *n, apr_pool_t *p,
                                            const struct phpbpf_pframe *fr)
 {
-    const struct phpbpf_snap_func *f = &n->snap->funcs[fr->fid];
+    const struct phpbpf_func *f = &n->snap->funcs[fr->fid];
     int internal = f->kind == PHPBPF_FK_INTERNAL;
 
     return (struct phpbpf_report_frame){ name_of(n, p, fr->fid), f->file, internal ? 0 : fr->line,

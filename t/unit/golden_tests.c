@@ -139,7 +139,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     struct phpbpf_snap_class *cl = apr_pcalloc(p, 3 * sizeof(*cl));
     struct phpbpf_slow_event *sl = apr_pcalloc(p, sizeof(*sl));
     struct phpbpf_snap_backtrace *bt = apr_pcalloc(p, sizeof(*bt));
-    struct phpbpf_snap_func *fn = apr_pcalloc(p, 6 * sizeof(*fn));
+    struct phpbpf_func *fn = apr_pcalloc(p, 6 * sizeof(*fn));
     struct phpbpf_pframe *fr = apr_pcalloc(p, 12 * sizeof(*fr));
     struct phpbpf_snap_stack *st = apr_pcalloc(p, 3 * sizeof(*st));
     struct phpbpf_snap_profile *pr = apr_pcalloc(p, 2 * sizeof(*pr));
@@ -210,15 +210,15 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     s->classes = cl;
     s->nclasses = 3;
 
-    fn[0] = (struct phpbpf_snap_func){ PHPBPF_FK_MAIN, 0, 0, "", "", "/var/www/shop/index.php" };
-    fn[1] = (struct phpbpf_snap_func){ PHPBPF_FK_USER, 0, 10, "run", "App\\Kernel",
+    fn[0] = (struct phpbpf_func){ PHPBPF_FK_MAIN, 0, 0, "", "", "/var/www/shop/index.php" };
+    fn[1] = (struct phpbpf_func){ PHPBPF_FK_USER, 0, 10, "run", "App\\Kernel",
                                        "/var/www/shop/src/Kernel.php" };
-    fn[2] = (struct phpbpf_snap_func){ PHPBPF_FK_USER, 1, 30, "crunch", "Hot",
+    fn[2] = (struct phpbpf_func){ PHPBPF_FK_USER, 1, 30, "crunch", "Hot",
                                        "/var/www/shop/src/Hot.php" };
-    fn[3] = (struct phpbpf_snap_func){ PHPBPF_FK_INTERNAL, 0, 0, "usleep", "", "" };
-    fn[4] = (struct phpbpf_snap_func){ PHPBPF_FK_USER, 0, 5, "{closure}", "",
+    fn[3] = (struct phpbpf_func){ PHPBPF_FK_INTERNAL, 0, 0, "usleep", "", "" };
+    fn[4] = (struct phpbpf_func){ PHPBPF_FK_USER, 0, 5, "{closure}", "",
                                        "/var/www/shop/<odd>&\"file\".php" };
-    fn[5] = (struct phpbpf_snap_func){ PHPBPF_FK_INTERNAL, 0, 0, "PDOStatement::execute", "", "" };
+    fn[5] = (struct phpbpf_func){ PHPBPF_FK_INTERNAL, 0, 0, "PDOStatement::execute", "", "" };
     s->funcs = fn;
     s->nfuncs = 6;
     /* innermost first */

@@ -37,7 +37,7 @@ static int decode(const struct phpbpf_buf *b, struct phpbpf_snapshot *d, const c
 static void test_profile(void)
 {
     static struct phpbpf_profile p;
-    struct phpbpf_pfunc f = { PHPBPF_FK_USER, 0, 3, "crunch", "Hot", "/w/hot.php" };
+    struct phpbpf_func f = { PHPBPF_FK_USER, 0, 3, "crunch", "Hot", "/w/hot.php" };
     struct phpbpf_pframe fr[3];
     struct phpbpf_backtrace bt;
     uint32_t a, b, c, i, fid;
@@ -85,7 +85,7 @@ static void test_profile(void)
     ok(p.stacks.n == 0, "two periods without samples empty it");
     for (i = 0; i < PHPBPF_PROFILE_FUNCS + 10; i++) {
         char name[32];
-        struct phpbpf_pfunc g = { PHPBPF_FK_USER, 0, 0, name, "", "/w/f.php" };
+        struct phpbpf_func g = { PHPBPF_FK_USER, 0, 0, name, "", "/w/f.php" };
 
         snprintf(name, sizeof(name), "f%u", i);
         fid = phpbpf_profile_func(&p, &g);
@@ -112,7 +112,7 @@ static void test_profile(void)
 static void test_protocol(void)
 {
     static struct phpbpf_snapshot s, d;
-    static struct phpbpf_snap_func funcs[3] = {
+    static struct phpbpf_func funcs[3] = {
         { PHPBPF_FK_INTERNAL, 0, 0, "usleep", "", "" },
         { PHPBPF_FK_USER, 0, 3, "wait", "Evil<b>\xff", "/w/<img>.php" },
         { PHPBPF_FK_MAIN, 0, 1, "", "", "/w/<img>.php" },

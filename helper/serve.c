@@ -13,6 +13,7 @@
 
 #include "serve.h"
 #include "sockdir.h"
+#include "sockio.h"
 
 #define MAX_WATCH 8
 /* epoll tags: below MAX_WATCH a watch, then the listening socket, then a
@@ -49,20 +50,12 @@ void phpbpf_serve_watch(int fd, phpbpf_watch_fn fn)
         watches[nwatch++] = (typeof(watches[0])){ fd, fn };
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* At most one warning a second, so a client can't flood the error log. */
 static void warn_limited(const char *fmt, ...)
 {
     static int64_t last;
     static unsigned long suppressed;
-    int64_t t = now_ms();
+    int64_t t = phpbpf_now_ms();
     char msg[512];
     va_list ap;
 
@@ -172,24 +165,20 @@ static void accept_all(int listen_fd)
             continue;
         }
         *c = (struct client){ .fd = fd, .pid = cred.pid, .order = ++accepted,
-                              .deadline = now_ms() + PHPBPF_CLIENT_DEADLINE_MS };
+                              .deadline = phpbpf_now_ms() + PHPBPF_CLIENT_DEADLINE_MS };
         ev.data.u64 = TAG_CLIENT + (uint64_t)(c - clients);
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
             drop(c);
     }
 }
 
-/* Writes what it can; 1 when the reply is all out. */
+/* Writes what it can; 1 when the reply is all out, 0 when the rest must
+ * wait, -1 when the client is gone. */
 static int send_some(struct client *c, const unsigned char *p, size_t n, size_t *off)
 {
-    while (*off < n) {
-        ssize_t w = write(c->fd, p + *off, n - *off);
+    int rc = phpbpf_io_some(c->fd, 1, (void *)p, n, off);
 
-        if (w <= 0)
-            return w < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-        *off += (size_t)w;
-    }
-    return 1;
+    return rc == PHPBPF_IO_DONE ? 1 : rc == PHPBPF_IO_AGAIN ? 0 : -1;
 }
 
 /* The reply as far as the socket takes it at once; the rest is copied for
@@ -247,31 +236,24 @@ static void on_client(struct client *c, uint32_t events)
         }
         return;
     }
-    for (;;) {
-        ssize_t r = read(c->fd, c->req + c->got, sizeof(c->req) - c->got);
-
-        if (r > 0) {
-            c->got += (size_t)r;
-            if (c->got == sizeof(c->req)) {
-                answer(c);      /* one byte too many: refused */
-                return;
-            }
-            continue;
-        }
-        if (r == 0 || (events & (EPOLLHUP | EPOLLRDHUP))) {
-            answer(c);
-            return;
-        }
-        if (errno != EAGAIN && errno != EINTR)
-            drop(c);
+    switch (phpbpf_io_some(c->fd, 0, c->req, sizeof(c->req), &c->got)) {
+    case PHPBPF_IO_DONE:        /* one byte too many: refused */
+    case PHPBPF_IO_EOF:         /* the request is all in */
+        answer(c);
         return;
+    case PHPBPF_IO_AGAIN:
+        if (events & (EPOLLHUP | EPOLLRDHUP))
+            answer(c);
+        return;
+    default:
+        drop(c);
     }
 }
 
 /* Closes what has run out of time; the wait until the next deadline. */
 static int expire(void)
 {
-    int64_t t = now_ms(), next = -1;
+    int64_t t = phpbpf_now_ms(), next = -1;
     int i;
 
     for (i = 0; i < PHPBPF_MAX_CLIENTS; i++) {

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -10,39 +9,16 @@
 #include "apr_strings.h"
 
 #include "client.h"
+#include "sockio.h"
 
 APLOG_USE_MODULE(phpbpf);
 
-/* How long a child waits for the helper.  The helper answers from memory
- * in well under a millisecond; anything slower means it is stuck, and the
- * page must not hold an Apache child for long. */
+/* How long a child waits for the helper: to send its request, and then
+ * for the whole answer, however slowly it comes.  The helper answers from
+ * memory in well under a millisecond; anything slower means it is stuck,
+ * and the page must not hold an Apache child for long. */
 #define PHPBPF_CONNECT_TRIES 3
 #define PHPBPF_IO_TIMEOUT_MS 2000
-
-static int fd_wait(int fd, short ev)
-{
-    struct pollfd pfd = { fd, ev, 0 };
-
-    return poll(&pfd, 1, PHPBPF_IO_TIMEOUT_MS) == 1 ? 0 : -1;
-}
-
-static int read_full(int fd, unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t r;
-
-        if (fd_wait(fd, POLLIN) != 0)
-            return -1;
-        r = read(fd, p, n);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
 
 static int connect_helper(request_rec *r, const char *sock)
 {
@@ -104,8 +80,8 @@ int phpbpf_client_ask(request_rec *r, const char *sock, pid_t httpd_pid, pid_t h
         *err = "the socket is not the helper's; see the error log";
         return -1;
     }
-    if (fd_wait(fd, POLLOUT) != 0
-        || write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req)
+    if (phpbpf_io_until(fd, 1, &req, sizeof(req), phpbpf_now_ms() + PHPBPF_IO_TIMEOUT_MS)
+            != PHPBPF_IO_DONE
         || shutdown(fd, SHUT_WR) != 0) {
         close(fd);
         *err = "the helper did not answer";
@@ -120,14 +96,15 @@ const char *phpbpf_client_answer(request_rec *r, int fd, struct phpbpf_snapshot 
     unsigned char hdr[PHPBPF_RSP_HDR_LEN], *payload;
     uint32_t status, len;
     const char *err = NULL;
+    int64_t deadline = phpbpf_now_ms() + PHPBPF_IO_TIMEOUT_MS;
 
-    if (read_full(fd, hdr, sizeof(hdr)) != 0
+    if (phpbpf_io_until(fd, 0, hdr, sizeof(hdr), deadline) != PHPBPF_IO_DONE
         || phpbpf_reply_header(hdr, sizeof(hdr), &status, &len) != 0) {
         close(fd);
         return "the helper did not answer";
     }
     payload = apr_palloc(r->pool, len + 1);
-    if (read_full(fd, payload, len) != 0) {
+    if (phpbpf_io_until(fd, 0, payload, len, deadline) != PHPBPF_IO_DONE) {
         close(fd);
         return "the helper's answer was cut short";
     }

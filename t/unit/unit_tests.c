@@ -28,6 +28,12 @@
 #include "peers.h"
 #include "args.h"
 #include "libphp_elf.h"
+#include "sockio.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <getopt.h>
 #include "apr_general.h"
 #include "apr_strings.h"
@@ -613,6 +619,55 @@ static void test_libphp_elf(void)
        "given (%s)", php.layout_why ? php.layout_why : "layout fits");
 }
 
+/* Socket I/O with a deadline (common/sockio.c), both ends' one helper. */
+static void test_sockio(void)
+{
+    char buf[32] = "", got[32] = "";
+    size_t off = 0;
+    int sv[2], rc;
+    int64_t t0;
+    pid_t pid;
+
+    signal(SIGPIPE, SIG_IGN);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    ok(phpbpf_io_some(sv[0], 0, got, 4, &off) == PHPBPF_IO_AGAIN && off == 0,
+       "nothing to read yet: again, nothing moved");
+    ok(phpbpf_io_until(sv[1], 1, "abcd", 4, phpbpf_now_ms() + 1000) == PHPBPF_IO_DONE
+       && phpbpf_io_until(sv[0], 0, got, 4, phpbpf_now_ms() + 1000) == PHPBPF_IO_DONE
+       && memcmp(got, "abcd", 4) == 0, "four bytes written and read whole");
+    t0 = phpbpf_now_ms();
+    rc = phpbpf_io_until(sv[0], 0, got, 4, t0 + 50);
+    ok(rc == PHPBPF_IO_ERROR && phpbpf_now_ms() - t0 >= 50,
+       "nothing comes: an error at the deadline (%lld ms)", (long long)(phpbpf_now_ms() - t0));
+    /* A peer that sends a byte every 40 ms: each byte comes well within
+     * any one wait, the whole never within the deadline. */
+    if ((pid = fork()) == 0) {
+        int i;
+
+        for (i = 0; i < 20; i++) {
+            usleep(40000);
+            if (write(sv[1], "x", 1) != 1)
+                break;
+        }
+        _exit(0);
+    }
+    t0 = phpbpf_now_ms();
+    rc = phpbpf_io_until(sv[0], 0, buf, 20, t0 + 200);
+    ok(rc == PHPBPF_IO_ERROR && phpbpf_now_ms() - t0 < 700,
+       "a slow drip does not stretch the deadline: error after %lld ms, not 800",
+       (long long)(phpbpf_now_ms() - t0));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sv[1]);
+    while (phpbpf_io_until(sv[0], 0, buf, 1, phpbpf_now_ms() + 100) == PHPBPF_IO_DONE)
+        ;                       /* what the drip sent before it was stopped */
+    off = 0;
+    ok(phpbpf_io_some(sv[0], 0, buf, 4, &off) == PHPBPF_IO_EOF,
+       "the peer closed: end of file, not an error");
+    close(sv[0]);
+}
+
 /* PhpBpfPeer's parser, which configtest and the helper share, and the
  * unix socket path hash the BPF side computes the same way. */
 static void test_peers(void)
@@ -675,6 +730,7 @@ int main(void)
     test_helper_args();
     test_helper_args_roundtrip();
     test_libphp_elf();
+    test_sockio();
     test_peers();
     test_formatting();
     test_out();

@@ -13,6 +13,7 @@
 #define PHPBPF_HELPER_H
 
 #include <stdint.h>
+#include <sys/time.h>
 
 #include "args.h"
 #include "carry.h"
@@ -48,7 +49,14 @@ struct phpbpf_helper {
     uint64_t period_start[2];              /* the tables' period, the one before (0: none) */
 };
 
-uint64_t phpbpf_now_us(void);
+/* Unix time in microseconds: what the page shows "since" with. */
+static inline uint64_t phpbpf_now_us(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
 
 /* attach.c.  As root: checks libphp and the kernel, loads the programs
  * (on the predecessor's maps where they fit), attaches them, maps the

@@ -35,16 +35,7 @@ static struct phpbpf_helper H = {
     .opt = &H.args.o,
     .carry = { .rd = -1, .wr = -1, .pidfd = -1 },
 };
-static const struct phpbpf_options *const opt = &H.args.o;
 static int listen_fd = -1;
-
-uint64_t phpbpf_now_us(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
-}
 
 static void snapshot(struct phpbpf_snapshot *s)
 {
@@ -120,7 +111,7 @@ static int on_period(void)
 
 static void start_periods(void)
 {
-    unsigned half = opt->window_s / 2 ? opt->window_s / 2 : 1;
+    unsigned half = H.opt->window_s / 2 ? H.opt->window_s / 2 : 1;
     struct itimerspec its = { { half, 0 }, { half, 0 } };
 
     H.period_start[0] = H.started_us;
@@ -142,8 +133,8 @@ static int serve(void)
     sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
     if (sig_fd < 0)
         startup_failure("signalfd: %s", strerror(errno));
-    c.uid = (uid_t)opt->uid;
-    c.httpd_pid = (pid_t)opt->httpd_pid;
+    c.uid = (uid_t)H.opt->uid;
+    c.httpd_pid = (pid_t)H.opt->httpd_pid;
     phpbpf_serve_watch(sig_fd, on_signal);
     phpbpf_serve_watch(STDIN_FILENO, on_parent);
     phpbpf_serve_watch(ring_buffer__epoll_fd(H.rings), on_slow);
@@ -161,18 +152,18 @@ int main(int argc, char **argv)
     phpbpf_args_mailbox(argc, argv, &H.args);
     phpbpf_sanitize_process(H.args.mailbox);
     phpbpf_args_parse(argc, argv, &H.args);
-    phpbpf_log_setup(opt->use_syslog, opt->debug);
-    if (opt->use_syslog)
+    phpbpf_log_setup(H.opt->use_syslog, H.opt->debug);
+    if (H.opt->use_syslog)
         openlog("phpbpf-helper", LOG_PID, LOG_DAEMON);
-    if ((uint64_t)getppid() != opt->httpd_pid)
-        startup_failure("parent is not httpd pid %d", (int)opt->httpd_pid);
+    if ((uint64_t)getppid() != H.opt->httpd_pid)
+        startup_failure("parent is not httpd pid %d", (int)H.opt->httpd_pid);
     libbpf_set_print(phpbpf_libbpf_log);
-    if (opt->delay_s)
-        sleep((unsigned)opt->delay_s);
+    if (H.opt->delay_s)
+        sleep((unsigned)H.opt->delay_s);
     phpbpf_attach(&H);
     phpbpf_collect_init(&H);
     phpbpf_hand_over(&H);
-    listen_fd = phpbpf_serve_listen(opt->socket, (uid_t)opt->uid, (gid_t)opt->gid, why,
+    listen_fd = phpbpf_serve_listen(H.opt->socket, (uid_t)H.opt->uid, (gid_t)H.opt->gid, why,
                                     sizeof(why));
     if (listen_fd < 0)
         startup_failure("%s", why);
@@ -189,7 +180,7 @@ int main(int argc, char **argv)
                 n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
                                       n ? " " : "", names[k]);
         logmsg("notice", "tracing %s (%s) for httpd pid %d, %u vhost slots; socket %s",
-               opt->library, list, (int)opt->httpd_pid, (unsigned)opt->vhosts, opt->socket);
+               H.opt->library, list, (int)H.opt->httpd_pid, (unsigned)H.opt->vhosts, H.opt->socket);
     }
 
     rc = serve();

@@ -7,7 +7,7 @@
 #include "escape.h"
 #include "render.h"
 #include "render_profile.h"
-#include "render_html.h"
+#include "html_page.h"
 
 #define HIST_SCRIPTS 10     /* scripts drawn as histograms */
 #define HIST_ROWS_MAX 40
@@ -15,55 +15,6 @@
 
 #define DOCTYPE "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" " \
                 "\"http://www.w3.org/TR/html4/strict.dtd\">\n"
-
-
-static const char *fmt_us_apr(char *buf, double us)
-{
-    if (us >= 1e6)
-        apr_snprintf(buf, PHPBPF_HTML_US, "%.2f s", us / 1e6);
-    else if (us >= 1e3)
-        apr_snprintf(buf, PHPBPF_HTML_US, "%.2f ms", us / 1e3);
-    else
-        apr_snprintf(buf, PHPBPF_HTML_US, "%.0f &micro;s", us);
-    return buf;
-}
-
-/* The times the page shows are mostly histogram bucket bounds and middles
- * (percentiles are middles): their text is made once per process. */
-static char lower_text[PHPBPF_HIST_BUCKETS + 1][PHPBPF_HTML_US], mid_text[PHPBPF_HIST_BUCKETS][PHPBPF_HTML_US];
-
-static void us_texts(void)
-{
-    uint32_t b;
-
-    if (lower_text[0][0])
-        return;
-    for (b = 0; b < PHPBPF_HIST_BUCKETS; b++) {
-        fmt_us_apr(lower_text[b], (double)phpbpf_bucket_lower(b));
-        fmt_us_apr(mid_text[b], phpbpf_bucket_mid(b));
-    }
-    fmt_us_apr(lower_text[b], (double)(phpbpf_bucket_lower(b - 1) + phpbpf_bucket_width(b - 1)));
-}
-
-/* A time in microseconds as text; buf (PHPBPF_HTML_US bytes) is used if needed. */
-const char *phpbpf_html_us(char *buf, double us)
-{
-    us_texts();
-    if (us >= 0 && us < (double)phpbpf_bucket_lower(PHPBPF_HIST_BUCKETS - 1)) {
-        uint32_t b = phpbpf_hist_bucket((__u64)us);
-
-        if (us == (double)phpbpf_bucket_lower(b))
-            return lower_text[b];
-        if (us == phpbpf_bucket_mid(b))
-            return mid_text[b];
-    }
-    /* A whole number below 1000 is "%.0f" of itself: its digits. */
-    if (us >= 0 && us < 1e3 && us == (double)(uint64_t)us) {
-        buf[phpbpf_fmt_u64(buf, (uint64_t)us)] = '\0';
-        return strcat(buf, " &micro;s");
-    }
-    return fmt_us_apr(buf, us);
-}
 
 
 static const char css[] =
@@ -201,6 +152,7 @@ static void histogram(struct page *g, const char *title, const struct phpbpf_spa
 {
     uint32_t first = PHPBPF_HIST_BUCKETS, last = 0, i, k, step;
     uint64_t maxrow = 0;
+    const char (*lower)[PHPBPF_HTML_US];
 
     for (k = 0; k < h->nnz; k++)
         if (h->bucket[k].count) {
@@ -225,7 +177,7 @@ static void histogram(struct page *g, const char *title, const struct phpbpf_spa
             maxrow = n;
     }
     puts_(g, "<table class=hist>\n");
-    us_texts();
+    lower = phpbpf_html_lower_texts();
     for (i = first, k = 0; i <= last; i += step) {
         uint32_t end = i + step < PHPBPF_HIST_BUCKETS ? i + step : PHPBPF_HIST_BUCKETS;
         uint64_t n;
@@ -234,9 +186,9 @@ static void histogram(struct page *g, const char *title, const struct phpbpf_spa
             k++;
         n = row_count(h, &k, end);
         puts_(g, "<tr><td>[");
-        puts_(g, lower_text[i]);
+        puts_(g, lower[i]);
         puts_(g, ", ");
-        puts_(g, lower_text[end]);
+        puts_(g, lower[end]);
         puts_(g, ")</td><td>");
         phpbpf_out_u64(g->o, n);
         puts_(g, "</td><td style=\"width:20em\"><div class=bar style=\"width:");

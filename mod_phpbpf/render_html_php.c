@@ -6,7 +6,7 @@
 
 #include "escape.h"
 #include "render.h"
-#include "render_html.h"
+#include "html_page.h"
 #include "render_profile.h"
 
 void phpbpf_html_cpu(struct page *g)

@@ -1,7 +1,7 @@
-/* The HTML page's parts (render_html.c, render_html_php.c): what a
- * section is written with. */
-#ifndef PHPBPF_RENDER_HTML_H
-#define PHPBPF_RENDER_HTML_H
+/* What the HTML page's sections (render_html.c, render_html_php.c) are
+ * written with: the page, escaping, cells and the text of a time. */
+#ifndef PHPBPF_HTML_PAGE_H
+#define PHPBPF_HTML_PAGE_H
 
 #include "escape.h"
 #include "render.h"
@@ -55,8 +55,12 @@ static inline void td_u64(struct page *g, uint64_t v)
 /* A time in microseconds as text: buf (PHPBPF_HTML_US bytes) if need be. */
 #define PHPBPF_HTML_US 48
 const char *phpbpf_html_us(char *buf, double us);
+/* The text of each histogram bucket's lower bound, [PHPBPF_HIST_BUCKETS]
+ * the upper bound of the last. */
+const char (*phpbpf_html_lower_texts(void))[PHPBPF_HTML_US];
 
-/* The sections of render_html_php.c. */
+/* The sections of render_html_php.c, which render_html.c puts on the
+ * page. */
 void phpbpf_html_slow(struct page *g);
 void phpbpf_html_cpu(struct page *g);
 void phpbpf_html_waits(struct page *g);

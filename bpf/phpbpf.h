@@ -231,13 +231,26 @@ struct phpbpf_cpu {
 };
 
 /* Per-vhost figures beside the PHP time histogram. */
+/* Every per-vhost counter the BPF programs keep, once:
+ *   X(field, what it counts)
+ * They are the vstats map's value, in this order, all __u64: the helper
+ * copies them whole, the wire sends them as an array (PHPBPF_NVSTATS), a
+ * vhost with any of them is sent (phpbpf_vstats_any), and the report keeps
+ * them as its vhost's `bpf` (report.h) for each renderer to show by name.
+ * A new one is a line here, the BPF code that counts it, and what each
+ * renderer shows of it. */
+#define PHPBPF_VSTATS(X)                                                                 \
+    X(compiles, "compiles of its requests (PhpBpfCompileTracing)")                       \
+    X(compile_us, "their time, us")                                                      \
+    X(exc_thrown, "exceptions thrown")                                                   \
+    X(samples, "PHP stack samples of its requests")                                      \
+    X(lost, "its requests seen to start or end but not both")                            \
+    X(sites_lost, "waits of a new call site beyond its share of the table")
+
 struct phpbpf_vstats {
-    __u64 compiles;
-    __u64 compile_us;
-    __u64 exc_thrown;
-    __u64 samples;          /* PHP stack samples of its requests */
-    __u64 lost;             /* its requests seen to start or end but not both */
-    __u64 sites_lost;       /* waits of a new call site beyond its share of the table */
+#define PHPBPF_VSTAT_FIELD(f, what) __u64 f;
+    PHPBPF_VSTATS(PHPBPF_VSTAT_FIELD)
+#undef PHPBPF_VSTAT_FIELD
 };
 
 /* All __u64, so that the wire format sends it as an array, whatever it holds. */

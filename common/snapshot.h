@@ -242,6 +242,25 @@ int phpbpf_error_decode(const unsigned char *p, size_t len, char *msg, size_t ms
 /* Checks a request read from a client; returns NULL or why it is bad. */
 const char *phpbpf_request_check(const void *p, size_t len, uint32_t httpd_pid);
 
+/* Whether any of a vhost's BPF counters (PHPBPF_VSTATS) is set. */
+static inline int phpbpf_vstats_any(const struct phpbpf_vstats *v)
+{
+    const uint64_t *x = (const uint64_t *)v;
+    size_t i;
+
+    for (i = 0; i < PHPBPF_NVSTATS; i++)
+        if (x[i])
+            return 1;
+    return 0;
+}
+
+/* A vhost the helper has anything of, which a snapshot sends; the others
+ * are not sent, and read as all zero. */
+static inline int phpbpf_snap_vhost_has_data(const struct phpbpf_snap_vhost *v)
+{
+    return v->php.count || v->cpu.on.count || phpbpf_vstats_any(&v->v);
+}
+
 /* Sizes on the wire, which the encoder writes and the decoder checks
  * counts against.  Bytes of an encoded histogram: count, sum, max, nnz,
  * then (u16 bucket, u64 count) for each bucket held. */

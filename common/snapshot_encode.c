@@ -183,11 +183,6 @@ static void putstacks(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
     }
 }
 
-static int vhost_has_data(const struct phpbpf_snap_vhost *v)
-{
-    return v->php.count || v->v.compiles || v->v.exc_thrown || v->v.lost || v->cpu.on.count;
-}
-
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
 {
     size_t at = begin(b, 0);
@@ -206,10 +201,10 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
     putstr(b, s->library, PHPBPF_STR_MAX);
     putstr(b, s->reason, PHPBPF_STR_MAX);
     for (i = 0; i < s->nvhosts; i++)
-        n += vhost_has_data(&s->vhosts[i]);
+        n += phpbpf_snap_vhost_has_data(&s->vhosts[i]);
     put32(b, n);
     for (i = 0; i < s->nvhosts; i++) {
-        if (!vhost_has_data(&s->vhosts[i]))
+        if (!phpbpf_snap_vhost_has_data(&s->vhosts[i]))
             continue;
         put32(b, s->vhosts[i].idx);
         puthist(b, &s->vhosts[i].php);

@@ -56,8 +56,7 @@ void phpbpf_collect(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
     for (i = 0; i < h->opt->vhosts; i++) {
         struct phpbpf_snap_vhost *v = &snap_room[s->nvhosts];
 
-        if (!h->hists[i].count && !h->vstats[i].compiles && !h->vstats[i].exc_thrown
-            && !h->vstats[i].lost)
+        if (!h->hists[i].count && !phpbpf_vstats_any(&h->vstats[i]))
             continue;
         memset(v, 0, sizeof(*v));
         v->idx = i;

@@ -32,7 +32,7 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                           (apr_uint64_t)v->status[k]);
     phpbpf_out_printf(o, "Errors[%s]: " PHPBPF_U64 "\nExceptionsThrown[%s]: " PHPBPF_U64 "\n"
                       "ExceptionsUncaught[%s]: " PHPBPF_U64 "\n", n, (apr_uint64_t)v->errors_total,
-                      n, (apr_uint64_t)v->exc_thrown, n, (apr_uint64_t)v->uncaught);
+                      n, (apr_uint64_t)v->bpf.exc_thrown, n, (apr_uint64_t)v->uncaught);
     if (r->cpu_traced) {
         lat(o, "OnCpu", n, &v->on_cpu);
         lat(o, "OffCpu", n, &v->off_cpu);
@@ -48,7 +48,7 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                           (apr_uint64_t)(v->profile ? v->profile->samples : 0));
     if (r->compile_tracing)
         phpbpf_out_printf(o, "Compiles[%s]: " PHPBPF_U64 "\nCompileUs[%s]: " PHPBPF_U64 "\n", n,
-                          (apr_uint64_t)v->compiles, n, (apr_uint64_t)v->compile_us);
+                          (apr_uint64_t)v->bpf.compiles, n, (apr_uint64_t)v->bpf.compile_us);
 }
 
 void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p)

@@ -260,8 +260,8 @@ static void compile(struct page *g)
         const struct phpbpf_report_vhost *v = &r->vhost[i = r->shown[k]];
 
         printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%.2f</td><td>%s</td>"
-                "<td>%.1f%%</td></tr>\n", vname(g, i), (apr_uint64_t)v->compiles,
-                v->compiles_per_request, phpbpf_html_us(t[0], (double)v->compile_us),
+                "<td>%.1f%%</td></tr>\n", vname(g, i), (apr_uint64_t)v->bpf.compiles,
+                v->compiles_per_request, phpbpf_html_us(t[0], (double)v->bpf.compile_us),
                 100 * v->compile_share);
     }
     printf_(g, "</table>\n<h3>Scripts by compile time, %s</h3>\n<p>%u scripts in the table "

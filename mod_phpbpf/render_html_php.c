@@ -84,9 +84,9 @@ void phpbpf_html_waits(struct page *g)
                 "classes above): the table holds %u a period, shared among vhosts;",
                 (apr_uint64_t)r->sites_lost, r->sites_max);
         for (k = 0; k < r->nshown; k++)
-            if (r->vhost[r->shown[k]].sites_lost)
+            if (r->vhost[r->shown[k]].bpf.sites_lost)
                 printf_(g, " %s " PHPBPF_U64, vname(g, r->shown[k]),
-                        (apr_uint64_t)r->vhost[r->shown[k]].sites_lost);
+                        (apr_uint64_t)r->vhost[r->shown[k]].bpf.sites_lost);
         puts_(g, ".</p>\n");
     }
 }
@@ -108,7 +108,7 @@ void phpbpf_html_errors(struct page *g)
         puts_(g, "</td>");
         for (e = 0; e < PHPBPF_REPORT_LEVELS; e++)
             td_u64(g, v->errors[e]);
-        td_u64(g, v->exc_thrown);
+        td_u64(g, v->bpf.exc_thrown);
         td_u64(g, v->uncaught);
         puts_(g, "</tr>\n");
     }

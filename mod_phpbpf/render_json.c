@@ -176,21 +176,21 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
         phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k > 1 ? ", " : "", phpbpf_status_names[k],
                           (apr_uint64_t)v->status[k]);
     phpbpf_out_printf(o, "}, \"compile\": {\"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64 ", "
-                      "\"per_request\": %.3f, \"share_of_php\": %.4f", (apr_uint64_t)v->compiles,
-                      (apr_uint64_t)v->compile_us, v->compiles_per_request, v->compile_share);
+                      "\"per_request\": %.3f, \"share_of_php\": %.4f", (apr_uint64_t)v->bpf.compiles,
+                      (apr_uint64_t)v->bpf.compile_us, v->compiles_per_request, v->compile_share);
     phpbpf_out_printf(o, "}, \"errors\": {\"error\": " PHPBPF_U64 ", \"warning\": " PHPBPF_U64 ", "
                       "\"notice\": " PHPBPF_U64 ", \"other\": " PHPBPF_U64 ", \"total\": " PHPBPF_U64 "}, "
                       "\"exceptions\": {\"thrown\": " PHPBPF_U64 ", \"uncaught\": " PHPBPF_U64,
                       (apr_uint64_t)v->errors[0], (apr_uint64_t)v->errors[1],
                       (apr_uint64_t)v->errors[2], (apr_uint64_t)v->errors[3],
-                      (apr_uint64_t)v->errors_total, (apr_uint64_t)v->exc_thrown,
+                      (apr_uint64_t)v->errors_total, (apr_uint64_t)v->bpf.exc_thrown,
                       (apr_uint64_t)v->uncaught);
     phpbpf_out_printf(o, "}, \"php_lost\": " PHPBPF_U64 ", \"samples\": " PHPBPF_U64 ", "
                       "\"not_kept\": {\"classes\": " PHPBPF_U64 ", \"scripts\": " PHPBPF_U64 ", "
                       "\"wait_sites\": " PHPBPF_U64 ", \"stacks\": " PHPBPF_U64 "}",
-                      (apr_uint64_t)v->php_lost, (apr_uint64_t)v->samples,
+                      (apr_uint64_t)v->bpf.lost, (apr_uint64_t)v->bpf.samples,
                       (apr_uint64_t)v->classes_lost, (apr_uint64_t)v->scripts_lost,
-                      (apr_uint64_t)v->sites_lost,
+                      (apr_uint64_t)v->bpf.sites_lost,
                       (apr_uint64_t)(v->profile ? v->profile->dropped : 0));
     phpbpf_out_str(o, ", \"cpu\": {");
     lat(o, "on_us", &v->on_cpu);

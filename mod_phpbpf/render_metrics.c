@@ -227,7 +227,7 @@ static void per_vhost(struct exp *e)
                "PHP stack samples taken in the vhost's requests; PhpBpfProfile On.");
         for (k = 0; k < r->nexported; k++) {
             i = r->exported[k];
-            sample(e, "phpbpf_profile_samples_total{", vlabel(e, i), "}", "", r->vhost[i].samples, 0);
+            sample(e, "phpbpf_profile_samples_total{", vlabel(e, i), "}", "", r->vhost[i].bpf.samples, 0);
         }
     }
     family(e, "phpbpf_errors_total", "counter", "PHP errors logged, all levels.");
@@ -243,7 +243,7 @@ static void per_vhost(struct exp *e)
         i = r->exported[k];
         l = vlabel(e, i);
         if (r->helper)
-            sample(e, "phpbpf_exceptions_total{", l, ",kind=\"thrown\"}", "", r->vhost[i].exc_thrown, 0);
+            sample(e, "phpbpf_exceptions_total{", l, ",kind=\"thrown\"}", "", r->vhost[i].bpf.exc_thrown, 0);
         sample(e, "phpbpf_exceptions_total{", l, ",kind=\"uncaught\"}", "", r->vhost[i].uncaught, 0);
     }
 }

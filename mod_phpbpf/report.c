@@ -65,14 +65,9 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     for (k = 0; k < PHPBPF_REPORT_LEVELS; k++)
         v->errors_total += v->errors[k] = a->errors[k];
     v->uncaught = a->uncaught;
-    v->exc_thrown = b->v.exc_thrown;
-    v->php_lost = b->v.lost;
+    v->bpf = b->v;
     v->classes_lost = b->classes_lost;
     v->scripts_lost = b->scripts_lost;
-    v->sites_lost = b->v.sites_lost;
-    v->samples = b->v.samples;
-    v->compiles = b->v.compiles;
-    v->compile_us = b->v.compile_us;
     v->compiles_per_request = ratio(b->v.compiles, b->php.count);
     v->compile_share = ratio(b->v.compile_us, b->php.sum_us);
     v->on_share = ratio(b->cpu.on.sum_us, b->cpu.on.sum_us + b->cpu.off.sum_us);

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include "hist.h"
+#include "../bpf/phpbpf.h"
 
 /* A latency, summarised.  Quantiles are bucket middles (within 3.2%), and
  * 0 unless the report has `quantiles`; count, sum and max are exact, in
@@ -93,12 +94,13 @@ struct phpbpf_report_vhost {
     uint64_t errors[PHPBPF_REPORT_LEVELS];      /* error warning notice other */
     uint64_t errors_total;
     uint64_t uncaught;            /* uncaught exception and a 5xx */
-    uint64_t exc_thrown;
-    uint64_t php_lost;            /* its requests seen to start or end only (a helper's gap) */
-    /* what the tables did not keep of it (taken out for others, or full) */
-    uint64_t classes_lost, scripts_lost, sites_lost;
-    uint64_t samples;             /* PHP stack samples taken, since php_since_us */
-    uint64_t compiles, compile_us;
+    /* What the BPF programs counted of it (PHPBPF_VSTATS): compiles,
+     * exceptions thrown, stack samples, requests seen to start or end only
+     * (a helper's gap), call sites' waits the table did not keep. */
+    struct phpbpf_vstats bpf;
+    /* what the helper's tables did not keep of it (taken out for others,
+     * or full) */
+    uint64_t classes_lost, scripts_lost;
     double compiles_per_request;
     double compile_share;         /* of PHP time, 0..1 */
     double on_share;              /* on-CPU share of the time traced, 0..1 */

@@ -49,14 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (phpbpf_snapshot_decode(b.data + PHPBPF_RSP_HDR_LEN, b.len - PHPBPF_RSP_HDR_LEN, &s2,
                                ROOM, fuzz_alloc, NULL, &err) != 0)
         abort();
-    /* Vhosts without data are not re-sent (snapshot_encode.c's vhost_has_data). */
+    /* Vhosts without data are not re-sent (phpbpf_snap_vhost_has_data). */
     if (s2.state != s.state || s2.now_us != s.now_us || strcmp(s2.library, s.library) != 0
         || memcmp(s2.counters, s.counters, sizeof(s.counters)) != 0)
         abort();
     for (i = 0; i < s2.nvhosts; i++)
-        if (s2.vhosts[i].php.count == 0 && s2.vhosts[i].v.compiles == 0
-            && s2.vhosts[i].v.exc_thrown == 0 && s2.vhosts[i].v.lost == 0
-            && s2.vhosts[i].cpu.on.count == 0)
+        if (!phpbpf_snap_vhost_has_data(&s2.vhosts[i]))
             abort();
     if (s2.nscripts != s.nscripts || s2.scripts_tracked != s.scripts_tracked
         || s2.nclasses != s.nclasses || s2.nslow != s.nslow)

@@ -107,6 +107,12 @@ static int ran_php(request_rec *r, request_rec *last)
     return chain_has_note(r, PHPBPF_NOTE_PHP);
 }
 
+/* The path the client asked for (see phpbpf_shm_request). */
+static inline const char *client_path(const request_rec *r)
+{
+    return r->parsed_uri.path ? r->parsed_uri.path : r->uri ? r->uri : "";
+}
+
 static int log_php(request_rec *r) __attribute__((noinline));
 
 static void note_slow(request_rec *r, __u64 apache_us, __u32 vhost, __u32 status, __u64 seq)
@@ -123,8 +129,9 @@ static void note_slow(request_rec *r, __u64 apache_us, __u32 vhost, __u32 status
         .vhost = vhost,
         .status = status,
         .method_name = r->method ? r->method : "",
-        .uri = r->uri ? r->uri : "",
-        .args = r->args,
+        .uri = client_path(r),
+        .args = r->parsed_uri.query,
+        .script = r->uri,
     };
 
     phpbpf_shm_note_slow(phpbpf_st->sh, &q, (__u32)getpid(), seq, errs ? (__u32)atoi(errs) : 0);
@@ -163,8 +170,9 @@ static int log_php(request_rec *r)
         .uncaught = last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT),
         .method_name = r->method ? r->method : "",
         .host = r->hostname ? r->hostname : "",
-        .uri = r->uri ? r->uri : "",
-        .args = r->args,
+        .uri = client_path(r),
+        .args = r->parsed_uri.query,
+        .script = r->uri,
     };
     /* The BPF side counts what it did not see of this child from this
      * (a helper's gap): see phpbpf_slot. */

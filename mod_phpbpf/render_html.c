@@ -212,17 +212,19 @@ static void recent(struct page *g)
 
     puts_(g, "<h2>Last PHP requests</h2>\n<table>\n<tr><th class=l>Time</th>"
              "<th class=l>Vhost</th><th class=l>Host header</th><th class=l>Request</th>"
-             "<th>Status</th><th>Apache time</th></tr>\n");
+             "<th class=l>Script</th><th>Status</th><th>Apache time</th></tr>\n");
     for (i = 0; i < r->nrecent; i++) {
         const struct phpbpf_report_request *e = &r->recent[i];
 
         printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td>"
-                "<td class=l>%s %s</td><td>%u</td><td>%s</td></tr>\n",
+                "<td class=l>%s %s</td><td class=l>%s</td><td>%u</td><td>%s</td></tr>\n",
                 phpbpf_fmt_time(g->p, e->time_us, "%H:%M:%S"), esc(g, e->vhost), esc_req(g, e->host),
-                esc_req(g, e->method), esc_req(g, e->uri), e->status,
-                phpbpf_html_us(t, (double)e->apache_us));
+                esc_req(g, e->method), esc_req(g, e->uri), e->script ? esc_req(g, e->script) : "",
+                e->status, phpbpf_html_us(t, (double)e->apache_us));
     }
-    puts_(g, "</table>\n<p>Query strings are never recorded.</p>\n");
+    puts_(g, "</table>\n<p>The request as the client sent it; the script where an internal "
+             "redirect (FallbackResource, DirectoryIndex, a rewrite) ran another.  Query "
+             "strings are never recorded.</p>\n");
 }
 
 static void counters(struct page *g)

@@ -362,6 +362,11 @@ static void recent(struct phpbpf_out *o, const struct phpbpf_report *r)
         str(o, e->method);
         phpbpf_out_str(o, ", \"uri\": ");
         str(o, e->uri);
+        phpbpf_out_str(o, ", \"script\": ");
+        if (e->script)
+            str(o, e->script);
+        else
+            phpbpf_out_str(o, "null");
         phpbpf_out_printf(o, ", \"status\": %u, \"time\": " PHPBPF_U64 ", \"apache_us\": " PHPBPF_U64 "}",
                           e->status, (apr_uint64_t)(e->time_us / 1000000),
                           (apr_uint64_t)e->apache_us);

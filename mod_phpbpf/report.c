@@ -179,7 +179,7 @@ static void recent(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
                                                e->host, method,
                                                e->query ? apr_pstrcat(p, e->uri, PHPBPF_QUERY_REMOVED, NULL)
                                                         : e->uri,
-                                               e->status };
+                                               e->status, e->script[0] ? e->script : NULL };
     }
     r->recent = q;
     r->nrecent = c->nrecent;

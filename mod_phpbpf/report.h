@@ -114,11 +114,16 @@ extern const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS];
 extern const char *const phpbpf_method_names[PHPBPF_REPORT_METHODS];
 extern const char *const phpbpf_level_names[PHPBPF_REPORT_LEVELS];
 
-/* One row of "Last PHP requests": the query string was never stored. */
+/* One row of "Last PHP requests": the query string was never stored.
+ * The URL is the client's (its request line), as mod_status shows it; a
+ * front controller's script (FallbackResource, DirectoryIndex, a rewrite)
+ * is beside it. */
 struct phpbpf_report_request {
     uint64_t time_us, apache_us;
-    const char *vhost, *host, *method, *uri;
+    const char *vhost, *host, *method;
+    const char *uri;              /* the path the client asked for */
     uint32_t status;
+    const char *script;           /* the script's URI where it is not that path, or NULL */
 };
 
 /* A slow request: the helper's event joined with Apache's record of it. */

@@ -75,6 +75,8 @@ void phpbpf_shm_note_slow(struct phpbpf_shared *sh, const struct phpbpf_shm_requ
     e->errors = errors;
     e->vhost = q->vhost;
     phpbpf_shm_put_str(e->method, sizeof(e->method), q->method_name);
+    /* The URL the client asked for, as the recent list shows it (the
+     * script is the helper's, from PHP), and its query string if kept. */
     phpbpf_shm_put_str(e->uri, sizeof(e->uri), q->uri);
     if (q->args) {
         size_t at = strnlen(e->uri, sizeof(e->uri) - 1);

@@ -90,7 +90,8 @@ struct phpbpf_recent {
     __u8 query;                   /* 1: the URI had a query string, which is not kept */
     char method_other[16];        /* the method's name, for PHPBPF_M_OTHER only */
     char host[PHPBPF_HOST_MAX];
-    char uri[PHPBPF_URI_MAX];
+    char uri[PHPBPF_URI_MAX];     /* the path the client asked for */
+    char script[PHPBPF_URI_MAX];  /* r->uri where it differs (a front controller), else "" */
 };
 
 /* What a URI shows where its query string was: the string is never kept
@@ -120,10 +121,10 @@ struct phpbpf_slow_rec {
  * so that the suite can upgrade a running server to a build whose segment
  * is not compatible (t/56modupgrade.t). */
 #ifdef PHPBPF_TEST_LAYOUT
-#define PHPBPF_SHM_MAGIC 0x70687073686dff05ULL
+#define PHPBPF_SHM_MAGIC 0x70687073686dff06ULL
 #define PHPBPF_SHM_TEST_PAD char test_pad[3000];
 #else
-#define PHPBPF_SHM_MAGIC 0x70687073686d0005ULL
+#define PHPBPF_SHM_MAGIC 0x70687073686d0006ULL
 #define PHPBPF_SHM_TEST_PAD
 #endif
 
@@ -196,8 +197,13 @@ struct phpbpf_shm_request {
     int uncaught;                 /* died of an uncaught exception, 5xx */
     const char *method_name;      /* r->method */
     const char *host;
-    const char *uri;              /* r->uri: no query string */
-    const char *args;             /* the query string, or NULL */
+    /* The path the client asked for and whether it had a query string:
+     * r->parsed_uri's, which neither an internal fast redirect
+     * (FallbackResource, DirectoryIndex) nor mod_rewrite's [PT] changes,
+     * where r->uri is the script they went to. */
+    const char *uri;
+    const char *args;             /* its query string, or NULL */
+    const char *script;           /* r->uri: where an internal redirect went; NULL: uri */
 };
 
 /* The writers below run on every PHP request, so they are inline: what
@@ -273,11 +279,18 @@ static inline void phpbpf_shm_note_recent(struct phpbpf_shared *sh,
     e->vhost = q->vhost;
     e->status = (__u16)q->status;
     e->method = (__u8)q->method;
-    e->query = q->args != NULL;
     if (q->method == PHPBPF_M_OTHER)
         phpbpf_shm_put_str(e->method_other, sizeof(e->method_other), q->method_name);
     phpbpf_shm_put_str(e->host, sizeof(e->host), q->host);
+    e->query = q->args != NULL;
     phpbpf_shm_put_str(e->uri, sizeof(e->uri), q->uri);
+    /* The script beside it where an internal redirect ran another: on
+     * the path of every request that is one compare of two pointers, as
+     * r->uri is r->parsed_uri.path until something redirects. */
+    if (!q->script || q->script == q->uri || strcmp(q->script, q->uri) == 0)
+        e->script[0] = '\0';
+    else
+        phpbpf_shm_put_str(e->script, sizeof(e->script), q->script);
     __atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 }
 

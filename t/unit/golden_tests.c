@@ -58,12 +58,15 @@ static void *pool_alloc(void *ctx, size_t n)
     return apr_pcalloc(ctx, n);
 }
 
+/* uri: the path the client asked for; script: r->uri where an internal
+ * redirect went elsewhere, or NULL. */
 static void request(struct phpbpf_shared *sh, __u32 vhost, __u32 status, __u32 method,
-                    const char *host, const char *uri, const char *args, __u64 at_s, __u64 us)
+                    const char *host, const char *uri, const char *args, __u64 at_s, __u64 us,
+                    const char *script)
 {
     static const char *const names[] = { "GET", "HEAD", "POST", "PROPFIND" };
     struct phpbpf_shm_request q = { T0 + at_s * 1000000, us, vhost, status, method,
-                                    status >= 500, names[method], host, uri, args };
+                                    status >= 500, names[method], host, uri, args, script };
 
     phpbpf_shm_count_request(sh, &q);
     phpbpf_shm_note_recent(sh, &q);
@@ -83,7 +86,8 @@ static struct phpbpf_shared *segment(apr_pool_t *p, __u32 *shop, __u32 *blog, __
     apr_size_t size = PHPBPF_SHM_SIZE(8);
     struct phpbpf_shared *sh = apr_pcalloc(p, size);
     struct phpbpf_shm_request slow = { T0 + 50 * 1000000, 2400000, 0, 200, PHPBPF_M_POST, 0,
-                                       "POST", "shop.test", "/checkout.php", "card=4111" };
+                                       "POST", "shop.test", "/checkout/step2", "card=4111",
+                                       "/checkout.php" };
     int i;
 
     phpbpf_shm_init(sh, size, 8, T0);
@@ -100,12 +104,18 @@ static struct phpbpf_shared *segment(apr_pool_t *p, __u32 *shop, __u32 *blog, __
     apr_cpystrn(sh->library, "/usr/lib/apache2/modules/libphp8.2.so", sizeof(sh->library));
     for (i = 0; i < 40; i++)
         request(sh, *shop, i % 10 == 9 ? 500 : 200, i % 4 == 3 ? PHPBPF_M_POST : PHPBPF_M_GET,
-                "shop.test", "/index.php", i % 3 ? NULL : "q=secret", 10 + i, 1000 + 997 * i);
+                "shop.test", "/index.php", i % 3 ? NULL : "q=secret", 10 + i, 1000 + 997 * i, NULL);
     for (i = 0; i < 7; i++)
         request(sh, *blog, i == 6 ? 404 : 200, i == 5 ? 3 : PHPBPF_M_GET, "blog.test",
-                "/wp-admin/</script><script>alert(1)</script>", NULL, 60 + i, 25000 + 100 * i);
-    request(sh, *evil, 302, PHPBPF_M_HEAD, "<b>\"x'</b>&.test", "/a\"b<c>", "x=<y>", 70, 80);
-    request(sh, PHPBPF_VHOST_OTHER, 200, PHPBPF_M_GET, "other.test", "/", NULL, 71, 300);
+                "/wp-admin/</script><script>alert(1)</script>", NULL, 60 + i, 25000 + 100 * i, NULL);
+    request(sh, *evil, 302, PHPBPF_M_HEAD, "<b>\"x'</b>&.test", "/a\"b<c>", "x=<y>", 70, 80,
+            "/a\"b<c>");
+    request(sh, PHPBPF_VHOST_OTHER, 200, PHPBPF_M_GET, "other.test", "/", NULL, 71, 300, NULL);
+    /* A front controller: the client's URL, and the script beside it. */
+    request(sh, *shop, 200, PHPBPF_M_GET, "shop.test", "/product/7", "color=red", 72, 5000,
+            "/index.php");
+    request(sh, *shop, 200, PHPBPF_M_GET, "shop.test", "/blog/<img src=x>/\"q\"", NULL, 73, 4000,
+            "/index.php");
     slow.vhost = *shop;
     phpbpf_shm_note_slow(sh, &slow, 3001, 77, 1);
     php_error(sh, *shop, "PHP Warning:  Undefined variable $x in /var/www/shop/cart.php on line 12");

@@ -270,7 +270,7 @@ static void test_hostile(apr_pool_t *p)
     struct phpbpf_report_probe probes[3];
     struct phpbpf_report r;
     struct phpbpf_report_request rec = { 1764547100000000ULL, 1200, "b.test:80", HOSTILE,
-                                         "G\x01T", HOSTILE "?[query removed]", 200 };
+                                         "G\x01T", HOSTILE "?[query removed]", 200, HOSTILE };
     struct phpbpf_report_slow slow = {
         .vhost = "b.test:80", .method = "GET", .uri = HOSTILE, .script = "/srv/" HOSTILE ".php",
         .apache_known = 1, .time_us = 1764547100000000ULL, .apache_us = 600000, .status = 500,

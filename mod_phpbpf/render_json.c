@@ -105,6 +105,8 @@ static void funcs(struct phpbpf_out *o, const char *key, const struct phpbpf_rep
 
 static void profile(struct phpbpf_out *o, const struct phpbpf_report_profile *pr)
 {
+    unsigned i;
+
     if (!pr) {
         phpbpf_out_str(o, ", \"profile\": null");
         return;
@@ -113,7 +115,15 @@ static void profile(struct phpbpf_out *o, const struct phpbpf_report_profile *pr
                       (apr_uint64_t)pr->samples, (apr_uint64_t)pr->dropped);
     funcs(o, "by_self", pr->by_self, pr->nfuncs);
     funcs(o, "by_total", pr->by_total, pr->nfuncs);
-    phpbpf_out_str(o, "}");
+    phpbpf_out_str(o, ", \"components\": [");
+    for (i = 0; i < pr->ncomponents; i++) {
+        phpbpf_out_str(o, i ? ", {\"name\": " : "{\"name\": ");
+        str(o, pr->components[i].name);
+        phpbpf_out_printf(o, ", \"self\": " PHPBPF_U64 ", \"total\": " PHPBPF_U64 "}",
+                          (apr_uint64_t)pr->components[i].self,
+                          (apr_uint64_t)pr->components[i].total);
+    }
+    phpbpf_out_str(o, "]}");
 }
 
 /* {"mysql": {"count": N, "total_us": N}, ...}, every class. */

@@ -223,6 +223,22 @@ static void top(struct phpbpf_out *o, apr_pool_t *p, const char *title,
     phpbpf_out_str(o, "</table>\n");
 }
 
+static void components(struct phpbpf_out *o, apr_pool_t *p, const struct phpbpf_report_profile *pr)
+{
+    unsigned i;
+
+    if (!pr->ncomponents)
+        return;
+    phpbpf_out_str(o, "<table class=prof>\n<tr><th class=l>Time by component</th><th>Self</th>"
+                      "<th>Total</th></tr>\n");
+    for (i = 0; i < pr->ncomponents && i < 10; i++)
+        phpbpf_out_printf(o, "<tr><td class=l>%s</td><td>%.1f%%</td><td>%.1f%%</td></tr>\n",
+                          phpbpf_esc_req(p, pr->components[i].name),
+                          100.0 * (double)pr->components[i].self / (double)pr->samples,
+                          100.0 * (double)pr->components[i].total / (double)pr->samples);
+    phpbpf_out_str(o, "</table>\n");
+}
+
 static const char script[] =
     "<script>\n"
     "/* Click a frame to zoom into it, the root (all) to zoom out. */\n"
@@ -296,6 +312,7 @@ void phpbpf_render_html_profile(const struct phpbpf_report *r, struct phpbpf_out
                           (apr_uint64_t)pr->samples,
                           pr->dropped ? apr_psprintf(p, " (" PHPBPF_U64 " more not kept)",
                                                      (apr_uint64_t)pr->dropped) : "");
+        components(o, p, pr);
         top(o, p, "Top functions by self", pr->by_self, pr->nfuncs, pr->samples);
         top(o, p, "Top functions by total", pr->by_total, pr->nfuncs, pr->samples);
         phpbpf_out_str(o, "</div>\n");

@@ -55,6 +55,17 @@ struct phpbpf_report_profile {
     unsigned nfuncs;              /* in each list */
     const struct phpbpf_report_folded *folded;  /* sorted by their names */
     unsigned nfolded;
+    /* Time by component (component.h): a sample's self goes to the
+     * innermost frame's component (an internal function's, to the
+     * nearest user frame's that called it), its total once to each
+     * component in the stack.  Most self first. */
+    const struct phpbpf_report_component *components;
+    unsigned ncomponents;
+};
+
+struct phpbpf_report_component {
+    const char *name;             /* "plugin akismet", "vendor/package", "(application)" */
+    uint64_t self, total;
 };
 
 #define PHPBPF_REPORT_TOP_FUNCS 20

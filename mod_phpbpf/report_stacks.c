@@ -8,6 +8,7 @@
 #include "apr_strings.h"
 
 #include "peers.h"
+#include "component.h"
 #include "report_stacks.h"
 
 void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,
@@ -15,6 +16,8 @@ void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,
 {
     n->snap = snap;
     n->name = snap ? apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*n->name)) : NULL;
+    n->component = snap ? apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*n->component)) : NULL;
+    n->component_known = snap ? apr_pcalloc(p, snap->nfuncs + 1) : NULL;
     n->interned = apr_hash_make(p);
 }
 
@@ -92,6 +95,93 @@ static int by_frames(const void *a, const void *b)
     return (x->nframes > y->nframes) - (x->nframes < y->nframes);
 }
 
+/* A function's component, once per snapshot function, interned so that
+ * equal names are one pointer. */
+static const char *component_of(struct phpbpf_report_names *n, apr_pool_t *p, uint32_t fid)
+{
+    if (!n->component_known[fid]) {
+        const char *c = phpbpf_component_of(p, n->snap->funcs[fid].file), *known = NULL;
+
+        if (c && !(known = apr_hash_get(n->interned, c, APR_HASH_KEY_STRING)))
+            apr_hash_set(n->interned, known = c, APR_HASH_KEY_STRING, c);
+        n->component[fid] = known;
+        n->component_known[fid] = 1;
+    }
+    return n->component[fid];
+}
+
+static int by_component_self(const void *a, const void *b)
+{
+    const struct phpbpf_report_component *x = a, *y = b;
+
+    return x->self < y->self ? 1 : x->self > y->self ? -1
+         : x->total < y->total ? 1 : x->total > y->total ? -1 : strcmp(x->name, y->name);
+}
+
+/* Time by component.  Each function's component is looked up once and
+ * kept as an index into the list (idx[fid]: 0 not yet, -1 internal, else
+ * index + 1), and a component remembers the last stack that counted it,
+ * so a frame costs two array reads however many stacks there are. */
+static void components(apr_pool_t *p, struct phpbpf_report_profile *r,
+                       struct phpbpf_report_names *n, const struct phpbpf_snap_profile *sp)
+{
+    struct phpbpf_report_component *c = NULL;
+    uint32_t *last = NULL;            /* per component: index + 1 of the last stack counting it */
+    int *idx = apr_pcalloc(p, (n->snap->nfuncs + 1) * sizeof(*idx));
+    unsigned nc = 0, cap = 0;
+    uint32_t i, j;
+
+    for (i = 0; i < sp->nstacks; i++) {
+        const struct phpbpf_snap_stack *st = &sp->stack[i];
+        int self_done = 0;
+
+        for (j = 0; j < st->nframes; j++) {
+            uint32_t fid = st->frame[j].fid;
+            int k;
+
+            if (!idx[fid]) {
+                const char *name = component_of(n, p, fid);
+                unsigned m;
+
+                for (m = 0; name && m < nc && c[m].name != name; m++)
+                    ;
+                if (name && m == nc) {
+                    if (nc == cap) {
+                        struct phpbpf_report_component *more;
+                        uint32_t *more_last;
+
+                        cap = cap ? 2 * cap : 8;
+                        more = apr_palloc(p, cap * sizeof(*more));
+                        more_last = apr_pcalloc(p, cap * sizeof(*more_last));
+                        if (nc) {
+                            memcpy(more, c, nc * sizeof(*c));
+                            memcpy(more_last, last, nc * sizeof(*last));
+                        }
+                        c = more;
+                        last = more_last;
+                    }
+                    c[nc++] = (struct phpbpf_report_component){ name, 0, 0 };
+                }
+                idx[fid] = name ? (int)m + 1 : -1;
+            }
+            if ((k = idx[fid] - 1) < 0)
+                continue;               /* internal: its caller's */
+            if (!self_done) {
+                c[k].self += st->count;
+                self_done = 1;
+            }
+            if (last[k] != i + 1) {     /* once per stack */
+                last[k] = i + 1;
+                c[k].total += st->count;
+            }
+        }
+    }
+    if (nc)
+        qsort(c, nc, sizeof(*c), by_component_self);
+    r->components = c;
+    r->ncomponents = nc;
+}
+
 /* The folded stacks, root first by name, equal ones merged: a stack keeps
  * each frame's line, which the names leave out. */
 static void fold(apr_pool_t *p, struct phpbpf_report_profile *r, struct phpbpf_report_names *n,
@@ -167,6 +257,7 @@ static const struct phpbpf_report_profile *profile(apr_pool_t *p, struct phpbpf_
     qsort(all, nused, sizeof(*all), by_total);
     r->by_total = all;
     fold(p, r, n, sp);
+    components(p, r, n, sp);
     return r;
 }
 

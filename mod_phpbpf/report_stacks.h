@@ -12,6 +12,8 @@ struct phpbpf_report_names {
     const char **name;
     const struct phpbpf_snapshot *snap;
     apr_hash_t *interned;         /* each name once: one pointer a name */
+    const char **component;       /* per function, interned; NULL: internal */
+    unsigned char *component_known;
 };
 
 void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,

@@ -284,7 +284,7 @@ static void test_hostile(apr_pool_t *p)
     static const struct phpbpf_report_func fn[3] = { { { "usleep", "", 0, 1 }, 7, 7 },
         { { "Evil<b>\xff::wait", "/srv/<img src=x onerror=alert(1)>.php", 4, 0 }, 0, 7 },
         { { "{main}", "/srv/q\"uote\x01.php", 9, 0 }, 0, 7 } };
-    static const struct phpbpf_report_profile prof = { 7, 0, fn, fn, 3, &folded, 1 };
+    static const struct phpbpf_report_profile prof = { 7, 0, fn, fn, 3, &folded, 1, NULL, 0 };
     struct phpbpf_report_error err = { "warning", "Undefined " HOSTILE, "/srv/" HOSTILE ".php", 3, 7 };
     struct phpbpf_report_class cls = { 1, "b.test:80", "Evil<img src=x onerror=alert(1)>\xc3\xa9\xff", 2 };
     static struct phpbpf_sparse_bucket sb[1] = { { 300, 1 } };

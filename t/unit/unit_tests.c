@@ -23,6 +23,7 @@
 #include "buildid_tests.h"
 #include "golden_tests.h"
 #include "helper_tests.h"
+#include "component.h"
 #include "tap.h"
 #include "shm.h"
 #include "peers.h"
@@ -481,6 +482,42 @@ static void test_out(void)
 /* APR's formatter knows no %ll: "%llx" came out as the text "%lx", which
  * made the state key and the helper's identity the same for every build
  * of the module (issue 11).  These check the text APR really produces. */
+/* A PHP file's component (mod_phpbpf/component.c), by path alone. */
+static void test_components(void)
+{
+    static const char *const cases[][2] = {
+        { "/var/www/wp/wp-content/plugins/akismet/class.akismet.php", "plugin akismet" },
+        { "/var/www/wp/wp-content/mu-plugins/cache/x.php", "plugin cache" },
+        { "/srv/wp/wp-content/themes/twentytwentyfour/functions.php", "theme twentytwentyfour" },
+        { "/usr/share/wordpress/wp-includes/class-wpdb.php", "WordPress core" },
+        { "/usr/share/wordpress/wp-admin/admin-ajax.php", "WordPress core" },
+        { "/usr/share/wordpress/wp-settings.php", "WordPress core" },
+        { "/app/vendor/guzzlehttp/guzzle/src/Client.php", "guzzlehttp/guzzle" },
+        { "/app/vendor/a/vendor/b/c/d.php", "b/c" },
+        { "/app/vendor/composer/ClassLoader.php", "(application)" },
+        { "/app/src/Kernel.php", "(application)" },
+        { "/var/www/wp/wp-content/plugins/loose.php", "(application)" },
+    };
+    apr_pool_t *p;
+    unsigned i, bad = 0;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = phpbpf_component_of(p, cases[i][0]);
+
+        if (!got || strcmp(got, cases[i][1]) != 0) {
+            printf("# %s: %s, not %s\n", cases[i][0], got ? got : "NULL", cases[i][1]);
+            bad++;
+        }
+    }
+    ok(!bad, "components: plugins, themes, WordPress core, Composer packages, the application");
+    ok(!phpbpf_component_of(p, "") && !phpbpf_component_of(p, NULL),
+       "an internal function (no file) has none");
+    apr_pool_destroy(p);
+    apr_terminate();
+}
+
 /* PhpBpfPeer's parser, which configtest and the helper share, and the
  * unix socket path hash the BPF side computes the same way. */
 static void test_peers(void)
@@ -541,6 +578,7 @@ static void test_peers(void)
 int main(void)
 {
     helper_tests();
+    test_components();
     test_peers();
     test_formatting();
     test_out();

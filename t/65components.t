@@ -1,0 +1,40 @@
+# Time by component: a site laid out like WordPress, whose core calls the
+# plugin slowplug (50 ms of spinning per request) and a Composer package
+# acme/widget (5 ms).  The vhost's samples go to the plugin by self (its
+# md5() calls, internal, charged to it), to WordPress core by total, and
+# the package is named vendor/package.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP qw(decode_json);
+use PhpBpfTest;
+
+plan tests => 8;
+
+my $inst = start_instance(vhosts => ['wp.test'], extra => "PhpBpfProfileHz 999");
+my $name = "wp.test:$inst->{port}";
+sub json { my $r = instance_get($inst, '/server-bpf?json'); eval { decode_json($r->{content}) } }
+
+is instance_get($inst, '/wp/index.php', Host => 'wp.test')->{content}, 'wp', 'the site answers';
+instance_get($inst, '/wp/index.php', Host => 'wp.test') for 2 .. 20;
+my $p = wait_until {
+    my $j = json();
+    my ($v) = grep { $_->{name} eq $name } @{ $j ? $j->{vhosts} : [] };
+    $v && $v->{profile} && $v->{profile}{samples} >= 200 ? $v->{profile} : undef;
+} 10;
+ok $p, 'the vhost has samples' or diag explain json();
+my %c = map { $_->{name} => $_ } @{ $p ? $p->{components} : [] };
+my $n = $p ? $p->{samples} : 1;
+note explain [ map { "$_->{name} self $_->{self} total $_->{total}" } @{ $p ? $p->{components} : [] } ];
+cmp_ok +($c{'plugin slowplug'}{self} // 0) / $n, '>=', 0.8, 'at least 80% of the samples are the plugin\'s own';
+cmp_ok +($c{'WordPress core'}{total} // 0) / $n, '>=', 0.9, 'WordPress core is in nearly every stack';
+ok +($c{'acme/widget'}{self} // 0) > 0, 'the Composer package is named vendor/package';
+cmp_ok +($c{'acme/widget'}{self} // 0), '<', ($c{'plugin slowplug'}{self} // 0) / 4,
+       'and has about a tenth of the plugin\'s time';
+is $p && $p->{components}[0]{name}, 'plugin slowplug', 'most self first';
+like instance_get($inst, '/server-bpf')->{content},
+     qr{<th class=l>Time by component</th>.*?<td class=l>plugin slowplug</td>}s, 'the page shows it';
+stop_instance($inst);

@@ -1,0 +1,6 @@
+<?php
+function wp_load_run()
+{
+    slowplug_work();
+    \Acme\Widget::spin();
+}

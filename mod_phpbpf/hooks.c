@@ -131,7 +131,6 @@ static void note_slow(request_rec *r, __u64 apache_us, __u32 vhost, __u32 status
         .method_name = r->method ? r->method : "",
         .uri = client_path(r),
         .args = r->parsed_uri.query,
-        .script = r->uri,
     };
 
     phpbpf_shm_note_slow(phpbpf_st->sh, &q, (__u32)getpid(), seq, errs ? (__u32)atoi(errs) : 0);

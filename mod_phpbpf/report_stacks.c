@@ -16,8 +16,9 @@ void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,
 {
     n->snap = snap;
     n->name = snap ? apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*n->name)) : NULL;
-    n->component = snap ? apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*n->component)) : NULL;
-    n->component_known = snap ? apr_pcalloc(p, snap->nfuncs + 1) : NULL;
+    n->component_id = snap ? apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*n->component_id)) : NULL;
+    n->component_name = NULL;
+    n->ncomponents = n->component_cap = 0;
     n->interned = apr_hash_make(p);
 }
 
@@ -95,19 +96,31 @@ static int by_frames(const void *a, const void *b)
     return (x->nframes > y->nframes) - (x->nframes < y->nframes);
 }
 
-/* A function's component, once per snapshot function, interned so that
- * equal names are one pointer. */
-static const char *component_of(struct phpbpf_report_names *n, apr_pool_t *p, uint32_t fid)
+/* A function's component number (-1: internal), looked up once per
+ * snapshot function; few components, so their list is searched in order. */
+static int component_id(struct phpbpf_report_names *n, apr_pool_t *p, uint32_t fid)
 {
-    if (!n->component_known[fid]) {
-        const char *c = phpbpf_component_of(p, n->snap->funcs[fid].file), *known = NULL;
+    if (!n->component_id[fid]) {
+        const char *name = phpbpf_component_of(p, n->snap->funcs[fid].file);
+        unsigned k;
 
-        if (c && !(known = apr_hash_get(n->interned, c, APR_HASH_KEY_STRING)))
-            apr_hash_set(n->interned, known = c, APR_HASH_KEY_STRING, c);
-        n->component[fid] = known;
-        n->component_known[fid] = 1;
+        for (k = 0; name && k < n->ncomponents && strcmp(n->component_name[k], name) != 0; k++)
+            ;
+        if (name && k == n->ncomponents) {
+            if (k == n->component_cap) {
+                const char **more;
+
+                n->component_cap = k ? 2 * k : 8;
+                more = apr_palloc(p, n->component_cap * sizeof(*more));
+                if (k)
+                    memcpy(more, n->component_name, k * sizeof(*more));
+                n->component_name = more;
+            }
+            n->component_name[n->ncomponents++] = name;
+        }
+        n->component_id[fid] = name ? (int)k + 1 : -1;
     }
-    return n->component[fid];
+    return n->component_id[fid] - 1;
 }
 
 static int by_component_self(const void *a, const void *b)
@@ -118,64 +131,61 @@ static int by_component_self(const void *a, const void *b)
          : x->total < y->total ? 1 : x->total > y->total ? -1 : strcmp(x->name, y->name);
 }
 
-/* Time by component.  Each function's component is looked up once and
- * kept as an index into the list (idx[fid]: 0 not yet, -1 internal, else
- * index + 1), and a component remembers the last stack that counted it,
- * so a frame costs two array reads however many stacks there are. */
+/* Time by component.  Each component remembers the last stack that
+ * counted it, so a frame costs a few array reads however many stacks
+ * there are; the counts are sized by the components seen (few), not by
+ * the functions. */
 static void components(apr_pool_t *p, struct phpbpf_report_profile *r,
                        struct phpbpf_report_names *n, const struct phpbpf_snap_profile *sp)
 {
     struct phpbpf_report_component *c = NULL;
     uint32_t *last = NULL;            /* per component: index + 1 of the last stack counting it */
-    int *idx = apr_pcalloc(p, (n->snap->nfuncs + 1) * sizeof(*idx));
-    unsigned nc = 0, cap = 0;
+    const int *ids = n->component_id; /* filled in place by component_id() */
+    unsigned nc = 0, size = 0, k;
     uint32_t i, j;
 
     for (i = 0; i < sp->nstacks; i++) {
         const struct phpbpf_snap_stack *st = &sp->stack[i];
-        int self_done = 0;
+        int self_done = 0, id;
 
         for (j = 0; j < st->nframes; j++) {
             uint32_t fid = st->frame[j].fid;
-            int k;
 
-            if (!idx[fid]) {
-                const char *name = component_of(n, p, fid);
-                unsigned m;
-
-                for (m = 0; name && m < nc && c[m].name != name; m++)
-                    ;
-                if (name && m == nc) {
-                    if (nc == cap) {
-                        struct phpbpf_report_component *more;
-                        uint32_t *more_last;
-
-                        cap = cap ? 2 * cap : 8;
-                        more = apr_palloc(p, cap * sizeof(*more));
-                        more_last = apr_pcalloc(p, cap * sizeof(*more_last));
-                        if (nc) {
-                            memcpy(more, c, nc * sizeof(*c));
-                            memcpy(more_last, last, nc * sizeof(*last));
-                        }
-                        c = more;
-                        last = more_last;
-                    }
-                    c[nc++] = (struct phpbpf_report_component){ name, 0, 0 };
-                }
-                idx[fid] = name ? (int)m + 1 : -1;
-            }
-            if ((k = idx[fid] - 1) < 0)
+            if ((id = ids[fid] - 1) == -1)
+                id = component_id(n, p, fid);
+            if (id < 0)
                 continue;               /* internal: its caller's */
+            if ((unsigned)id >= size) { /* a component new to this snapshot */
+                struct phpbpf_report_component *more_c;
+                uint32_t *more_last;
+                unsigned grown = n->component_cap;
+
+                more_c = apr_pcalloc(p, grown * sizeof(*more_c));
+                more_last = apr_pcalloc(p, grown * sizeof(*more_last));
+                if (size) {
+                    memcpy(more_c, c, size * sizeof(*c));
+                    memcpy(more_last, last, size * sizeof(*last));
+                }
+                c = more_c;
+                last = more_last;
+                size = grown;
+            }
             if (!self_done) {
-                c[k].self += st->count;
+                c[id].self += st->count;
                 self_done = 1;
             }
-            if (last[k] != i + 1) {     /* once per stack */
-                last[k] = i + 1;
-                c[k].total += st->count;
+            if (last[id] != i + 1) {    /* once per stack */
+                last[id] = i + 1;
+                c[id].total += st->count;
             }
         }
     }
+    /* Only this profile's, most self first. */
+    for (k = 0; k < size && k < n->ncomponents; k++)
+        if (c[k].total) {
+            c[k].name = n->component_name[k];
+            c[nc++] = c[k];
+        }
     if (nc)
         qsort(c, nc, sizeof(*c), by_component_self);
     r->components = c;

@@ -12,8 +12,11 @@ struct phpbpf_report_names {
     const char **name;
     const struct phpbpf_snapshot *snap;
     apr_hash_t *interned;         /* each name once: one pointer a name */
-    const char **component;       /* per function, interned; NULL: internal */
-    unsigned char *component_known;
+    /* Components (component.h), numbered once per snapshot: per function
+     * 0 not looked up yet, -1 internal, else its number + 1. */
+    int *component_id;
+    const char **component_name;
+    unsigned ncomponents, component_cap;
 };
 
 void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,

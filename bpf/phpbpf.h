@@ -16,10 +16,11 @@
 #endif
 
 #include "phpbpf_hist.h"
+#include "phpbpf_route.h"
 
 /* Changes whenever struct phpbpf_slot changes layout, so a BPF object from
  * one build never trusts a slot written by another. */
-#define PHPBPF_SLOT_MAGIC 0x32746f6c73706870ULL /* "phpslot2" */
+#define PHPBPF_SLOT_MAGIC 0x33746f6c73706870ULL /* "phpslot3" */
 
 /* Index 0 of every per-vhost table is "(other)": requests whose vhost could
  * not be attributed, and vhosts beyond the configured capacity. */
@@ -36,6 +37,11 @@ struct phpbpf_slot {
      * of ours saw at all (between a helper's death and its successor) as
      * missed, so that nothing is lost without being counted. */
     __u64 php_logged;
+    /* The path the client asked for and its query string (NULL: none):
+     * r->parsed_uri's, in the request's pool, which outlives PHP's part of
+     * it.  The BPF side reads them at PHP's end and makes a route of them
+     * (phpbpf_route.h), so the module pays two stores, not the work. */
+    __u64 path, query;
 };
 
 /* BPF-side event counters, kept in .bss and read by the helper through the
@@ -66,6 +72,7 @@ struct phpbpf_counters {
     __u64 sites_lost;       /* waits not charged to a call site: its table was full */
     __u64 unfinished;       /* requests whose end no program saw (a helper's gap) */
     __u64 missed;           /* requests a child logged that no program saw start */
+    __u64 routes_lost;      /* requests whose route the table had no room for, not even (other) */
 };
 
 #define PHPBPF_COUNTER_NAMES \
@@ -73,7 +80,7 @@ struct phpbpf_counters {
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
     "compiles_outside", "scripts_lost", "script_errors", "classes_lost", "slow_lost", \
     "samples", "samples_lost", "samples_unreadable", "stacks_truncated", "names_unreadable", \
-    "backtraces", "backtraces_lost", "sites_lost", "unfinished", "missed"
+    "backtraces", "backtraces_lost", "sites_lost", "unfinished", "missed", "routes_lost"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -191,6 +198,8 @@ struct phpbpf_inflight {
     __u32 sc_vhost, sc_class, sc_site, sc_epoch;
     __u64 wait_ns[PHPBPF_WAIT_CLASSES];     /* this request's, by class */
     __u32 waits[PHPBPF_WAIT_CLASSES];
+    __u64 req_time_us;      /* the slot's: when Apache read the request */
+    __u64 path, query;      /* the slot's: the client's path and query string */
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -210,6 +219,7 @@ struct phpbpf_slow_event {
     char method[16];
     char uri[PHPBPF_EV_STR];
     char script[PHPBPF_EV_STR];
+    char route[PHPBPF_ROUTE_LEN];           /* "" without routes */
 };
 
 /* The slow log as the helper keeps it, in a map that outlives the helper
@@ -228,6 +238,36 @@ struct phpbpf_table_lost {
 /* On-CPU and off-CPU time of PHP requests, per vhost (sched_switch). */
 struct phpbpf_cpu {
     struct phpbpf_hist on, off;
+};
+
+/* Routes (phpbpf_route.h): per vhost, a row for each route, up to
+ * PhpBpfMaxRoutes of them, and "(other)" for the rest.  Their latency
+ * histograms are the vhost's with four buckets in one (a bucket is at most
+ * a quarter of its lower bound wide): a route costs 2.3 KB, not 8. */
+#define PHPBPF_RHIST_SHIFT 2
+#define PHPBPF_RHIST_BUCKETS (PHPBPF_HIST_BUCKETS >> PHPBPF_RHIST_SHIFT)
+
+struct phpbpf_rhist {
+    __u64 count;
+    __u64 sum_us;
+    __u64 max_us;
+    __u64 bucket[PHPBPF_RHIST_BUCKETS];
+};
+
+struct phpbpf_route_key {
+    __u32 vhost;
+    __u32 pad;
+    __u64 hash;             /* of the route's text; PHPBPF_ROUTE_OTHER_HASH: (other) */
+};
+
+struct phpbpf_route {
+    char text[PHPBPF_ROUTE_LEN];
+    __u64 status[5];        /* 1xx .. 5xx, as PHP left it (SG(sapi_headers)) */
+    __u64 exc_thrown;
+    __u64 on_us, off_us;    /* with CPU tracing */
+    __u64 wait_us[PHPBPF_WAIT_CLASSES];
+    struct phpbpf_rhist php;        /* count: the route's requests */
+    struct phpbpf_rhist apache;     /* request read -> PHP's end */
 };
 
 /* Per-vhost figures beside the PHP time histogram. */

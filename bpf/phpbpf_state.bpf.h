@@ -23,6 +23,10 @@ __u64 active_gen __weak;
 /* When the first helper of these maps started (unix time, us): PHP-side
  * counters are since then. */
 __u64 php_since_us __weak;
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, in ns, set by the helper (and kept up
+ * to date across clock steps): a route's Apache time runs from Apache's
+ * r->request_time, which is wall-clock, to PHP's end. */
+__s64 wall_offset_ns __weak;
 
 #define PHPBPF_GATE()                   \
     do {                                \
@@ -119,6 +123,18 @@ struct {
     __type(key, __u32);
     __type(value, struct phpbpf_slow_log);
 } slow_log __weak SEC(".maps");
+
+/* Routes by vhost (php_routes.bpf.h): max_entries is the vhosts times
+ * (PhpBpfMaxRoutes + 1), set by the helper, so that each vhost's routes
+ * and its (other) always fit.  Entries are made as routes appear, and
+ * only then take memory (2.3 KB each). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, 1);
+    __type(key, struct phpbpf_route_key);
+    __type(value, struct phpbpf_route);
+} routes __weak SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);

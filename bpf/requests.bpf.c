@@ -14,6 +14,7 @@
  * task, so a child that dies mid-request leaves nothing behind.
  */
 #include "phpbpf.bpf.h"
+#include "php_routes.bpf.h"
 
 /* Once in the linked object: the files are parts of one program. */
 char LICENSE[] SEC("license") = "GPL";
@@ -88,10 +89,14 @@ int php_request_startup(struct pt_regs *ctx)
         f->logged = slot.php_logged;
         f->vhost = slot.vhost;
         f->seq = slot.seq;
+        f->req_time_us = slot.request_time_us;
+        f->path = slot.path;
+        f->query = slot.query;
     }
     else {
         f->vhost = PHPBPF_VHOST_OTHER;
         f->seq = 0;
+        f->req_time_us = f->path = f->query = 0;
         __sync_fetch_and_add(&counters.unattributed, 1);
     }
     __sync_fetch_and_add(&counters.startups, 1);
@@ -129,7 +134,8 @@ static __always_inline __u64 request_str(struct pt_regs *ctx, int i, __u64 sg_of
 }
 
 static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflight *f, __u32 pid,
-                                       __u64 php_us, __u64 on_us, __u64 off_us)
+                                       __u64 php_us, __u64 on_us, __u64 off_us,
+                                       const struct phpbpf_route_scratch *route)
 {
     struct phpbpf_slow_event *e;
     __u64 str;
@@ -166,6 +172,10 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
         __builtin_memset(e->waits, 0, sizeof(e->waits));
     }
     e->exc_thrown = f->exc_thrown;
+    if (route)
+        __builtin_memcpy(e->route, route->n.out, sizeof(e->route));
+    else
+        e->route[0] = '\0';
     e->script[0] = e->uri[0] = e->method[0] = '\0';
     if ((str = request_str(ctx, 0, PHPBPF_SG_PATH_TRANSLATED)))
         bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)str);
@@ -181,6 +191,7 @@ int php_request_shutdown(struct pt_regs *ctx)
 {
     struct task_struct *task = bpf_get_current_task_btf();
     struct phpbpf_inflight *f;
+    struct phpbpf_route_scratch *route;
     struct phpbpf_hist *h;
     struct phpbpf_cpu *c;
     __u32 vhost;
@@ -201,8 +212,9 @@ int php_request_shutdown(struct pt_regs *ctx)
     /* We are on CPU: the last slice ends now. */
     on_us = (f->on_ns + now - f->cpu_ts) / 1000;
     off_us = f->off_ns / 1000;
+    route = route_count(f, vhost, now, us, on_us, off_us);
     if (slow_us && us >= slow_us)
-        slow_event(ctx, f, task->tgid, us, on_us, off_us);
+        slow_event(ctx, f, task->tgid, us, on_us, off_us, route);
     f->start_ns = 0;
 
     h = bpf_map_lookup_elem(&php_hist, &vhost);

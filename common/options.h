@@ -39,6 +39,8 @@
     X(compile,     "compile",     ON)   /* PhpBpfCompileTracing */                        \
     X(max_scripts, "max-scripts", NUM)  /* PhpBpfMaxScripts */                            \
     X(window_s,    "window-s",    NUM)  /* PhpBpfWindow, in seconds */                    \
+    X(max_routes,  "max-routes",  NUM)  /* PhpBpfMaxRoutes; 0: no routes */               \
+    X(route,       "route",       LIST) /* PhpBpfRoute patterns, in order */              \
     X(debug,       "debug",       ON)   /* LogLevel debug: libbpf's own messages too */   \
     X(use_syslog,  "syslog",      ON)   /* ErrorLog syslog: no file to write to */        \
     X(delay_s,     "delay",       NUM)  /* a respawn's backoff (supervise.c) */           \
@@ -58,6 +60,12 @@
 /* Each tracked script costs the helper a few hundred bytes. */
 #define PHPBPF_DEFAULT_MAX_SCRIPTS 1024
 #define PHPBPF_MAX_MAX_SCRIPTS 8192
+/* Routes per vhost: enough for the pages of a WordPress or a shop (front
+ * page, posts, search, feed, REST, admin-ajax, cart...) with room to
+ * spare; each costs 2.3 KB of BPF map, once used, and 2 series of
+ * ?metrics within PhpBpfMetricsRoutes. */
+#define PHPBPF_DEFAULT_MAX_ROUTES 20
+#define PHPBPF_MAX_MAX_ROUTES 200
 /* 99 Hz, as perf and bpftrace profile by default: not a multiple of the
  * kernel's tick, so samples do not lock step with timers.  A sample walks a
  * stack (a few microseconds for a deep one) on every CPU: more than a

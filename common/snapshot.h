@@ -11,7 +11,7 @@
 #include "../bpf/phpbpf.h"
 #include "hist.h"
 
-#define PHPBPF_PROTO_VERSION 6
+#define PHPBPF_PROTO_VERSION 7
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
 #define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
 #define PHPBPF_REQ_SNAPSHOT 1
@@ -153,6 +153,22 @@ struct phpbpf_snap_site {
     uint64_t ns;
 };
 
+/* A route of a vhost (bpf/phpbpf_route.h): its row of the routes map,
+ * histograms in the vhost's bucket layout. */
+struct phpbpf_snap_route {
+    uint32_t vhost;
+    char text[PHPBPF_ROUTE_LEN];      /* "(other)": what the vhost's table had no room for */
+    struct phpbpf_sparse php, apache;
+    uint64_t status[5];
+    uint64_t exc_thrown;
+    uint64_t on_us, off_us;
+    uint64_t wait_us[PHPBPF_WAIT_CLASSES];
+};
+
+/* Routes a snapshot holds at most: PhpBpfMaxRoutes' limit and (other),
+ * for this many vhosts with every route in use. */
+#define PHPBPF_SNAP_ROUTES 16384
+
 enum phpbpf_stacks_state { PHPBPF_STACKS_OFF = 0, PHPBPF_STACKS_ACTIVE, PHPBPF_STACKS_UNAVAILABLE };
 
 /* At most this many call sites per vhost in a snapshot, and in all. */
@@ -201,6 +217,10 @@ struct phpbpf_snapshot {
     struct phpbpf_snap_profile *profiles;
     uint32_t nsites;            /* by vhost, then most time first */
     struct phpbpf_snap_site *sites;
+    uint32_t max_routes;        /* PhpBpfMaxRoutes; 0: no routes */
+    uint32_t nroutes;           /* by vhost, then most PHP time first */
+    struct phpbpf_snap_route *routes;
+    uint64_t routes_unsent;     /* rows beyond PHPBPF_SNAP_ROUTES */
 };
 
 /* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */
@@ -229,7 +249,7 @@ int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
 typedef void *(*phpbpf_alloc_fn)(void *ctx, size_t size);
 
 /* Decodes a payload: at most max_vhosts vhosts (and PHPBPF_SNAP_SCRIPTS
- * scripts), their arrays and buckets taken from alloc, in at most six
+ * scripts), their arrays and buckets taken from alloc, in at most seven
  * calls.  Bucket indexes must be increasing.  Returns 0, or -1 with `err`
  * (a static string) set. */
 int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_snapshot *s,
@@ -269,5 +289,8 @@ static inline int phpbpf_snap_vhost_has_data(const struct phpbpf_snap_vhost *v)
 /* A vhost's waits: (ns, count) per class; a slow request's: (us, count). */
 #define PHPBPF_WIRE_WAITS_LEN (PHPBPF_WAIT_CLASSES * 16)
 #define PHPBPF_WIRE_SLOW_WAITS_LEN (PHPBPF_WAIT_CLASSES * 12)
+/* A route's numbers after its text and histograms: status classes,
+ * exceptions, on and off CPU, waits by class. */
+#define PHPBPF_WIRE_ROUTE_NUMS (8 * (5 + 3 + PHPBPF_WAIT_CLASSES))
 
 #endif

@@ -198,7 +198,7 @@ static void getwaits(struct cursor *c, uint32_t *has, struct phpbpf_waits *w)
 
 /* Smallest encoded slow request: the numbers, three empty strings and
  * "no backtrace". */
-#define SLOW_MIN (8 + 4 + 4 + 4 * 8 + 4 + PHPBPF_WIRE_SLOW_WAITS_LEN + 3 * 2 + 4)
+#define SLOW_MIN (8 + 4 + 4 + 4 * 8 + 4 + PHPBPF_WIRE_SLOW_WAITS_LEN + 4 * 2 + 4)
 
 /* A run of frames: their count, then (function, line) pairs. */
 static size_t skipframes(struct cursor *c)
@@ -221,12 +221,70 @@ static size_t slow_frames(struct cursor c, uint32_t n)
         skip(&c, get16(&c));
         skip(&c, get16(&c));
         skip(&c, get16(&c));
+        skip(&c, get16(&c));
         if (get32(&c)) {
             skip(&c, 4 + 8);
             nf += skipframes(&c);
         }
     }
     return c.bad ? SIZE_MAX : nf;
+}
+
+/* Buckets of the next n routes, or SIZE_MAX.  A first pass. */
+static size_t route_buckets(struct cursor c, uint32_t n)
+{
+    size_t nb = 0;
+    uint32_t i;
+
+    for (i = 0; i < n && !c.bad; i++) {
+        skip(&c, 4);
+        skip(&c, get16(&c));
+        nb += skiphist(&c);
+        nb += skiphist(&c);
+        skip(&c, PHPBPF_WIRE_ROUTE_NUMS);
+    }
+    return c.bad ? SIZE_MAX : nb;
+}
+
+static int getroutes(struct cursor *c, struct phpbpf_snapshot *s, phpbpf_alloc_fn alloc,
+                     void *ctx, const char **err)
+{
+    struct phpbpf_sparse_bucket *b;
+    uint32_t i, k, n;
+    size_t nb;
+
+    s->max_routes = get32(c);
+    s->routes_unsent = get64(c);
+    if (get_count(c, PHPBPF_SNAP_ROUTES, 4 + 2 + 2 * PHPBPF_WIRE_HIST_HEAD + PHPBPF_WIRE_ROUTE_NUMS,
+                  &n, "too many routes", err) != 0)
+        return -1;
+    if ((nb = route_buckets(*c, n)) == SIZE_MAX) {
+        *err = "truncated or corrupt route entry";
+        return -1;
+    }
+    if (get_room(alloc, ctx, n, sizeof(*s->routes), nb, (void **)&s->routes, &b, err) != 0)
+        return -1;
+    for (i = 0; i < n && !c->bad; i++) {
+        struct phpbpf_snap_route *r = &s->routes[i];
+
+        r->vhost = get32(c);
+        getstr(c, r->text, sizeof(r->text));
+        gethist(c, &r->php, &b);
+        gethist(c, &r->apache, &b);
+        for (k = 0; k < 5; k++)
+            r->status[k] = get64(c);
+        r->exc_thrown = get64(c);
+        r->on_us = get64(c);
+        r->off_us = get64(c);
+        for (k = 0; k < PHPBPF_WAIT_CLASSES; k++)
+            r->wait_us[k] = get64(c);
+    }
+    if (c->bad) {
+        *err = "truncated or corrupt route entry";
+        return -1;
+    }
+    s->nroutes = n;
+    return 0;
 }
 
 static int get_room_frames(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, size_t nf,
@@ -556,6 +614,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         getstr(&c, e->method, sizeof(e->method));
         getstr(&c, e->uri, sizeof(e->uri));
         getstr(&c, e->script, sizeof(e->script));
+        getstr(&c, e->route, sizeof(e->route));
         getbacktrace(&c, &s->backtraces[i], &fr);
     }
     if (c.bad) {
@@ -563,7 +622,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nslow = n;
-    if (getstacks(&c, s, max_vhosts, alloc, ctx, err) != 0)
+    if (getstacks(&c, s, max_vhosts, alloc, ctx, err) != 0 || getroutes(&c, s, alloc, ctx, err) != 0)
         return -1;
     if (c.left) {
         *err = "trailing bytes after snapshot";

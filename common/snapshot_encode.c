@@ -255,9 +255,29 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         putstr(b, e->method, sizeof(e->method));
         putstr(b, e->uri, sizeof(e->uri));
         putstr(b, e->script, sizeof(e->script));
+        putstr(b, e->route, sizeof(e->route));
         putbacktrace(b, s->backtraces ? &s->backtraces[i] : NULL);
     }
     putstacks(b, s);
+    put32(b, s->max_routes);
+    put64(b, s->routes_unsent);
+    n = s->nroutes < PHPBPF_SNAP_ROUTES ? s->nroutes : PHPBPF_SNAP_ROUTES;
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_snap_route *r = &s->routes[i];
+
+        put32(b, r->vhost);
+        putstr(b, r->text, sizeof(r->text));
+        puthist(b, &r->php);
+        puthist(b, &r->apache);
+        for (j = 0; j < 5; j++)
+            put64(b, r->status[j]);
+        put64(b, r->exc_thrown);
+        put64(b, r->on_us);
+        put64(b, r->off_us);
+        for (j = 0; j < PHPBPF_WAIT_CLASSES; j++)
+            put64(b, r->wait_us[j]);
+    }
     return finish(b, at);
 }
 

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "helper.h"
 #include "log.h"
+#include "routes.h"
 #include "peers.h"
 #include "stacks.h"
 #include "tables.h"
@@ -156,6 +157,7 @@ static unsigned carried(const struct phpbpf_helper *h, struct bpf_map **m)
     m[n++] = h->skel->maps.funcs;
     m[n++] = h->skel->maps.events;
     m[n++] = h->skel->maps.wait_sites;
+    m[n++] = h->skel->maps.routes;
     m[n++] = h->skel->maps.bss;
     return n;
 }
@@ -306,6 +308,7 @@ void phpbpf_attach(struct phpbpf_helper *h)
                                        h->opt->compile ? h->opt->vhosts : 1);
     if (!err)
         err = bpf_map__set_max_entries(h->skel->maps.table_lost, h->opt->vhosts);
+    phpbpf_routes_prepare(h);
     if (!err) {
         struct bpf_map *m[PHPBPF_CARRY_MAX];
 
@@ -328,6 +331,8 @@ void phpbpf_attach(struct phpbpf_helper *h)
                           "attach: start httpd as root with them)");
     whoami(h);
     log_verified(h);
+    if (phpbpf_routes_loaded(h) != 0)
+        startup_failure("cannot set up routes: %s", strerror(errno));
 
     if (h->usdt_request) {
         attach_usdt(h, h->skel->progs.php_request_startup, "request__startup",

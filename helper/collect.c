@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "helper.h"
 #include "log.h"
+#include "routes.h"
 #include "stacks.h"
 #include "tables.h"
 #include "phpbpf.skel.h"
@@ -73,6 +74,7 @@ void phpbpf_collect(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
         s->nvhosts++;
     }
     phpbpf_tables_snapshot(s);
+    phpbpf_routes_snapshot(h, s);
     s->window_s = h->opt->window_s;
     s->window_since_us = h->period_start[1] ? h->period_start[1] : h->started_us;
     if (h->opt->slow_us) {

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "peers.h"
+#include "route.h"
 #include "snapshot.h"
 
 APLOG_USE_MODULE(phpbpf);
@@ -230,6 +231,26 @@ static const char *set_PEER(cmd_parms *cmd, void *dummy, const char *where, cons
     return NULL;
 }
 
+static const char *set_ROUTE(cmd_parms *cmd, void *dummy, const char *pattern)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
+    const phpbpf_directive *d = cmd->info;
+    apr_array_header_t **routes = field_of(cmd->server, d);
+    struct phpbpf_route_pattern p;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if ((why = phpbpf_route_pattern_parse(pattern, &p)) != NULL)
+        return apr_psprintf(cmd->pool, "%s %s: %s", d->name, pattern, why);
+    if (!*routes)
+        *routes = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    if ((*routes)->nelts >= d->max)
+        return apr_psprintf(cmd->pool, "%s: at most %ld of them", d->name, d->max);
+    APR_ARRAY_PUSH(*routes, const char *) = pattern;
+    return NULL;
+}
+
 #define PHPBPF_CMD_FLAG AP_INIT_FLAG
 #define PHPBPF_CMD_NUM AP_INIT_TAKE1
 #define PHPBPF_CMD_FILE AP_INIT_TAKE1
@@ -238,6 +259,7 @@ static const char *set_PEER(cmd_parms *cmd, void *dummy, const char *where, cons
 #define PHPBPF_CMD_SLOW AP_INIT_TAKE1
 #define PHPBPF_CMD_WINDOW AP_INIT_TAKE1
 #define PHPBPF_CMD_PEER AP_INIT_TAKE2
+#define PHPBPF_CMD_ROUTE AP_INIT_TAKE1
 
 const command_rec phpbpf_cmds[] = {
 #define PHPBPF_DIRECTIVE_CMD(name, kind, field, dflt, min, max, shown, help) \

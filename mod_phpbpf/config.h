@@ -37,6 +37,7 @@
  *   SLOW    Off or a time (500ms, 2s), up to max seconds   apr_interval_time_t
  *   WINDOW  whole seconds (10min, 600), min to max          int, seconds
  *   PEER    WHERE CLASS, up to max of them      apr_array_header_t * of "WHERE=CLASS"
+ *   ROUTE   a route pattern, up to max of them  apr_array_header_t * of the patterns
  * conf/phpbpf.conf lists each, commented out at "default as written", and
  * README's Directives describes each (t/04directives.t checks both).  What
  * the helper is told of them is common/options.h. */
@@ -77,6 +78,12 @@
       "how many slow requests the slow log keeps (default 20)") \
     X(PhpBpfSlowTraceDepth, NUM, trace_depth, PHPBPF_DEFAULT_TRACE_DEPTH, 0, PHPBPF_STACK_MAX, \
       "20", "frames of a slow request's PHP backtrace, 0 to 64 (default 20; 0: none)") \
+    X(PhpBpfMaxRoutes, NUM, max_routes, PHPBPF_DEFAULT_MAX_ROUTES, 0, PHPBPF_MAX_MAX_ROUTES, "20", \
+      "routes each vhost's table holds (default 20); the rest are counted as (other); 0: no " \
+      "routes") \
+    X(PhpBpfRoute, ROUTE, routes, 0, 0, PHPBPF_ROUTE_PATTERNS, "", \
+      "a route of your own, tried before the heuristic: /shop/{slug}/reviews ({name} is one " \
+      "path segment), /api/v1/* (* any further ones); up to 16, first match wins") \
     X(PhpBpfRecordQueryString, FLAG, record_query, 0, 0, 0, "Off", \
       "On to keep query strings in the slow log; default Off (they often hold tokens and " \
       "personal data)")
@@ -89,6 +96,7 @@
 #define PHPBPF_DIRECTIVE_TYPE_SLOW apr_interval_time_t
 #define PHPBPF_DIRECTIVE_TYPE_WINDOW int
 #define PHPBPF_DIRECTIVE_TYPE_PEER apr_array_header_t *
+#define PHPBPF_DIRECTIVE_TYPE_ROUTE apr_array_header_t *
 
 /* The server-wide configuration: a field per directive, at its default
  * until the directive is read. */
@@ -103,7 +111,7 @@ typedef struct {
 enum phpbpf_directive_kind { PHPBPF_DIRECTIVE_FLAG, PHPBPF_DIRECTIVE_NUM, PHPBPF_DIRECTIVE_FILE,
                              PHPBPF_DIRECTIVE_EXEC, PHPBPF_DIRECTIVE_SOCKET,
                              PHPBPF_DIRECTIVE_SLOW, PHPBPF_DIRECTIVE_WINDOW,
-                             PHPBPF_DIRECTIVE_PEER };
+                             PHPBPF_DIRECTIVE_PEER, PHPBPF_DIRECTIVE_ROUTE };
 
 enum phpbpf_directive_id {
 #define PHPBPF_DIRECTIVE_ID(name, kind, field, dflt, min, max, shown, help) PHPBPF_D_##name,

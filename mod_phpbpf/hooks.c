@@ -64,6 +64,9 @@ int phpbpf_post_read_request(request_rec *r)
     slot = phpbpf_st->slot;
     slot->vhost = vhost_of(r->server);
     slot->request_time_us = (__u64)r->request_time;
+    /* The route is the BPF side's to make from these (bpf/php_routes.bpf.h). */
+    slot->path = (__u64)(uintptr_t)r->parsed_uri.path;
+    slot->query = (__u64)(uintptr_t)r->parsed_uri.query;
     slot->seq++;
     return DECLINED;
 }

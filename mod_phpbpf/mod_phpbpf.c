@@ -114,6 +114,9 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
         o.max_scripts = (uint64_t)c->max_scripts;
     for (i = 0; c->peers && i < c->peers->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
         o.peer.v[o.peer.n++] = APR_ARRAY_IDX(c->peers, i, const char *);
+    o.max_routes = (uint64_t)c->max_routes;
+    for (i = 0; c->max_routes && c->routes && i < c->routes->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
+        o.route.v[o.route.n++] = APR_ARRAY_IDX(c->routes, i, const char *);
     return phpbpf_helper_argv(p, c->helper, &o);
 }
 

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Routes: at PHP's end, the client's path (the slot's, read at PHP's
+ * start) is made into a route (phpbpf_route.h) and the request is counted
+ * in its vhost's row of `routes`: PHP and Apache time, status class,
+ * exceptions and, with CPU tracing, on/off-CPU time and waits.
+ *
+ * Here and not in Apache: the module's part of a request is budgeted in
+ * instructions, and the normaliser's are a loop over the path.  In the
+ * probe PHP already pays for, it is one bpf_loop over the path's bytes
+ * (the verifier checks the callback once, not each byte) and a hash
+ * lookup.
+ *
+ * Each vhost holds at most max_routes routes (route_used counts them);
+ * the requests of any other route are counted in its "(other)" row, so a
+ * client with 10,000 URLs cannot take the table from the other vhosts. */
+#ifndef PHP_ROUTES_BPF_H
+#define PHP_ROUTES_BPF_H
+
+#include "phpbpf.bpf.h"
+
+const volatile __u32 max_routes = 0;        /* per vhost; 0: no routes */
+const volatile __u32 route_npatterns = 0;   /* PhpBpfRoute patterns in route_patterns */
+
+/* Routes each vhost holds, made again by the helper from `routes` when it
+ * starts (it is what `routes` holds, not history of its own). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} route_used SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, PHPBPF_ROUTE_PATTERNS);
+    __type(key, __u32);
+    __type(value, struct phpbpf_route_pattern);
+} route_patterns SEC(".maps");
+
+struct phpbpf_route_scratch {
+    char path[PHPBPF_ROUTE_PATH_READ];
+    char query[PHPBPF_ROUTE_QUERY_READ];
+    struct phpbpf_route_norm n;
+    __u64 hash;
+    /* A new row: zero but for its text, which is all that is ever
+     * written here. */
+    struct phpbpf_route init;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_route_scratch);
+} route_scratch SEC(".maps");
+
+/* A per-CPU array lookup is inlined by the verifier: a few instructions
+ * per byte, where a pointer passed through the loop's context would have
+ * to be proven again. */
+static __always_inline struct phpbpf_route_scratch *route_scratch_get(void)
+{
+    __u32 zero = 0;
+
+    return bpf_map_lookup_elem(&route_scratch, &zero);
+}
+
+static long route_path_cb(__u32 i, void *ctx)
+{
+    struct phpbpf_route_scratch *s = route_scratch_get();
+
+    (void)ctx;
+    if (!s)
+        return 1;
+    phpbpf_route_path_byte(&s->n, (unsigned char)s->path[i & (PHPBPF_ROUTE_PATH_READ - 1)]);
+    return 0;
+}
+
+static long route_query_cb(__u32 i, void *ctx)
+{
+    struct phpbpf_route_scratch *s = route_scratch_get();
+
+    (void)ctx;
+    if (!s)
+        return 1;
+    phpbpf_route_query_byte(&s->n, (unsigned char)s->query[i & (PHPBPF_ROUTE_QUERY_READ - 1)]);
+    return 0;
+}
+
+/* The request's route into s->n.out and s->hash; 0, or -1 if its path
+ * could not be read (it counts under (other)). */
+static __always_inline int route_make(struct phpbpf_route_scratch *s, struct phpbpf_inflight *f)
+{
+    long len;
+    __u32 i;
+    int fc;
+
+    phpbpf_route_init(&s->n);
+    len = f->path ? bpf_probe_read_user_str(s->path, sizeof(s->path), (void *)f->path) : -1;
+    if (len <= 0)
+        return -1;
+    bpf_loop((__u32)(len - 1), route_path_cb, NULL, 0);
+    fc = phpbpf_route_path_end(&s->n);
+    /* The operator's patterns first: the first that matches names it. */
+    for (i = 0; i < PHPBPF_ROUTE_PATTERNS && i < route_npatterns; i++) {
+        __u32 k = i;
+        struct phpbpf_route_pattern *p = bpf_map_lookup_elem(&route_patterns, &k);
+
+        if (p && phpbpf_route_match(&s->n, p)) {
+            __builtin_memcpy(s->n.out, p->text, sizeof(s->n.out));
+            s->hash = p->hash;
+            return 0;
+        }
+    }
+    if (fc && f->query) {
+        len = bpf_probe_read_user_str(s->query, sizeof(s->query), (void *)f->query);
+        if (len > 1)
+            bpf_loop((__u32)(len - 1), route_query_cb, NULL, 0);
+        phpbpf_route_query_end(&s->n);
+    }
+    s->hash = phpbpf_route_finish(&s->n);
+    return 0;
+}
+
+/* A new row for (vhost, hash) with the text in s->init, or (other)'s
+ * when the vhost holds its share. */
+static __always_inline struct phpbpf_route *route_row(struct phpbpf_route_scratch *s,
+                                                      struct phpbpf_route_key *k)
+{
+    struct phpbpf_route *r = bpf_map_lookup_elem(&routes, k);
+    __u32 *used;
+
+    if (r)
+        return r;
+    used = bpf_map_lookup_elem(&route_used, &k->vhost);
+    if (k->hash != PHPBPF_ROUTE_OTHER_HASH && used && *used < max_routes) {
+        /* Taken first, given back if not used: two CPUs adding a route at
+         * once never take more than the share between them. */
+        if (__sync_fetch_and_add(used, 1) < max_routes) {
+            __builtin_memcpy(s->init.text, s->n.out, sizeof(s->init.text));
+            if (bpf_map_update_elem(&routes, k, &s->init, BPF_NOEXIST) == 0) {
+                r = bpf_map_lookup_elem(&routes, k);
+                if (r)
+                    return r;
+            }
+            __sync_fetch_and_add(used, -1);
+            r = bpf_map_lookup_elem(&routes, k);        /* another CPU made it */
+            if (r)
+                return r;
+        }
+        else {
+            __sync_fetch_and_add(used, -1);
+        }
+    }
+    k->hash = PHPBPF_ROUTE_OTHER_HASH;
+    r = bpf_map_lookup_elem(&routes, k);
+    if (r)
+        return r;
+    __builtin_memcpy(s->init.text, PHPBPF_ROUTE_OTHER, sizeof(PHPBPF_ROUTE_OTHER));
+    bpf_map_update_elem(&routes, k, &s->init, BPF_NOEXIST);
+    return bpf_map_lookup_elem(&routes, k);
+}
+
+static __always_inline void rhist_add(struct phpbpf_rhist *h, __u64 us)
+{
+    __u32 idx = phpbpf_hist_bucket(us) >> PHPBPF_RHIST_SHIFT;
+    __u64 old;
+    int i;
+
+    __sync_fetch_and_add(&h->count, 1);
+    __sync_fetch_and_add(&h->sum_us, us);
+    barrier_var(idx);
+    __sync_fetch_and_add(&h->bucket[idx & (PHPBPF_RHIST_BUCKETS - 1)], 1);
+    for (i = 0; i < 4; i++) {
+        old = h->max_us;
+        if (us <= old)
+            break;
+        if (__sync_val_compare_and_swap(&h->max_us, old, us) == old)
+            break;
+    }
+}
+
+/* The status PHP leaves for Apache to send: 0 if it cannot be read. */
+static __always_inline __u32 php_status(void)
+{
+    int code = 0;
+
+    if (!sg_addr
+        || bpf_probe_read_user(&code, sizeof(code), (void *)(sg_addr + PHPBPF_SG_RESPONSE_CODE)))
+        return 0;
+    return (__u32)code;
+}
+
+/* Counts the request that ends now in its route's row; the route's text
+ * stays in s->n.out for the slow log.  NULL without routes. */
+static __always_inline struct phpbpf_route_scratch *
+route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, __u64 on_us,
+            __u64 off_us)
+{
+    struct phpbpf_route_scratch *s;
+    struct phpbpf_route_key k = { .vhost = vhost };
+    struct phpbpf_route *r;
+    __u64 wall_us, apache_us;
+    __u32 cls;
+
+    if (!max_routes || !(s = route_scratch_get()))
+        return NULL;
+    if (route_make(s, f) == 0) {
+        k.hash = s->hash;
+    }
+    else {
+        __builtin_memcpy(s->n.out, PHPBPF_ROUTE_OTHER, sizeof(PHPBPF_ROUTE_OTHER));
+        k.hash = PHPBPF_ROUTE_OTHER_HASH;
+    }
+    r = route_row(s, &k);
+    if (!r) {
+        __sync_fetch_and_add(&counters.routes_lost, 1);
+        return s;
+    }
+    rhist_add(&r->php, php_us);
+    wall_us = (now_ns + (__u64)wall_offset_ns) / 1000;
+    apache_us = wall_us > f->req_time_us && f->req_time_us ? wall_us - f->req_time_us : php_us;
+    rhist_add(&r->apache, apache_us);
+    cls = php_status() / 100 - 1;
+    barrier_var(cls);
+    if (cls < 5)
+        __sync_fetch_and_add(&r->status[cls], 1);
+    if (f->exc_thrown)
+        __sync_fetch_and_add(&r->exc_thrown, f->exc_thrown);
+    if (cpu_tracing) {
+        int c;
+
+        __sync_fetch_and_add(&r->on_us, on_us);
+        __sync_fetch_and_add(&r->off_us, off_us);
+        for (c = 0; c < PHPBPF_WAIT_CLASSES; c++)
+            if (f->waits[c])
+                __sync_fetch_and_add(&r->wait_us[c], f->wait_ns[c] / 1000);
+    }
+    return s;
+}
+
+#endif

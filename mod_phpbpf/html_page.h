@@ -62,6 +62,7 @@ const char (*phpbpf_html_lower_texts(void))[PHPBPF_HTML_US];
 /* The sections of render_html_php.c, which render_html.c puts on the
  * page. */
 void phpbpf_html_slow(struct page *g);
+void phpbpf_html_routes(struct page *g);
 void phpbpf_html_cpu(struct page *g);
 void phpbpf_html_waits(struct page *g);
 void phpbpf_html_errors(struct page *g);

@@ -1,6 +1,7 @@
 /* /server-bpf?auto: "Key: value" lines for scripts, as mod_status's ?auto.
  * Per-vhost keys carry the vhost in brackets.  Vhost names come from the
- * configuration; nothing here comes from a request. */
+ * configuration; a route comes from requests, and is escaped as text
+ * (phpbpf_esc_text): a key's value follows its last "]: ". */
 #include "apr_strings.h"
 
 #include "escape.h"
@@ -18,7 +19,7 @@ static void lat(struct phpbpf_out *o, const char *what, const char *name,
 }
 
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
-                  const struct phpbpf_report_vhost *v)
+                  const struct phpbpf_report_vhost *v, apr_pool_t *p)
 {
     const char *n = v->name;
     unsigned k;
@@ -49,6 +50,17 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     if (r->compile_tracing)
         phpbpf_out_printf(o, "Compiles[%s]: " PHPBPF_U64 "\nCompileUs[%s]: " PHPBPF_U64 "\n", n,
                           (apr_uint64_t)v->bpf.compiles, n, (apr_uint64_t)v->bpf.compile_us);
+    if (r->max_routes)
+        phpbpf_out_printf(o, "Routes[%s]: %u\n", n, v->nroutes);
+    for (k = 0; k < v->nroutes; k++) {
+        const struct phpbpf_report_route *x = &v->routes[k];
+        const char *rt = phpbpf_esc_text(p, x->route);
+
+        phpbpf_out_printf(o, "RouteRequests[%s][%s]: " PHPBPF_U64 "\nRoutePhpMeanUs[%s][%s]: %.0f\n"
+                          "RoutePhpP99Us[%s][%s]: %.0f\nRouteStatus5xx[%s][%s]: " PHPBPF_U64 "\n",
+                          n, rt, (apr_uint64_t)x->requests, n, rt, x->php.mean, n, rt, x->php.p99,
+                          n, rt, (apr_uint64_t)x->status[4]);
+    }
 }
 
 void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr_pool_t *p)
@@ -94,10 +106,13 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         phpbpf_out_printf(o, "ProfileHz: %u\nProfileSamples: " PHPBPF_U64 "\n", r->profile_hz,
                           (apr_uint64_t)r->samples);
     }
+    if (r->helper)
+        phpbpf_out_printf(o, "RoutesMax: %u\nRoutesLost: " PHPBPF_U64 "\n", r->max_routes,
+                          (apr_uint64_t)r->routes_lost);
     if (r->compile_tracing && r->helper)
         phpbpf_out_printf(o, "ScriptsTracked: %u\nScriptsEvicted: " PHPBPF_U64 "\n",
                           r->scripts_tracked, (apr_uint64_t)r->scripts_evicted);
     for (k = 0; k < r->nshown; k++)
-        vhost(o, r, &r->vhost[r->shown[k]]);
+        vhost(o, r, &r->vhost[r->shown[k]], p);
     phpbpf_out_flush(o);
 }

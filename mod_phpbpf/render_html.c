@@ -313,6 +313,7 @@ void phpbpf_render_html(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         histogram(g, "PHP time", r->vhost[i].php.hist);
         puts_(g, "</div>\n");
     }
+    phpbpf_html_routes(g);
     phpbpf_html_slow(g);
     phpbpf_render_html_profile(r, o, p);
     phpbpf_html_cpu(g);

@@ -154,7 +154,7 @@ static void wait_split(struct page *g, const struct phpbpf_report_slow *e)
     char t[PHPBPF_HTML_US];
     unsigned k, done[PHPBPF_REPORT_WAIT_CLASSES] = { 0 }, n;
 
-    printf_(g, "<tr><td class=l colspan=12><pre class=bt>%s = ", phpbpf_html_us(t, (double)e->php_us));
+    printf_(g, "<tr><td class=l colspan=13><pre class=bt>%s = ", phpbpf_html_us(t, (double)e->php_us));
     for (n = 0;; n++) {
         unsigned best = PHPBPF_REPORT_WAIT_CLASSES;
 
@@ -181,7 +181,7 @@ static void backtrace(struct page *g, const struct phpbpf_report_slow *e)
 
     if (!e->backtrace)
         return;
-    printf_(g, "<tr><td class=l colspan=12><pre class=bt>PHP backtrace, taken %s into the "
+    printf_(g, "<tr><td class=l colspan=13><pre class=bt>PHP backtrace, taken %s into the "
             "request:\n", phpbpf_html_us(t, (double)e->backtrace_at_us));
     for (k = 0; k < e->nframes; k++) {
         const struct phpbpf_report_frame *f = &e->frame[k];
@@ -207,7 +207,7 @@ void phpbpf_html_slow(struct page *g)
     printf_(g, "<h2>Slow requests</h2>\n<p>The last %u requests whose PHP time reached %s, "
             "newest first.%s " PHPBPF_U64 " lost (ring buffer full).</p>\n<table>\n<tr>"
             "<th class=l>Time</th><th class=l>Vhost</th><th class=l>Request</th>"
-            "<th class=l>Script</th><th>Status</th><th>Apache time</th><th>PHP time</th>"
+            "<th class=l>Script</th><th class=l>Route</th><th>Status</th><th>Apache time</th><th>PHP time</th>"
             "<th>Compile</th><th>On-CPU</th><th>Off-CPU</th><th>Errors</th>"
             "<th>Exceptions</th></tr>\n", r->slow_size, phpbpf_html_us(t[0], (double)r->slow_threshold_us),
             r->record_query ? "" : " Query strings are removed (PhpBpfRecordQueryString).",
@@ -217,10 +217,11 @@ void phpbpf_html_slow(struct page *g)
         int a = e->apache_known, c = r->cpu_traced;   /* else unknown, not 0 */
 
         printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s %s</td>"
-                "<td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                "<td>%s</td><td>%s</td><td>%u</td></tr>\n",
+                "<td class=l>%s</td><td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                "<td>%s</td><td>%s</td><td>%s</td><td>%u</td></tr>\n",
                 a ? phpbpf_fmt_time(g->p, e->time_us, "%H:%M:%S") : "&ndash;", esc(g, e->vhost),
                 esc_req(g, e->method), esc_req(g, e->uri), esc_req(g, e->script),
+                e->route ? esc_req(g, e->route) : "&ndash;",
                 a ? apr_itoa(g->p, (int)e->status) : "&ndash;",
                 a ? phpbpf_html_us(t[1], (double)e->apache_us) : "&ndash;",
                 phpbpf_html_us(t[2], (double)e->php_us), phpbpf_html_us(t[3], (double)e->compile_us),

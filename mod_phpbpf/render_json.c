@@ -170,6 +170,56 @@ static void sites(struct phpbpf_out *o, const struct phpbpf_report_vhost *v)
     phpbpf_out_str(o, "]");
 }
 
+static void nullable(struct phpbpf_out *o, const char *s)
+{
+    if (s)
+        str(o, s);
+    else
+        phpbpf_out_str(o, "null");
+}
+
+/* "routes": [{"route": "/product/{id}", "requests": N, ...}], most PHP
+ * time first, (other) last; null without routes. */
+static void routes(struct phpbpf_out *o, const struct phpbpf_report *r,
+                   const struct phpbpf_report_vhost *v)
+{
+    unsigned i, k;
+
+    if (!r->max_routes) {
+        phpbpf_out_str(o, ", \"routes\": null");
+        return;
+    }
+    phpbpf_out_str(o, ", \"routes\": [");
+    for (i = 0; i < v->nroutes; i++) {
+        const struct phpbpf_report_route *x = &v->routes[i];
+
+        phpbpf_out_str(o, i ? ",\n    {\"route\": " : "\n    {\"route\": ");
+        str(o, x->route);
+        phpbpf_out_printf(o, ", \"other\": %s, \"requests\": " PHPBPF_U64 ", \"requests_per_s\": %.3f, "
+                          "\"share_of_php\": %.4f, ", x->other ? "true" : "false",
+                          (apr_uint64_t)x->requests, x->per_s, x->share);
+        lat(o, "latency_us", &x->apache);
+        phpbpf_out_str(o, ", ");
+        lat(o, "php_us", &x->php);
+        phpbpf_out_str(o, ", \"status\": {");
+        for (k = 1; k < PHPBPF_REPORT_STATUS; k++)
+            phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k > 1 ? ", " : "", phpbpf_status_names[k],
+                              (apr_uint64_t)x->status[k]);
+        phpbpf_out_printf(o, "}, \"exceptions\": " PHPBPF_U64, (apr_uint64_t)x->exceptions);
+        if (x->wait_us) {
+            phpbpf_out_printf(o, ", \"on_cpu_us\": " PHPBPF_U64 ", \"off_cpu_us\": " PHPBPF_U64
+                              ", \"waits_us\": {", (apr_uint64_t)x->on_us, (apr_uint64_t)x->off_us);
+            for (k = 0; k < PHPBPF_REPORT_WAIT_CLASSES; k++)
+                phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k ? ", " : "", phpbpf_wait_names[k],
+                                  (apr_uint64_t)x->wait_us[k]);
+            phpbpf_out_str(o, "}}");
+        }
+        else
+            phpbpf_out_str(o, ", \"on_cpu_us\": null, \"off_cpu_us\": null, \"waits_us\": null}");
+    }
+    phpbpf_out_str(o, "]");
+}
+
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                   const struct phpbpf_report_vhost *v)
 {
@@ -215,6 +265,7 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     phpbpf_out_str(o, "}");
     vhost_waits(o, v->wait);
     sites(o, v);
+    routes(o, r, v);
     profile(o, v->profile);
     phpbpf_out_str(o, "}");
 }
@@ -316,6 +367,8 @@ static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
         str(o, e->uri);
         phpbpf_out_str(o, ", \"script\": ");
         str(o, e->script);
+        phpbpf_out_str(o, ", \"route\": ");
+        nullable(o, e->route);
         if (e->apache_known)
             phpbpf_out_printf(o, ", \"time\": " PHPBPF_U64 ", \"status\": %u, \"apache_us\": " PHPBPF_U64
                               ", \"errors\": %u", (apr_uint64_t)(e->time_us / 1000000), e->status,
@@ -408,6 +461,8 @@ void phpbpf_render_json(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     stacks(o, r);
     phpbpf_out_str(o, ",\n \"slow\": ");
     slow(o, r);
+    phpbpf_out_printf(o, ",\n \"routes\": {\"max_per_vhost\": %u, \"lost\": " PHPBPF_U64 "}",
+                      r->max_routes, (apr_uint64_t)r->routes_lost);
     phpbpf_out_str(o, ",\n \"recent\": [");
     recent(o, r);
     phpbpf_out_str(o, "]}\n");

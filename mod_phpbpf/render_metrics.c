@@ -2,8 +2,10 @@
  * 1.0 when the scraper asks for it.
  *
  * Labels are bounded by configuration: vhost names (at most
- * PhpBpfMaxVhosts), status classes, probe and map names.  No URI, script
- * or pid ever becomes a label.
+ * PhpBpfMaxVhosts), status classes, probe and map names, and a vhost's
+ * routes (at most PhpBpfMaxRoutes and "(other)", on two counters only).
+ * No URI, script or pid ever becomes a label: a route is made of the
+ * path's shape, never its ids, values or a search term.
  *
  * Histogram buckets are a fixed set chosen among the BPF histogram's own
  * bucket boundaries, so every cumulative count is exact: 2^k and 1.5 * 2^k
@@ -195,6 +197,35 @@ static void wait_families(struct exp *e)
                 "Times PHP requests were switched out to wait, by what on; PhpBpfCpuTracing On.", 0);
 }
 
+/* Two counters per route within the vhost's table, so that the series are
+ * bounded by PhpBpfMaxRoutes: its requests, and their PHP time. */
+static void routes(struct exp *e)
+{
+    const struct phpbpf_report *r = e->r;
+    uint32_t k, j;
+    int pass;
+
+    if (!r->helper || !r->max_routes)
+        return;
+    for (pass = 0; pass < 2; pass++) {
+        const char *name = pass ? "phpbpf_route_php_seconds_total" : "phpbpf_route_requests_total";
+
+        family(e, name, "counter",
+               pass ? "PHP time of the vhost's requests by route (PhpBpfMaxRoutes per vhost)."
+                    : "PHP requests by route (PhpBpfMaxRoutes per vhost, the rest as (other)).");
+        name = apr_pstrcat(e->p, name, "{", NULL);
+        for (k = 0; k < r->nexported; k++) {
+            const struct phpbpf_report_vhost *v = &r->vhost[r->exported[k]];
+
+            for (j = 0; j < v->nroutes; j++)
+                sample(e, name, vlabel(e, r->exported[k]),
+                       apr_pstrcat(e->p, ",route=\"", phpbpf_prom_label(e->p, v->routes[j].route),
+                                   "\"}", NULL), "",
+                       pass ? v->routes[j].php.hist->sum_us : v->routes[j].requests, pass);
+        }
+    }
+}
+
 static void per_vhost(struct exp *e)
 {
     const struct phpbpf_report *r = e->r;
@@ -246,6 +277,7 @@ static void per_vhost(struct exp *e)
             sample(e, "phpbpf_exceptions_total{", l, ",kind=\"thrown\"}", "", r->vhost[i].bpf.exc_thrown, 0);
         sample(e, "phpbpf_exceptions_total{", l, ",kind=\"uncaught\"}", "", r->vhost[i].uncaught, 0);
     }
+    routes(e);
 }
 
 static void self_metrics(struct exp *e)

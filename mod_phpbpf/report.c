@@ -9,6 +9,7 @@
 
 #include "peers.h"
 #include "report_build.h"
+#include "report_routes.h"
 #include "report_stacks.h"
 
 const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
@@ -25,7 +26,7 @@ _Static_assert(sizeof(probe_names) / sizeof(*probe_names) == PHPBPF_NPROBES
 /* The BPF side of a vhost the helper had nothing for. */
 static const struct phpbpf_snap_vhost no_data;
 
-static void lat(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h, int quantiles)
+void phpbpf_report_lat_of(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h, int quantiles)
 {
     static const double q[3] = { 0.50, 0.90, 0.99 };
     double v[3] = { 0, 0, 0 };
@@ -53,11 +54,11 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     v->requests = a->apache.count;
     v->per_s = (double)a->apache.count / elapsed_s;
     *apache = a->apache;
-    lat(&v->apache, apache, q);
-    lat(&v->php, &b->php, q);
-    lat(&v->compile, &b->compile, q);
-    lat(&v->on_cpu, &b->cpu.on, q);
-    lat(&v->off_cpu, &b->cpu.off, q);
+    phpbpf_report_lat_of(&v->apache, apache, q);
+    phpbpf_report_lat_of(&v->php, &b->php, q);
+    phpbpf_report_lat_of(&v->compile, &b->compile, q);
+    phpbpf_report_lat_of(&v->on_cpu, &b->cpu.on, q);
+    phpbpf_report_lat_of(&v->off_cpu, &b->cpu.off, q);
     for (k = 0; k < PHPBPF_REPORT_STATUS; k++)
         v->status[k] = a->status[k];
     for (k = 0; k < PHPBPF_REPORT_METHODS; k++)
@@ -75,6 +76,8 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     v->wait = NULL;
     v->sites = NULL;
     v->nsites = 0;
+    v->routes = NULL;
+    v->nroutes = 0;
 }
 
 _Static_assert(PHPBPF_REPORT_WAIT_CLASSES == PHPBPF_WAIT_CLASSES
@@ -152,8 +155,10 @@ static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     r->nvhosts = n;
     r->shown = shown;
     r->exported = exported;
-    if (snap)
+    if (snap) {
         phpbpf_report_stacks(p, r, snap, v, names);
+        phpbpf_report_routes(p, r, snap, v);
+    }
 }
 
 static const char *vhost_name(const struct phpbpf_report *r, uint32_t idx)
@@ -214,6 +219,7 @@ static void slow(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm
         q[i].method = a ? a->method : e->method;
         q[i].uri = a ? a->uri : e->uri;
         q[i].script = e->script;
+        q[i].route = e->route[0] ? e->route : NULL;
         if ((q[i].apache_known = a != NULL)) {
             q[i].time_us = a->time_us;
             q[i].apache_us = a->apache_us;
@@ -331,7 +337,7 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     for (k = 0; k < s->nscripts; k++) {
         scr[k].vidx = s->scripts[k].vhost;
         scr[k].path = s->scripts[k].path;
-        lat(&scr[k].compile, &s->scripts[k].compile, r->quantiles);
+        phpbpf_report_lat_of(&scr[k].compile, &s->scripts[k].compile, r->quantiles);
     }
     r->scripts = scr;
     r->nscripts = s->nscripts;

@@ -87,6 +87,23 @@ struct phpbpf_report_site {
     uint64_t count, total_us;
 };
 
+/* A route of a vhost (bpf/phpbpf_route.h): its requests since the
+ * PHP-side counters started.  Apache time runs from the request read to
+ * PHP's end (the response's last write and the log are the vhost's, not a
+ * route's); status is what PHP left for Apache to send. */
+struct phpbpf_report_route {
+    const char *route;            /* "/product/{id}", "/?s=", or "(other)" */
+    int other;                    /* the requests of routes beyond the table */
+    uint64_t requests;
+    double per_s;
+    struct phpbpf_report_lat apache, php;   /* quantiles within 1/8 (4 buckets in one) */
+    double share;                 /* of the vhost's PHP time, 0..1 */
+    uint64_t status[5];           /* 1xx .. 5xx */
+    uint64_t exceptions;
+    uint64_t on_us, off_us;       /* with CPU tracing */
+    const uint64_t *wait_us;      /* by wait class, with CPU tracing; else NULL */
+};
+
 /* mysql pgsql redis memcached http dns other-net file sleep lock runqueue other */
 #define PHPBPF_REPORT_WAIT_CLASSES 12
 #define PHPBPF_REPORT_RUNQUEUE 10     /* its index: preempted, not a wait for anything */
@@ -119,6 +136,8 @@ struct phpbpf_report_vhost {
     const struct phpbpf_report_wait *wait;  /* per class, or NULL without CPU tracing */
     const struct phpbpf_report_site *sites; /* most time first */
     unsigned nsites;
+    const struct phpbpf_report_route *routes;   /* most PHP time first, (other) last */
+    unsigned nroutes;
 };
 
 extern const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS];
@@ -140,6 +159,7 @@ struct phpbpf_report_request {
 /* A slow request: the helper's event joined with Apache's record of it. */
 struct phpbpf_report_slow {
     const char *vhost, *method, *uri, *script;
+    const char *route;            /* its route, NULL without routes */
     int apache_known;             /* Apache's record was found; else the next four are unknown */
     uint64_t time_us, apache_us;
     uint32_t status, errors;
@@ -262,6 +282,9 @@ struct phpbpf_report {
     unsigned classes_max;
     uint64_t sites_lost;        /* waits the call-site table had no room for */
     unsigned sites_max;
+
+    uint32_t max_routes;          /* PhpBpfMaxRoutes: rows per vhost; 0: no routes */
+    uint64_t routes_lost;         /* requests not counted in any route (not even (other)) */
 
     const struct phpbpf_report_script *scripts; /* most compile time first */
     unsigned nscripts;

@@ -18,4 +18,7 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
                                           const char *unavailable, uint64_t now_us,
                                           int quantiles);
 
+/* A histogram summarised: its mean and, with quantiles, p50/p90/p99. */
+void phpbpf_report_lat_of(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h, int quantiles);
+
 #endif

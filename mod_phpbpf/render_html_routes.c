@@ -78,8 +78,8 @@ void phpbpf_html_routes(struct page *g)
         }
         puts_(g, "</table>\n");
         if (v->routes[v->nroutes - 1].other)
-            printf_(g, "<p>(other): " PHPBPF_U64 " requests of routes beyond this vhost's %u.</p>\n",
-                    (apr_uint64_t)v->routes[v->nroutes - 1].requests, r->max_routes);
+            printf_(g, "<p>(other) counts the requests of every route beyond the %u this vhost's "
+                    "table holds (PhpBpfMaxRoutes).</p>\n", r->max_routes);
     }
     if (r->routes_lost)
         printf_(g, "<p>" PHPBPF_U64 " requests were counted in no route (the table was full).</p>\n",

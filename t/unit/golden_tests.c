@@ -154,6 +154,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     struct phpbpf_snap_stack *st = apr_pcalloc(p, 3 * sizeof(*st));
     struct phpbpf_snap_profile *pr = apr_pcalloc(p, 2 * sizeof(*pr));
     struct phpbpf_snap_site *si = apr_pcalloc(p, 3 * sizeof(*si));
+    struct phpbpf_snap_route *ro = apr_pcalloc(p, 5 * sizeof(*ro));
     unsigned i;
 
     s->state = PHPBPF_STATE_ACTIVE;
@@ -269,6 +270,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     strcpy(sl->method, "POST");
     strcpy(sl->uri, "/checkout.php");
     strcpy(sl->script, "/var/www/shop/checkout.php");
+    strcpy(sl->route, "/checkout.php");
     bt->taken = 1;
     bt->truncated = 1;
     bt->elapsed_us = 600000;
@@ -277,6 +279,38 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     s->slow = sl;
     s->backtraces = bt;
     s->nslow = 1;
+
+    /* Routes: by vhost, most PHP time first, as the helper sends them;
+     * (other) anywhere among its vhost's (the report puts it last). */
+    s->max_routes = 20;
+    ro[0].vhost = shop;
+    strcpy(ro[0].text, "/checkout.php");
+    hist_of(&ro[0].php, p, shop_php, 5);
+    hist_of(&ro[0].apache, p, shop_php, 5);
+    ro[0].status[1] = 4;
+    ro[0].status[4] = 1;
+    ro[0].exc_thrown = 2;
+    ro[0].on_us = 400000;
+    ro[0].off_us = 1950000;
+    ro[0].wait_us[PHPBPF_W_SLEEP] = 1900000;
+    ro[0].wait_us[PHPBPF_W_MYSQL] = 40000;
+    ro[1].vhost = shop;
+    strcpy(ro[1].text, PHPBPF_ROUTE_OTHER);
+    hist_of(&ro[1].php, p, (const __u64[]){ 300 }, 1);
+    hist_of(&ro[1].apache, p, (const __u64[]){ 320 }, 1);
+    ro[1].status[1] = 1;
+    ro[2].vhost = shop;
+    strcpy(ro[2].text, "/product/{id}");
+    hist_of(&ro[2].php, p, shop_php + 5, 3);
+    hist_of(&ro[2].apache, p, shop_php + 5, 3);
+    ro[2].status[1] = 3;
+    ro[3].vhost = evil;
+    strcpy(ro[3].text, "/<script>\"x\"</script>/\xff\xfe/{id}");
+    hist_of(&ro[3].php, p, (const __u64[]){ 70 }, 1);
+    hist_of(&ro[3].apache, p, (const __u64[]){ 75 }, 1);
+    ro[3].status[1] = 1;
+    s->routes = ro;
+    s->nroutes = 4;
     return s;
 }
 

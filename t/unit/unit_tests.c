@@ -19,6 +19,7 @@
 #include "render_tests.h"
 #include "stacks_tests.h"
 #include "sockdir_tests.h"
+#include "route_tests.h"
 #include "ftable_tests.h"
 #include "buildid_tests.h"
 #include "golden_tests.h"
@@ -592,6 +593,7 @@ int main(void)
     render_tests();
     stacks_tests();
     sockdir_tests();
+    route_tests();
     ftable_tests();
     buildid_tests();
     golden_tests();

@@ -63,6 +63,8 @@ my @configs = (
     [ 2, 'mod_phpbpf, PhpBpf Off',               { phpbpf => 1, extra => 'PhpBpf Off' } ],
     [ 3, 'default tracing (stack sampling at 99 Hz)', { phpbpf => 1 } ],
     [ '3n', 'default, PhpBpfProfile Off',         { phpbpf => 1, extra => 'PhpBpfProfile Off' } ],
+    # Routes are made in BPF at PHP's end: what they cost, head to head.
+    [ '3r0', 'default, PhpBpfMaxRoutes 0 (no routes)', { phpbpf => 1, extra => 'PhpBpfMaxRoutes 0' } ],
     [ '3c', 'default + CPU tracing (with the wait split)', { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
     # Builds of their own (PhpBpfBuild): CPU tracing as it was before the
     # split, and the split without its call sites, for what each part costs.
@@ -524,6 +526,7 @@ my @icfg = (
     [ 'Off', 'PhpBpf Off', { phpbpf => 1, extra => 'PhpBpf Off' } ],
     [ 'On', 'default tracing (Apache side)', { phpbpf => 1 } ],
     [ 'On-np', '+ PhpBpfProfile Off', { phpbpf => 1, extra => 'PhpBpfProfile Off' } ],
+    [ 'On-r0', '+ PhpBpfMaxRoutes 0', { phpbpf => 1, extra => 'PhpBpfMaxRoutes 0' } ],
     [ 'On-c', '+ compile tracing', { phpbpf => 1, extra => 'PhpBpfCompileTracing On' } ],
     [ 'On-cpu', '+ CPU tracing (waits)', { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
     [ 'On-slow', '+ slow log (500ms)', { phpbpf => 1, extra => 'PhpBpfSlowThreshold 500ms' } ],
@@ -641,8 +644,16 @@ sub goals {
         $row->("default: throughput >= bpftrace histogram ($w)", '3:6', $w, 1);
         # What decides PhpBpfProfile's default: sampling costs at most 0.3%.
         $row->("stack sampling: throughput >= 0.997 x PhpBpfProfile Off ($w)", '3:3n', $w, 0.997);
+        $row->("routes: throughput >= 0.995 x PhpBpfMaxRoutes 0 ($w)", '3:3r0', $w, 0.995);
         $row->("wait split: throughput, CPU tracing with it / without ($w), for scale", '3c:3c0', $w, undef);
         $row->("function uprobes: throughput, no USDT notes / USDT ($w), for scale", '3f:3', $w, undef);
+        # Routes: the normaliser runs in php_request_shutdown.
+        my ($r1, $r0) = map { $stats{$_} && $stats{$_}{$w} && $stats{$_}{$w}{progs}{php_request_shutdown} }
+                        '3', '3r0';
+        $g .= sprintf "| routes: php_request_shutdown ns per run, with / without (%s), for scale "
+                    . "| %+.0f ns (%.0f vs %.0f) | |\n", $w, $r1->{ns} / $r1->{cnt} - $r0->{ns} / $r0->{cnt},
+                      $r1->{ns} / $r1->{cnt}, $r0->{ns} / $r0->{cnt}
+            if $r1 && $r0 && $r1->{cnt} && $r0->{cnt};
         # The issue's goal for the split: at most 100 ns more per switch.
         my ($x, $y) = map { $stats{$_} && $stats{$_}{$w} && $stats{$_}{$w}{progs}{php_sched_switch} }
                       '3c', '3c0';

@@ -42,8 +42,8 @@ struct phpbpf_route_scratch {
     char query[PHPBPF_ROUTE_QUERY_READ];
     struct phpbpf_route_norm n;
     __u64 hash;
-    /* A new row: zero but for its text, which is all that is ever
-     * written here. */
+    /* A new row: zero but for its text and ordinal, which are all that
+     * is ever written here. */
     struct phpbpf_route init;
 };
 
@@ -135,8 +135,11 @@ static __always_inline struct phpbpf_route *route_row(struct phpbpf_route_scratc
     if (k->hash != PHPBPF_ROUTE_OTHER_HASH && used && *used < max_routes) {
         /* Taken first, given back if not used: two CPUs adding a route at
          * once never take more than the share between them. */
-        if (__sync_fetch_and_add(used, 1) < max_routes) {
+        __u32 ord = __sync_fetch_and_add(used, 1);
+
+        if (ord < max_routes) {
             __builtin_memcpy(s->init.text, s->n.out, sizeof(s->init.text));
+            s->init.ordinal = ord;
             if (bpf_map_update_elem(&routes, k, &s->init, BPF_NOEXIST) == 0) {
                 r = bpf_map_lookup_elem(&routes, k);
                 if (r)
@@ -156,6 +159,7 @@ static __always_inline struct phpbpf_route *route_row(struct phpbpf_route_scratc
     if (r)
         return r;
     __builtin_memcpy(s->init.text, PHPBPF_ROUTE_OTHER, sizeof(PHPBPF_ROUTE_OTHER));
+    s->init.ordinal = PHPBPF_ROUTE_ORDINAL_OTHER;
     bpf_map_update_elem(&routes, k, &s->init, BPF_NOEXIST);
     return bpf_map_lookup_elem(&routes, k);
 }

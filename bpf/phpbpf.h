@@ -260,8 +260,15 @@ struct phpbpf_route_key {
     __u64 hash;             /* of the route's text; PHPBPF_ROUTE_OTHER_HASH: (other) */
 };
 
+/* A route's ordinal: the order its vhost took it in (?metrics labels the
+ * first PhpBpfMetricsRoutes, a set that never changes once taken); this
+ * for (other). */
+#define PHPBPF_ROUTE_ORDINAL_OTHER 0xffffffffu
+
 struct phpbpf_route {
     char text[PHPBPF_ROUTE_LEN];
+    __u32 ordinal;
+    __u32 pad;
     __u64 status[5];        /* 1xx .. 5xx, as PHP left it (SG(sapi_headers)) */
     __u64 exc_thrown;
     __u64 on_us, off_us;    /* with CPU tracing */

@@ -158,6 +158,7 @@ struct phpbpf_snap_site {
 struct phpbpf_snap_route {
     uint32_t vhost;
     char text[PHPBPF_ROUTE_LEN];      /* "(other)": what the vhost's table had no room for */
+    uint32_t ordinal;                 /* the order the vhost took it in; PHPBPF_ROUTE_ORDINAL_OTHER */
     struct phpbpf_sparse php, apache;
     uint64_t status[5];
     uint64_t exc_thrown;
@@ -291,6 +292,6 @@ static inline int phpbpf_snap_vhost_has_data(const struct phpbpf_snap_vhost *v)
 #define PHPBPF_WIRE_SLOW_WAITS_LEN (PHPBPF_WAIT_CLASSES * 12)
 /* A route's numbers after its text and histograms: status classes,
  * exceptions, on and off CPU, waits by class. */
-#define PHPBPF_WIRE_ROUTE_NUMS (8 * (5 + 3 + PHPBPF_WAIT_CLASSES))
+#define PHPBPF_WIRE_ROUTE_NUMS (4 + 8 * (5 + 3 + PHPBPF_WAIT_CLASSES))
 
 #endif

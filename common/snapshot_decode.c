@@ -239,9 +239,10 @@ static size_t route_buckets(struct cursor c, uint32_t n)
     for (i = 0; i < n && !c.bad; i++) {
         skip(&c, 4);
         skip(&c, get16(&c));
+        skip(&c, 4);
         nb += skiphist(&c);
         nb += skiphist(&c);
-        skip(&c, PHPBPF_WIRE_ROUTE_NUMS);
+        skip(&c, PHPBPF_WIRE_ROUTE_NUMS - 4);
     }
     return c.bad ? SIZE_MAX : nb;
 }
@@ -269,6 +270,7 @@ static int getroutes(struct cursor *c, struct phpbpf_snapshot *s, phpbpf_alloc_f
 
         r->vhost = get32(c);
         getstr(c, r->text, sizeof(r->text));
+        r->ordinal = get32(c);
         gethist(c, &r->php, &b);
         gethist(c, &r->apache, &b);
         for (k = 0; k < 5; k++)

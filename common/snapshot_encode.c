@@ -268,6 +268,7 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
 
         put32(b, r->vhost);
         putstr(b, r->text, sizeof(r->text));
+        put32(b, r->ordinal);
         puthist(b, &r->php);
         puthist(b, &r->apache);
         for (j = 0; j < 5; j++)

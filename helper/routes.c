@@ -178,6 +178,7 @@ void phpbpf_routes_snapshot(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
         r->vhost = keys[i].vhost;
         memcpy(r->text, v->text, sizeof(r->text));
         r->text[sizeof(r->text) - 1] = '\0';
+        r->ordinal = v->ordinal;
         b += rsparse(&r->php, &v->php, b);
         b += rsparse(&r->apache, &v->apache, b);
         memcpy(r->status, v->status, sizeof(r->status));

@@ -84,6 +84,13 @@
     X(PhpBpfRoute, ROUTE, routes, 0, 0, PHPBPF_ROUTE_PATTERNS, "", \
       "a route of your own, tried before the heuristic: /shop/{slug}/reviews ({name} is one " \
       "path segment), /api/v1/* (* any further ones); up to 16, first match wins") \
+    X(PhpBpfMetricsRoutes, NUM, metrics_routes, PHPBPF_DEFAULT_METRICS_ROUTES, 0, \
+      PHPBPF_MAX_MAX_ROUTES, "6", \
+      "routes ?metrics labels one by one per vhost, the first it took (default 6); the rest " \
+      "as route=\"(other)\"") \
+    X(PhpBpfMetricsFineBuckets, FLAG, metrics_fine, 0, 0, 0, "Off", \
+      "On for 36 buckets per latency histogram in ?metrics (128 us to 25 s); Off (default): " \
+      "11 for PHP time, as client libraries, and Apache time as its sum and count") \
     X(PhpBpfRecordQueryString, FLAG, record_query, 0, 0, 0, "Off", \
       "On to keep query strings in the slow log; default Off (they often hold tokens and " \
       "personal data)")

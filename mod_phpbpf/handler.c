@@ -12,6 +12,7 @@
 #include "apr_strings.h"
 
 #include "client.h"
+#include "config.h"
 #include "handler.h"
 #include "render.h"
 #include "report_build.h"
@@ -131,6 +132,8 @@ static struct phpbpf_report *report(request_rec *r, int quantiles)
     }
     rep = phpbpf_report_build(r->pool, &copy, snap, unavailable, (uint64_t)now, quantiles);
     rep->helper_unreachable = unreachable;
+    rep->metrics_routes = (uint32_t)phpbpf_sconf(r->server)->metrics_routes;
+    rep->metrics_fine = phpbpf_sconf(r->server)->metrics_fine;
     rep->server_name = ap_get_server_name(r);
     rep->server_version = ap_get_server_description();
     return rep;

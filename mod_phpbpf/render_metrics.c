@@ -9,7 +9,11 @@
  *
  * Histogram buckets are a fixed set chosen among the BPF histogram's own
  * bucket boundaries, so every cumulative count is exact: 2^k and 1.5 * 2^k
- * microseconds from 128 us to 25.2 s (36 buckets and +Inf).
+ * microseconds from 128 us to 25.2 s (36 buckets and +Inf) with
+ * PhpBpfMetricsFineBuckets On.  By default, to keep a vhost within 40
+ * series (README), PHP time has the 11 of them nearest to client
+ * libraries' defaults (5 ms .. 10 s) and Apache time only +Inf, its sum
+ * and count.
  *
  * Never a value it does not have: while the helper does not answer, every
  * family it counts is left out (a 0 would read as a counter reset, and
@@ -25,6 +29,17 @@ static const char *const code_text[] = { ",code=\"1xx\"}", ",code=\"2xx\"}", ",c
                                          ",code=\"4xx\"}", ",code=\"5xx\"}" };
 
 #define NBOUNDS PHPBPF_METRIC_BOUNDS
+
+/* Which of the NBOUNDS bounds a histogram has. */
+enum bounds { B_NONE, B_COARSE, B_FINE };
+
+/* 4.1 ms, 8.2, 24.6, 49.2, 98.3, 262, 524 ms, 1.05 s, 2.1, 4.2, 8.4 s:
+ * phpbpf_metric_bound(i) for these i, near 5 ms, 10, 25, 50, 100, 250,
+ * 500 ms, 1 s, 2.5, 5, 10 s. */
+static const unsigned char coarse[NBOUNDS] = {
+    [10] = 1, [12] = 1, [15] = 1, [17] = 1, [19] = 1, [22] = 1, [24] = 1, [26] = 1, [28] = 1,
+    [30] = 1, [32] = 1,
+};
 
 struct exp {
     struct phpbpf_out *o;
@@ -97,7 +112,8 @@ static void sample(struct exp *e, const char *a, const char *b, const char *c, c
 
 /* A histogram's lines share "<name>_bucket{<vhost label>": it is put
  * together once, and each line is that, the bound and the count. */
-static void hist(struct exp *e, const char *name, const char *lbl, const struct phpbpf_sparse *h)
+static void hist(struct exp *e, const char *name, const char *lbl, const struct phpbpf_sparse *h,
+                 enum bounds which)
 {
     const char *pre = apr_pstrcat(e->p, name, "_bucket{", lbl, NULL);
     size_t npre = strlen(pre);
@@ -105,13 +121,16 @@ static void hist(struct exp *e, const char *name, const char *lbl, const struct 
     uint32_t k = 0;
     unsigned i;
 
-    for (i = 0; i < NBOUNDS; i++) {
+    for (i = 0; i < NBOUNDS && which != B_NONE; i++) {
         size_t nle = strlen(le_text[i]);
-        char *at = phpbpf_out_room(e->o, npre + nle + PHPBPF_FMT_MAX + 1), *p = at;
+        char *at, *p;
 
         /* The BPF bucket holding le starts exactly at le: count all before. */
         while (k < h->nnz && h->bucket[k].idx < le_bucket[i])
             cum += h->bucket[k++].count;
+        if (which == B_COARSE && !coarse[i])
+            continue;
+        p = at = phpbpf_out_room(e->o, npre + nle + PHPBPF_FMT_MAX + 1);
         p = put(put(p, pre, npre), le_text[i], nle);
         p += phpbpf_fmt_u64(p, cum);
         *p++ = '\n';
@@ -142,14 +161,15 @@ static const struct phpbpf_report_lat *compile_of(const struct phpbpf_report_vho
 static const struct phpbpf_report_lat *on_cpu_of(const struct phpbpf_report_vhost *v) { return &v->on_cpu; }
 static const struct phpbpf_report_lat *off_cpu_of(const struct phpbpf_report_vhost *v) { return &v->off_cpu; }
 
-static void hist_family(struct exp *e, const char *name, const char *help, lat_of which)
+static void hist_family(struct exp *e, const char *name, const char *help, lat_of which,
+                        enum bounds b)
 {
     const struct phpbpf_report *r = e->r;
     uint32_t k;
 
     family(e, name, "histogram", help);
     for (k = 0; k < r->nexported; k++)
-        hist(e, name, vlabel(e, r->exported[k]), which(&r->vhost[r->exported[k]])->hist);
+        hist(e, name, vlabel(e, r->exported[k]), which(&r->vhost[r->exported[k]])->hist, b);
 }
 
 /* A counter of seconds: the sum of that latency. */
@@ -197,12 +217,21 @@ static void wait_families(struct exp *e)
                 "Times PHP requests were switched out to wait, by what on; PhpBpfCpuTracing On.", 0);
 }
 
-/* Two counters per route within the vhost's table, so that the series are
- * bounded by PhpBpfMaxRoutes: its requests, and their PHP time. */
+/* Two counters per route: its requests and their PHP time, for the first
+ * PhpBpfMetricsRoutes routes the vhost took (a set that, once taken,
+ * never changes, so each series only grows), and the rest together as
+ * route="(other)", from the vhost's first route on. */
+static void route_line(struct exp *e, const char *open, const char *vl, const char *route,
+                       uint64_t v, int seconds)
+{
+    sample(e, open, vl, apr_pstrcat(e->p, ",route=\"", phpbpf_prom_label(e->p, route), "\"}", NULL),
+           "", v, seconds);
+}
+
 static void routes(struct exp *e)
 {
     const struct phpbpf_report *r = e->r;
-    uint32_t k, j;
+    uint32_t k, j, n;
     int pass;
 
     if (!r->helper || !r->max_routes)
@@ -211,17 +240,27 @@ static void routes(struct exp *e)
         const char *name = pass ? "phpbpf_route_php_seconds_total" : "phpbpf_route_requests_total";
 
         family(e, name, "counter",
-               pass ? "PHP time of the vhost's requests by route (PhpBpfMaxRoutes per vhost)."
-                    : "PHP requests by route (PhpBpfMaxRoutes per vhost, the rest as (other)).");
+               pass ? "PHP time of the vhost's requests by route (PhpBpfMetricsRoutes per vhost)."
+                    : "PHP requests by route: the first PhpBpfMetricsRoutes routes of the vhost, "
+                      "the rest as (other).");
         name = apr_pstrcat(e->p, name, "{", NULL);
         for (k = 0; k < r->nexported; k++) {
             const struct phpbpf_report_vhost *v = &r->vhost[r->exported[k]];
+            const char *vl = vlabel(e, r->exported[k]);
+            uint64_t rest = 0;
 
+            if (!v->nroutes)
+                continue;
+            /* By ordinal, so that lines keep their order from scrape to scrape. */
+            for (n = 0; n < r->metrics_routes && n < r->max_routes; n++)
+                for (j = 0; j < v->nroutes; j++)
+                    if (v->routes[j].ordinal == n)
+                        route_line(e, name, vl, v->routes[j].route,
+                                   pass ? v->routes[j].php.hist->sum_us : v->routes[j].requests, pass);
             for (j = 0; j < v->nroutes; j++)
-                sample(e, name, vlabel(e, r->exported[k]),
-                       apr_pstrcat(e->p, ",route=\"", phpbpf_prom_label(e->p, v->routes[j].route),
-                                   "\"}", NULL), "",
-                       pass ? v->routes[j].php.hist->sum_us : v->routes[j].requests, pass);
+                if (v->routes[j].ordinal >= r->metrics_routes)
+                    rest += pass ? v->routes[j].php.hist->sum_us : v->routes[j].requests;
+            route_line(e, name, vl, PHPBPF_ROUTE_OTHER, rest, pass);
         }
     }
 }
@@ -232,10 +271,12 @@ static void per_vhost(struct exp *e)
     uint32_t k, i, c;
 
     hist_family(e, "phpbpf_request_duration_seconds",
-                "Apache request time of PHP requests: request read to logged, as %D.", apache_of);
+                "Apache request time of PHP requests: request read to logged, as %D.", apache_of,
+                r->metrics_fine ? B_FINE : B_NONE);
     if (r->helper)
         hist_family(e, "phpbpf_php_duration_seconds",
-                    "PHP time: php:request__startup to php:request__shutdown.", php_of);
+                    "PHP time: php:request__startup to php:request__shutdown.", php_of,
+                    r->metrics_fine ? B_FINE : B_COARSE);
     family(e, "phpbpf_requests_total", "counter", "PHP requests by final status class.");
     for (k = 0; k < r->nexported; k++)
         for (c = 1; c < PHPBPF_REPORT_STATUS; c++)
@@ -243,7 +284,7 @@ static void per_vhost(struct exp *e)
                    r->vhost[r->exported[k]].status[c], 0);
     if (r->compile_tracing && r->helper)
         hist_family(e, "phpbpf_compile_duration_seconds",
-                    "PHP compile time (opcache misses); PhpBpfCompileTracing On.", compile_of);
+                    "PHP compile time (opcache misses); PhpBpfCompileTracing On.", compile_of, B_FINE);
     /* Only when sched_switch really is attached: zeros would read as
      * "PHP used no CPU", not as "not measured". */
     if (r->cpu_traced) {

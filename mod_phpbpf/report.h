@@ -94,6 +94,7 @@ struct phpbpf_report_site {
 struct phpbpf_report_route {
     const char *route;            /* "/product/{id}", "/?s=", or "(other)" */
     int other;                    /* the requests of routes beyond the table */
+    uint32_t ordinal;             /* the order the vhost took it in (?metrics) */
     uint64_t requests;
     double per_s;
     struct phpbpf_report_lat apache, php;   /* quantiles within 1/8 (4 buckets in one) */
@@ -284,6 +285,11 @@ struct phpbpf_report {
     unsigned sites_max;
 
     uint32_t max_routes;          /* PhpBpfMaxRoutes: rows per vhost; 0: no routes */
+    /* ?metrics: the routes labelled one by one per vhost, the first
+     * PhpBpfMetricsRoutes it took (the rest as "(other)"), and whether
+     * latency histograms have every exported bucket (PhpBpfMetricsFineBuckets). */
+    uint32_t metrics_routes;
+    int metrics_fine;
     uint64_t routes_lost;         /* requests not counted in any route (not even (other)) */
 
     const struct phpbpf_report_script *scripts; /* most compile time first */

@@ -10,6 +10,7 @@ static void row(struct phpbpf_report_route *o, const struct phpbpf_snap_route *x
 {
     o->route = x->text;
     o->other = strcmp(x->text, PHPBPF_ROUTE_OTHER) == 0;
+    o->ordinal = o->other ? PHPBPF_ROUTE_ORDINAL_OTHER : x->ordinal;
     o->requests = x->php.count;
     o->per_s = (double)x->php.count / elapsed_s;
     phpbpf_report_lat_of(&o->apache, &x->apache, quantiles);

@@ -285,6 +285,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     s->max_routes = 20;
     ro[0].vhost = shop;
     strcpy(ro[0].text, "/checkout.php");
+    ro[0].ordinal = 1;
     hist_of(&ro[0].php, p, shop_php, 5);
     hist_of(&ro[0].apache, p, shop_php, 5);
     ro[0].status[1] = 4;
@@ -296,6 +297,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     ro[0].wait_us[PHPBPF_W_MYSQL] = 40000;
     ro[1].vhost = shop;
     strcpy(ro[1].text, PHPBPF_ROUTE_OTHER);
+    ro[1].ordinal = PHPBPF_ROUTE_ORDINAL_OTHER;
     hist_of(&ro[1].php, p, (const __u64[]){ 300 }, 1);
     hist_of(&ro[1].apache, p, (const __u64[]){ 320 }, 1);
     ro[1].status[1] = 1;
@@ -356,10 +358,16 @@ static void render_all(apr_pool_t *p)
     phpbpf_render_auto(r, &o, p);
     heading("?json");
     phpbpf_render_json(r, &o, p);
+    /* One route labelled: shop.test's first (/product/{id}), its
+     * /checkout.php in (other) with the table's (other). */
+    rm->metrics_routes = 1;
     heading("?metrics");
     phpbpf_render_metrics(rm, &o, p, 0);
     heading("?metrics (OpenMetrics)");
     phpbpf_render_metrics(rm, &o, p, 1);
+    rm->metrics_fine = 1;
+    heading("?metrics (PhpBpfMetricsFineBuckets On)");
+    phpbpf_render_metrics(rm, &o, p, 0);
     heading("?profile");
     phpbpf_render_folded(r, &o, p, -1);
     heading("?profile=shop.test:80");

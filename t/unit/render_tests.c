@@ -243,6 +243,11 @@ static void test_vhosts(apr_pool_t *p)
     t = render(&r, METRICS, p);
     ok(has(t, "phpbpf_requests_total{vhost=\"quiet.test:80\",code=\"2xx\"} 0\n"),
        "?metrics: a configured vhost with no traffic is exported at zero");
+    ok(!has(t, "phpbpf_request_duration_seconds_bucket{vhost=\"a\\\"b\\\\c.test:80\",le=\"0.")
+       && has(t, "phpbpf_request_duration_seconds_bucket{vhost=\"a\\\"b\\\\c.test:80\",le=\"+Inf\"} 4\n"),
+       "?metrics, by default: Apache time has no bucket but +Inf");
+    r.metrics_fine = 1;
+    t = render(&r, METRICS, p);
     ok(has(t, "phpbpf_request_duration_seconds_bucket{vhost=\"a\\\"b\\\\c.test:80\",le=\"0.001536\"} 3\n")
        && has(t, "phpbpf_request_duration_seconds_bucket{vhost=\"a\\\"b\\\\c.test:80\",le=\"+Inf\"} 4\n")
        && has(t, "phpbpf_request_duration_seconds_count{vhost=\"a\\\"b\\\\c.test:80\"} 4\n")

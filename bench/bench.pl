@@ -352,7 +352,7 @@ for my $round (1 .. $o{rounds}) {
 # not as a quotient of two ratios that each carry their own noise.
 my %pair;
 my @pairs = map { [ $_->[0], 1 ] } grep { $_->[0] ne '1' } @configs;
-my @heads = ([ 3, 5 ], [ 3, 6 ], [ 3, '3n' ], [ '3c', '3c0' ], [ '3cs', '3c0' ], [ '3f', 3 ], [ '4c', 3 ],
+my @heads = ([ 3, 5 ], [ 3, 6 ], [ 3, '3n' ], [ 3, '3r0' ], [ '3c', '3c0' ], [ '3cs', '3c0' ], [ '3f', 3 ], [ '4c', 3 ],
              [ '4d', '4c' ]);
 push @pairs, grep { $inst{ $_->[0] } && $inst{ $_->[1] } } @heads;
 for my $round (1 .. $o{pair_rounds}) {

@@ -32,7 +32,7 @@ static void *field_of(const server_rec *s, const phpbpf_directive *d)
 
 /* Every field at its directive's default: a number or a flag as the
  * table gives it, a path as it is written there (PhpBpfLibrary's, "":
- * NULL, found at start); PhpBpfSlowThreshold Off and no peers. */
+ * NULL, found at start); a time in microseconds; no peers and no routes. */
 void *phpbpf_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     phpbpf_server_conf *c = apr_pcalloc(p, sizeof(*c));
@@ -45,6 +45,8 @@ void *phpbpf_create_server_conf(apr_pool_t *p, server_rec *s)
         if (d->kind == PHPBPF_DIRECTIVE_FLAG || d->kind == PHPBPF_DIRECTIVE_NUM
             || d->kind == PHPBPF_DIRECTIVE_WINDOW)
             *(int *)((char *)c + d->offset) = (int)d->dflt;
+        else if (d->kind == PHPBPF_DIRECTIVE_SLOW)
+            *(apr_interval_time_t *)((char *)c + d->offset) = (apr_interval_time_t)d->dflt;
         else if (d->kind == PHPBPF_DIRECTIVE_FILE || d->kind == PHPBPF_DIRECTIVE_EXEC
                  || d->kind == PHPBPF_DIRECTIVE_SOCKET)
             *(const char **)((char *)c + d->offset) = *d->shown ? d->shown : NULL;
@@ -251,6 +253,26 @@ static const char *set_ROUTE(cmd_parms *cmd, void *dummy, const char *pattern)
     return NULL;
 }
 
+static const char *set_COMPONENT(cmd_parms *cmd, void *dummy, const char *prefix, const char *name)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
+    const phpbpf_directive *d = cmd->info;
+    apr_array_header_t **rules = field_of(cmd->server, d);
+    struct phpbpf_component_rule rule;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if ((why = phpbpf_component_rule_parse(cmd->pool, prefix, name, &rule)) != NULL)
+        return apr_psprintf(cmd->pool, "%s %s %s: %s", d->name, prefix, name, why);
+    if (!*rules)
+        *rules = apr_array_make(cmd->pool, 4, sizeof(rule));
+    if ((*rules)->nelts >= d->max)
+        return apr_psprintf(cmd->pool, "%s: at most %ld of them", d->name, d->max);
+    APR_ARRAY_PUSH(*rules, struct phpbpf_component_rule) = rule;
+    return NULL;
+}
+
 #define PHPBPF_CMD_FLAG AP_INIT_FLAG
 #define PHPBPF_CMD_NUM AP_INIT_TAKE1
 #define PHPBPF_CMD_FILE AP_INIT_TAKE1
@@ -260,6 +282,7 @@ static const char *set_ROUTE(cmd_parms *cmd, void *dummy, const char *pattern)
 #define PHPBPF_CMD_WINDOW AP_INIT_TAKE1
 #define PHPBPF_CMD_PEER AP_INIT_TAKE2
 #define PHPBPF_CMD_ROUTE AP_INIT_TAKE1
+#define PHPBPF_CMD_COMPONENT AP_INIT_TAKE2
 
 const command_rec phpbpf_cmds[] = {
 #define PHPBPF_DIRECTIVE_CMD(name, kind, field, dflt, min, max, shown, help) \

@@ -7,6 +7,7 @@
 #include "http_config.h"
 #include "../bpf/phpbpf.h"
 #include "options.h"
+#include "component.h"
 
 #ifndef PHPBPF_DEFAULT_HELPER
 #define PHPBPF_DEFAULT_HELPER "/usr/lib/apache2/phpbpf-helper"
@@ -38,6 +39,7 @@
  *   WINDOW  whole seconds (10min, 600), min to max          int, seconds
  *   PEER    WHERE CLASS, up to max of them      apr_array_header_t * of "WHERE=CLASS"
  *   ROUTE   a route pattern, up to max of them  apr_array_header_t * of the patterns
+ *   COMPONENT  PREFIX NAME, up to max of them   apr_array_header_t * of struct phpbpf_component_rule
  * conf/phpbpf.conf lists each, commented out at "default as written", and
  * README's Directives describes each (t/04directives.t checks both).  What
  * the helper is told of them is common/options.h. */
@@ -72,8 +74,8 @@
       "On to sample PHP stacks (where PHP spends its time, per vhost); Off not to") \
     X(PhpBpfProfileHz, NUM, profile_hz, PHPBPF_DEFAULT_PROFILE_HZ, 1, PHPBPF_MAX_PROFILE_HZ, "99", \
       "stack samples per second and CPU, 1 to 999 (default 99)") \
-    X(PhpBpfSlowThreshold, SLOW, slow, 0, 0, 86400, "Off", \
-      "PHP time from which a request goes to the slow log, e.g. 500ms; default Off") \
+    X(PhpBpfSlowThreshold, SLOW, slow, PHPBPF_DEFAULT_SLOW_US, 0, 86400, "1s", \
+      "PHP time from which a request goes to the slow log, e.g. 500ms; default 1s; Off for none") \
     X(PhpBpfSlowLogSize, NUM, slow_size, PHPBPF_DEFAULT_SLOW_SIZE, 1, PHPBPF_SLOW_MAX, "20", \
       "how many slow requests the slow log keeps (default 20)") \
     X(PhpBpfSlowTraceDepth, NUM, trace_depth, PHPBPF_DEFAULT_TRACE_DEPTH, 0, PHPBPF_STACK_MAX, \
@@ -91,6 +93,9 @@
     X(PhpBpfMetricsFineBuckets, FLAG, metrics_fine, 0, 0, 0, "Off", \
       "On for 36 buckets per latency histogram in ?metrics (128 us to 25 s); Off (default): " \
       "11 for PHP time, as client libraries, and Apache time as its sum and count") \
+    X(PhpBpfComponent, COMPONENT, components, 0, 0, PHPBPF_COMPONENT_RULES_MAX, "", \
+      "a component of your own for time by component, tried first: PREFIX (a part of a path; " \
+      "a * directory stands for each) and NAME, e.g. /modules/contrib/*/ \"module *\"") \
     X(PhpBpfRecordQueryString, FLAG, record_query, 0, 0, 0, "Off", \
       "On to keep query strings in the slow log; default Off (they often hold tokens and " \
       "personal data)")
@@ -104,6 +109,7 @@
 #define PHPBPF_DIRECTIVE_TYPE_WINDOW int
 #define PHPBPF_DIRECTIVE_TYPE_PEER apr_array_header_t *
 #define PHPBPF_DIRECTIVE_TYPE_ROUTE apr_array_header_t *
+#define PHPBPF_DIRECTIVE_TYPE_COMPONENT apr_array_header_t *
 
 /* The server-wide configuration: a field per directive, at its default
  * until the directive is read. */
@@ -118,7 +124,8 @@ typedef struct {
 enum phpbpf_directive_kind { PHPBPF_DIRECTIVE_FLAG, PHPBPF_DIRECTIVE_NUM, PHPBPF_DIRECTIVE_FILE,
                              PHPBPF_DIRECTIVE_EXEC, PHPBPF_DIRECTIVE_SOCKET,
                              PHPBPF_DIRECTIVE_SLOW, PHPBPF_DIRECTIVE_WINDOW,
-                             PHPBPF_DIRECTIVE_PEER, PHPBPF_DIRECTIVE_ROUTE };
+                             PHPBPF_DIRECTIVE_PEER, PHPBPF_DIRECTIVE_ROUTE,
+                             PHPBPF_DIRECTIVE_COMPONENT };
 
 enum phpbpf_directive_id {
 #define PHPBPF_DIRECTIVE_ID(name, kind, field, dflt, min, max, shown, help) PHPBPF_D_##name,

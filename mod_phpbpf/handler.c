@@ -130,7 +130,8 @@ static struct phpbpf_report *report(request_rec *r, int quantiles)
             snap = NULL;
         }
     }
-    rep = phpbpf_report_build(r->pool, &copy, snap, unavailable, (uint64_t)now, quantiles);
+    rep = phpbpf_report_build(r->pool, &copy, snap, unavailable, (uint64_t)now, quantiles,
+                              phpbpf_sconf(r->server)->components);
     rep->helper_unreachable = unreachable;
     rep->metrics_routes = (uint32_t)phpbpf_sconf(r->server)->metrics_routes;
     rep->metrics_fine = phpbpf_sconf(r->server)->metrics_fine;

@@ -66,6 +66,19 @@ void phpbpf_html_waits(struct page *g)
 
         if (!v->nsites)
             continue;
+        printf_(g, "<h3>%s: waits by component, %s</h3>\n<table>\n<tr><th class=l>Component</th>"
+                "<th class=l>Class</th><th>Waits</th><th>Total</th><th>Per request</th></tr>\n",
+                vname(g, i), phpbpf_window_text(g->p, r));
+        for (c = 0; c < v->ncomponent_waits; c++) {
+            const struct phpbpf_report_component_wait *x = &v->component_waits[c];
+
+            printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%s</td>"
+                    "<td>%s</td></tr>\n", esc_req(g, x->component), x->wait_class,
+                    (apr_uint64_t)x->count, phpbpf_html_us(t[0], (double)x->total_us),
+                    phpbpf_html_us(t[1], v->php.hist->count
+                                          ? (double)x->total_us / (double)v->php.hist->count : 0));
+        }
+        puts_(g, "</table>\n");
         printf_(g, "<h3>%s: waits by PHP call site, %s</h3>\n<table>\n<tr><th class=l>Function</th>"
                 "<th class=l>Where</th><th class=l>Class</th><th>Waits</th><th>Total</th></tr>\n",
                 vname(g, i), phpbpf_window_text(g->p, r));

@@ -155,6 +155,14 @@ static void vhost_waits(struct phpbpf_out *o, const struct phpbpf_report_wait *w
     waits(o, us, n, w != NULL);
 }
 
+static void nullable(struct phpbpf_out *o, const char *s)
+{
+    if (s)
+        str(o, s);
+    else
+        phpbpf_out_str(o, "null");
+}
+
 static void sites(struct phpbpf_out *o, const struct phpbpf_report_vhost *v)
 {
     unsigned i;
@@ -164,18 +172,21 @@ static void sites(struct phpbpf_out *o, const struct phpbpf_report_vhost *v)
         phpbpf_out_str(o, i ? ", {" : "{");
         frame_fields(o, &v->sites[i].f);
         phpbpf_out_printf(o, ", \"class\": \"%s\", \"count\": " PHPBPF_U64 ", \"total_us\": "
-                          PHPBPF_U64 "}", v->sites[i].wait_class, (apr_uint64_t)v->sites[i].count,
-                          (apr_uint64_t)v->sites[i].total_us);
+                          PHPBPF_U64 ", \"component\": ", v->sites[i].wait_class,
+                          (apr_uint64_t)v->sites[i].count, (apr_uint64_t)v->sites[i].total_us);
+        nullable(o, v->sites[i].component);
+        phpbpf_out_str(o, "}");
+    }
+    phpbpf_out_str(o, "], \"wait_components\": [");
+    for (i = 0; i < v->ncomponent_waits; i++) {
+        phpbpf_out_str(o, i ? ", {\"component\": " : "{\"component\": ");
+        str(o, v->component_waits[i].component);
+        phpbpf_out_printf(o, ", \"class\": \"%s\", \"count\": " PHPBPF_U64 ", \"total_us\": "
+                          PHPBPF_U64 "}", v->component_waits[i].wait_class,
+                          (apr_uint64_t)v->component_waits[i].count,
+                          (apr_uint64_t)v->component_waits[i].total_us);
     }
     phpbpf_out_str(o, "]");
-}
-
-static void nullable(struct phpbpf_out *o, const char *s)
-{
-    if (s)
-        str(o, s);
-    else
-        phpbpf_out_str(o, "null");
 }
 
 /* "routes": [{"route": "/product/{id}", "requests": N, ...}], most PHP

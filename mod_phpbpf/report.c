@@ -76,6 +76,8 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     v->wait = NULL;
     v->sites = NULL;
     v->nsites = 0;
+    v->component_waits = NULL;
+    v->ncomponent_waits = 0;
     v->routes = NULL;
     v->nroutes = 0;
 }
@@ -352,7 +354,7 @@ static void helper(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
 struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm_copy *c,
                                           const struct phpbpf_snapshot *snap,
                                           const char *unavailable, uint64_t now_us,
-                                          int quantiles)
+                                          int quantiles, const apr_array_header_t *components)
 {
     struct phpbpf_report *r = apr_pcalloc(p, sizeof(*r));
     const struct phpbpf_shared *sh = c->sh;
@@ -378,7 +380,7 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
     r->scripts = apr_pcalloc(p, sizeof(*r->scripts));
     struct phpbpf_report_names names;
 
-    phpbpf_report_names_init(&names, p, snap);
+    phpbpf_report_names_init(&names, p, snap, components);
     probes(p, r, snap);
     if (snap)
         helper(p, r, snap);

@@ -85,6 +85,15 @@ struct phpbpf_report_site {
     struct phpbpf_report_frame f;
     const char *wait_class;
     uint64_t count, total_us;
+    const char *component;        /* the frame's file's (component.h) */
+};
+
+/* A vhost's waits by the component of their call site (of the sites the
+ * snapshot sends it, the most time first): "plugin woocommerce, mysql,
+ * 310 waits, 1.2 s". */
+struct phpbpf_report_component_wait {
+    const char *component, *wait_class;
+    uint64_t count, total_us;
 };
 
 /* A route of a vhost (bpf/phpbpf_route.h): its requests since the
@@ -137,6 +146,8 @@ struct phpbpf_report_vhost {
     const struct phpbpf_report_wait *wait;  /* per class, or NULL without CPU tracing */
     const struct phpbpf_report_site *sites; /* most time first */
     unsigned nsites;
+    const struct phpbpf_report_component_wait *component_waits;   /* most time first */
+    unsigned ncomponent_waits;
     const struct phpbpf_report_route *routes;   /* most PHP time first, (other) last */
     unsigned nroutes;
 };

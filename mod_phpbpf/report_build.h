@@ -4,6 +4,7 @@
 #define PHPBPF_REPORT_BUILD_H
 
 #include "apr_pools.h"
+#include "apr_tables.h"
 #include "report.h"
 #include "shm.h"
 #include "snapshot.h"
@@ -12,11 +13,12 @@
  * not active (NULL when it is).  now_us is the page's clock.  With
  * `quantiles` 0, p50/p90/p99 are left at 0: ?metrics exports buckets, and
  * with a thousand vhosts their quantiles were a twentieth of its work.
+ * components: PhpBpfComponent's rules (component.h), or NULL.
  * Everything the report points to lives in p. */
 struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm_copy *c,
                                           const struct phpbpf_snapshot *snap,
                                           const char *unavailable, uint64_t now_us,
-                                          int quantiles);
+                                          int quantiles, const apr_array_header_t *components);
 
 /* A histogram summarised: its mean and, with quantiles, p50/p90/p99. */
 void phpbpf_report_lat_of(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h, int quantiles);

@@ -12,8 +12,10 @@
 #include "report_stacks.h"
 
 void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,
-                              const struct phpbpf_snapshot *snap)
+                              const struct phpbpf_snapshot *snap,
+                              const apr_array_header_t *components)
 {
+    n->component_rules = components;
     n->snap = snap;
     n->name = snap ? apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*n->name)) : NULL;
     n->component_id = snap ? apr_pcalloc(p, (snap->nfuncs + 1) * sizeof(*n->component_id)) : NULL;
@@ -101,7 +103,7 @@ static int by_frames(const void *a, const void *b)
 static int component_id(struct phpbpf_report_names *n, apr_pool_t *p, uint32_t fid)
 {
     if (!n->component_id[fid]) {
-        const char *name = phpbpf_component_of(p, n->snap->funcs[fid].file);
+        const char *name = phpbpf_component_of(p, n->snap->funcs[fid].file, n->component_rules);
         unsigned k;
 
         for (k = 0; name && k < n->ncomponents && strcmp(n->component_name[k], name) != 0; k++)
@@ -121,6 +123,35 @@ static int component_id(struct phpbpf_report_names *n, apr_pool_t *p, uint32_t f
         n->component_id[fid] = name ? (int)k + 1 : -1;
     }
     return n->component_id[fid] - 1;
+}
+
+static int by_wait_total(const void *a, const void *b)
+{
+    const struct phpbpf_report_component_wait *x = a, *y = b;
+
+    return x->total_us < y->total_us ? 1 : x->total_us > y->total_us ? -1 : 0;
+}
+
+/* The vhost's sites summed by (component, class): a few dozen at most. */
+static void component_waits(apr_pool_t *p, struct phpbpf_report_vhost *vh)
+{
+    struct phpbpf_report_component_wait *w = apr_palloc(p, (vh->nsites + 1) * sizeof(*w));
+    unsigned i, k, n = 0;
+
+    for (i = 0; i < vh->nsites; i++) {
+        const struct phpbpf_report_site *x = &vh->sites[i];
+        const char *c = x->component ? x->component : "(internal)";
+
+        for (k = 0; k < n && (strcmp(w[k].component, c) != 0 || w[k].wait_class != x->wait_class); k++)
+            ;
+        if (k == n)
+            w[n++] = (struct phpbpf_report_component_wait){ c, x->wait_class, 0, 0 };
+        w[k].count += x->count;
+        w[k].total_us += x->total_us;
+    }
+    qsort(w, n, sizeof(*w), by_wait_total);
+    vh->component_waits = w;
+    vh->ncomponent_waits = n;
 }
 
 static int by_component_self(const void *a, const void *b)
@@ -308,12 +339,16 @@ void phpbpf_report_stacks(apr_pool_t *p, struct phpbpf_report *r, const struct p
             struct phpbpf_report_site *q = apr_palloc(p, (k - i) * sizeof(*q));
             uint32_t j;
 
-            for (j = i; j < k; j++)
+            for (j = i; j < k; j++) {
                 q[j - i] = (struct phpbpf_report_site){ frame_of(n, p, &s->sites[j].frame),
                                                         phpbpf_wait_names[s->sites[j].wait_class],
-                                                        s->sites[j].count, s->sites[j].ns / 1000 };
+                                                        s->sites[j].count, s->sites[j].ns / 1000,
+                                                        NULL };
+                q[j - i].component = phpbpf_component_of(p, q[j - i].f.file, n->component_rules);
+            }
             vh->sites = q;
             vh->nsites = k - i;
+            component_waits(p, vh);
         }
     }
 }

@@ -4,6 +4,7 @@
 
 #include "apr_hash.h"
 #include "apr_pools.h"
+#include "apr_tables.h"
 #include "report.h"
 #include "snapshot.h"
 
@@ -17,10 +18,12 @@ struct phpbpf_report_names {
     int *component_id;
     const char **component_name;
     unsigned ncomponents, component_cap;
+    const apr_array_header_t *component_rules;  /* PhpBpfComponent, or NULL */
 };
 
 void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,
-                              const struct phpbpf_snapshot *snap);
+                              const struct phpbpf_snapshot *snap,
+                              const apr_array_header_t *components);
 
 /* The stacks' state and counters, each vhost's profile and call sites. */
 void phpbpf_report_stacks(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_snapshot *s,

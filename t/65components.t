@@ -1,8 +1,10 @@
 # Time by component: a site laid out like WordPress, whose core calls the
-# plugin slowplug (50 ms of spinning per request) and a Composer package
-# acme/widget (5 ms).  The vhost's samples go to the plugin by self (its
-# md5() calls, internal, charged to it), to WordPress core by total, and
-# the package is named vendor/package.
+# plugin slowplug (50 ms of spinning and a 5 ms sleep per request), a
+# Composer package acme/widget (5 ms) and a Drupal-style module fastmod
+# (2 ms).  The vhost's samples go to the plugin by self (its md5() calls,
+# internal, charged to it), to WordPress core by total; the package is
+# named vendor/package, the module by PhpBpfComponent; with CPU tracing,
+# the plugin's waits are its own.
 use strict;
 use warnings FATAL => 'all';
 
@@ -12,9 +14,13 @@ use Test::More;
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 8;
+plan tests => 12;
 
-my $inst = start_instance(vhosts => ['wp.test'], extra => "PhpBpfProfileHz 999");
+my $inst = start_instance(vhosts => ['wp.test'], extra => <<'EOF');
+PhpBpfProfileHz 999
+PhpBpfCpuTracing On
+PhpBpfComponent /modules/contrib/*/ "module *"
+EOF
 my $name = "wp.test:$inst->{port}";
 sub json { my $r = instance_get($inst, '/server-bpf?json'); eval { decode_json($r->{content}) } }
 
@@ -35,6 +41,19 @@ ok +($c{'acme/widget'}{self} // 0) > 0, 'the Composer package is named vendor/pa
 cmp_ok +($c{'acme/widget'}{self} // 0), '<', ($c{'plugin slowplug'}{self} // 0) / 4,
        'and has about a tenth of the plugin\'s time';
 is $p && $p->{components}[0]{name}, 'plugin slowplug', 'most self first';
+ok +($c{'module fastmod'}{self} // 0) > 0, 'PhpBpfComponent names the module: module fastmod';
+ok !$c{'(application)'} || !grep({ $_->{name} =~ /fastmod/ && $_->{name} ne 'module fastmod' } @{ $p->{components} }),
+   'and nothing else does';
+my $w = wait_until {
+    my $j = json();
+    my ($v) = grep { $_->{name} eq $name } @{ $j ? $j->{vhosts} : [] };
+    my ($x) = grep { $_->{component} eq 'plugin slowplug' && $_->{class} eq 'sleep' } @{ $v ? $v->{wait_components} : [] };
+    $x && $x->{count} >= 20 ? $v : undef;
+} 10;
+ok $w, 'waits by component: the plugin\'s sleeps are its own (20 requests, 20 waits at least)'
+    or diag explain json();
+is scalar(grep { $_->{class} eq 'sleep' && $_->{component} ne 'plugin slowplug' } @{ $w ? $w->{wait_components} : [] }), 0,
+   'and no other component has them';
 like instance_get($inst, '/server-bpf')->{content},
      qr{<th class=l>Time by component</th>.*?<td class=l>plugin slowplug</td>}s, 'the page shows it';
 stop_instance($inst);

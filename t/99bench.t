@@ -6,14 +6,14 @@ use strict;
 use warnings;
 use FindBin;
 use File::Temp qw(tempdir);
-use Test::More tests => 16;
+use Test::More tests => 17;
 
 my $out = tempdir(CLEANUP => 1) . '/bench.md';
 my $log = `perl $FindBin::Bin/../bench/bench.pl --quick --out $out 2>&1`;
 is $?, 0, 'bench.pl --quick runs' or diag $log;
 my $md = do { local $/; open my $fh, '<', $out or die "$out: $!"; <$fh> } // '';
-is scalar(() = $md =~ /^\| (?:[1-6]|3c|3c0|3cs|3n|3f|4c|4d|A\/A) \| [^|]+ \| \d+ \| [\d.]+ \| [\d.]+\.\.[\d.]+ \|/mg), 28,
-    'fourteen configurations for each of the two workloads';
+is scalar(() = $md =~ /^\| (?:[1-6]|3c|3c0|3cs|3n|3r0|3f|4c|4d|A\/A) \| [^|]+ \| \d+ \| [\d.]+ \| [\d.]+\.\.[\d.]+ \|/mg), 30,
+    'fifteen configurations for each of the two workloads';
 unlike $md, qr/^\| \S+ \| [^|]+ \| 0 \|/m, "every configuration served requests";
 like $md, qr/^\| 3n \| hello \| \d+ \| 2\.00 \| php_request_shutdown \d+, php_request_startup \d+ \|$/m,
     'BPF statistics: without sampling, default tracing runs its two programs twice per request';
@@ -27,16 +27,18 @@ like $md, qr/^\| 3 vs 5 \| default tracing [^|]*, head to head with bpftrace cou
     'default tracing measured head to head with the bpftrace peer';
 like $md, qr/^\| 3 vs 3n \| default tracing [^|]*, head to head with default, PhpBpfProfile Off \|/m,
     'stack sampling measured head to head with default tracing without it';
+like $md, qr/^\| 3 vs 3r0 \| default tracing [^|]*, head to head with default, PhpBpfMaxRoutes 0 \(no routes\) \|/m,
+    'routes measured head to head with default tracing without them';
 like $md, qr/^\| 3c vs 3c0 \| default \+ CPU tracing \(with the wait split\), head to head with default \+ CPU tracing, no wait split \(as before\) \|/m,
     'the wait split measured head to head with CPU tracing as it was (a build of its own)';
 like $md, qr/^sched_switch \(hello\): 3c0 \d+ ns per run, [\d.]+ runs and \d+ ns per request; 3cs \d+ ns per run, [\d.]+ runs and \d+ ns per request; 3c \d+ ns per run/m,
     'BPF statistics: sched_switch per run and per request, without the split, without call sites, with both';
-is scalar(() = $md =~ /^\| [^|]+ \| (?:[\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)?|[+-]\d+ ns \(\d+ vs \d+\)|[+-]\d+|php_\w+ \d+) \| (?:met|not met) \|$/mg), 21,
-    'the Goals table judges every goal: 5 per workload, 3 for the page, hits (USDT, functions), 2 render times, RSS, 2 instruction counts, the verifier on this kernel';
+is scalar(() = $md =~ /^\| [^|]+ \| (?:[\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)?|[+-]\d+ ns \(\d+ vs \d+\)|[+-]\d+|php_\w+ \d+) \| (?:met|not met) \|$/mg), 23,
+    'the Goals table judges every goal: 6 per workload, 3 for the page, hits (USDT, functions), 2 render times, RSS, 2 instruction counts, the verifier on this kernel';
 # --quick boots no 6.1 (t/61kernel61.t does): this kernel's column only.
 is scalar(() = $md =~ /^\| php_\w+ \| \d+ \|$/mg), 9,
     "the verifier's instruction counts for all nine programs";
-is scalar(() = $md =~ /^\| (?:no mod_phpbpf|PhpBpf Off|default tracing \(Apache side\)|\+ [^|]+) \| \d+\.\d \| [+-]\d+\.\d \| \d+\.\d \| [+-]\d+\.\d \| -?\d+\.\d \|$/mg), 7,
-    'instructions per request (callgrind) for no module, Off, On and 4 modes, with cache misses';
+is scalar(() = $md =~ /^\| (?:no mod_phpbpf|PhpBpf Off|default tracing \(Apache side\)|\+ [^|]+) \| \d+\.\d \| [+-]\d+\.\d \| \d+\.\d \| [+-]\d+\.\d \| -?\d+\.\d \|$/mg), 8,
+    'instructions per request (callgrind) for no module, Off, On and 5 modes, with cache misses';
 is scalar(() = $md =~ /^\| (?:uprobe|uretprobe)[^|]+ \| \d+ \|$/mg), 5,
     'probe cost: a nop (USDT), push, endbr64, after endbr64, a return probe';

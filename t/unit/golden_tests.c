@@ -348,8 +348,8 @@ static void render_all(apr_pool_t *p)
     if (!snap)
         return;
     phpbpf_shm_copy(&copy, sh, p);
-    r = phpbpf_report_build(p, &copy, snap, NULL, now, 1);
-    rm = phpbpf_report_build(p, &copy, snap, NULL, now, 0);
+    r = phpbpf_report_build(p, &copy, snap, NULL, now, 1, NULL);
+    rm = phpbpf_report_build(p, &copy, snap, NULL, now, 0, NULL);
     r->server_name = rm->server_name = "www.example.test";
     r->server_version = rm->server_version = "Apache/2.4 (Debian)";
     heading("page (text/html)");
@@ -376,7 +376,7 @@ static void render_all(apr_pool_t *p)
             phpbpf_render_folded(r, &o, p, (int)i);
     phpbpf_out_flush(&o);
     /* And the banner when the helper is not there. */
-    r = phpbpf_report_build(p, &copy, NULL, "the helper is restarting <after a crash>", now, 1);
+    r = phpbpf_report_build(p, &copy, NULL, "the helper is restarting <after a crash>", now, 1, NULL);
     r->server_name = "www.example.test";
     r->server_version = "Apache/2.4 (Debian)";
     heading("?auto, no helper");

@@ -411,8 +411,11 @@ static void test_waits(apr_pool_t *p)
     struct phpbpf_report r;
     static struct phpbpf_report_wait w[PHPBPF_REPORT_WAIT_CLASSES];
     static const struct phpbpf_report_site site[2] = {
-        { { "Evil<b>\xff::query", "/srv/<img src=x onerror=alert(1)>.php", 2056, 0 }, "mysql", 120, 35000 },
-        { { "fetch", "/srv/http.php", 7, 0 }, "http", 2, 400000 } };
+        { { "Evil<b>\xff::query", "/srv/<img src=x onerror=alert(1)>.php", 2056, 0 }, "mysql", 120, 35000,
+          "plugin <b>evil" },
+        { { "fetch", "/srv/http.php", 7, 0 }, "http", 2, 400000, "(application)" } };
+    static const struct phpbpf_report_component_wait cw[2] = {
+        { "(application)", "http", 2, 400000 }, { "plugin <b>evil", "mysql", 120, 35000 } };
     struct phpbpf_report_slow slow = {
         .vhost = "b.test:80", .method = "GET", .uri = "/slow.php", .script = "/srv/slow.php",
         .apache_known = 1, .time_us = 1764547100000000ULL, .apache_us = 1850000, .status = 200,
@@ -430,6 +433,8 @@ static void test_waits(apr_pool_t *p)
     v[1].wait = w;
     v[1].sites = site;
     v[1].nsites = 2;
+    v[1].component_waits = cw;
+    v[1].ncomponent_waits = 2;
     slow.wait_us[0] = 1210000, slow.waits[0] = 37;
     slow.wait_us[4] = 400000, slow.waits[4] = 2;
     slow.wait_us[10] = 80000, slow.waits[10] = 3;
@@ -457,6 +462,10 @@ static void test_waits(apr_pool_t *p)
                  "onerror=alert(1)&gt;.php:2056</td><td class=l>mysql</td><td>120</td><td>35.00 ms</td></tr>")
        && !has(t, "<img"),
        "HTML: waits by call site, the function and file escaped");
+    ok(has(t, "<h3>b.test:80: waits by component, the last ")
+       && has(t, "<tr><td class=l>plugin &lt;b&gt;evil</td><td class=l>mysql</td><td>120</td>"
+                 "<td>35.00 ms</td>"),
+       "HTML: waits by component, the component escaped");
     ok(has(t, "<pre class=bt>1.84 s = 1.21 s mysql (37 waits) + 400.00 ms http (2) + 80.00 ms runqueue"
               " + 150.00 ms on-CPU</pre>"),
        "HTML: the slow request's PHP time split, the longest first, runqueue without a count");
@@ -470,8 +479,10 @@ static void test_waits(apr_pool_t *p)
        && has(t, "\"other\": {\"count\": 0, \"total_us\": 0}}, \"wait_sites\": [{\"function\": "
                  "\"Evil\\u003cb\\u003e\\ufffd::query\", \"file\": \"/srv/\\u003cimg src=x onerror=alert(1)"
                  "\\u003e.php\", \"line\": 2056, \"internal\": false, \"class\": \"mysql\", \"count\": 120, "
-                 "\"total_us\": 35000}"),
-       "?json: per vhost every class, and the call sites escaped");
+                 "\"total_us\": 35000, \"component\": \"plugin \\u003cb\\u003eevil\"}")
+       && has(t, "\"wait_components\": [{\"component\": \"(application)\", \"class\": \"http\", "
+                 "\"count\": 2, \"total_us\": 400000}, {\"component\": \"plugin \\u003cb\\u003eevil\""),
+       "?json: per vhost every class, the call sites and their components escaped");
     ok(count_of(t, "\"runqueue\": {\"count\": 3, \"total_us\": 80000}") == 2,
        "?json: the slow request's waits too");
     for (f = METRICS; f <= OPENMETRICS; f++) {

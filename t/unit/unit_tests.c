@@ -505,7 +505,7 @@ static void test_components(void)
     apr_initialize();
     apr_pool_create(&p, NULL);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *got = phpbpf_component_of(p, cases[i][0]);
+        const char *got = phpbpf_component_of(p, cases[i][0], NULL);
 
         if (!got || strcmp(got, cases[i][1]) != 0) {
             printf("# %s: %s, not %s\n", cases[i][0], got ? got : "NULL", cases[i][1]);
@@ -513,8 +513,55 @@ static void test_components(void)
         }
     }
     ok(!bad, "components: plugins, themes, WordPress core, Composer packages, the application");
-    ok(!phpbpf_component_of(p, "") && !phpbpf_component_of(p, NULL),
+    ok(!phpbpf_component_of(p, "", NULL) && !phpbpf_component_of(p, NULL, NULL),
        "an internal function (no file) has none");
+    {
+        /* PhpBpfComponent: tried first, in order; a * directory names each. */
+        static const char *const rule[][2] = {
+            { "/modules/contrib/*/", "module *" },
+            { "/srv/app/packages/*/src/", "package" },
+            { "/srv/app/src/Billing/", "billing" },
+            { "/wp-content/plugins/akismet/", "antispam" },
+        };
+        static const char *const with[][2] = {
+            { "/var/www/web/modules/contrib/views/src/ViewExecutable.php", "module views" },
+            { "/var/www/web/modules/contrib/x.php", "(application)" },
+            { "/srv/app/packages/cart/src/Cart.php", "package cart" },
+            { "/srv/app/packages/cart/tests/CartTest.php", "(application)" },
+            { "/srv/app/src/Billing/Invoice.php", "billing" },
+            { "/var/www/wp/wp-content/plugins/akismet/a.php", "antispam" },
+            { "/var/www/wp/wp-content/plugins/jetpack/a.php", "plugin jetpack" },
+        };
+        static const char *const bad_rule[][3] = {
+            { "modules", "m", "with a /" },
+            { "/a b/", "m", "without spaces" },
+            { "/a/*/b/*/", "m", "at most one *" },
+            { "/a*/", "m", "a whole directory" },
+            { "/a/", "", "1 to 64 bytes" },
+            { "/a/", "\x01", "printable" },
+        };
+        apr_array_header_t *rules = apr_array_make(p, 4, sizeof(struct phpbpf_component_rule));
+        const char *err;
+
+        for (i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
+            err = phpbpf_component_rule_parse(p, rule[i][0], rule[i][1],
+                                              &APR_ARRAY_PUSH(rules, struct phpbpf_component_rule));
+            ok(!err, "PhpBpfComponent %s \"%s\": accepted", rule[i][0], rule[i][1]);
+        }
+        for (i = 0; i < sizeof(with) / sizeof(with[0]); i++) {
+            const char *got = phpbpf_component_of(p, with[i][0], rules);
+
+            ok(got && strcmp(got, with[i][1]) == 0, "with rules, %s: %s (got %s)", with[i][0],
+               with[i][1], got ? got : "NULL");
+        }
+        for (i = 0; i < sizeof(bad_rule) / sizeof(bad_rule[0]); i++) {
+            struct phpbpf_component_rule r;
+
+            err = phpbpf_component_rule_parse(p, bad_rule[i][0], bad_rule[i][1], &r);
+            ok(err && strstr(err, bad_rule[i][2]), "PhpBpfComponent %s: refused, %s", bad_rule[i][0],
+               err ? err : "(accepted)");
+        }
+    }
     apr_pool_destroy(p);
     apr_terminate();
 }

@@ -4,5 +4,6 @@
 require __DIR__ . '/wp-includes/load.php';
 require __DIR__ . '/wp-content/plugins/slowplug/slowplug.php';
 require __DIR__ . '/vendor/acme/widget/src/Widget.php';
+require __DIR__ . '/modules/contrib/fastmod/fastmod.php';
 wp_load_run();
 echo "wp";

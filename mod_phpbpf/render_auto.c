@@ -1,7 +1,10 @@
 /* /server-bpf?auto: "Key: value" lines for scripts, as mod_status's ?auto.
  * Per-vhost keys carry the vhost in brackets.  Vhost names come from the
  * configuration; a route comes from requests, and is escaped as text
- * (phpbpf_esc_text): a key's value follows its last "]: ". */
+ * (phpbpf_esc_text) with its brackets as \x5b and \x5d, so that a key
+ * stays Name[vhost][route]. */
+#include <string.h>
+
 #include "apr_strings.h"
 
 #include "escape.h"
@@ -16,6 +19,27 @@ static void lat(struct phpbpf_out *o, const char *what, const char *name,
                       what, name, (apr_uint64_t)l->hist->count, what, name, l->mean,
                       what, name, l->p50, what, name, l->p90, what, name, l->p99,
                       what, name, (apr_uint64_t)l->hist->max_us);
+}
+
+/* A route as a key's bracket: escaped text, and no bracket of its own. */
+static const char *route_key(apr_pool_t *p, const char *route)
+{
+    const char *t = phpbpf_esc_text(p, route), *c;
+    char *out, *w;
+
+    if (!strpbrk(t, "[]"))
+        return t;
+    w = out = apr_palloc(p, 4 * strlen(t) + 1);
+    for (c = t; *c; c++) {
+        if (*c == '[' || *c == ']') {
+            memcpy(w, *c == '[' ? "\\x5b" : "\\x5d", 4);
+            w += 4;
+        }
+        else
+            *w++ = *c;
+    }
+    *w = '\0';
+    return out;
 }
 
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
@@ -54,7 +78,7 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
         phpbpf_out_printf(o, "Routes[%s]: %u\n", n, v->nroutes);
     for (k = 0; k < v->nroutes; k++) {
         const struct phpbpf_report_route *x = &v->routes[k];
-        const char *rt = phpbpf_esc_text(p, x->route);
+        const char *rt = route_key(p, x->route);
 
         phpbpf_out_printf(o, "RouteRequests[%s][%s]: " PHPBPF_U64 "\nRoutePhpMeanUs[%s][%s]: %.0f\n"
                           "RoutePhpP99Us[%s][%s]: %.0f\nRouteStatus5xx[%s][%s]: " PHPBPF_U64 "\n",

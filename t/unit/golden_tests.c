@@ -307,7 +307,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     hist_of(&ro[2].apache, p, shop_php + 5, 3);
     ro[2].status[1] = 3;
     ro[3].vhost = evil;
-    strcpy(ro[3].text, "/<script>\"x\"</script>/\xff\xfe/{id}");
+    strcpy(ro[3].text, "/<script>\"x\"</script>/\xff\xfe/[a]/{id}");
     hist_of(&ro[3].php, p, (const __u64[]){ 70 }, 1);
     hist_of(&ro[3].apache, p, (const __u64[]){ 75 }, 1);
     ro[3].status[1] = 1;

@@ -33,7 +33,9 @@ static const char css[] =
     ".fgc{display:flex}.fgn{box-sizing:border-box;overflow:hidden}"
     ".fgn span{display:block;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;"
     "border:1px solid #fff;padding:1px 2px;cursor:pointer}"
-    "table.prof td.l{max-width:40em;overflow-wrap:anywhere}</style>\n";
+    "table.prof td.l{max-width:40em;overflow-wrap:anywhere}"
+    ".sw{display:inline-block;width:.8em;height:.8em;margin-right:.4em;vertical-align:middle}"
+    "</style>\n";
 
 static void banner(struct page *g)
 {

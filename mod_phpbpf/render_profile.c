@@ -132,18 +132,34 @@ struct flame {
     apr_hash_t *internal;
 };
 
-/* A colour per name, so a function looks the same wherever it is; PHP's own
- * functions in blue, as perf's flame graphs draw the kernel. */
-static const char *colour(apr_pool_t *p, const char *name, int internal)
+static unsigned fnv(const char *s)
 {
     unsigned h = 2166136261u;
-    const char *s;
 
-    for (s = name; *s; s++)
+    for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 16777619u;
-    if (internal)
+    return h;
+}
+
+/* A component's hue: anything but PHP's own blue. */
+static unsigned hue(const char *component)
+{
+    unsigned h = fnv(component) % 300;
+
+    return h < 170 ? h : h + 60;
+}
+
+/* A frame's colour: its component's hue (the legend is the table "Time by
+ * component"), lighter or darker by its name, so that one function looks
+ * the same wherever it is and a plugin's frames stand out together; PHP's
+ * own functions in blue, as perf's flame graphs draw the kernel. */
+static const char *colour(apr_pool_t *p, const char *name, const char *component, int internal)
+{
+    unsigned h = fnv(name);
+
+    if (internal || !component)
         return apr_psprintf(p, "hsl(210,60%%,%u%%)", 65 + h % 15);
-    return apr_psprintf(p, "hsl(%u,80%%,%u%%)", 10 + h % 40, 55 + (h >> 8) % 15);
+    return apr_psprintf(p, "hsl(%u,75%%,%u%%)", hue(component), 55 + h % 20);
 }
 
 /* The node `name` at depth d, for the stacks lo .. hi-1, which all have
@@ -155,12 +171,13 @@ static void node(const struct flame *g, const char *name, uint32_t lo, uint32_t 
     double w = 100.0 * (double)value / (double)parent;
     const char *esc = phpbpf_esc_req(g->p, name);
     int internal = d && apr_hash_get(g->internal, name, APR_HASH_KEY_STRING) != NULL;
+    const char *component = d && g->f[lo].component ? g->f[lo].component[d - 1] : NULL;
     uint32_t i = lo, j;
 
     phpbpf_out_printf(g->o, "<div class=fgn data-w=\"%.3f%%\" style=\"width:%.3f%%\">"
                       "<span style=\"background:%s\" title=\"%s: %" APR_UINT64_T_FMT
                       " samples, %.1f%%\">%s</span>", w, w,
-                      d ? colour(g->p, name, internal) : "#ddd", esc,
+                      d ? colour(g->p, name, component, internal) : "#ddd", esc,
                       (apr_uint64_t)value, 100.0 * (double)value / (double)g->all, esc);
     /* Stacks that end here sort first among those sharing the prefix. */
     while (i < hi && g->f[i].nframes <= d)
@@ -231,9 +248,11 @@ static void components(struct phpbpf_out *o, apr_pool_t *p, const struct phpbpf_
         return;
     phpbpf_out_str(o, "<table class=prof>\n<tr><th class=l>Time by component</th><th>Self</th>"
                       "<th>Total</th></tr>\n");
+    /* The flame graph's legend: each component's colour. */
     for (i = 0; i < pr->ncomponents && i < 10; i++)
-        phpbpf_out_printf(o, "<tr><td class=l>%s</td><td>%.1f%%</td><td>%.1f%%</td></tr>\n",
-                          phpbpf_esc_req(p, pr->components[i].name),
+        phpbpf_out_printf(o, "<tr><td class=l><span class=sw style=\"background:hsl(%u,75%%,60%%)\">"
+                          "</span>%s</td><td>%.1f%%</td><td>%.1f%%</td></tr>\n",
+                          hue(pr->components[i].name), phpbpf_esc_req(p, pr->components[i].name),
                           100.0 * (double)pr->components[i].self / (double)pr->samples,
                           100.0 * (double)pr->components[i].total / (double)pr->samples);
     phpbpf_out_str(o, "</table>\n");

@@ -44,6 +44,9 @@ struct phpbpf_report_folded {
     /* nframes names, root first; interned: equal names are one pointer,
      * so that a renderer can tell frames apart by pointer */
     const char *const *frame;
+    /* each frame's component (component.h), root first; NULL for an
+     * internal function: the flame graph colours by it */
+    const char *const *component;
     uint32_t nframes;
     uint64_t count;
 };

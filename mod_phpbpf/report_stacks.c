@@ -234,10 +234,16 @@ static void fold(apr_pool_t *p, struct phpbpf_report_profile *r, struct phpbpf_r
     for (i = 0; i < sp->nstacks; i++) {
         const struct phpbpf_snap_stack *st = &sp->stack[i];
         const char **names = apr_palloc(p, (st->nframes + 1) * sizeof(*names));
+        const char **comps = apr_palloc(p, (st->nframes + 1) * sizeof(*comps));
 
-        for (j = 0; j < st->nframes; j++)
-            names[j] = name_of(n, p, st->frame[st->nframes - 1 - j].fid);
-        f[i] = (struct phpbpf_report_folded){ names, st->nframes, st->count };
+        for (j = 0; j < st->nframes; j++) {
+            uint32_t fid = st->frame[st->nframes - 1 - j].fid;
+            int c = fid < n->snap->nfuncs ? component_id(n, p, fid) : -1;
+
+            names[j] = name_of(n, p, fid);
+            comps[j] = c >= 0 ? n->component_name[c] : NULL;
+        }
+        f[i] = (struct phpbpf_report_folded){ names, comps, st->nframes, st->count };
     }
     qsort(f, sp->nstacks, sizeof(*f), by_frames);
     for (i = k = 0; i < sp->nstacks; i++) {

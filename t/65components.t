@@ -14,7 +14,7 @@ use Test::More;
 use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
-plan tests => 12;
+plan tests => 13;
 
 my $inst = start_instance(vhosts => ['wp.test'], extra => <<'EOF');
 PhpBpfProfileHz 999
@@ -54,6 +54,15 @@ ok $w, 'waits by component: the plugin\'s sleeps are its own (20 requests, 20 wa
     or diag explain json();
 is scalar(grep { $_->{class} eq 'sleep' && $_->{component} ne 'plugin slowplug' } @{ $w ? $w->{wait_components} : [] }), 0,
    'and no other component has them';
-like instance_get($inst, '/server-bpf')->{content},
-     qr{<th class=l>Time by component</th>.*?<td class=l>plugin slowplug</td>}s, 'the page shows it';
+my $page = instance_get($inst, '/server-bpf')->{content};
+like $page, qr{<th class=l>Time by component</th>.*?<td class=l><span class=sw style="background:hsl\(\d+,75%,60%\)"></span>plugin slowplug</td>}s,
+     'the page shows it, with its colour';
+# The flame graph colours a frame by its component: the plugin's function
+# has the hue the table gives the plugin, the package's another.
+my ($hue) = $page =~ m{background:hsl\((\d+),75%,60%\)"></span>plugin slowplug<};
+my ($fhue) = $page =~ m{background:hsl\((\d+),75%,\d+%\)" title="slowplug_work: };
+my ($whue) = $page =~ m{background:hsl\((\d+),75%,\d+%\)" title="Acme\W+Widget::spin: };
+ok defined $hue && defined $fhue && $fhue == $hue && defined $whue && $whue != $hue,
+   "the flame graph: the plugin's frames in its colour, the package's in another"
+   or diag join ' ', map { $_ // '-' } $hue, $fhue, $whue, $page =~ /(title="(?:slowplug_work|Acme[^"]*spin)[^"]*")/g;
 stop_instance($inst);

@@ -285,7 +285,8 @@ static void test_hostile(apr_pool_t *p)
         { "usleep", "", 0, 1 }, { "Evil<b>\xff::wait", "/srv/<img src=x onerror=alert(1)>.php", 4, 0 },
         { "{main}", "/srv/q\"uote\x01.php", 9, 0 } };
     static const char *const fold_frames[3] = { "{main}", "Evil<b>\xff::wait", "usleep" };
-    static const struct phpbpf_report_folded folded = { fold_frames, 3, 7 };
+    static const char *const fold_comps[3] = { "(application)", "plugin <evil>", NULL };
+    static const struct phpbpf_report_folded folded = { fold_frames, fold_comps, 3, 7 };
     static const struct phpbpf_report_func fn[3] = { { { "usleep", "", 0, 1 }, 7, 7 },
         { { "Evil<b>\xff::wait", "/srv/<img src=x onerror=alert(1)>.php", 4, 0 }, 0, 7 },
         { { "{main}", "/srv/q\"uote\x01.php", 9, 0 }, 0, 7 } };

@@ -10,8 +10,8 @@
  * (the verifier checks the callback once, not each byte) and a hash
  * lookup.
  *
- * Each vhost holds at most max_routes routes (route_used counts them);
- * the requests of any other route are counted in its "(other)" row, so a
+ * Each vhost holds at most max_routes routes (its "(other)" row counts
+ * them); the requests of any other route are counted in that row, so a
  * client with 10,000 URLs cannot take the table from the other vhosts. */
 #ifndef PHP_ROUTES_BPF_H
 #define PHP_ROUTES_BPF_H
@@ -20,15 +20,6 @@
 
 const volatile __u32 max_routes = 0;        /* per vhost; 0: no routes */
 const volatile __u32 route_npatterns = 0;   /* PhpBpfRoute patterns in route_patterns */
-
-/* Routes each vhost holds, made again by the helper from `routes` when it
- * starts (it is what `routes` holds, not history of its own). */
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, __u32);
-} route_used SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -43,7 +34,7 @@ struct phpbpf_route_scratch {
     struct phpbpf_route_norm n;
     __u64 hash;
     /* A new row: zero but for its text and ordinal, which are all that
-     * is ever written here. */
+     * is ever written here (taken is 0 in every row made). */
     struct phpbpf_route init;
 };
 
@@ -121,47 +112,52 @@ static __always_inline int route_make(struct phpbpf_route_scratch *s, struct php
     return 0;
 }
 
-/* A new row for (vhost, hash) with the text in s->init, or (other)'s
- * when the vhost holds its share. */
-static __always_inline struct phpbpf_route *route_row(struct phpbpf_route_scratch *s,
-                                                      struct phpbpf_route_key *k)
+/* The vhost's (other) row, made if it is not there yet. */
+static __always_inline struct phpbpf_route *other_row(struct phpbpf_route_scratch *s, __u32 vhost)
 {
-    struct phpbpf_route *r = bpf_map_lookup_elem(&routes, k);
-    __u32 *used;
+    struct phpbpf_route_key k = { .vhost = vhost, .hash = PHPBPF_ROUTE_OTHER_HASH };
+    struct phpbpf_route *r = bpf_map_lookup_elem(&routes, &k);
 
-    if (r)
-        return r;
-    used = bpf_map_lookup_elem(&route_used, &k->vhost);
-    if (k->hash != PHPBPF_ROUTE_OTHER_HASH && used && *used < max_routes) {
-        /* Taken first, given back if not used: two CPUs adding a route at
-         * once never take more than the share between them. */
-        __u32 ord = __sync_fetch_and_add(used, 1);
-
-        if (ord < max_routes) {
-            __builtin_memcpy(s->init.text, s->n.out, sizeof(s->init.text));
-            s->init.ordinal = ord;
-            if (bpf_map_update_elem(&routes, k, &s->init, BPF_NOEXIST) == 0) {
-                r = bpf_map_lookup_elem(&routes, k);
-                if (r)
-                    return r;
-            }
-            __sync_fetch_and_add(used, -1);
-            r = bpf_map_lookup_elem(&routes, k);        /* another CPU made it */
-            if (r)
-                return r;
-        }
-        else {
-            __sync_fetch_and_add(used, -1);
-        }
-    }
-    k->hash = PHPBPF_ROUTE_OTHER_HASH;
-    r = bpf_map_lookup_elem(&routes, k);
     if (r)
         return r;
     __builtin_memcpy(s->init.text, PHPBPF_ROUTE_OTHER, sizeof(PHPBPF_ROUTE_OTHER));
     s->init.ordinal = PHPBPF_ROUTE_ORDINAL_OTHER;
-    bpf_map_update_elem(&routes, k, &s->init, BPF_NOEXIST);
-    return bpf_map_lookup_elem(&routes, k);
+    bpf_map_update_elem(&routes, &k, &s->init, BPF_NOEXIST);
+    return bpf_map_lookup_elem(&routes, &k);
+}
+
+/* The row of (vhost, hash), the text in s->n.out; a new one while the
+ * vhost holds fewer than max_routes (its (other) row counts them), else
+ * (other).  A request that ends 4xx takes no new row: a scanner's 404s
+ * would fill the table with paths that are not pages. */
+static __always_inline struct phpbpf_route *route_row(struct phpbpf_route_scratch *s,
+                                                      struct phpbpf_route_key *k, __u32 status)
+{
+    struct phpbpf_route *r = bpf_map_lookup_elem(&routes, k), *other;
+    __u32 ord;
+
+    if (r)
+        return r;
+    other = other_row(s, k->vhost);
+    if (!other || k->hash == PHPBPF_ROUTE_OTHER_HASH || status / 100 == 4
+        || other->taken >= max_routes)
+        return other;
+    /* Taken first, so that two CPUs adding routes at once never hold more
+     * than the share between them; given back only if nobody took one
+     * since, so that no two routes share an ordinal. */
+    ord = __sync_fetch_and_add(&other->taken, 1);
+    if (ord >= max_routes) {
+        __sync_val_compare_and_swap(&other->taken, ord + 1, ord);
+        return other;
+    }
+    __builtin_memcpy(s->init.text, s->n.out, sizeof(s->init.text));
+    s->init.ordinal = ord;
+    if (bpf_map_update_elem(&routes, k, &s->init, BPF_NOEXIST) == 0
+        && (r = bpf_map_lookup_elem(&routes, k)))
+        return r;
+    __sync_val_compare_and_swap(&other->taken, ord + 1, ord);
+    r = bpf_map_lookup_elem(&routes, k);        /* another CPU made it */
+    return r ? r : other;
 }
 
 static __always_inline void rhist_add(struct phpbpf_rhist *h, __u64 us)
@@ -195,7 +191,9 @@ static __always_inline __u32 php_status(void)
 }
 
 /* Counts the request that ends now in its route's row; the route's text
- * stays in s->n.out for the slow log.  NULL without routes. */
+ * stays in s->n.out for the slow log.  NULL without routes.  vhost is
+ * one the vhost tables have (the slot is the child's memory, which PHP
+ * code could write): no row is made for another. */
 static __always_inline struct phpbpf_route_scratch *
 route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, __u64 on_us,
             __u64 off_us)
@@ -215,7 +213,8 @@ route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, 
         __builtin_memcpy(s->n.out, PHPBPF_ROUTE_OTHER, sizeof(PHPBPF_ROUTE_OTHER));
         k.hash = PHPBPF_ROUTE_OTHER_HASH;
     }
-    r = route_row(s, &k);
+    cls = php_status();
+    r = route_row(s, &k, cls);
     if (!r) {
         __sync_fetch_and_add(&counters.routes_lost, 1);
         return s;
@@ -224,7 +223,7 @@ route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, 
     wall_us = (now_ns + (__u64)wall_offset_ns) / 1000;
     apache_us = wall_us > f->req_time_us && f->req_time_us ? wall_us - f->req_time_us : php_us;
     rhist_add(&r->apache, apache_us);
-    cls = php_status() / 100 - 1;
+    cls = cls / 100 - 1;
     barrier_var(cls);
     if (cls < 5)
         __sync_fetch_and_add(&r->status[cls], 1);

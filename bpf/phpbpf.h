@@ -268,7 +268,9 @@ struct phpbpf_route_key {
 struct phpbpf_route {
     char text[PHPBPF_ROUTE_LEN];
     __u32 ordinal;
-    __u32 pad;
+    /* In a vhost's (other) row, made first: the routes the vhost holds,
+     * so that the count lives and is carried with the rows it counts. */
+    __u32 taken;
     __u64 status[5];        /* 1xx .. 5xx, as PHP left it (SG(sapi_headers)) */
     __u64 exc_thrown;
     __u64 on_us, off_us;    /* with CPU tracing */

@@ -6,14 +6,18 @@
  * The heuristic, per path segment:
  *   - made only of hex digits and - _ . : with at least one digit (numbers,
  *     hex and UUID ids, dates, versions): {id};
- *   - 20 bytes or more with digits and letters and no dash (tokens), or
- *     longer than PHPBPF_ROUTE_SEG_MAX (a slug that names one page): {id};
+ *   - 20 bytes or more with digits and letters and no dash (tokens),
+ *     longer than PHPBPF_ROUTE_SEG_MAX (a slug that names one page), or
+ *     with an @ (an e-mail address): {id};
  *   - anything else is kept as it is (after Apache's own %-decoding).
  * At most PHPBPF_ROUTE_SEGS segments are kept; a path with more ends in a
  * segment "*" (so does one that does not fit).  Where the path is "/" or names a .php script (a front controller:
  * WordPress's /?p=1, /index.php?s=term), the names of its first
  * PHPBPF_ROUTE_PARAMS query parameters follow, never their values:
- * "/?s=", "/index.php?p=&preview=".
+ * "/?s=", "/index.php?p=&preview=".  Only a name followed by '=' is one,
+ * and not one that looks like an id or is longer than
+ * PHPBPF_ROUTE_PARAM_MAX: "?1700000000", "?secret-token" and
+ * "?/user/42/edit" are values, and are left out whole.
  *
  * An operator's PhpBpfRoute PATTERN is tried first: "/shop/{slug}/reviews"
  * ({anything} is one segment), "/api/v1/" and a last segment "*" (any further segments).  It is
@@ -50,6 +54,7 @@
 #define PHPBPF_RF_NONHEX 2u          /* a byte that is not a hex digit or - _ . : */
 #define PHPBPF_RF_LETTER 4u          /* a-z A-Z */
 #define PHPBPF_RF_DASH 8u
+#define PHPBPF_RF_AT 16u
 
 struct phpbpf_route_norm {
     char out[PHPBPF_ROUTE_LEN];
@@ -62,7 +67,8 @@ struct phpbpf_route_norm {
     __u32 slash;            /* a '/' after the last segment kept, not yet written */
     __u32 tail;             /* the path's last four bytes, for ".php" */
     __u32 params;           /* query parameter names taken */
-    __u32 param_len;        /* bytes of the one under way; PARAM_MAX + 1: in its value */
+    __u32 param_len;        /* bytes of the name under way; PHPBPF_RP_SKIP: in a value */
+    __u32 param_at;         /* where that parameter starts in out */
     __u64 seg_hash;         /* of the segment under way */
     __u64 seg[PHPBPF_ROUTE_PAT_SEGS];   /* of the first segments */
 };
@@ -87,7 +93,7 @@ PHPBPF_INLINE void phpbpf_route_init(struct phpbpf_route_norm *n)
     __u32 i;
 
     n->len = n->seg_at = n->seg_len = n->flags = n->nseg = 0;
-    n->cut = n->slash = n->tail = n->params = n->param_len = 0;
+    n->cut = n->slash = n->tail = n->params = n->param_len = n->param_at = 0;
     n->seg_hash = PHPBPF_ROUTE_HASH_INIT;
     for (i = 0; i < PHPBPF_ROUTE_PAT_SEGS; i++)
         n->seg[i] = 0;
@@ -123,9 +129,23 @@ PHPBPF_INLINE void phpbpf_route_put_rest(struct phpbpf_route_norm *n)
     n->cut = 1;
 }
 
+/* What a byte says of the segment or name it is in (PHPBPF_RF_*). */
+PHPBPF_INLINE __u32 phpbpf_route_flags(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return PHPBPF_RF_DIGIT;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+        return PHPBPF_RF_LETTER | ((c | 0x20) > 'f' ? PHPBPF_RF_NONHEX : 0);
+    if (c == '-')
+        return PHPBPF_RF_DASH;
+    if (c == '@')
+        return PHPBPF_RF_AT | PHPBPF_RF_NONHEX;
+    return c == '_' || c == '.' || c == ':' ? 0 : PHPBPF_RF_NONHEX;
+}
+
 PHPBPF_INLINE int phpbpf_route_is_id(__u32 flags, __u32 len)
 {
-    if (len > PHPBPF_ROUTE_SEG_MAX)
+    if (len > PHPBPF_ROUTE_SEG_MAX || (flags & PHPBPF_RF_AT))
         return 1;
     if ((flags & PHPBPF_RF_DIGIT) && !(flags & PHPBPF_RF_NONHEX))
         return 1;
@@ -175,14 +195,7 @@ PHPBPF_INLINE void phpbpf_route_path_byte(struct phpbpf_route_norm *n, unsigned 
     }
     n->seg_hash = (n->seg_hash ^ c) * PHPBPF_ROUTE_HASH_MUL;
     n->seg_len++;
-    if (c >= '0' && c <= '9')
-        n->flags |= PHPBPF_RF_DIGIT;
-    else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        n->flags |= PHPBPF_RF_LETTER | ((c | 0x20) > 'f' ? PHPBPF_RF_NONHEX : 0);
-    else if (c == '-')
-        n->flags |= PHPBPF_RF_DASH;
-    else if (c != '_' && c != '.' && c != ':')
-        n->flags |= PHPBPF_RF_NONHEX;
+    n->flags |= phpbpf_route_flags(c);
     if (n->cut)
         return;
     if (n->slash) {             /* a segment beyond those kept */
@@ -211,43 +224,61 @@ PHPBPF_INLINE int phpbpf_route_path_end(struct phpbpf_route_norm *n)
     return !n->cut && (n->len == 1 || n->tail == 0x2e706870u /* ".php" */);
 }
 
-/* One byte of the query string (after its '?'). */
+/* param_len while in a parameter's value, or in one that is left out. */
+#define PHPBPF_RP_SKIP (PHPBPF_ROUTE_PARAM_MAX + 2)
+
+/* The name under way is over: kept with its '=' if it had one and is a
+ * name, else taken out again. */
+PHPBPF_INLINE void phpbpf_route_param_end(struct phpbpf_route_norm *n, int has_value)
+{
+    if (has_value && n->param_len <= PHPBPF_ROUTE_PARAM_MAX
+        && !phpbpf_route_is_id(n->flags, n->param_len) && phpbpf_route_put(n, '=') == 0)
+        return;
+    n->len = n->param_at;
+    n->params--;
+}
+
+/* One byte of the query string (after its '?').  The path is over, so
+ * flags now describe the name under way. */
 PHPBPF_INLINE void phpbpf_route_query_byte(struct phpbpf_route_norm *n, unsigned char c)
 {
     if (c == '&') {
-        if (n->param_len && n->param_len <= PHPBPF_ROUTE_PARAM_MAX)
-            phpbpf_route_put(n, '=');
+        if (n->param_len && n->param_len != PHPBPF_RP_SKIP)
+            phpbpf_route_param_end(n, 0);
         n->param_len = 0;
         return;
     }
-    if (n->param_len > PHPBPF_ROUTE_PARAM_MAX)
-        return;                 /* its value, or the rest of a long name */
+    if (n->param_len == PHPBPF_RP_SKIP)
+        return;
     if (c == '=') {
         if (n->param_len)
-            phpbpf_route_put(n, '=');
-        n->param_len = PHPBPF_ROUTE_PARAM_MAX + 1;
+            phpbpf_route_param_end(n, 1);
+        n->param_len = PHPBPF_RP_SKIP;
         return;
     }
     if (!n->param_len) {
+        n->param_at = n->len;
+        n->flags = 0;
         if (n->params >= PHPBPF_ROUTE_PARAMS || phpbpf_route_put(n, n->params ? '&' : '?') != 0) {
-            n->param_len = PHPBPF_ROUTE_PARAM_MAX + 1;
+            n->len = n->param_at;
+            n->param_len = PHPBPF_RP_SKIP;
             return;
         }
         n->params++;
     }
-    if (n->param_len == PHPBPF_ROUTE_PARAM_MAX || phpbpf_route_put(n, (char)c) != 0) {
-        phpbpf_route_put(n, '=');
+    n->flags |= phpbpf_route_flags(c);
+    /* A name that does not fit is taken out at its end. */
+    if (n->param_len <= PHPBPF_ROUTE_PARAM_MAX)
+        n->param_len++;
+    if (n->param_len <= PHPBPF_ROUTE_PARAM_MAX && phpbpf_route_put(n, (char)c) != 0)
         n->param_len = PHPBPF_ROUTE_PARAM_MAX + 1;
-        return;
-    }
-    n->param_len++;
 }
 
 /* The query string is over. */
 PHPBPF_INLINE void phpbpf_route_query_end(struct phpbpf_route_norm *n)
 {
-    if (n->param_len && n->param_len <= PHPBPF_ROUTE_PARAM_MAX)
-        phpbpf_route_put(n, '=');
+    if (n->param_len && n->param_len != PHPBPF_RP_SKIP)
+        phpbpf_route_param_end(n, 0);
     n->param_len = 0;
 }
 

@@ -212,19 +212,18 @@ int php_request_shutdown(struct pt_regs *ctx)
     /* We are on CPU: the last slice ends now. */
     on_us = (f->on_ns + now - f->cpu_ts) / 1000;
     off_us = f->off_ns / 1000;
-    route = route_count(f, vhost, now, us, on_us, off_us);
-    if (slow_us && us >= slow_us)
-        slow_event(ctx, f, task->tgid, us, on_us, off_us, route);
-    f->start_ns = 0;
-
     h = bpf_map_lookup_elem(&php_hist, &vhost);
     if (!h) {
         __sync_fetch_and_add(&counters.vhost_overflow, 1);
         vhost = PHPBPF_VHOST_OTHER;
         h = bpf_map_lookup_elem(&php_hist, &vhost);
-        if (!h)
-            return 0;
     }
+    route = h ? route_count(f, vhost, now, us, on_us, off_us) : NULL;
+    if (slow_us && us >= slow_us)
+        slow_event(ctx, f, task->tgid, us, on_us, off_us, route);
+    f->start_ns = 0;
+    if (!h)
+        return 0;
     hist_add(h, us);
     if (cpu_tracing) {
         struct phpbpf_waits *wt = bpf_map_lookup_elem(&wait_hist, &vhost);

@@ -72,6 +72,10 @@
  * ?metrics within PhpBpfMetricsRoutes. */
 #define PHPBPF_DEFAULT_MAX_ROUTES 20
 #define PHPBPF_MAX_MAX_ROUTES 200
+/* Rows of the route table in all: PhpBpfMaxVhosts x (PhpBpfMaxRoutes + 1),
+ * checked at configtest (1,024 x 21 by default).  It bounds the BPF map
+ * (2.3 KB a row, as used), the helper's copy and a snapshot. */
+#define PHPBPF_MAX_ROUTE_ROWS 36864
 /* ?metrics' series budget: at most 40 per vhost by default (README,
  * Prometheus and Grafana): 14 of PHP time, 3 of Apache time, 4 of status,
  * 1 of profile samples, 3 of errors and exceptions, and 2 for each of 6

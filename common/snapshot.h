@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "../bpf/phpbpf.h"
 #include "hist.h"
+#include "options.h"
 
 #define PHPBPF_PROTO_VERSION 7
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
@@ -166,9 +167,8 @@ struct phpbpf_snap_route {
     uint64_t wait_us[PHPBPF_WAIT_CLASSES];
 };
 
-/* Routes a snapshot holds at most: PhpBpfMaxRoutes' limit and (other),
- * for this many vhosts with every route in use. */
-#define PHPBPF_SNAP_ROUTES 16384
+/* Routes a snapshot holds at most: every row the table can have. */
+#define PHPBPF_SNAP_ROUTES PHPBPF_MAX_ROUTE_ROWS
 
 enum phpbpf_stacks_state { PHPBPF_STACKS_OFF = 0, PHPBPF_STACKS_ACTIVE, PHPBPF_STACKS_UNAVAILABLE };
 
@@ -221,7 +221,6 @@ struct phpbpf_snapshot {
     uint32_t max_routes;        /* PhpBpfMaxRoutes; 0: no routes */
     uint32_t nroutes;           /* by vhost, then most PHP time first */
     struct phpbpf_snap_route *routes;
-    uint64_t routes_unsent;     /* rows beyond PHPBPF_SNAP_ROUTES */
 };
 
 /* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */

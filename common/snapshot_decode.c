@@ -255,7 +255,6 @@ static int getroutes(struct cursor *c, struct phpbpf_snapshot *s, phpbpf_alloc_f
     size_t nb;
 
     s->max_routes = get32(c);
-    s->routes_unsent = get64(c);
     if (get_count(c, PHPBPF_SNAP_ROUTES, 4 + 2 + 2 * PHPBPF_WIRE_HIST_HEAD + PHPBPF_WIRE_ROUTE_NUMS,
                   &n, "too many routes", err) != 0)
         return -1;

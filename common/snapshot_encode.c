@@ -260,7 +260,6 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
     }
     putstacks(b, s);
     put32(b, s->max_routes);
-    put64(b, s->routes_unsent);
     n = s->nroutes < PHPBPF_SNAP_ROUTES ? s->nroutes : PHPBPF_SNAP_ROUTES;
     put32(b, n);
     for (i = 0; i < n; i++) {

@@ -30,7 +30,6 @@ void phpbpf_routes_prepare(struct phpbpf_helper *h)
     /* Each vhost's routes and its (other) always fit: nothing is refused
      * that the vhost's share allows. */
     bpf_map__set_max_entries(skel->maps.routes, per ? (uint32_t)h->opt->vhosts * (per + 1) : 1);
-    bpf_map__set_max_entries(skel->maps.route_used, (uint32_t)h->opt->vhosts);
 }
 
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, which the programs add to their clock
@@ -77,21 +76,23 @@ static size_t read_all(int fd)
 int phpbpf_routes_loaded(struct phpbpf_helper *h)
 {
     int pfd = bpf_map__fd(h->skel->maps.route_patterns);
-    int ufd = bpf_map__fd(h->skel->maps.route_used);
-    uint32_t *used;
     unsigned i;
-    size_t n;
 
     if (!h->opt->max_routes)
         return 0;
+    /* Every row the map can hold (the module bounds vhosts x routes at
+     * configtest), reserved once: calloc's pages are touched only as
+     * rows come. */
     cap = (size_t)h->opt->vhosts * (h->opt->max_routes + 1);
+    if (cap > PHPBPF_SNAP_ROUTES) {
+        errno = E2BIG;
+        return -1;
+    }
     keys = calloc(cap, sizeof(*keys));
     vals = calloc(cap, sizeof(*vals));
-    rows = calloc(cap < PHPBPF_SNAP_ROUTES ? cap : PHPBPF_SNAP_ROUTES, sizeof(*rows));
-    row_buckets = calloc((cap < PHPBPF_SNAP_ROUTES ? cap : PHPBPF_SNAP_ROUTES) * 2,
-                         PHPBPF_RHIST_BUCKETS * sizeof(*row_buckets));
-    used = calloc(h->opt->vhosts, sizeof(*used));
-    if (!keys || !vals || !rows || !row_buckets || !used)
+    rows = calloc(cap, sizeof(*rows));
+    row_buckets = calloc(cap * 2, PHPBPF_RHIST_BUCKETS * sizeof(*row_buckets));
+    if (!keys || !vals || !rows || !row_buckets)
         return -1;
     for (i = 0; i < h->opt->route.n && i < PHPBPF_ROUTE_PATTERNS; i++) {
         struct phpbpf_route_pattern p;
@@ -105,19 +106,6 @@ int phpbpf_routes_loaded(struct phpbpf_helper *h)
         if (bpf_map_update_elem(pfd, &k, &p, 0) != 0)
             return -1;
     }
-    /* What each vhost holds of a predecessor's routes (the map is carried,
-     * the counts are not: they follow from it). */
-    n = read_all(bpf_map__fd(h->skel->maps.routes));
-    for (i = 0; i < n; i++)
-        if (keys[i].vhost < h->opt->vhosts && keys[i].hash != PHPBPF_ROUTE_OTHER_HASH)
-            used[keys[i].vhost]++;
-    for (i = 0; i < h->opt->vhosts; i++) {
-        __u32 k = i;
-
-        if (used[i] && bpf_map_update_elem(ufd, &k, &used[i], 0) != 0)
-            return -1;
-    }
-    free(used);
     phpbpf_routes_clock(h);
     return 0;
 }
@@ -170,10 +158,6 @@ void phpbpf_routes_snapshot(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
 
         if (!v->php.count)
             continue;
-        if (m >= PHPBPF_SNAP_ROUTES) {
-            s->routes_unsent++;
-            continue;
-        }
         r = &rows[m++];
         r->vhost = keys[i].vhost;
         memcpy(r->text, v->text, sizeof(r->text));

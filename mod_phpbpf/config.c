@@ -273,6 +273,25 @@ static const char *set_COMPONENT(cmd_parms *cmd, void *dummy, const char *prefix
     return NULL;
 }
 
+/* What no single directive can check: PhpBpfMaxVhosts x (PhpBpfMaxRoutes
+ * + 1) rows bound the route table, the helper's copy and a snapshot. */
+int phpbpf_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    phpbpf_server_conf *c = phpbpf_sconf(s);
+
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    if (c->max_routes && (long)c->max_vhosts * (c->max_routes + 1) > PHPBPF_MAX_ROUTE_ROWS) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, s,
+                     "PhpBpfMaxRoutes %d with PhpBpfMaxVhosts %d: the route table would have %ld "
+                     "rows, more than %d; lower one of them", c->max_routes, c->max_vhosts,
+                     (long)c->max_vhosts * (c->max_routes + 1), PHPBPF_MAX_ROUTE_ROWS);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 #define PHPBPF_CMD_FLAG AP_INIT_FLAG
 #define PHPBPF_CMD_NUM AP_INIT_TAKE1
 #define PHPBPF_CMD_FILE AP_INIT_TAKE1

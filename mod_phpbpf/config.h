@@ -157,6 +157,9 @@ static inline phpbpf_server_conf *phpbpf_sconf(const server_rec *s)
     return ap_get_module_config(s->module_config, &phpbpf_module);
 }
 
+/* Settings checked together, at configtest too. */
+int phpbpf_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+
 /* Takes out a USE_ZEND_DTRACE an older build set, before mod_php starts the engine. */
 int phpbpf_env_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
 

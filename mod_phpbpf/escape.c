@@ -89,22 +89,38 @@ void phpbpf_json_str(struct phpbpf_out *o, const char *s)
 }
 
 /* Label values: backslash, double quote and newline escaped, as both
- * formats require; vhost names come from the configuration. */
+ * formats require, and valid UTF-8, which Prometheus requires of a whole
+ * scrape: a route comes from a request's path as Apache decoded it, where
+ * %ff is a byte 0xff.  A byte that starts no valid sequence is U+FFFD. */
 const char *phpbpf_prom_label(apr_pool_t *p, const char *s)
 {
-    char *o = apr_palloc(p, 2 * strlen(s) + 1), *q = o;
+    char *o = apr_palloc(p, 3 * strlen(s) + 1), *q = o;
 
-    for (; *s; s++) {
+    while (*s) {
+        size_t n;
+
         if (*s == '\\' || *s == '"') {
             *q++ = '\\';
-            *q++ = *s;
+            *q++ = *s++;
         }
         else if (*s == '\n') {
             *q++ = '\\';
             *q++ = 'n';
+            s++;
         }
-        else
-            *q++ = *s;
+        else if ((unsigned char)*s < 0x80) {
+            *q++ = *s++;
+        }
+        else if ((n = phpbpf_utf8_len((const unsigned char *)s)) > 0) {
+            memcpy(q, s, n);
+            q += n;
+            s += n;
+        }
+        else {
+            memcpy(q, "\xef\xbf\xbd", 3);
+            q += 3;
+            s++;
+        }
     }
     *q = '\0';
     return o;

@@ -207,6 +207,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_check_config(phpbpf_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(phpbpf_env_post_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(phpbpf_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -17,7 +17,7 @@ use LWP::UserAgent;
 use File::Temp qw(tempdir);
 use PhpBpfTest;
 
-plan tests => 38;
+plan tests => 42;
 
 my $top = topdir();
 my $mods = '/usr/lib/apache2/modules';
@@ -47,7 +47,7 @@ PhpBpfSlowThreshold 20ms
  ServerName default.test
 </VirtualHost>
 EOF
-$extra .= $vh->($_) for qw(shop.test many.test hostile.test);
+$extra .= $vh->($_) for qw(shop.test many.test hostile.test scan.test);
 my $inst = start_instance(access_log => 1, extra => $extra, before_start => sub {
     my $dir = shift;
     my $conf = "$dir/httpd.conf";
@@ -179,6 +179,18 @@ ok scalar(grep { $_ eq "/$x40/$x40/*" } @hr), 'a long one is cut where it does n
     or diag explain \@hr;
 my $page = instance_get($inst, '/server-bpf')->{content};
 unlike $page, qr/<script>alert/, 'the page escapes markup in routes';
+my $raw = LWP::UserAgent->new->get("http://127.0.0.1:$port/server-bpf?metrics")->content;
+ok utf8::decode($raw), '?metrics is valid UTF-8, %FF%FE in a route label included (Prometheus refuses a scrape that is not)';
+
+# A scanner's 404s take no row: 30 distinct guesses and a page.
+my @scan = map { get('scan.test', '/missing/' . letters($_) . 'x') } 1 .. 30;
+get('scan.test', '/known') for 1 .. 2;
+is scalar(grep { $_ == 404 } @scan), 30, 'a scanner: 30 guesses, 404 each';
+my $sj = wait_until { my $j = json(); my $v = vhost_of($j, 'scan.test'); $v && $v->{php_us}{count} == 32 ? $j : undef } 10;
+my $scan = routes_of($sj, 'scan.test');
+is_deeply { map { $_ => $scan->{$_}{requests} } keys %$scan }, { '/known' => 2, '(other)' => 30 },
+    'the 404s count in (other), and take no row of the table';
+is $scan->{'(other)'}{status}{'4xx'}, 30, '(other) has them as 4xx';
 my $tmp = tempdir(CLEANUP => 1);
 open my $mf, '>:encoding(UTF-8)', "$tmp/m.txt" or die;
 print $mf instance_get($inst, '/server-bpf?metrics')->{content};

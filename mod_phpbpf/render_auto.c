@@ -1,8 +1,9 @@
 /* /server-bpf?auto: "Key: value" lines for scripts, as mod_status's ?auto.
  * Per-vhost keys carry the vhost in brackets.  Vhost names come from the
  * configuration; a route comes from requests, and is escaped as text
- * (phpbpf_esc_text) with its brackets as \x5b and \x5d, so that a key
- * stays Name[vhost][route]. */
+ * (phpbpf_esc_text) with its brackets, colons and spaces as \x5b, \x5d,
+ * \x3a and \x20, so that a key stays Name[vhost][route] and ": " only
+ * ever ends one. */
 #include <string.h>
 
 #include "apr_strings.h"
@@ -21,18 +22,19 @@ static void lat(struct phpbpf_out *o, const char *what, const char *name,
                       what, name, (apr_uint64_t)l->hist->max_us);
 }
 
-/* A route as a key's bracket: escaped text, and no bracket of its own. */
+/* A route as a key's bracket: escaped text, and no bracket, colon or
+ * space of its own. */
 static const char *route_key(apr_pool_t *p, const char *route)
 {
     const char *t = phpbpf_esc_text(p, route), *c;
     char *out, *w;
 
-    if (!strpbrk(t, "[]"))
+    if (!strpbrk(t, "[]: "))
         return t;
     w = out = apr_palloc(p, 4 * strlen(t) + 1);
     for (c = t; *c; c++) {
-        if (*c == '[' || *c == ']') {
-            memcpy(w, *c == '[' ? "\\x5b" : "\\x5d", 4);
+        if (strchr("[]: ", *c)) {
+            apr_snprintf(w, 5, "\\x%02x", (unsigned char)*c);
             w += 4;
         }
         else

@@ -17,13 +17,19 @@ use LWP::UserAgent;
 use File::Temp qw(tempdir);
 use PhpBpfTest;
 
-plan tests => 42;
+plan tests => 43;
 
 my $top = topdir();
 my $mods = '/usr/lib/apache2/modules';
 my $max = 10;
 
-# configtest: bad patterns fail with the directive's name and why.
+# configtest: bad patterns fail with the directive's name and why, and so
+# does a route table of more rows than a snapshot holds.
+{
+    my ($rc, $out) = configtest(extra => "PhpBpfMaxVhosts 4096\nPhpBpfMaxRoutes 20");
+    ok $rc != 0 && $out =~ /PhpBpfMaxRoutes 20 with PhpBpfMaxVhosts 4096: the route table would have 86016 rows, more than 36864/,
+       'configtest refuses 4096 vhosts x 21 routes' or diag $out;
+}
 for my $bad (['shop/x', qr/starts with \//], ['/a/{b', qr/whole segment/], ['/*', qr/every request/],
              ['/a//b', qr/empty segment/], ['/a/*/b', qr/last segment/]) {
     my ($rc, $out) = configtest(extra => "PhpBpfRoute $bad->[0]");

@@ -33,6 +33,7 @@ struct phpbpf_route_scratch {
     char query[PHPBPF_ROUTE_QUERY_READ];
     struct phpbpf_route_norm n;
     __u64 hash;
+    __u64 acc;              /* the hashes' accumulator (their loops are callbacks) */
     /* A new row: zero but for its text and ordinal, which are all that
      * is ever written here (taken is 0 in every row made). */
     struct phpbpf_route init;
@@ -77,19 +78,89 @@ static long route_query_cb(__u32 i, void *ctx)
     return 0;
 }
 
-/* The request's route into s->n.out and s->hash; 0, or -1 if its path
- * could not be read (it counts under (other)). */
-static __always_inline int route_make(struct phpbpf_route_scratch *s, struct phpbpf_inflight *f)
+/* Hashes in bpf_loop callbacks, into s->acc: a loop in the program
+ * itself would be followed by the verifier once per length. */
+static long hash_path_cb(__u32 i, void *ctx)
+{
+    struct phpbpf_route_scratch *s = route_scratch_get();
+
+    (void)ctx;
+    if (!s)
+        return 1;
+    s->acc = (s->acc ^ ((const __u64 *)s->path)[i & (PHPBPF_ROUTE_PATH_READ / 8 - 1)])
+             * PHPBPF_ROUTE_HASH_MUL;
+    return 0;
+}
+
+static long hash_query_cb(__u32 i, void *ctx)
+{
+    struct phpbpf_route_scratch *s = route_scratch_get();
+
+    (void)ctx;
+    if (!s)
+        return 1;
+    s->acc = (s->acc ^ ((const __u64 *)s->query)[i & (PHPBPF_ROUTE_QUERY_READ / 8 - 1)])
+             * PHPBPF_ROUTE_HASH_MUL;
+    return 0;
+}
+
+/* phpbpf_route_finish()'s hash of the route's text, byte by byte. */
+static long hash_out_cb(__u32 i, void *ctx)
+{
+    struct phpbpf_route_scratch *s = route_scratch_get();
+
+    (void)ctx;
+    if (!s || i >= PHPBPF_ROUTE_LEN)
+        return 1;
+    s->acc = (s->acc ^ (unsigned char)s->n.out[i]) * PHPBPF_ROUTE_HASH_MUL;
+    return 0;
+}
+
+/* The request's path (and, for a front controller, its query string)
+ * into s, and a hash of their bytes into *raw: what the task's last
+ * route is known by.  -1 if the path cannot be read. */
+static __always_inline int route_read(struct phpbpf_route_scratch *s, struct phpbpf_inflight *f,
+                                      __u64 *raw, long *plen, long *qlen)
 {
     long len;
-    __u32 i;
+    __u32 at;
+
+    *qlen = 0;
+    /* Zero first: a string read leaves what was after its NUL. */
+    __builtin_memset(s->path, 0, sizeof(s->path));
+    len = f->path ? bpf_probe_read_user_str(s->path, sizeof(s->path), (void *)f->path) : -1;
+    if (len <= 1)
+        return -1;
+    *plen = len - 1;
+    s->acc = PHPBPF_ROUTE_HASH_INIT ^ (__u64)len;
+    bpf_loop((__u32)(*plen + 7) / 8, hash_path_cb, NULL, 0);
+    /* A front controller ("/" or a .php script): its query string is part
+     * of its route (the names of its parameters). */
+    at = (__u32)(*plen - 4) & (PHPBPF_ROUTE_PATH_READ - 1);
+    if (f->query && (*plen == 1 || (*plen >= 4 && at + 4 <= PHPBPF_ROUTE_PATH_READ
+                                    && s->path[at] == '.' && s->path[(at + 1) & 255] == 'p'
+                                    && s->path[(at + 2) & 255] == 'h'
+                                    && s->path[(at + 3) & 255] == 'p'))) {
+        __builtin_memset(s->query, 0, sizeof(s->query));
+        len = bpf_probe_read_user_str(s->query, sizeof(s->query), (void *)f->query);
+        if (len > 1) {
+            *qlen = len - 1;
+            s->acc ^= (__u64)len << 32;
+            bpf_loop((__u32)(*qlen + 7) / 8, hash_query_cb, NULL, 0);
+        }
+    }
+    *raw = s->acc;
+    return 0;
+}
+
+/* The route of what route_read() read, into s->n.out and s->hash. */
+static __always_inline void route_make(struct phpbpf_route_scratch *s, long plen, long qlen)
+{
+    __u32 i, l;
     int fc;
 
     phpbpf_route_init(&s->n);
-    len = f->path ? bpf_probe_read_user_str(s->path, sizeof(s->path), (void *)f->path) : -1;
-    if (len <= 0)
-        return -1;
-    bpf_loop((__u32)(len - 1), route_path_cb, NULL, 0);
+    bpf_loop((__u32)plen, route_path_cb, NULL, 0);
     fc = phpbpf_route_path_end(&s->n);
     /* The operator's patterns first: the first that matches names it. */
     for (i = 0; i < PHPBPF_ROUTE_PATTERNS && i < route_npatterns; i++) {
@@ -99,17 +170,22 @@ static __always_inline int route_make(struct phpbpf_route_scratch *s, struct php
         if (p && phpbpf_route_match(&s->n, p)) {
             __builtin_memcpy(s->n.out, p->text, sizeof(s->n.out));
             s->hash = p->hash;
-            return 0;
+            return;
         }
     }
-    if (fc && f->query) {
-        len = bpf_probe_read_user_str(s->query, sizeof(s->query), (void *)f->query);
-        if (len > 1)
-            bpf_loop((__u32)(len - 1), route_query_cb, NULL, 0);
+    if (fc && qlen > 0) {
+        bpf_loop((__u32)qlen, route_query_cb, NULL, 0);
         phpbpf_route_query_end(&s->n);
     }
-    s->hash = phpbpf_route_finish(&s->n);
-    return 0;
+    /* phpbpf_route_finish(), its loop a callback. */
+    l = s->n.len;
+    if (l > PHPBPF_ROUTE_LEN - 1)
+        l = PHPBPF_ROUTE_LEN - 1;
+    s->n.len = l;
+    s->n.out[l] = '\0';
+    s->acc = PHPBPF_ROUTE_HASH_INIT;
+    bpf_loop(l, hash_out_cb, NULL, 0);
+    s->hash = s->acc | 1;
 }
 
 /* The vhost's (other) row, made if it is not there yet. */
@@ -190,34 +266,50 @@ static __always_inline __u32 php_status(void)
     return (__u32)code;
 }
 
-/* Counts the request that ends now in its route's row; the route's text
- * stays in s->n.out for the slow log.  NULL without routes.  vhost is
- * one the vhost tables have (the slot is the child's memory, which PHP
- * code could write): no row is made for another. */
-static __always_inline struct phpbpf_route_scratch *
+/* Counts the request that ends now in its route's row, and returns the
+ * route's text (for the slow log); NULL without routes.  vhost is one the
+ * vhost tables have (the slot is the child's memory, which PHP code could
+ * write): no row is made for another. */
+static __always_inline const char *
 route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, __u64 on_us,
             __u64 off_us)
 {
     struct phpbpf_route_scratch *s;
     struct phpbpf_route_key k = { .vhost = vhost };
-    struct phpbpf_route *r;
-    __u64 wall_us, apache_us;
+    struct phpbpf_route *r = NULL;
+    __u64 wall_us, apache_us, raw = 0;
+    long plen = 0, qlen = 0;
     __u32 cls;
 
     if (!max_routes || !(s = route_scratch_get()))
         return NULL;
-    if (route_make(s, f) == 0) {
-        k.hash = s->hash;
-    }
-    else {
+    cls = php_status();
+    if (route_read(s, f, &raw, &plen, &qlen) != 0) {
         __builtin_memcpy(s->n.out, PHPBPF_ROUTE_OTHER, sizeof(PHPBPF_ROUTE_OTHER));
         k.hash = PHPBPF_ROUTE_OTHER_HASH;
+        r = route_row(s, &k, cls);
     }
-    cls = php_status();
-    r = route_row(s, &k, cls);
+    else {
+        /* The task's last route, if this is the same URL: its row is
+         * there for good (rows are never taken out). */
+        if (f->rc_raw == raw && f->rc_vhost == vhost) {
+            k.hash = f->rc_route;
+            r = bpf_map_lookup_elem(&routes, &k);
+        }
+        if (!r) {
+            route_make(s, plen, qlen);
+            k.hash = s->hash;
+            r = route_row(s, &k, cls);
+            if (r && r->ordinal != PHPBPF_ROUTE_ORDINAL_OTHER) {
+                f->rc_raw = raw;
+                f->rc_route = k.hash;
+                f->rc_vhost = vhost;
+            }
+        }
+    }
     if (!r) {
         __sync_fetch_and_add(&counters.routes_lost, 1);
-        return s;
+        return s->n.out;
     }
     rhist_add(&r->php, php_us);
     wall_us = (now_ns + (__u64)wall_offset_ns) / 1000;
@@ -238,7 +330,7 @@ route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, 
             if (f->waits[c])
                 __sync_fetch_and_add(&r->wait_us[c], f->wait_ns[c] / 1000);
     }
-    return s;
+    return r->text;
 }
 
 #endif

@@ -200,6 +200,11 @@ struct phpbpf_inflight {
     __u32 waits[PHPBPF_WAIT_CLASSES];
     __u64 req_time_us;      /* the slot's: when Apache read the request */
     __u64 path, query;      /* the slot's: the client's path and query string */
+    /* The last route made in this task: the hash of the bytes it was made
+     * from, and its key, so that the next request for the same URL (a
+     * child serves many) finds its row without making it again. */
+    __u64 rc_raw, rc_route;
+    __u32 rc_vhost, rc_pad;
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached

@@ -135,7 +135,7 @@ static __always_inline __u64 request_str(struct pt_regs *ctx, int i, __u64 sg_of
 
 static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflight *f, __u32 pid,
                                        __u64 php_us, __u64 on_us, __u64 off_us,
-                                       const struct phpbpf_route_scratch *route)
+                                       const char *route)
 {
     struct phpbpf_slow_event *e;
     __u64 str;
@@ -173,7 +173,7 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     }
     e->exc_thrown = f->exc_thrown;
     if (route)
-        __builtin_memcpy(e->route, route->n.out, sizeof(e->route));
+        __builtin_memcpy(e->route, route, sizeof(e->route));
     else
         e->route[0] = '\0';
     e->script[0] = e->uri[0] = e->method[0] = '\0';
@@ -191,7 +191,7 @@ int php_request_shutdown(struct pt_regs *ctx)
 {
     struct task_struct *task = bpf_get_current_task_btf();
     struct phpbpf_inflight *f;
-    struct phpbpf_route_scratch *route;
+    const char *route;
     struct phpbpf_hist *h;
     struct phpbpf_cpu *c;
     __u32 vhost;

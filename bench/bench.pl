@@ -644,7 +644,9 @@ sub goals {
         $row->("default: throughput >= bpftrace histogram ($w)", '3:6', $w, 1);
         # What decides PhpBpfProfile's default: sampling costs at most 0.3%.
         $row->("stack sampling: throughput >= 0.997 x PhpBpfProfile Off ($w)", '3:3n', $w, 0.997);
-        $row->("routes: throughput >= 0.995 x PhpBpfMaxRoutes 0 ($w)", '3:3r0', $w, 0.995);
+        # Routes: the BPF side's work (below, per run) is the measure; this
+        # is within the noise of the A/A row.
+        $row->("routes: throughput, default / PhpBpfMaxRoutes 0 ($w), for scale", '3:3r0', $w, undef);
         $row->("wait split: throughput, CPU tracing with it / without ($w), for scale", '3c:3c0', $w, undef);
         $row->("function uprobes: throughput, no USDT notes / USDT ($w), for scale", '3f:3', $w, undef);
         # Routes: the normaliser runs in php_request_shutdown.

@@ -321,6 +321,14 @@ route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, 
         __sync_fetch_and_add(&r->status[cls], 1);
     if (f->exc_thrown)
         __sync_fetch_and_add(&r->exc_thrown, f->exc_thrown);
+    if (f->path) {
+        __u64 errs = 0;
+
+        if (bpf_probe_read_user(&errs, sizeof(errs),
+                                (void *)(slot_addr + __builtin_offsetof(struct phpbpf_slot, php_errors))) == 0
+            && errs > f->errors_at && errs - f->errors_at < 1000000)
+            __sync_fetch_and_add(&r->errors, errs - f->errors_at);
+    }
     if (cpu_tracing) {
         int c;
 

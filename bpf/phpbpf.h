@@ -42,6 +42,10 @@ struct phpbpf_slot {
      * it.  The BPF side reads them at PHP's end and makes a route of them
      * (phpbpf_route.h), so the module pays two stores, not the work. */
     __u64 path, query;
+    /* PHP's error lines this child has logged (mod_php writes them while
+     * the request runs): a route's errors are how far it moved between
+     * PHP's start and end. */
+    __u64 php_errors;
 };
 
 /* BPF-side event counters, kept in .bss and read by the helper through the
@@ -205,6 +209,7 @@ struct phpbpf_inflight {
      * child serves many) finds its row without making it again. */
     __u64 rc_raw, rc_route;
     __u32 rc_vhost, rc_pad;
+    __u64 errors_at;        /* the slot's php_errors at PHP's start */
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -278,6 +283,7 @@ struct phpbpf_route {
     __u32 taken;
     __u64 status[5];        /* 1xx .. 5xx, as PHP left it (SG(sapi_headers)) */
     __u64 exc_thrown;
+    __u64 errors;           /* PHP errors logged (the slot's php_errors) */
     __u64 on_us, off_us;    /* with CPU tracing */
     __u64 wait_us[PHPBPF_WAIT_CLASSES];
     struct phpbpf_rhist php;        /* count: the route's requests */

@@ -92,6 +92,7 @@ int php_request_startup(struct pt_regs *ctx)
         f->req_time_us = slot.request_time_us;
         f->path = slot.path;
         f->query = slot.query;
+        f->errors_at = slot.php_errors;
     }
     else {
         f->vhost = PHPBPF_VHOST_OTHER;

@@ -163,6 +163,7 @@ struct phpbpf_snap_route {
     struct phpbpf_sparse php, apache;
     uint64_t status[5];
     uint64_t exc_thrown;
+    uint64_t errors;
     uint64_t on_us, off_us;
     uint64_t wait_us[PHPBPF_WAIT_CLASSES];
 };
@@ -289,8 +290,8 @@ static inline int phpbpf_snap_vhost_has_data(const struct phpbpf_snap_vhost *v)
 /* A vhost's waits: (ns, count) per class; a slow request's: (us, count). */
 #define PHPBPF_WIRE_WAITS_LEN (PHPBPF_WAIT_CLASSES * 16)
 #define PHPBPF_WIRE_SLOW_WAITS_LEN (PHPBPF_WAIT_CLASSES * 12)
-/* A route's numbers after its text and histograms: status classes,
- * exceptions, on and off CPU, waits by class. */
-#define PHPBPF_WIRE_ROUTE_NUMS (4 + 8 * (5 + 3 + PHPBPF_WAIT_CLASSES))
+/* A route's numbers beside its text and histograms: its ordinal, status
+ * classes, exceptions, errors, on and off CPU, waits by class. */
+#define PHPBPF_WIRE_ROUTE_NUMS (4 + 8 * (5 + 4 + PHPBPF_WAIT_CLASSES))
 
 #endif

@@ -275,6 +275,7 @@ static int getroutes(struct cursor *c, struct phpbpf_snapshot *s, phpbpf_alloc_f
         for (k = 0; k < 5; k++)
             r->status[k] = get64(c);
         r->exc_thrown = get64(c);
+        r->errors = get64(c);
         r->on_us = get64(c);
         r->off_us = get64(c);
         for (k = 0; k < PHPBPF_WAIT_CLASSES; k++)

@@ -273,6 +273,7 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         for (j = 0; j < 5; j++)
             put64(b, r->status[j]);
         put64(b, r->exc_thrown);
+        put64(b, r->errors);
         put64(b, r->on_us);
         put64(b, r->off_us);
         for (j = 0; j < PHPBPF_WAIT_CLASSES; j++)

@@ -167,6 +167,7 @@ void phpbpf_routes_snapshot(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
         b += rsparse(&r->apache, &v->apache, b);
         memcpy(r->status, v->status, sizeof(r->status));
         r->exc_thrown = v->exc_thrown;
+        r->errors = v->errors;
         r->on_us = v->on_us;
         r->off_us = v->off_us;
         memcpy(r->wait_us, v->wait_us, sizeof(r->wait_us));

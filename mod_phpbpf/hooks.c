@@ -204,6 +204,8 @@ void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
     if (phpbpf_parse_php_error(text, &e) != 0)
         return;
     phpbpf_shm_count_error(phpbpf_st->sh, vhost_of(info->r->server), &e);
+    /* For the request's route, which the BPF side counts: see phpbpf_slot. */
+    phpbpf_st->slot->php_errors++;
     /* Notes go on the initial request, which log_transaction sees, also
      * when PHP ran in an internal redirect (front controllers). */
     top = (request_rec *)info->r;

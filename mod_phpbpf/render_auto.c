@@ -83,9 +83,10 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
         const char *rt = route_key(p, x->route);
 
         phpbpf_out_printf(o, "RouteRequests[%s][%s]: " PHPBPF_U64 "\nRoutePhpMeanUs[%s][%s]: %.0f\n"
-                          "RoutePhpP99Us[%s][%s]: %.0f\nRouteStatus5xx[%s][%s]: " PHPBPF_U64 "\n",
+                          "RoutePhpP99Us[%s][%s]: %.0f\nRouteStatus5xx[%s][%s]: " PHPBPF_U64 "\n"
+                          "RouteErrors[%s][%s]: " PHPBPF_U64 "\n",
                           n, rt, (apr_uint64_t)x->requests, n, rt, x->php.mean, n, rt, x->php.p99,
-                          n, rt, (apr_uint64_t)x->status[4]);
+                          n, rt, (apr_uint64_t)x->status[4], n, rt, (apr_uint64_t)x->errors);
     }
 }
 

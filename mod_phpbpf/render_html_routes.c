@@ -43,7 +43,7 @@ void phpbpf_html_routes(struct page *g)
             "their values; or a PhpBpfRoute of yours.  Most PHP time first.  A table holds %u "
             "routes per vhost; the requests of any other route are counted as (other).  Apache "
             "time runs from the request read to PHP's end; percentiles are within 1/8; status "
-            "is what PHP sent.</p>\n", PHPBPF_ROUTE_SEGS, r->max_routes);
+            "is what PHP sent; errors are PHP's lines in the error log.</p>\n", PHPBPF_ROUTE_SEGS, r->max_routes);
     for (shown = 0; shown < r->nshown; shown++) {
         const struct phpbpf_report_vhost *v = &r->vhost[i = r->shown[shown]];
 
@@ -52,7 +52,7 @@ void phpbpf_html_routes(struct page *g)
         printf_(g, "<h3>%s</h3>\n<table>\n<tr><th class=l rowspan=2>Route</th>"
                 "<th rowspan=2>Requests</th><th rowspan=2>Req/s</th><th rowspan=2>PHP time share</th>"
                 "<th colspan=3>Apache time</th><th colspan=3>PHP time</th><th colspan=4>Status</th>"
-                "<th rowspan=2>Exceptions</th>%s</tr>\n<tr><th>p50</th><th>p90</th><th>p99</th>"
+                "<th rowspan=2>Errors</th><th rowspan=2>Exceptions</th>%s</tr>\n<tr><th>p50</th><th>p90</th><th>p99</th>"
                 "<th>p50</th><th>p90</th><th>p99</th><th>2xx</th><th>3xx</th><th>4xx</th>"
                 "<th>5xx</th>%s</tr>\n", vname(g, i),
                 cpu ? "<th colspan=3>Per request</th>" : "",
@@ -68,6 +68,7 @@ void phpbpf_html_routes(struct page *g)
             lat3(g, &x->php);
             for (c = 1; c < PHPBPF_REPORT_STATUS; c++)
                 td_u64(g, x->status[c]);
+            td_u64(g, x->errors);
             td_u64(g, x->exceptions);
             if (cpu && x->requests)
                 printf_(g, "<td>%s</td><td>%s</td><td class=l>%s</td>",

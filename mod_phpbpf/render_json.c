@@ -216,7 +216,8 @@ static void routes(struct phpbpf_out *o, const struct phpbpf_report *r,
         for (k = 1; k < PHPBPF_REPORT_STATUS; k++)
             phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k > 1 ? ", " : "", phpbpf_status_names[k],
                               (apr_uint64_t)x->status[k]);
-        phpbpf_out_printf(o, "}, \"exceptions\": " PHPBPF_U64, (apr_uint64_t)x->exceptions);
+        phpbpf_out_printf(o, "}, \"errors\": " PHPBPF_U64 ", \"exceptions\": " PHPBPF_U64,
+                          (apr_uint64_t)x->errors, (apr_uint64_t)x->exceptions);
         if (x->wait_us) {
             phpbpf_out_printf(o, ", \"on_cpu_us\": " PHPBPF_U64 ", \"off_cpu_us\": " PHPBPF_U64
                               ", \"waits_us\": {", (apr_uint64_t)x->on_us, (apr_uint64_t)x->off_us);

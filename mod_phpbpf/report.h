@@ -113,6 +113,7 @@ struct phpbpf_report_route {
     double share;                 /* of the vhost's PHP time, 0..1 */
     uint64_t status[5];           /* 1xx .. 5xx */
     uint64_t exceptions;
+    uint64_t errors;              /* PHP errors logged (Apache's error log lines) */
     uint64_t on_us, off_us;       /* with CPU tracing */
     const uint64_t *wait_us;      /* by wait class, with CPU tracing; else NULL */
 };

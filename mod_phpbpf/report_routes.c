@@ -18,6 +18,7 @@ static void row(struct phpbpf_report_route *o, const struct phpbpf_snap_route *x
     o->share = vh->php.hist->sum_us ? (double)x->php.sum_us / (double)vh->php.hist->sum_us : 0;
     memcpy(o->status, x->status, sizeof(o->status));
     o->exceptions = x->exc_thrown;
+    o->errors = x->errors;
     o->on_us = cpu ? x->on_us : 0;
     o->off_us = cpu ? x->off_us : 0;
     o->wait_us = cpu ? x->wait_us : NULL;

@@ -17,7 +17,7 @@ use LWP::UserAgent;
 use File::Temp qw(tempdir);
 use PhpBpfTest;
 
-plan tests => 43;
+plan tests => 45;
 
 my $top = topdir();
 my $mods = '/usr/lib/apache2/modules';
@@ -87,13 +87,14 @@ is $failed, 0, "$flood distinct paths on many.test";
 my @terms = map { "zebraterm$_" } 1 .. 11;
 my %want = ('/product/{id}' => 300, '/cart' => 7, '/?s=' => 11, '/index.php?p=' => 3,
             '/shop/{slug}/reviews' => 6, '/wp-json/wp/v2/posts/{id}' => 2,
-            '/blog/{id}/{id}/{id}/hello-world/' => 2, '/slow/{id}' => 2, '/throw/{id}' => 3);
+            '/blog/{id}/{id}/{id}/hello-world/' => 2, '/slow/{id}' => 2, '/throw/{id}' => 3,
+            '/warn/{id}' => 4);
 my @paths = ((map { "/product/$_" } 1 .. 300), ('/cart') x 7, (map { "/?s=$_" } @terms),
              ('/index.php?p=5', '/index.php?p=6', '/index.php?p=77'),
              (map { "/shop/$_/reviews" } qw(blue-shirt red-hat green-cap blue-shirt a b)),
              '/wp-json/wp/v2/posts/123', '/wp-json/wp/v2/posts/9f1c2e',
              '/blog/2024/05/06/hello-world/', '/blog/2023/12/31/hello-world/',
-             '/slow/1', '/slow/2', '/throw/1', '/throw/2', '/throw/3');
+             '/slow/1', '/slow/2', '/throw/1', '/throw/2', '/throw/3', map { "/warn/$_" } 1 .. 4);
 my $ok = grep { get('shop.test', $_) == 200 } @paths;
 is $ok, scalar(@paths), scalar(@paths) . ' requests on shop.test';
 
@@ -124,6 +125,8 @@ is scalar(grep { m{"GET /product/\d+ } } @shop_log), $shop->{'/product/{id}'}{re
 is scalar(grep { m{"GET /\?s=} } @shop_log), $shop->{'/?s='}{requests}, '/?s=: the access log\'s count';
 is $shop->{'/product/{id}'}{status}{'2xx'}, 300, 'status classes as PHP sent them';
 is $shop->{'/throw/{id}'}{exceptions}, 3, 'exceptions by route';
+is $shop->{'/warn/{id}'}{errors}, 4, 'PHP errors by route, as the error log has them';
+is $shop->{'/product/{id}'}{errors}, 0, 'and none where there were none';
 ok $shop->{'/product/{id}'}{latency_us}{p50} >= $shop->{'/product/{id}'}{php_us}{p50} * 0.8,
     'Apache time of a route covers its PHP time';
 ok $shop->{'/slow/{id}'}{php_us}{p50} >= 25000 && $shop->{'/slow/{id}'}{php_us}{p50} < 60000,

@@ -291,6 +291,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     ro[0].status[1] = 4;
     ro[0].status[4] = 1;
     ro[0].exc_thrown = 2;
+    ro[0].errors = 1;
     ro[0].on_us = 400000;
     ro[0].off_us = 1950000;
     ro[0].wait_us[PHPBPF_W_SLEEP] = 1900000;

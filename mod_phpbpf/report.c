@@ -26,16 +26,6 @@ _Static_assert(sizeof(probe_names) / sizeof(*probe_names) == PHPBPF_NPROBES
 /* The BPF side of a vhost the helper had nothing for. */
 static const struct phpbpf_snap_vhost no_data;
 
-void phpbpf_report_lat_of(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h, int quantiles)
-{
-    static const double q[3] = { 0.50, 0.90, 0.99 };
-    double v[3] = { 0, 0, 0 };
-
-    /* Most are empty, with compile or CPU tracing off. */
-    if (quantiles && h->nnz)
-        phpbpf_sparse_quantiles(h, q, v, 3);
-    *l = (struct phpbpf_report_lat){ h, phpbpf_sparse_mean(h), v[0], v[1], v[2] };
-}
 
 static double ratio(uint64_t part, uint64_t whole)
 {

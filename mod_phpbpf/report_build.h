@@ -20,7 +20,18 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
                                           const char *unavailable, uint64_t now_us,
                                           int quantiles, const apr_array_header_t *components);
 
-/* A histogram summarised: its mean and, with quantiles, p50/p90/p99. */
-void phpbpf_report_lat_of(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h, int quantiles);
+/* A histogram summarised: its mean and, with quantiles, p50/p90/p99.
+ * Here, for report.c and report_routes.c alike. */
+static inline void phpbpf_report_lat_of(struct phpbpf_report_lat *l, const struct phpbpf_sparse *h,
+                                        int quantiles)
+{
+    static const double q[3] = { 0.50, 0.90, 0.99 };
+    double v[3] = { 0, 0, 0 };
+
+    /* Most are empty, with compile or CPU tracing off. */
+    if (quantiles && h->nnz)
+        phpbpf_sparse_quantiles(h, q, v, 3);
+    *l = (struct phpbpf_report_lat){ h, phpbpf_sparse_mean(h), v[0], v[1], v[2] };
+}
 
 #endif

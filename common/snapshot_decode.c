@@ -4,7 +4,7 @@
  * request a client sends, checked by the helper. */
 #include <stdlib.h>
 #include <string.h>
-#include "snapshot.h"
+#include "wire_read.h"
 
 int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
                         uint32_t *payload_len)
@@ -22,96 +22,6 @@ int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
     return 0;
 }
 
-struct cursor {
-    const unsigned char *p;
-    size_t left;
-    int bad;
-};
-
-static void get(struct cursor *c, void *out, size_t n)
-{
-    if (c->bad || c->left < n) {
-        c->bad = 1;
-        memset(out, 0, n);
-        return;
-    }
-    memcpy(out, c->p, n);
-    c->p += n;
-    c->left -= n;
-}
-
-static uint16_t get16(struct cursor *c) { uint16_t v; get(c, &v, 2); return v; }
-static uint32_t get32(struct cursor *c) { uint32_t v; get(c, &v, 4); return v; }
-static uint64_t get64(struct cursor *c) { uint64_t v; get(c, &v, 8); return v; }
-
-static void skip(struct cursor *c, size_t n)
-{
-    if (c->bad || c->left < n) {
-        c->bad = 1;
-        return;
-    }
-    c->p += n;
-    c->left -= n;
-}
-
-static void getstr(struct cursor *c, char *out, size_t outlen)
-{
-    uint16_t n = get16(c);
-
-    if (n >= outlen || n > c->left) {
-        c->bad = 1;
-        out[0] = '\0';
-        return;
-    }
-    get(c, out, n);
-    out[n] = '\0';
-}
-
-/* Its buckets go to *room, which the caller sized by counting them first
- * (skiphist()); indexes must increase, so each bucket comes once. */
-static void gethist(struct cursor *c, struct phpbpf_sparse *h, struct phpbpf_sparse_bucket **room)
-{
-    struct phpbpf_sparse_bucket *b = *room;
-    uint16_t nnz, j;
-
-    h->count = get64(c);
-    h->sum_us = get64(c);
-    h->max_us = get64(c);
-    nnz = get16(c);
-    h->nnz = 0;
-    h->bucket = b;
-    if (c->bad || nnz > PHPBPF_HIST_BUCKETS || (size_t)nnz * PHPBPF_WIRE_HIST_PAIR > c->left) {
-        c->bad = 1;
-        return;
-    }
-    for (j = 0; j < nnz; j++, c->p += PHPBPF_WIRE_HIST_PAIR) {
-        uint16_t idx;
-
-        memcpy(&idx, c->p, 2);
-        if (idx >= PHPBPF_HIST_BUCKETS || (j && idx <= b[j - 1].idx)) {
-            c->bad = 1;
-            return;
-        }
-        b[j].idx = idx;
-        memcpy(&b[j].count, c->p + 2, 8);
-    }
-    c->left -= (size_t)nnz * PHPBPF_WIRE_HIST_PAIR;
-    h->nnz = nnz;
-    *room = b + nnz;
-}
-
-static size_t skiphist(struct cursor *c)
-{
-    uint16_t nnz;
-
-    skip(c, PHPBPF_WIRE_HIST_HEAD - 2);
-    nnz = get16(c);
-    skip(c, (size_t)nnz * PHPBPF_WIRE_HIST_PAIR);
-    return nnz;
-}
-
-/* Buckets of the next n vhost entries, or SIZE_MAX if they run past the
- * payload.  The cursor is a copy: this is a first pass. */
 static size_t vhost_buckets(struct cursor c, uint32_t n)
 {
     size_t nb = 0;
@@ -142,46 +52,6 @@ static size_t script_buckets(struct cursor c, uint32_t n)
         nb += skiphist(&c);
     }
     return c.bad ? SIZE_MAX : nb;
-}
-
-/* An entry count, refused if it exceeds max, or if the rest of the
- * payload cannot hold that many entries of at least min_size bytes:
- * nothing is allocated for a count a corrupt or hostile reply merely
- * claims. */
-static int get_count(struct cursor *c, uint32_t max, size_t min_size, uint32_t *n,
-                     const char *too_many, const char **err)
-{
-    *n = get32(c);
-    if (c->bad) {
-        *err = "truncated snapshot";
-        return -1;
-    }
-    if (*n > max) {
-        *err = too_many;
-        return -1;
-    }
-    if ((uint64_t)*n * min_size > c->left) {
-        *err = "truncated snapshot entries";
-        return -1;
-    }
-    return 0;
-}
-
-/* Room for n entries of `size` bytes followed by nb buckets, in one
- * allocation: a decode makes at most four. */
-static int get_room(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, size_t nb,
-                    void **out, struct phpbpf_sparse_bucket **buckets, const char **err)
-{
-    unsigned char *p = NULL;
-
-    if (n && !(p = alloc(ctx, (size_t)n * size + nb * sizeof(struct phpbpf_sparse_bucket)))) {
-        *err = "out of memory";
-        return -1;
-    }
-    *out = p;
-    if (buckets)
-        *buckets = p ? (struct phpbpf_sparse_bucket *)(p + (size_t)n * size) : NULL;
-    return 0;
 }
 
 static void getwaits(struct cursor *c, uint32_t *has, struct phpbpf_waits *w)
@@ -228,65 +98,6 @@ static size_t slow_frames(struct cursor c, uint32_t n)
         }
     }
     return c.bad ? SIZE_MAX : nf;
-}
-
-/* Buckets of the next n routes, or SIZE_MAX.  A first pass. */
-static size_t route_buckets(struct cursor c, uint32_t n)
-{
-    size_t nb = 0;
-    uint32_t i;
-
-    for (i = 0; i < n && !c.bad; i++) {
-        skip(&c, 4);
-        skip(&c, get16(&c));
-        skip(&c, 4);
-        nb += skiphist(&c);
-        nb += skiphist(&c);
-        skip(&c, PHPBPF_WIRE_ROUTE_NUMS - 4);
-    }
-    return c.bad ? SIZE_MAX : nb;
-}
-
-static int getroutes(struct cursor *c, struct phpbpf_snapshot *s, phpbpf_alloc_fn alloc,
-                     void *ctx, const char **err)
-{
-    struct phpbpf_sparse_bucket *b;
-    uint32_t i, k, n;
-    size_t nb;
-
-    s->max_routes = get32(c);
-    if (get_count(c, PHPBPF_SNAP_ROUTES, 4 + 2 + 2 * PHPBPF_WIRE_HIST_HEAD + PHPBPF_WIRE_ROUTE_NUMS,
-                  &n, "too many routes", err) != 0)
-        return -1;
-    if ((nb = route_buckets(*c, n)) == SIZE_MAX) {
-        *err = "truncated or corrupt route entry";
-        return -1;
-    }
-    if (get_room(alloc, ctx, n, sizeof(*s->routes), nb, (void **)&s->routes, &b, err) != 0)
-        return -1;
-    for (i = 0; i < n && !c->bad; i++) {
-        struct phpbpf_snap_route *r = &s->routes[i];
-
-        r->vhost = get32(c);
-        getstr(c, r->text, sizeof(r->text));
-        r->ordinal = get32(c);
-        gethist(c, &r->php, &b);
-        gethist(c, &r->apache, &b);
-        for (k = 0; k < 5; k++)
-            r->status[k] = get64(c);
-        r->exc_thrown = get64(c);
-        r->errors = get64(c);
-        r->on_us = get64(c);
-        r->off_us = get64(c);
-        for (k = 0; k < PHPBPF_WAIT_CLASSES; k++)
-            r->wait_us[k] = get64(c);
-    }
-    if (c->bad) {
-        *err = "truncated or corrupt route entry";
-        return -1;
-    }
-    s->nroutes = n;
-    return 0;
 }
 
 static int get_room_frames(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t size, size_t nf,
@@ -624,7 +435,7 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nslow = n;
-    if (getstacks(&c, s, max_vhosts, alloc, ctx, err) != 0 || getroutes(&c, s, alloc, ctx, err) != 0)
+    if (getstacks(&c, s, max_vhosts, alloc, ctx, err) != 0 || phpbpf_decode_routes(&c, s, alloc, ctx, err) != 0)
         return -1;
     if (c.left) {
         *err = "trailing bytes after snapshot";

@@ -17,7 +17,7 @@ use LWP::UserAgent;
 use File::Temp qw(tempdir);
 use PhpBpfTest;
 
-plan tests => 45;
+plan tests => 47;
 
 my $top = topdir();
 my $mods = '/usr/lib/apache2/modules';
@@ -49,6 +49,7 @@ LoadModule dir_module $mods/mod_dir.so
 PhpBpfMaxRoutes $max
 PhpBpfRoute /shop/{slug}/reviews
 PhpBpfSlowThreshold 20ms
+PhpBpfCpuTracing On
 <VirtualHost *:PORT>
  ServerName default.test
 </VirtualHost>
@@ -131,6 +132,11 @@ ok $shop->{'/product/{id}'}{latency_us}{p50} >= $shop->{'/product/{id}'}{php_us}
     'Apache time of a route covers its PHP time';
 ok $shop->{'/slow/{id}'}{php_us}{p50} >= 25000 && $shop->{'/slow/{id}'}{php_us}{p50} < 60000,
     'a route\'s PHP p50 (30 ms sleeps, within 1/8)' or diag $shop->{'/slow/{id}'}{php_us}{p50};
+# With CPU tracing, what a route waited on: /slow/{id} slept 30 ms twice.
+my $sl = $shop->{'/slow/{id}'};
+ok $sl->{waits_us} && $sl->{waits_us}{sleep} >= 55000 && $sl->{waits_us}{sleep} <= 80000
+   && $sl->{off_cpu_us} >= $sl->{waits_us}{sleep},
+   "a route's waits by class and off-CPU time (2 sleeps of 30 ms: $sl->{waits_us}{sleep} us)";
 my @order = map { $_->{route} } @{ vhost_of($j, 'shop.test')->{routes} };
 is $order[0], '/slow/{id}', 'most PHP time first';
 
@@ -166,7 +172,9 @@ like $formats, qr/^phpbpf_route_requests_total\{vhost="many\.test:$port",route="
     '?metrics: (other) has the rest of the table and the table\'s (other)';
 my $metrics = instance_get($inst, '/server-bpf?metrics')->{content};
 my $series = () = $metrics =~ /^phpbpf_\w+\{vhost="shop\.test:$port"/mg;
-cmp_ok $series, '<=', 40, "?metrics: shop.test has $series series, within 40";
+my $cpu_series = () = $metrics =~ /^phpbpf_(?:wait_seconds_total|waits_total|php_cpu_seconds_total|php_offcpu_seconds_total)\{vhost="shop\.test:$port"/mg;
+is $cpu_series, 26, '?metrics: CPU tracing adds 26 series a vhost (README)';
+is $series - $cpu_series, 39, '?metrics: shop.test has 39 series by default, within 40 (README)';
 
 # Hostile paths: markup, quotes, %-encoding, invalid UTF-8, 8 KB.
 my @hostile = ('/%3Cscript%3Ealert(1)%3C/script%3E/x', "/q%22uote'/y", '/bad%FF%FE/z',

@@ -79,7 +79,18 @@ static long route_query_cb(__u32 i, void *ctx)
 }
 
 /* Hashes in bpf_loop callbacks, into s->acc: a loop in the program
- * itself would be followed by the verifier once per length. */
+ * itself would be followed by the verifier once per length.  A task's last
+ * route is known again by this hash of its URL, so it is keyed with the
+ * helper's random route_seed and each word mixed down as well as up (a
+ * multiply alone carries a byte's change only upward, and URLs that
+ * differ in two bytes collided): two URLs that share it by design would
+ * count one's request under the other's route. */
+static __always_inline __u64 mix_word(__u64 acc, __u64 w)
+{
+    acc = (acc ^ w) * 0xff51afd7ed558ccdULL;
+    return acc ^ (acc >> 33);
+}
+
 static long hash_path_cb(__u32 i, void *ctx)
 {
     struct phpbpf_route_scratch *s = route_scratch_get();
@@ -87,8 +98,7 @@ static long hash_path_cb(__u32 i, void *ctx)
     (void)ctx;
     if (!s)
         return 1;
-    s->acc = (s->acc ^ ((const __u64 *)s->path)[i & (PHPBPF_ROUTE_PATH_READ / 8 - 1)])
-             * PHPBPF_ROUTE_HASH_MUL;
+    s->acc = mix_word(s->acc, ((const __u64 *)s->path)[i & (PHPBPF_ROUTE_PATH_READ / 8 - 1)]);
     return 0;
 }
 
@@ -99,8 +109,7 @@ static long hash_query_cb(__u32 i, void *ctx)
     (void)ctx;
     if (!s)
         return 1;
-    s->acc = (s->acc ^ ((const __u64 *)s->query)[i & (PHPBPF_ROUTE_QUERY_READ / 8 - 1)])
-             * PHPBPF_ROUTE_HASH_MUL;
+    s->acc = mix_word(s->acc, ((const __u64 *)s->query)[i & (PHPBPF_ROUTE_QUERY_READ / 8 - 1)]);
     return 0;
 }
 
@@ -132,7 +141,7 @@ static __always_inline int route_read(struct phpbpf_route_scratch *s, struct php
     if (len <= 1)
         return -1;
     *plen = len - 1;
-    s->acc = PHPBPF_ROUTE_HASH_INIT ^ (__u64)len;
+    s->acc = mix_word(route_seed, (__u64)len);
     bpf_loop((__u32)(*plen + 7) / 8, hash_path_cb, NULL, 0);
     /* A front controller ("/" or a .php script): its query string is part
      * of its route (the names of its parameters). */

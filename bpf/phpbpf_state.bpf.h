@@ -27,6 +27,9 @@ __u64 php_since_us __weak;
  * to date across clock steps): a route's Apache time runs from Apache's
  * r->request_time, which is wall-clock, to PHP's end. */
 __s64 wall_offset_ns __weak;
+/* The key of the hash a task knows its last route by (php_routes.bpf.h),
+ * from getrandom() when a helper starts. */
+__u64 route_seed __weak;
 
 #define PHPBPF_GATE()                   \
     do {                                \

@@ -22,6 +22,8 @@ int phpbpf_reply_header(const unsigned char *hdr, size_t len, uint32_t *status,
     return 0;
 }
 
+/* Buckets of the next n vhost entries, or SIZE_MAX if they run past the
+ * payload.  The cursor is a copy: this is a first pass. */
 static size_t vhost_buckets(struct cursor c, uint32_t n)
 {
     size_t nb = 0;

@@ -97,8 +97,6 @@ static inline size_t skiphist(struct cursor *c)
     return nnz;
 }
 
-/* Buckets of the next n vhost entries, or SIZE_MAX if they run past the
- * payload.  The cursor is a copy: this is a first pass. */
 /* An entry count, refused if it exceeds max, or if the rest of the
  * payload cannot hold that many entries of at least min_size bytes:
  * nothing is allocated for a count a corrupt or hostile reply merely

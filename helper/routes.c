@@ -1,6 +1,7 @@
 /* Routes (bpf/php_routes.bpf.h): the settings before load, the patterns
  * and the vhosts' route counts after it, and the map into a snapshot. */
 #include <errno.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,9 +28,12 @@ void phpbpf_routes_prepare(struct phpbpf_helper *h)
 
     skel->rodata->max_routes = per;
     skel->rodata->route_npatterns = per ? h->opt->route.n : 0;
-    /* Each vhost's routes and its (other) always fit: nothing is refused
-     * that the vhost's share allows. */
-    bpf_map__set_max_entries(skel->maps.routes, per ? (uint32_t)h->opt->vhosts * (per + 1) : 1);
+    /* Every row there may be, whatever PhpBpfMaxRoutes (rows take memory
+     * only once made): a graceful restart that changes it, or turns
+     * routes off and on, keeps the map, and the routes' counts go on as
+     * the other PHP-side counters do.  The module bounds vhosts x
+     * (routes + 1) to this, so each vhost's routes and (other) fit. */
+    bpf_map__set_max_entries(skel->maps.routes, PHPBPF_MAX_ROUTE_ROWS);
 }
 
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, which the programs add to their clock
@@ -80,14 +84,12 @@ int phpbpf_routes_loaded(struct phpbpf_helper *h)
 
     if (!h->opt->max_routes)
         return 0;
-    /* Every row the map can hold (the module bounds vhosts x routes at
-     * configtest), reserved once: calloc's pages are touched only as
-     * rows come. */
-    cap = (size_t)h->opt->vhosts * (h->opt->max_routes + 1);
-    if (cap > PHPBPF_SNAP_ROUTES) {
-        errno = E2BIG;
+    if (getrandom(&h->skel->bss->route_seed, sizeof(h->skel->bss->route_seed), 0)
+        != sizeof(h->skel->bss->route_seed))
         return -1;
-    }
+    /* Every row the map can hold, reserved once: calloc's pages are
+     * touched only as rows come. */
+    cap = PHPBPF_MAX_ROUTE_ROWS;
     keys = calloc(cap, sizeof(*keys));
     vals = calloc(cap, sizeof(*vals));
     rows = calloc(cap, sizeof(*rows));

@@ -115,6 +115,16 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
     for (i = 0; c->peers && i < c->peers->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
         o.peer.v[o.peer.n++] = APR_ARRAY_IDX(c->peers, i, const char *);
     o.max_routes = (uint64_t)c->max_routes;
+    /* configtest bounds PhpBpfMaxVhosts x (routes + 1); a graceful restart
+     * keeps the segment's (larger) vhost capacity, so bound by that. */
+    if (c->max_routes && (uint64_t)phpbpf_st->sh->cap * (o.max_routes + 1) > PHPBPF_MAX_ROUTE_ROWS) {
+        o.max_routes = PHPBPF_MAX_ROUTE_ROWS / phpbpf_st->sh->cap - 1;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "mod_phpbpf: PhpBpfMaxRoutes %d for the %u vhosts this server's memory was "
+                     "made for would be more than %d rows: %u routes per vhost until a full "
+                     "restart", c->max_routes, phpbpf_st->sh->cap, PHPBPF_MAX_ROUTE_ROWS,
+                     (unsigned)o.max_routes);
+    }
     for (i = 0; c->max_routes && c->routes && i < c->routes->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
         o.route.v[o.route.n++] = APR_ARRAY_IDX(c->routes, i, const char *);
     return phpbpf_helper_argv(p, c->helper, &o);

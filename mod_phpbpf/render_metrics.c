@@ -254,9 +254,11 @@ static void routes(struct exp *e)
             /* By ordinal, so that lines keep their order from scrape to scrape. */
             for (n = 0; n < r->metrics_routes && n < r->max_routes; n++)
                 for (j = 0; j < v->nroutes; j++)
-                    if (v->routes[j].ordinal == n)
+                    if (v->routes[j].ordinal == n) {
                         route_line(e, name, vl, v->routes[j].route,
                                    pass ? v->routes[j].php.hist->sum_us : v->routes[j].requests, pass);
+                        break;
+                    }
             for (j = 0; j < v->nroutes; j++)
                 if (v->routes[j].ordinal >= r->metrics_routes)
                     rest += pass ? v->routes[j].php.hist->sum_us : v->routes[j].requests;

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Routes: at PHP's end, the client's path (the slot's, read at PHP's
  * start) is made into a route (phpbpf_route.h) and the request is counted
- * in its vhost's row of `routes`: PHP and Apache time, status class,
- * exceptions and, with CPU tracing, on/off-CPU time and waits.
+ * in its vhost's row of `routes`: PHP and Apache time, status class, PHP
+ * errors, exceptions and, with CPU tracing, on/off-CPU time and waits.
  *
  * Here and not in Apache: the module's part of a request is budgeted in
  * instructions, and the normaliser's are a loop over the path.  In the
- * probe PHP already pays for, it is one bpf_loop over the path's bytes
- * (the verifier checks the callback once, not each byte) and a hash
- * lookup.
+ * probe PHP already pays for, making a route is one bpf_loop over the
+ * path's bytes (the verifier checks the callback once, not each byte),
+ * and only when the task's last route was another URL's; then a hash
+ * lookup finds its row.
  *
  * Each vhost holds at most max_routes routes (its "(other)" row counts
  * them); the requests of any other route are counted in that row, so a

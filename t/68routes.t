@@ -134,7 +134,8 @@ ok $shop->{'/slow/{id}'}{php_us}{p50} >= 25000 && $shop->{'/slow/{id}'}{php_us}{
     'a route\'s PHP p50 (30 ms sleeps, within 1/8)' or diag $shop->{'/slow/{id}'}{php_us}{p50};
 # With CPU tracing, what a route waited on: /slow/{id} slept 30 ms twice.
 my $sl = $shop->{'/slow/{id}'};
-ok $sl->{waits_us} && $sl->{waits_us}{sleep} >= 55000 && $sl->{waits_us}{sleep} <= 80000
+# (At least the 60 ms slept; a loaded machine adds the wake-up's delay.)
+ok $sl->{waits_us} && $sl->{waits_us}{sleep} >= 55000 && $sl->{waits_us}{sleep} <= 200000
    && $sl->{off_cpu_us} >= $sl->{waits_us}{sleep},
    "a route's waits by class and off-CPU time (2 sleeps of 30 ms: $sl->{waits_us}{sleep} us)";
 my @order = map { $_->{route} } @{ vhost_of($j, 'shop.test')->{routes} };

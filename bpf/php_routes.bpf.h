@@ -249,20 +249,9 @@ static __always_inline struct phpbpf_route *route_row(struct phpbpf_route_scratc
 static __always_inline void rhist_add(struct phpbpf_rhist *h, __u64 us)
 {
     __u32 idx = phpbpf_hist_bucket(us) >> PHPBPF_RHIST_SHIFT;
-    __u64 old;
-    int i;
 
-    __sync_fetch_and_add(&h->count, 1);
-    __sync_fetch_and_add(&h->sum_us, us);
     barrier_var(idx);
-    __sync_fetch_and_add(&h->bucket[idx & (PHPBPF_RHIST_BUCKETS - 1)], 1);
-    for (i = 0; i < 4; i++) {
-        old = h->max_us;
-        if (us <= old)
-            break;
-        if (__sync_val_compare_and_swap(&h->max_us, old, us) == old)
-            break;
-    }
+    hist_count(&h->count, &h->sum_us, &h->max_us, &h->bucket[idx & (PHPBPF_RHIST_BUCKETS - 1)], us);
 }
 
 /* The status PHP leaves for Apache to send: 0 if it cannot be read. */

@@ -76,28 +76,37 @@ static __always_inline void count_outside(struct task_struct *t, struct phpbpf_i
     __sync_fetch_and_add(f || task_is_ours(t) ? ours : &counters.foreign, 1);
 }
 
-static __always_inline void hist_add(struct phpbpf_hist *h, __u64 us)
+/* One sample into a histogram's totals and its bucket (the caller's, its
+ * index masked where the verifier sees it): a vhost's histogram and a
+ * route's, whose buckets are four of the vhost's, alike. */
+static __always_inline void hist_count(__u64 *count, __u64 *sum_us, __u64 *max_us, __u64 *bucket,
+                                       __u64 us)
 {
     __u64 old;
-    __u32 idx;
     int i;
 
-    __sync_fetch_and_add(&h->count, 1);
-    __sync_fetch_and_add(&h->sum_us, us);
-    /* clang knows the index is already clamped and would drop the mask;
-     * the barrier makes it keep one the verifier can see. */
-    idx = phpbpf_hist_bucket(us);
-    barrier_var(idx);
-    __sync_fetch_and_add(&h->bucket[idx & (PHPBPF_HIST_BUCKETS - 1)], 1);
+    __sync_fetch_and_add(count, 1);
+    __sync_fetch_and_add(sum_us, us);
+    __sync_fetch_and_add(bucket, 1);
     /* Bounded compare-and-swap, so a racing larger max is never lost to a
      * smaller one. */
     for (i = 0; i < 4; i++) {
-        old = h->max_us;
+        old = *max_us;
         if (us <= old)
             break;
-        if (__sync_val_compare_and_swap(&h->max_us, old, us) == old)
+        if (__sync_val_compare_and_swap(max_us, old, us) == old)
             break;
     }
+}
+
+static __always_inline void hist_add(struct phpbpf_hist *h, __u64 us)
+{
+    /* clang knows the index is already clamped and would drop the mask;
+     * the barrier makes it keep one the verifier can see. */
+    __u32 idx = phpbpf_hist_bucket(us);
+
+    barrier_var(idx);
+    hist_count(&h->count, &h->sum_us, &h->max_us, &h->bucket[idx & (PHPBPF_HIST_BUCKETS - 1)], us);
 }
 
 #endif

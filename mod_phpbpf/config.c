@@ -213,23 +213,36 @@ static const char *set_WINDOW(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* Room for one more item of a repeated directive's list, made on first
+ * use; NULL with *err set once it holds d->max. */
+static void *list_push(cmd_parms *cmd, const phpbpf_directive *d, apr_size_t size, const char **err)
+{
+    apr_array_header_t **list = field_of(cmd->server, d);
+
+    if (!*list)
+        *list = apr_array_make(cmd->pool, 4, (int)size);
+    if ((*list)->nelts >= d->max) {
+        *err = apr_psprintf(cmd->pool, "%s: at most %ld of them", d->name, d->max);
+        return NULL;
+    }
+    return apr_array_push(*list);
+}
+
 static const char *set_PEER(cmd_parms *cmd, void *dummy, const char *where, const char *cls)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
     const phpbpf_directive *d = cmd->info;
-    apr_array_header_t **peers = field_of(cmd->server, d);
     struct phpbpf_peer p;
+    const char **item;
 
     (void)dummy;
     if (err)
         return err;
     if ((why = phpbpf_peer_parse(where, cls, &p)) != NULL)
         return apr_psprintf(cmd->pool, "%s %s %s: %s", d->name, where, cls, why);
-    if (!*peers)
-        *peers = apr_array_make(cmd->pool, 4, sizeof(const char *));
-    if ((*peers)->nelts >= d->max)
-        return apr_psprintf(cmd->pool, "%s: at most %ld of them", d->name, d->max);
-    APR_ARRAY_PUSH(*peers, const char *) = apr_pstrcat(cmd->pool, where, "=", cls, NULL);
+    if (!(item = list_push(cmd, d, sizeof(*item), &err)))
+        return err;
+    *item = apr_pstrcat(cmd->pool, where, "=", cls, NULL);
     return NULL;
 }
 
@@ -237,19 +250,17 @@ static const char *set_ROUTE(cmd_parms *cmd, void *dummy, const char *pattern)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
     const phpbpf_directive *d = cmd->info;
-    apr_array_header_t **routes = field_of(cmd->server, d);
     struct phpbpf_route_pattern p;
+    const char **item;
 
     (void)dummy;
     if (err)
         return err;
     if ((why = phpbpf_route_pattern_parse(pattern, &p)) != NULL)
         return apr_psprintf(cmd->pool, "%s %s: %s", d->name, pattern, why);
-    if (!*routes)
-        *routes = apr_array_make(cmd->pool, 4, sizeof(const char *));
-    if ((*routes)->nelts >= d->max)
-        return apr_psprintf(cmd->pool, "%s: at most %ld of them", d->name, d->max);
-    APR_ARRAY_PUSH(*routes, const char *) = pattern;
+    if (!(item = list_push(cmd, d, sizeof(*item), &err)))
+        return err;
+    *item = pattern;
     return NULL;
 }
 
@@ -257,19 +268,16 @@ static const char *set_COMPONENT(cmd_parms *cmd, void *dummy, const char *prefix
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
     const phpbpf_directive *d = cmd->info;
-    apr_array_header_t **rules = field_of(cmd->server, d);
-    struct phpbpf_component_rule rule;
+    struct phpbpf_component_rule rule, *item;
 
     (void)dummy;
     if (err)
         return err;
     if ((why = phpbpf_component_rule_parse(cmd->pool, prefix, name, &rule)) != NULL)
         return apr_psprintf(cmd->pool, "%s %s %s: %s", d->name, prefix, name, why);
-    if (!*rules)
-        *rules = apr_array_make(cmd->pool, 4, sizeof(rule));
-    if ((*rules)->nelts >= d->max)
-        return apr_psprintf(cmd->pool, "%s: at most %ld of them", d->name, d->max);
-    APR_ARRAY_PUSH(*rules, struct phpbpf_component_rule) = rule;
+    if (!(item = list_push(cmd, d, sizeof(*item), &err)))
+        return err;
+    *item = rule;
     return NULL;
 }
 

@@ -155,6 +155,18 @@ static void vhost_waits(struct phpbpf_out *o, const struct phpbpf_report_wait *w
     waits(o, us, n, w != NULL);
 }
 
+/* ", \"status\": {\"2xx\": N, ... \"5xx\": N" (a vhost's or a route's),
+ * its brace left open for what follows. */
+static void statuses(struct phpbpf_out *o, const uint64_t *status)
+{
+    unsigned k;
+
+    phpbpf_out_str(o, ", \"status\": {");
+    for (k = 1; k < PHPBPF_REPORT_STATUS; k++)
+        phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k > 1 ? ", " : "", phpbpf_status_names[k],
+                          (apr_uint64_t)status[k]);
+}
+
 static void nullable(struct phpbpf_out *o, const char *s)
 {
     if (s)
@@ -212,10 +224,7 @@ static void routes(struct phpbpf_out *o, const struct phpbpf_report *r,
         lat(o, "latency_us", &x->apache);
         phpbpf_out_str(o, ", ");
         lat(o, "php_us", &x->php);
-        phpbpf_out_str(o, ", \"status\": {");
-        for (k = 1; k < PHPBPF_REPORT_STATUS; k++)
-            phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k > 1 ? ", " : "", phpbpf_status_names[k],
-                              (apr_uint64_t)x->status[k]);
+        statuses(o, x->status);
         phpbpf_out_printf(o, "}, \"errors\": " PHPBPF_U64 ", \"exceptions\": " PHPBPF_U64,
                           (apr_uint64_t)x->errors, (apr_uint64_t)x->exceptions);
         if (x->wait_us) {
@@ -243,10 +252,7 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     lat(o, "latency_us", &v->apache);
     phpbpf_out_str(o, ", ");
     lat(o, "php_us", &v->php);
-    phpbpf_out_str(o, ", \"status\": {");
-    for (k = 1; k < PHPBPF_REPORT_STATUS; k++)
-        phpbpf_out_printf(o, "%s\"%s\": " PHPBPF_U64, k > 1 ? ", " : "", phpbpf_status_names[k],
-                          (apr_uint64_t)v->status[k]);
+    statuses(o, v->status);
     phpbpf_out_printf(o, "}, \"compile\": {\"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64 ", "
                       "\"per_request\": %.3f, \"share_of_php\": %.4f", (apr_uint64_t)v->bpf.compiles,
                       (apr_uint64_t)v->bpf.compile_us, v->compiles_per_request, v->compile_share);

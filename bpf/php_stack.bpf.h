@@ -44,7 +44,7 @@ struct walk_scratch {
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 3);         /* 0: samples, 1: backtraces, 2: waits' call sites */
+    __uint(max_entries, 4);         /* 0: samples, 1: backtraces, 2: waits' call sites, 3: SQL */
     __type(key, __u32);
     __type(value, struct walk_scratch);
 } walk_scratch __weak SEC(".maps");

@@ -77,6 +77,8 @@ struct phpbpf_counters {
     __u64 unfinished;       /* requests whose end no program saw (a helper's gap) */
     __u64 missed;           /* requests a child logged that no program saw start */
     __u64 routes_lost;      /* requests whose route the table had no room for, not even (other) */
+    __u64 queries_lost;     /* statements counted whose event the ring buffer had no room for */
+    __u64 queries_outside;  /* statements outside a traced request (a CLI script, a startup) */
 };
 
 #define PHPBPF_COUNTER_NAMES \
@@ -84,7 +86,8 @@ struct phpbpf_counters {
     "vhost_overflow", "orphans", "inflight_errors", "compiles", \
     "compiles_outside", "scripts_lost", "script_errors", "classes_lost", "slow_lost", \
     "samples", "samples_lost", "samples_unreadable", "stacks_truncated", "names_unreadable", \
-    "backtraces", "backtraces_lost", "sites_lost", "unfinished", "missed", "routes_lost"
+    "backtraces", "backtraces_lost", "sites_lost", "unfinished", "missed", "routes_lost", \
+    "queries_lost", "queries_outside"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -210,6 +213,10 @@ struct phpbpf_inflight {
     __u64 rc_raw, rc_route;
     __u32 rc_vhost, rc_pad;
     __u64 errors_at;        /* the slot's php_errors at PHP's start */
+    /* The SQL statement under way (queries.bpf.c): when it started, its
+     * text and length (a query's), or its MYSQLND_STMT * (an execute's),
+     * and the connection's; 0 start: none. */
+    __u64 q_start_ns, q_text, q_len, q_conn;
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -242,7 +249,7 @@ struct phpbpf_slow_log {
 /* What the helper's tables could not keep of a vhost (ftable.h), in a map
  * that outlives the helper, so that their counts never go backwards. */
 struct phpbpf_table_lost {
-    __u64 classes, scripts, stacks;
+    __u64 classes, scripts, stacks, stmts;
 };
 
 /* On-CPU and off-CPU time of PHP requests, per vhost (sched_switch). */
@@ -305,7 +312,10 @@ struct phpbpf_route {
     X(exc_thrown, "exceptions thrown")                                                   \
     X(samples, "PHP stack samples of its requests")                                      \
     X(lost, "its requests seen to start or end but not both")                            \
-    X(sites_lost, "waits of a new call site beyond its share of the table")
+    X(sites_lost, "waits of a new call site beyond its share of the table")             \
+    X(queries, "SQL statements its requests ran (PhpBpfQueries)")                        \
+    X(query_ns, "their time, ns")                                                        \
+    X(query_errors, "those that failed")
 
 struct phpbpf_vstats {
 #define PHPBPF_VSTAT_FIELD(f, what) __u64 f;
@@ -351,7 +361,7 @@ struct phpbpf_frame {
 
 /* What an event of the `events` ring buffer is: its first field. */
 enum phpbpf_stack_source { PHPBPF_SRC_SAMPLE = 1, PHPBPF_SRC_BACKTRACE = 2, PHPBPF_SRC_CLASS = 3,
-                           PHPBPF_SRC_COMPILE = 4 };
+                           PHPBPF_SRC_COMPILE = 4, PHPBPF_SRC_QUERY = 5 };
 
 struct phpbpf_stack_event {
     __u32 source;           /* enum phpbpf_stack_source */
@@ -397,6 +407,36 @@ struct phpbpf_compile_event {
     __u32 vhost;
     __u64 us;
     char path[PHPBPF_PATH_LEN];
+};
+
+/* SQL statements (queries.bpf.c): each one mysqlnd runs in a request is
+ * counted in its vhost's vstats and sent as an event, for the helper to
+ * normalise (common/sqlnorm.h) and count by statement.  The text is read
+ * as far as this, the caller's stack as deep as PHPBPF_QUERY_FRAMES. */
+#define PHPBPF_SQL_READ 2048
+#define PHPBPF_QUERY_FRAMES 16
+#define PHPBPF_SERVER_LEN 64
+
+enum phpbpf_query_kind {
+    PHPBPF_Q_TEXT = 0,          /* a statement sent as text (mysqli_query, PDO, emulated prepares) */
+    PHPBPF_Q_PREPARE,           /* a prepared statement's text: no time, nothing counted */
+    PHPBPF_Q_EXECUTE,           /* an execution of the statement prepared on `stmt` */
+};
+
+struct phpbpf_query_event {
+    __u32 source;           /* PHPBPF_SRC_QUERY */
+    __u32 kind;             /* enum phpbpf_query_kind */
+    __u32 vhost, pid;
+    __u64 seq;              /* the request */
+    __u64 ns;               /* how long it ran (0 for a prepare) */
+    __u64 stmt;             /* MYSQLND_STMT * of a prepare or an execute */
+    __u32 failed;           /* mysqlnd said FAIL */
+    __u32 len;              /* the text's length; text holds the first PHPBPF_SQL_READ */
+    __u32 port;             /* the server's, 0 for a unix socket */
+    __u32 nframes;          /* innermost first: the internal function (mysqli_query) */
+    char server[PHPBPF_SERVER_LEN];         /* host name or unix socket path */
+    struct phpbpf_frame frame[PHPBPF_QUERY_FRAMES];
+    char text[PHPBPF_SQL_READ];             /* sent as long as it is: len bytes at most */
 };
 
 #endif

@@ -48,17 +48,18 @@ enum phpbpf_state {
 #define PHPBPF_PROBE_FN_STARTUP       (1u << 8)
 #define PHPBPF_PROBE_FN_SHUTDOWN      (1u << 9)
 #define PHPBPF_PROBE_FN_THROW         (1u << 10)
+#define PHPBPF_PROBE_QUERIES          (1u << 11)
 #define PHPBPF_PROBE_NAMES \
     "php:request__startup", "php:request__shutdown", \
     "uprobe:compile_file", "uretprobe:compile_file", "sched:sched_switch", \
     "php:exception__thrown", "perf:cpu-clock", "iter:task", \
     "uprobe:php_request_startup", "uretprobe:php_request_shutdown", \
-    "uprobe:zend_throw_exception_internal"
+    "uprobe:zend_throw_exception_internal", "uprobe:mysqlnd"
 /* How each is attached, as ?json says it. */
 #define PHPBPF_PROBE_KINDS \
     "usdt", "usdt", "uprobe", "uretprobe", "tracepoint", "usdt", "perf_event", "iterator", \
-    "uprobe", "uretprobe", "uprobe"
-#define PHPBPF_NPROBES 11
+    "uprobe", "uretprobe", "uprobe", "uprobe"
+#define PHPBPF_NPROBES 12
 
 /* The helper sends at most this many scripts, the ones with the most
  * compile time; it tracks up to PhpBpfMaxScripts. */
@@ -168,6 +169,42 @@ struct phpbpf_snap_route {
     uint64_t wait_us[PHPBPF_WAIT_CLASSES];
 };
 
+/* An SQL statement of a vhost (helper/queries.c): its text normalised
+ * (common/sqlnorm.h), never a literal; what ran it; how long it took. */
+#define PHPBPF_STMT_TEXT 512            /* = PHPBPF_SQL_TEXT */
+#define PHPBPF_STMT_TRUNCATED 1         /* the text is the first part of a longer one */
+#define PHPBPF_STMT_FRAMES PHPBPF_QUERY_FRAMES
+enum phpbpf_db_system { PHPBPF_DB_MYSQL = 0, PHPBPF_DB_SYSTEMS };
+#define PHPBPF_DB_SYSTEM_NAMES "mysql"
+
+struct phpbpf_snap_stmt {
+    uint32_t vhost;
+    uint32_t system;                  /* enum phpbpf_db_system */
+    uint32_t flags;                   /* PHPBPF_STMT_* */
+    char text[PHPBPF_STMT_TEXT];
+    char server[PHPBPF_SERVER_LEN];   /* "unix:///run/mysqld/mysqld.sock", "tcp://127.0.0.1:3306" */
+    struct phpbpf_sparse time;        /* us, by run */
+    uint64_t ns;                      /* all runs' time, ns */
+    uint64_t errors;                  /* runs that failed */
+    struct phpbpf_pframe caller;      /* the first frame outside the database layer; fid 0: unknown */
+    uint64_t slowest_ns;              /* the slowest run, and its stack: */
+    uint32_t nframes;                 /* innermost first */
+    const struct phpbpf_pframe *frame;
+};
+
+/* What the statement table did not keep of a vhost's statements. */
+struct phpbpf_snap_stmt_lost {
+    uint32_t vhost;
+    uint64_t lost;
+};
+
+/* Statements the helper's table keeps, all vhosts together; a snapshot
+ * holds it whole. */
+#define PHPBPF_MAX_STMTS 2048
+#define PHPBPF_SNAP_STMTS PHPBPF_MAX_STMTS
+
+enum phpbpf_queries_state { PHPBPF_QUERIES_OFF = 0, PHPBPF_QUERIES_ACTIVE, PHPBPF_QUERIES_UNAVAILABLE };
+
 /* Routes a snapshot holds at most: every row the table can have. */
 #define PHPBPF_SNAP_ROUTES PHPBPF_MAX_ROUTE_ROWS
 
@@ -222,6 +259,12 @@ struct phpbpf_snapshot {
     uint32_t max_routes;        /* PhpBpfMaxRoutes; 0: no routes */
     uint32_t nroutes;           /* by vhost, then most PHP time first */
     struct phpbpf_snap_route *routes;
+    uint32_t queries_state;     /* enum phpbpf_queries_state */
+    char queries_reason[PHPBPF_STR_MAX];        /* why unavailable */
+    uint32_t nstmts;            /* by vhost, then most time first */
+    struct phpbpf_snap_stmt *stmts;
+    uint32_t nstmts_lost;       /* vhosts that lost any */
+    struct phpbpf_snap_stmt_lost *stmts_lost;
 };
 
 /* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */

@@ -72,15 +72,6 @@ static void getwaits(struct cursor *c, uint32_t *has, struct phpbpf_waits *w)
  * "no backtrace". */
 #define SLOW_MIN (8 + 4 + 4 + 4 * 8 + 4 + PHPBPF_WIRE_SLOW_WAITS_LEN + 4 * 2 + 4)
 
-/* A run of frames: their count, then (function, line) pairs. */
-static size_t skipframes(struct cursor *c)
-{
-    uint16_t n = get16(c);
-
-    skip(c, (size_t)n * 8);
-    return n;
-}
-
 /* Frames of n slow requests' backtraces, or SIZE_MAX.  A first pass, on a
  * copy of the cursor. */
 static size_t slow_frames(struct cursor c, uint32_t n)
@@ -114,25 +105,6 @@ static int get_room_frames(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t 
     *out = n ? p : NULL;
     *frames = p ? (struct phpbpf_pframe *)(p + (size_t)n * size) : NULL;
     return 0;
-}
-
-/* Frames into **room (sized by a first pass), each naming a function below
- * nfuncs (or any, with nfuncs 0: checked once the functions are known). */
-static uint32_t getframes(struct cursor *c, struct phpbpf_pframe **room, const struct phpbpf_pframe **out)
-{
-    uint16_t n = get16(c), j;
-
-    *out = *room;
-    if (c->bad || n > PHPBPF_STACK_MAX || (size_t)n * 8 > c->left) {
-        c->bad = 1;
-        return 0;
-    }
-    for (j = 0; j < n; j++) {
-        (*room)[j].fid = get32(c);
-        (*room)[j].line = get32(c);
-    }
-    *room += n;
-    return n;
 }
 
 static void getbacktrace(struct cursor *c, struct phpbpf_snap_backtrace *bt, struct phpbpf_pframe **room)
@@ -437,7 +409,8 @@ int phpbpf_snapshot_decode(const unsigned char *p, size_t len, struct phpbpf_sna
         return -1;
     }
     s->nslow = n;
-    if (getstacks(&c, s, max_vhosts, alloc, ctx, err) != 0 || phpbpf_decode_routes(&c, s, alloc, ctx, err) != 0)
+    if (getstacks(&c, s, max_vhosts, alloc, ctx, err) != 0 || phpbpf_decode_routes(&c, s, alloc, ctx, err) != 0
+        || phpbpf_decode_stmts(&c, s, max_vhosts, alloc, ctx, err) != 0)
         return -1;
     if (c.left) {
         *err = "trailing bytes after snapshot";

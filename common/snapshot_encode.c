@@ -183,6 +183,38 @@ static void putstacks(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
     }
 }
 
+/* The statements' part: the table, then what it lost per vhost. */
+static void putstmts(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
+{
+    uint32_t i, n = s->nstmts < PHPBPF_SNAP_STMTS ? s->nstmts : PHPBPF_SNAP_STMTS;
+
+    put32(b, s->queries_state);
+    putstr(b, s->queries_reason, PHPBPF_STR_MAX);
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_snap_stmt *x = &s->stmts[i];
+
+        put32(b, x->vhost);
+        put32(b, x->system);
+        put32(b, x->flags);
+        putstr(b, x->text, PHPBPF_STMT_TEXT);
+        putstr(b, x->server, PHPBPF_SERVER_LEN);
+        puthist(b, &x->time);
+        put64(b, x->ns);
+        put64(b, x->errors);
+        put32(b, x->caller.fid);
+        put32(b, x->caller.line);
+        put64(b, x->slowest_ns);
+        putframes(b, x->frame, x->nframes < PHPBPF_STMT_FRAMES ? x->nframes : PHPBPF_STMT_FRAMES);
+    }
+    n = s->nstmts_lost < PHPBPF_MAX_VHOSTS ? s->nstmts_lost : PHPBPF_MAX_VHOSTS;
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        put32(b, s->stmts_lost[i].vhost);
+        put64(b, s->stmts_lost[i].lost);
+    }
+}
+
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
 {
     size_t at = begin(b, 0);
@@ -279,6 +311,7 @@ int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s
         for (j = 0; j < PHPBPF_WAIT_CLASSES; j++)
             put64(b, r->wait_us[j]);
     }
+    putstmts(b, s);
     return finish(b, at);
 }
 

@@ -137,8 +137,41 @@ static inline int get_room(phpbpf_alloc_fn alloc, void *ctx, uint32_t n, size_t 
     return 0;
 }
 
+/* A run of frames: their count, then (function, line) pairs. */
+static inline size_t skipframes(struct cursor *c)
+{
+    uint16_t n = get16(c);
+
+    skip(c, (size_t)n * 8);
+    return n;
+}
+
+/* Frames into **room (sized by a first pass), each naming a function below
+ * nfuncs (or any, with nfuncs 0: checked once the functions are known). */
+static inline uint32_t getframes(struct cursor *c, struct phpbpf_pframe **room, const struct phpbpf_pframe **out)
+{
+    uint16_t n = get16(c), j;
+
+    *out = *room;
+    if (c->bad || n > PHPBPF_STACK_MAX || (size_t)n * 8 > c->left) {
+        c->bad = 1;
+        return 0;
+    }
+    for (j = 0; j < n; j++) {
+        (*room)[j].fid = get32(c);
+        (*room)[j].line = get32(c);
+    }
+    *room += n;
+    return n;
+}
+
 /* The routes' part of a payload into s (snapshot_decode_routes.c). */
 int phpbpf_decode_routes(struct cursor *c, struct phpbpf_snapshot *s, phpbpf_alloc_fn alloc,
                          void *ctx, const char **err);
+
+/* The statements' part (snapshot_decode_queries.c), after the functions
+ * its frames name. */
+int phpbpf_decode_stmts(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_vhosts,
+                        phpbpf_alloc_fn alloc, void *ctx, const char **err);
 
 #endif

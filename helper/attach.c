@@ -18,6 +18,7 @@
 #include "log.h"
 #include "routes.h"
 #include "peers.h"
+#include "queries.h"
 #include "stacks.h"
 #include "tables.h"
 #include "phpbpf.skel.h"
@@ -123,6 +124,8 @@ static int on_event(void *ctx, void *data, size_t len)
     memcpy(&source, data, sizeof(source));
     if (source == PHPBPF_SRC_SAMPLE || source == PHPBPF_SRC_BACKTRACE)
         phpbpf_stacks_event(data, len);
+    else if (source == PHPBPF_SRC_QUERY)
+        phpbpf_queries_event(data, len);
     else
         phpbpf_tables_event(data, len);
     return 0;
@@ -292,7 +295,8 @@ void phpbpf_attach(struct phpbpf_helper *h)
     {
         struct phpbpf_stacks_cfg sc = { &h->php, (unsigned)h->opt->profile_hz,
                                         (unsigned)h->opt->trace_depth, h->opt->slow_us,
-                                        (unsigned)h->opt->vhosts, h->opt->cpu, logmsg };
+                                        (unsigned)h->opt->vhosts, h->opt->cpu,
+                                        h->opt->mysqlnd != NULL, logmsg };
 
         phpbpf_stacks_prepare(h->skel, &sc);
     }
@@ -309,6 +313,7 @@ void phpbpf_attach(struct phpbpf_helper *h)
     if (!err)
         err = bpf_map__set_max_entries(h->skel->maps.table_lost, h->opt->vhosts);
     phpbpf_routes_prepare(h);
+    phpbpf_queries_prepare(h);
     if (!err) {
         struct bpf_map *m[PHPBPF_CARRY_MAX];
 
@@ -379,6 +384,7 @@ void phpbpf_attach(struct phpbpf_helper *h)
                                                    on_slow_event, h) != 0))
         startup_failure("cannot open the ring buffers: %s", strerror(errno));
     phpbpf_stacks_attach(h->skel, &h->probes);
+    phpbpf_queries_attach(h);
 
     h->hists = map_array(h->skel->maps.php_hist, sizeof(struct phpbpf_hist));
     if (h->opt->cpu) {
@@ -411,6 +417,8 @@ void phpbpf_hand_over(struct phpbpf_helper *h)
     phpbpf_tables_sink(p);
     phpbpf_stacks_sink((uint64_t *)&((struct phpbpf_table_lost *)p)->stacks,
                        sizeof(struct phpbpf_table_lost) / sizeof(uint64_t));
+    phpbpf_queries_sink((uint64_t *)&((struct phpbpf_table_lost *)p)->stmts,
+                        sizeof(struct phpbpf_table_lost) / sizeof(uint64_t));
     if (phpbpf_carry_give(&h->carry, m, n) != 0)
         logmsg("warn", "PHP-side counters will not outlive this helper");
     if (!h->carry.reused)

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "helper.h"
 #include "log.h"
+#include "queries.h"
 #include "routes.h"
 #include "stacks.h"
 #include "tables.h"
@@ -75,6 +76,7 @@ void phpbpf_collect(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
     }
     phpbpf_tables_snapshot(s);
     phpbpf_routes_snapshot(h, s);
+    phpbpf_queries_snapshot(s);
     s->window_s = h->opt->window_s;
     s->window_since_us = h->period_start[1] ? h->period_start[1] : h->started_us;
     if (h->opt->slow_us) {

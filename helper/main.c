@@ -28,6 +28,7 @@
 #include "log.h"
 #include "serve.h"
 #include "stacks.h"
+#include "queries.h"
 #include "tables.h"
 #include "phpbpf.skel.h"
 
@@ -104,9 +105,33 @@ static int on_period(void)
     ring_buffer__consume(H.rings);
     phpbpf_stacks_age();
     phpbpf_tables_age();
+    phpbpf_queries_age();
     H.period_start[1] = H.period_start[0];
     H.period_start[0] = phpbpf_now_us();
     return 0;
+}
+
+/* The statements' events wake no one (queries.bpf.c): read them every
+ * 100 ms, so that the ring never fills between two snapshots. */
+static int poll_fd = -1;
+
+static int on_poll(void)
+{
+    uint64_t expirations;
+
+    if (read(poll_fd, &expirations, sizeof(expirations)) >= 0)
+        ring_buffer__consume(H.rings);
+    return 0;
+}
+
+static void start_poll(void)
+{
+    struct itimerspec its = { { 0, 100000000 }, { 0, 100000000 } };
+
+    poll_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (poll_fd < 0 || timerfd_settime(poll_fd, 0, &its, NULL) != 0)
+        startup_failure("cannot start the statements' timer: %s", strerror(errno));
+    phpbpf_serve_watch(poll_fd, on_poll);
 }
 
 static void start_periods(void)
@@ -141,6 +166,8 @@ static int serve(void)
     phpbpf_serve_watch(phpbpf_stacks_timer_fd(), on_timer);
     start_periods();
     phpbpf_serve_watch(period_fd, on_period);
+    if (H.probes & PHPBPF_PROBE_QUERIES)
+        start_poll();
     return phpbpf_serve(listen_fd, &c);
 }
 

@@ -56,7 +56,7 @@ void phpbpf_stacks_prepare(struct phpbpf *s, const struct phpbpf_stacks_cfg *c)
     /* Waits' call sites are read with the sampler's walker, with it. */
     if (!sample || !cfg.cpu)
         bpf_map__set_max_entries(skel->maps.wait_sites, 1);
-    if (!sample && !trace) {
+    if (!sample && !trace && !(cfg.queries && !why)) {
         bpf_map__set_max_entries(skel->maps.funcs, 1);
         return;
     }
@@ -112,6 +112,16 @@ static uint32_t frame_fid(const struct phpbpf_frame *fr)
         ;
     fid_cache[(i + (k < 8 ? k : 0)) % FID_SLOTS] = (struct fid_slot){ fr->func, fr->name, fr->kind, fid };
     return fid;
+}
+
+uint32_t phpbpf_stacks_fid(const struct phpbpf_frame *fr)
+{
+    return prof_ready ? frame_fid(fr) : 0;
+}
+
+const struct phpbpf_func *phpbpf_stacks_func(uint32_t fid)
+{
+    return prof_ready && fid && fid < prof.nfuncs ? &prof.func[fid] : NULL;
 }
 
 void phpbpf_stacks_sink(uint64_t *stacks, uint32_t stride)

@@ -21,6 +21,7 @@ struct phpbpf_stacks_cfg {
     uint64_t slow_us;             /* PhpBpfSlowThreshold; 0: no backtraces */
     unsigned vhosts;
     int cpu;                      /* PhpBpfCpuTracing: waits by call site */
+    int queries;                  /* PhpBpfQueries: statements' callers */
     void (*log)(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 
@@ -37,6 +38,10 @@ void phpbpf_stacks_attach(struct phpbpf *skel, uint32_t *probes);
  * stride'th __u64 (a map that outlives the helper). */
 void phpbpf_stacks_sink(uint64_t *stacks, uint32_t stride);
 
+/* A frame's function, interned for the snapshot (0: its names are not
+ * known), and the function of an id; for the statements' callers. */
+uint32_t phpbpf_stacks_fid(const struct phpbpf_frame *fr);
+const struct phpbpf_func *phpbpf_stacks_func(uint32_t fid);
 /* A PHPBPF_SRC_SAMPLE or PHPBPF_SRC_BACKTRACE event of the events ring. */
 void phpbpf_stacks_event(const void *data, size_t len);
 

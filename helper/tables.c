@@ -2,19 +2,11 @@
 #include <string.h>
 
 #include "ftable.h"
+#include "period.h"
 #include "tables.h"
 
-/* A script's compile times by period, as sparse histograms that grow with
- * the buckets used: a script is compiled in a few distinct times, and a
- * full histogram per script and period would be 8 KB. */
-struct period {
-    uint64_t count, sum_us, max_us;
-    uint32_t nnz, cap;
-    struct phpbpf_sparse_bucket *b;   /* by idx */
-};
-
 struct script_val {
-    struct period p[2];           /* indexed as the table's counts */
+    struct phpbpf_period p[2];           /* indexed as the table's counts */
 };
 
 static struct phpbpf_ftab classes, scripts;
@@ -54,47 +46,10 @@ void phpbpf_tables_sink(struct phpbpf_table_lost *lost)
     sink = lost;
 }
 
-static void period_add(struct period *p, uint64_t us)
-{
-    uint32_t idx = phpbpf_hist_bucket(us), lo = 0, hi = p->nnz;
-
-    p->count++;
-    p->sum_us += us;
-    if (us > p->max_us)
-        p->max_us = us;
-    while (lo < hi) {           /* the first bucket at or above idx */
-        uint32_t mid = (lo + hi) / 2;
-
-        if (p->b[mid].idx < idx)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < p->nnz && p->b[lo].idx == idx) {
-        p->b[lo].count++;
-        return;
-    }
-    if (p->nnz == p->cap) {
-        uint32_t cap = p->cap ? 2 * p->cap : 4;
-        struct phpbpf_sparse_bucket *b = realloc(p->b, cap * sizeof(*b));
-
-        if (!b)
-            return;             /* the totals are right; one bucket short */
-        p->b = b;
-        p->cap = cap;
-    }
-    memmove(&p->b[lo + 1], &p->b[lo], (p->nnz - lo) * sizeof(*p->b));
-    p->b[lo] = (struct phpbpf_sparse_bucket){ idx, 1 };
-    p->nnz++;
-}
-
 /* The table's new period is p[cur]: what it held goes. */
 static void script_age(void *val, int cur)
 {
-    struct period *p = &((struct script_val *)val)->p[cur];
-
-    free(p->b);
-    memset(p, 0, sizeof(*p));
+    phpbpf_period_clear(&((struct script_val *)val)->p[cur]);
 }
 
 void phpbpf_tables_event(const void *data, size_t len)
@@ -120,7 +75,7 @@ void phpbpf_tables_event(const void *data, size_t len)
         if (f && !f->val)
             f->val = calloc(1, sizeof(struct script_val));
         if (f && f->val)
-            period_add(&((struct script_val *)f->val)->p[scripts.cur], e->us);
+            phpbpf_period_add(&((struct script_val *)f->val)->p[scripts.cur], e->us);
     }
 }
 
@@ -167,31 +122,6 @@ static uint32_t sorted(const struct phpbpf_ftab *t)
     return n;
 }
 
-/* A script's two periods as one sparse histogram, its buckets into room. */
-static uint32_t merge(struct phpbpf_sparse *out, const struct script_val *v,
-                      struct phpbpf_sparse_bucket *room)
-{
-    const struct period *a = &v->p[0], *b = &v->p[1];
-    uint32_t i = 0, j = 0, n = 0;
-
-    out->count = a->count + b->count;
-    out->sum_us = a->sum_us + b->sum_us;
-    out->max_us = a->max_us > b->max_us ? a->max_us : b->max_us;
-    while (i < a->nnz || j < b->nnz) {
-        if (j >= b->nnz || (i < a->nnz && a->b[i].idx < b->b[j].idx))
-            room[n++] = a->b[i++];
-        else if (i >= a->nnz || b->b[j].idx < a->b[i].idx)
-            room[n++] = b->b[j++];
-        else {
-            room[n] = a->b[i++];
-            room[n++].count += b->b[j++].count;
-        }
-    }
-    out->nnz = n;
-    out->bucket = room;
-    return n;
-}
-
 void phpbpf_tables_snapshot(struct phpbpf_snapshot *s)
 {
     uint32_t i, n;
@@ -220,7 +150,7 @@ void phpbpf_tables_snapshot(struct phpbpf_snapshot *s)
         memcpy(snap_scripts[i].path, e->key, e->klen);
         snap_scripts[i].path[e->klen] = '\0';
         if (e->val)
-            room += merge(&snap_scripts[i].compile, e->val, room);
+            room += phpbpf_period_merge(&snap_scripts[i].compile, ((const struct script_val *)e->val)->p, room);
         else
             memset(&snap_scripts[i].compile, 0, sizeof(snap_scripts[i].compile));
     }

@@ -8,6 +8,7 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "apr_lib.h"
 #include "apr_strings.h"
 
 #include "config.h"
@@ -264,6 +265,31 @@ static const char *set_ROUTE(cmd_parms *cmd, void *dummy, const char *pattern)
     return NULL;
 }
 
+/* A PHP class name, or a namespace ending in a backslash: what PHP's
+ * names are made of, so that a typo is refused at configtest. */
+static const char *set_LAYER(cmd_parms *cmd, void *dummy, const char *name)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const phpbpf_directive *d = cmd->info;
+    const unsigned char *c;
+    const char **item;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if (!*name || strlen(name) >= PHPBPF_FUNC_NAME_LEN || *name == '\\')
+        return apr_psprintf(cmd->pool, "%s %s: a class name, or a namespace ending in \\",
+                            d->name, name);
+    for (c = (const unsigned char *)name; *c; c++)
+        if (!(apr_isalnum(*c) || *c == '_' || *c == '\\' || *c >= 0x80))
+            return apr_psprintf(cmd->pool, "%s %s: a class name, or a namespace ending in \\",
+                                d->name, name);
+    if (!(item = list_push(cmd, d, sizeof(*item), &err)))
+        return err;
+    *item = name;
+    return NULL;
+}
+
 static const char *set_COMPONENT(cmd_parms *cmd, void *dummy, const char *prefix, const char *name)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
@@ -310,6 +336,7 @@ int phpbpf_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
 #define PHPBPF_CMD_PEER AP_INIT_TAKE2
 #define PHPBPF_CMD_ROUTE AP_INIT_TAKE1
 #define PHPBPF_CMD_COMPONENT AP_INIT_TAKE2
+#define PHPBPF_CMD_LAYER AP_INIT_TAKE1
 
 const command_rec phpbpf_cmds[] = {
 #define PHPBPF_DIRECTIVE_CMD(name, kind, field, dflt, min, max, shown, help) \

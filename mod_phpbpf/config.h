@@ -40,6 +40,7 @@
  *   PEER    WHERE CLASS, up to max of them      apr_array_header_t * of "WHERE=CLASS"
  *   ROUTE   a route pattern, up to max of them  apr_array_header_t * of the patterns
  *   COMPONENT  PREFIX NAME, up to max of them   apr_array_header_t * of struct phpbpf_component_rule
+ *   LAYER   a PHP class or namespace (Name\), up to max   apr_array_header_t * of the names
  * conf/phpbpf.conf lists each, commented out at "default as written", and
  * README's Directives describes each (t/04directives.t checks both).  What
  * the helper is told of them is common/options.h. */
@@ -96,6 +97,13 @@
     X(PhpBpfComponent, COMPONENT, components, 0, 0, PHPBPF_COMPONENT_RULES_MAX, "", \
       "a component of your own for time by component, tried first: PREFIX (a part of a path; " \
       "a * directory stands for each) and NAME, e.g. /modules/contrib/*/ \"module *\"") \
+    X(PhpBpfQueries, FLAG, queries, 0, 0, 0, "Off", \
+      "On to count SQL statements by normalised text, with the PHP code that ran each (probes " \
+      "in PHP's mysqlnd, which mysqli and PDO_MySQL use); default Off") \
+    X(PhpBpfDbLayer, LAYER, db_layer, 0, 0, PHPBPF_OPT_LIST_MAX, "", \
+      "a class (or a namespace, ending in \\) that only passes statements on, so that the " \
+      "caller shown is the code above it; wpdb, PDO, mysqli, Doctrine\\DBAL\\, " \
+      "Illuminate\\Database\\ and Drupal\\Core\\Database\\ are already") \
     X(PhpBpfRecordQueryString, FLAG, record_query, 0, 0, 0, "Off", \
       "On to keep query strings in the slow log; default Off (they often hold tokens and " \
       "personal data)")
@@ -110,6 +118,7 @@
 #define PHPBPF_DIRECTIVE_TYPE_PEER apr_array_header_t *
 #define PHPBPF_DIRECTIVE_TYPE_ROUTE apr_array_header_t *
 #define PHPBPF_DIRECTIVE_TYPE_COMPONENT apr_array_header_t *
+#define PHPBPF_DIRECTIVE_TYPE_LAYER apr_array_header_t *
 
 /* The server-wide configuration: a field per directive, at its default
  * until the directive is read. */
@@ -125,7 +134,7 @@ enum phpbpf_directive_kind { PHPBPF_DIRECTIVE_FLAG, PHPBPF_DIRECTIVE_NUM, PHPBPF
                              PHPBPF_DIRECTIVE_EXEC, PHPBPF_DIRECTIVE_SOCKET,
                              PHPBPF_DIRECTIVE_SLOW, PHPBPF_DIRECTIVE_WINDOW,
                              PHPBPF_DIRECTIVE_PEER, PHPBPF_DIRECTIVE_ROUTE,
-                             PHPBPF_DIRECTIVE_COMPONENT };
+                             PHPBPF_DIRECTIVE_COMPONENT, PHPBPF_DIRECTIVE_LAYER };
 
 enum phpbpf_directive_id {
 #define PHPBPF_DIRECTIVE_ID(name, kind, field, dflt, min, max, shown, help) PHPBPF_D_##name,

@@ -132,6 +132,7 @@ static struct phpbpf_report *report(request_rec *r, int quantiles)
     }
     rep = phpbpf_report_build(r->pool, &copy, snap, unavailable, (uint64_t)now, quantiles,
                               phpbpf_sconf(r->server)->components);
+    rep->queries_configured = phpbpf_sconf(r->server)->queries;
     rep->helper_unreachable = unreachable;
     rep->metrics_routes = (uint32_t)phpbpf_sconf(r->server)->metrics_routes;
     rep->metrics_fine = phpbpf_sconf(r->server)->metrics_fine;

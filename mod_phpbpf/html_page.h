@@ -63,6 +63,7 @@ const char (*phpbpf_html_lower_texts(void))[PHPBPF_HTML_US];
  * page. */
 void phpbpf_html_slow(struct page *g);
 void phpbpf_html_routes(struct page *g);
+void phpbpf_html_queries(struct page *g);
 void phpbpf_html_cpu(struct page *g);
 void phpbpf_html_waits(struct page *g);
 void phpbpf_html_errors(struct page *g);

@@ -130,3 +130,38 @@ void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib)
                        (unsigned long)st.st_ino)
         : "";
 }
+
+/* A library PHP loaded itself (an extension, such as mysqlnd.so), found by
+ * its file name among this process's mappings: PHP loads extensions in
+ * the parent at startup (mod_php's post_config, which runs before ours),
+ * and the children inherit them.  The path the helper attaches to, or
+ * NULL if it is not loaded.  Replaced on disk since (a package upgrade
+ * renamed a new one over it): the mapped file, through map_files. */
+const char *phpbpf_find_loaded(apr_pool_t *p, const char *name)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096], path[4096];
+    const char *found = NULL;
+    size_t n = strlen(name);
+
+    if (!f)
+        return NULL;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi, off, ino;
+        unsigned maj, min;
+        struct stat st;
+        size_t len;
+
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %4095s", &lo, &hi, &off, &maj, &min, &ino,
+                   path) != 7 || path[0] != '/' || (len = strlen(path)) < n + 1
+            || strcmp(path + len - n, name) != 0 || path[len - n - 1] != '/')
+            continue;
+        if (stat(path, &st) == 0 && st.st_ino == ino && major(st.st_dev) == maj
+            && minor(st.st_dev) == min)
+            found = apr_pstrdup(p, path);
+        else
+            found = apr_psprintf(p, "/proc/%ld/map_files/%lx-%lx", (long)getpid(), lo, hi);
+    }
+    fclose(f);
+    return found;
+}

@@ -26,4 +26,8 @@ int phpbpf_find_libphp(apr_pool_t *p, phpbpf_lib *lib);
 /* The file PhpBpfLibrary names. */
 void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib);
 
+/* The path of a library this process loaded whose file is called name
+ * (mysqlnd.so), for the helper to attach to; NULL if none. */
+const char *phpbpf_find_loaded(apr_pool_t *p, const char *name);
+
 #endif

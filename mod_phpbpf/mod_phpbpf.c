@@ -125,6 +125,13 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
                      "restart", c->max_routes, phpbpf_st->sh->cap, PHPBPF_MAX_ROUTE_ROWS,
                      (unsigned)o.max_routes);
     }
+    /* Statements: in the mysqlnd PHP loaded, if it did. */
+    if (c->queries && !(o.mysqlnd = phpbpf_find_loaded(p, "mysqlnd.so")))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "mod_phpbpf: PhpBpfQueries On, but PHP has not loaded mysqlnd.so "
+                     "(php-mysql not installed or not enabled): no SQL statements");
+    for (i = 0; o.mysqlnd && c->db_layer && i < c->db_layer->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
+        o.db_layer.v[o.db_layer.n++] = APR_ARRAY_IDX(c->db_layer, i, const char *);
     for (i = 0; c->max_routes && c->routes && i < c->routes->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
         o.route.v[o.route.n++] = APR_ARRAY_IDX(c->routes, i, const char *);
     return phpbpf_helper_argv(p, c->helper, &o);
@@ -214,12 +221,16 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     return OK;
 }
 
+/* post_config runs after mod_php's, which loads PHP's extensions
+ * (mysqlnd.so) in this process. */
+static const char *const after_php[] = { "mod_php.c", "mod_php7.c", NULL };
+
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_check_config(phpbpf_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(phpbpf_env_post_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_post_config(phpbpf_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(phpbpf_post_config, after_php, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(phpbpf_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);

@@ -76,6 +76,10 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     if (r->compile_tracing)
         phpbpf_out_printf(o, "Compiles[%s]: " PHPBPF_U64 "\nCompileUs[%s]: " PHPBPF_U64 "\n", n,
                           (apr_uint64_t)v->bpf.compiles, n, (apr_uint64_t)v->bpf.compile_us);
+    if (r->queries_state == 1)      /* statements themselves: ?json */
+        phpbpf_out_printf(o, "Queries[%s]: " PHPBPF_U64 "\nQueryUs[%s]: " PHPBPF_U64 "\n"
+                          "QueryErrors[%s]: " PHPBPF_U64 "\n", n, (apr_uint64_t)v->bpf.queries, n,
+                          (apr_uint64_t)(v->bpf.query_ns / 1000), n, (apr_uint64_t)v->bpf.query_errors);
     if (r->max_routes)
         phpbpf_out_printf(o, "Routes[%s]: %u\n", n, v->nroutes);
     for (k = 0; k < v->nroutes; k++) {
@@ -136,6 +140,14 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     if (r->helper)
         phpbpf_out_printf(o, "RoutesMax: %u\nRoutesLost: " PHPBPF_U64 "\n", r->max_routes,
                           (apr_uint64_t)r->routes_lost);
+    if (r->helper && r->queries_configured) {
+        static const char *const qstates[] = { "off", "active", "unavailable" };
+
+        phpbpf_out_printf(o, "Queries: %s\n", qstates[r->queries_state >= 0 && r->queries_state <= 2
+                                                     ? r->queries_state : 0]);
+        if (r->queries_reason)
+            phpbpf_out_printf(o, "QueriesReason: %s\n", phpbpf_esc_text(p, r->queries_reason));
+    }
     if (r->compile_tracing && r->helper)
         phpbpf_out_printf(o, "ScriptsTracked: %u\nScriptsEvicted: " PHPBPF_U64 "\n",
                           r->scripts_tracked, (apr_uint64_t)r->scripts_evicted);

@@ -316,6 +316,7 @@ void phpbpf_render_html(const struct phpbpf_report *r, struct phpbpf_out *o, apr
         puts_(g, "</div>\n");
     }
     phpbpf_html_routes(g);
+    phpbpf_html_queries(g);
     phpbpf_html_slow(g);
     phpbpf_render_html_profile(r, o, p);
     phpbpf_html_cpu(g);

@@ -4,6 +4,7 @@
 
 #include "escape.h"
 #include "render.h"
+#include "snapshot.h"
 
 
 static void str(struct phpbpf_out *o, const char *s)
@@ -241,6 +242,51 @@ static void routes(struct phpbpf_out *o, const struct phpbpf_report *r,
     phpbpf_out_str(o, "]");
 }
 
+/* "queries": {"count": N, "total_us": N, "errors": N, "not_kept": N,
+ * "statements": [...]}: the totals are the BPF side's, exact; the
+ * statements the helper's table's, most time first; null when off. */
+static void queries(struct phpbpf_out *o, const struct phpbpf_report *r,
+                    const struct phpbpf_report_vhost *v)
+{
+    unsigned i, k;
+
+    if (r->queries_state != 1) {
+        phpbpf_out_str(o, ", \"queries\": null");
+        return;
+    }
+    phpbpf_out_printf(o, ", \"queries\": {\"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64
+                      ", \"errors\": " PHPBPF_U64 ", \"not_kept\": " PHPBPF_U64 ", \"statements\": [",
+                      (apr_uint64_t)v->bpf.queries, (apr_uint64_t)(v->bpf.query_ns / 1000),
+                      (apr_uint64_t)v->bpf.query_errors, (apr_uint64_t)v->stmts_lost);
+    for (i = 0; i < v->nstmts; i++) {
+        const struct phpbpf_report_stmt *x = &v->stmts[i];
+
+        phpbpf_out_str(o, i ? ",\n    {\"text\": " : "\n    {\"text\": ");
+        str(o, x->text);
+        phpbpf_out_printf(o, ", \"truncated\": %s, \"system\": \"%s\", \"server\": ",
+                          x->truncated ? "true" : "false", x->system);
+        str(o, x->server);
+        phpbpf_out_printf(o, ", \"count\": " PHPBPF_U64 ", \"errors\": " PHPBPF_U64 ", \"total_us\": "
+                          PHPBPF_U64 ", \"share_of_php\": %.4f, ", (apr_uint64_t)x->count,
+                          (apr_uint64_t)x->errors, (apr_uint64_t)x->total_us, x->share);
+        lat(o, "time_us", &x->time);
+        phpbpf_out_str(o, ", \"caller\": ");
+        if (x->caller_known)
+            frame(o, &x->caller);
+        else
+            phpbpf_out_str(o, "null");
+        phpbpf_out_printf(o, ", \"slowest_us\": " PHPBPF_U64 ", \"slowest_stack\": [",
+                          (apr_uint64_t)x->slowest_us);
+        for (k = 0; k < x->nframes; k++) {
+            if (k)
+                phpbpf_out_str(o, ", ");
+            frame(o, &x->frame[k]);
+        }
+        phpbpf_out_str(o, "]}");
+    }
+    phpbpf_out_str(o, "]}");
+}
+
 static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                   const struct phpbpf_report_vhost *v)
 {
@@ -284,6 +330,7 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     vhost_waits(o, v->wait);
     sites(o, v);
     routes(o, r, v);
+    queries(o, r, v);
     profile(o, v->profile);
     phpbpf_out_str(o, "}");
 }
@@ -481,6 +528,18 @@ void phpbpf_render_json(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     slow(o, r);
     phpbpf_out_printf(o, ",\n \"routes\": {\"max_per_vhost\": %u, \"lost\": " PHPBPF_U64 "}",
                       r->max_routes, (apr_uint64_t)r->routes_lost);
+    {
+        static const char *const states[] = { "off", "active", "unavailable" };
+
+        phpbpf_out_printf(o, ",\n \"queries\": {\"state\": \"%s\", \"reason\": ",
+                          states[r->queries_state >= 0 && r->queries_state <= 2 ? r->queries_state : 0]);
+        if (r->queries_reason)
+            str(o, r->queries_reason);
+        else
+            phpbpf_out_str(o, "null");
+        phpbpf_out_printf(o, ", \"configured\": %s, \"max_statements\": %u}",
+                          r->queries_configured ? "true" : "false", PHPBPF_MAX_STMTS);
+    }
     phpbpf_out_str(o, ",\n \"recent\": [");
     recent(o, r);
     phpbpf_out_str(o, "]}\n");

@@ -217,6 +217,29 @@ static void wait_families(struct exp *e)
                 "Times PHP requests were switched out to wait, by what on; PhpBpfCpuTracing On.", 0);
 }
 
+/* SQL statements per vhost and system: counts and time only, never a
+ * statement's text as a label (PhpBpfQueries; 3 series a vhost). */
+static void db_families(struct exp *e)
+{
+    static const struct { const char *name, *help; int seconds; } f[3] = {
+        { "phpbpf_db_statements_total", "SQL statements run by the vhost's PHP requests (PhpBpfQueries).", 0 },
+        { "phpbpf_db_seconds_total", "Their time, from sending each to its result's header.", 1 },
+        { "phpbpf_db_errors_total", "Those that failed.", 0 },
+    };
+    const struct phpbpf_report *r = e->r;
+    unsigned j, k, i;
+
+    for (j = 0; j < 3; j++) {
+        family(e, f[j].name, "counter", f[j].help);
+        for (k = 0; k < r->nexported; k++) {
+            const struct phpbpf_vstats *b = &r->vhost[i = r->exported[k]].bpf;
+
+            sample(e, apr_pstrcat(e->p, f[j].name, "{", NULL), vlabel(e, i), ",system=\"mysql\"}", "",
+                   j == 0 ? b->queries : j == 1 ? b->query_ns / 1000 : b->query_errors, f[j].seconds);
+        }
+    }
+}
+
 /* Two counters per route: its requests and their PHP time, for the first
  * PhpBpfMetricsRoutes routes the vhost took (a set that, once taken,
  * never changes, so each series only grows), and the rest together as
@@ -320,6 +343,8 @@ static void per_vhost(struct exp *e)
             sample(e, "phpbpf_exceptions_total{", l, ",kind=\"thrown\"}", "", r->vhost[i].bpf.exc_thrown, 0);
         sample(e, "phpbpf_exceptions_total{", l, ",kind=\"uncaught\"}", "", r->vhost[i].uncaught, 0);
     }
+    if (r->helper && r->queries_state == 1)
+        db_families(e);
     routes(e);
 }
 

@@ -9,6 +9,7 @@
 
 #include "peers.h"
 #include "report_build.h"
+#include "report_queries.h"
 #include "report_routes.h"
 #include "report_stacks.h"
 
@@ -70,6 +71,9 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     v->ncomponent_waits = 0;
     v->routes = NULL;
     v->nroutes = 0;
+    v->stmts = NULL;
+    v->nstmts = 0;
+    v->stmts_lost = 0;
 }
 
 _Static_assert(PHPBPF_REPORT_WAIT_CLASSES == PHPBPF_WAIT_CLASSES
@@ -150,6 +154,7 @@ static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     if (snap) {
         phpbpf_report_stacks(p, r, snap, v, names);
         phpbpf_report_routes(p, r, snap, v);
+        phpbpf_report_queries(p, r, snap, v, names);
     }
 }
 

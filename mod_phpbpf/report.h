@@ -118,6 +118,24 @@ struct phpbpf_report_route {
     const uint64_t *wait_us;      /* by wait class, with CPU tracing; else NULL */
 };
 
+/* An SQL statement of a vhost, normalised (no literal ever): its runs in
+ * the last one to two periods of the window. */
+struct phpbpf_report_stmt {
+    const char *text;             /* "SELECT * FROM wp_posts WHERE ID = ?" */
+    int truncated;                /* the first part of a longer one */
+    const char *system;           /* "mysql" */
+    const char *server;           /* "unix:///run/mysqld/mysqld.sock", "tcp://127.0.0.1:3306", or "" */
+    uint64_t count, errors;
+    struct phpbpf_report_lat time;          /* per run, us */
+    uint64_t total_us;
+    double share;                 /* of the vhost's PHP time in the same window, 0..1 (an estimate) */
+    int caller_known;
+    struct phpbpf_report_frame caller;      /* the first frame outside the database layer */
+    uint64_t slowest_us;
+    const struct phpbpf_report_frame *frame;    /* the slowest run's stack, innermost first */
+    unsigned nframes;
+};
+
 /* mysql pgsql redis memcached http dns other-net file sleep lock runqueue other */
 #define PHPBPF_REPORT_WAIT_CLASSES 12
 #define PHPBPF_REPORT_RUNQUEUE 10     /* its index: preempted, not a wait for anything */
@@ -154,6 +172,9 @@ struct phpbpf_report_vhost {
     unsigned ncomponent_waits;
     const struct phpbpf_report_route *routes;   /* most PHP time first, (other) last */
     unsigned nroutes;
+    const struct phpbpf_report_stmt *stmts;     /* most time first */
+    unsigned nstmts;
+    uint64_t stmts_lost;          /* runs of statements the table had no room for */
 };
 
 extern const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS];
@@ -306,6 +327,11 @@ struct phpbpf_report {
     uint32_t metrics_routes;
     int metrics_fine;
     uint64_t routes_lost;         /* requests not counted in any route (not even (other)) */
+
+    /* SQL statements (PhpBpfQueries). */
+    int queries_configured;
+    int queries_state;            /* 0 off, 1 active, 2 unavailable (below) */
+    const char *queries_reason;
 
     const struct phpbpf_report_script *scripts; /* most compile time first */
     unsigned nscripts;

@@ -52,8 +52,8 @@ static const char *name_of(struct phpbpf_report_names *n, apr_pool_t *p, uint32_
     return n->name[fid];
 }
 
-static struct phpbpf_report_frame frame_of(struct phpbpf_report_names *n, apr_pool_t *p,
-                                           const struct phpbpf_pframe *fr)
+struct phpbpf_report_frame phpbpf_report_frame_of(struct phpbpf_report_names *n, apr_pool_t *p,
+                                                  const struct phpbpf_pframe *fr)
 {
     const struct phpbpf_func *f = &n->snap->funcs[fr->fid];
     int internal = f->kind == PHPBPF_FK_INTERNAL;
@@ -295,7 +295,7 @@ static const struct phpbpf_report_profile *profile(apr_pool_t *p, struct phpbpf_
         struct tally *x = &t[used[i]];
         struct phpbpf_pframe fr = { used[i], x->line };
 
-        all[i] = (struct phpbpf_report_func){ frame_of(n, p, &fr), x->self, x->total };
+        all[i] = (struct phpbpf_report_func){ phpbpf_report_frame_of(n, p, &fr), x->self, x->total };
         memset(x, 0, sizeof(*x));   /* ready for the next vhost */
     }
     r->nfuncs = nused < PHPBPF_REPORT_TOP_FUNCS ? nused : PHPBPF_REPORT_TOP_FUNCS;
@@ -346,7 +346,7 @@ void phpbpf_report_stacks(apr_pool_t *p, struct phpbpf_report *r, const struct p
             uint32_t j;
 
             for (j = i; j < k; j++) {
-                q[j - i] = (struct phpbpf_report_site){ frame_of(n, p, &s->sites[j].frame),
+                q[j - i] = (struct phpbpf_report_site){ phpbpf_report_frame_of(n, p, &s->sites[j].frame),
                                                         phpbpf_wait_names[s->sites[j].wait_class],
                                                         s->sites[j].count, s->sites[j].ns / 1000,
                                                         NULL };
@@ -369,7 +369,7 @@ void phpbpf_report_backtrace(apr_pool_t *p, struct phpbpf_report_slow *q,
         return;
     f = apr_palloc(p, (bt->nframes + 1) * sizeof(*f));
     for (i = 0; i < bt->nframes; i++)
-        f[i] = frame_of(n, p, &bt->frame[i]);
+        f[i] = phpbpf_report_frame_of(n, p, &bt->frame[i]);
     q->backtrace = 1;
     q->backtrace_at_us = bt->elapsed_us;
     q->backtrace_truncated = bt->truncated != 0;

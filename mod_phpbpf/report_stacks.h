@@ -25,6 +25,10 @@ void phpbpf_report_names_init(struct phpbpf_report_names *n, apr_pool_t *p,
                               const struct phpbpf_snapshot *snap,
                               const apr_array_header_t *components);
 
+/* A frame as the report names it. */
+struct phpbpf_report_frame phpbpf_report_frame_of(struct phpbpf_report_names *n, apr_pool_t *p,
+                                                  const struct phpbpf_pframe *fr);
+
 /* The stacks' state and counters, each vhost's profile and call sites. */
 void phpbpf_report_stacks(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_snapshot *s,
                           struct phpbpf_report_vhost *v, struct phpbpf_report_names *n);

@@ -16,6 +16,9 @@
 #include "zend_vm_opcodes.h"
 #include "zend_stream.h"
 #include "SAPI.h"
+/* Through php-config's own include dir: no -I of mysqlnd's needed. */
+#include "ext/mysqlnd/mysqlnd.h"
+#include "ext/mysqlnd/mysqlnd_structs.h"
 
 #define P(name, expr) printf("#define PHPBPF_%s %lu\n", name, (unsigned long)(expr))
 
@@ -83,6 +86,26 @@ int main(void)
     P("INCLUDE_ONCE", ZEND_INCLUDE_ONCE);
     P("REQUIRE", ZEND_REQUIRE);
     P("REQUIRE_ONCE", ZEND_REQUIRE_ONCE);
+    /* mysqlnd (helper/mysqlnd_elf.c): the slots of its method tables that
+     * hold the functions probed for SQL (a table's slot is a relocation in
+     * mysqlnd.so, at the table's address plus the offset), and the size of
+     * the exported conn_data table, the check that mysqlnd.so is this layout. */
+    P("MYSQLND_CONN_DATA_METHODS_SIZE", sizeof(MYSQLND_CLASS_METHODS_TYPE(mysqlnd_conn_data)));
+    P("MYSQLND_CONN_QUERY", offsetof(MYSQLND_CLASS_METHODS_TYPE(mysqlnd_conn_data), query));
+    P("MYSQLND_STMT_PREPARE", offsetof(MYSQLND_CLASS_METHODS_TYPE(mysqlnd_stmt), prepare));
+    P("MYSQLND_STMT_EXECUTE", offsetof(MYSQLND_CLASS_METHODS_TYPE(mysqlnd_stmt), execute));
+    /* The stmt table is not exported: its slot of the exported
+     * mysqlnd_mysqlnd_stmt_free_parameter_bind_pub anchors it. */
+    P("MYSQLND_STMT_FREE_PARAMETER_BIND",
+      offsetof(MYSQLND_CLASS_METHODS_TYPE(mysqlnd_stmt), free_parameter_bind));
+    /* Which server a connection (MYSQLND_CONN_DATA, query's first argument)
+     * talks to: its scheme, a MYSQLND_STRING (s first) such as
+     * "unix:///run/mysqld/mysqld.sock" or "tcp://127.0.0.1:3306".  A
+     * statement (prepare's first argument) reaches its connection through
+     * stmt->data->conn. */
+    P("MYSQLND_CONN_SCHEME", offsetof(MYSQLND_CONN_DATA, scheme) + offsetof(MYSQLND_STRING, s));
+    P("MYSQLND_STMT_DATA", offsetof(MYSQLND_STMT, data));
+    P("MYSQLND_STMT_DATA_CONN", offsetof(MYSQLND_STMT_DATA, conn));
     printf("\n#endif\n");
     return 0;
 }

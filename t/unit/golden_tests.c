@@ -184,7 +184,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     hist_of(&v[0].cpu.on, p, on, 4);
     hist_of(&v[0].cpu.off, p, off, 3);
     hist_of(&v[0].compile, p, comp, 3);
-    v[0].v = (struct phpbpf_vstats){ 3, 1470, 5, 812, 2, 9 };
+    v[0].v = (struct phpbpf_vstats){ 3, 1470, 5, 812, 2, 9, 4, 2820000, 1 };
     v[0].has_waits = 1;
     v[0].waits.ns[PHPBPF_W_MYSQL] = 1200000000;
     v[0].waits.count[PHPBPF_W_MYSQL] = 310;
@@ -314,6 +314,35 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     ro[3].status[1] = 1;
     s->routes = ro;
     s->nroutes = 4;
+    /* Statements: one with a caller and its slowest run's stack, one
+     * whose text is hostile (markup, quotes, invalid UTF-8) and cut. */
+    {
+        struct phpbpf_snap_stmt *x = apr_pcalloc(p, 2 * sizeof(*x));
+        struct phpbpf_snap_stmt_lost *lost = apr_pcalloc(p, sizeof(*lost));
+
+        s->queries_state = PHPBPF_QUERIES_ACTIVE;
+        x[0].vhost = shop;
+        strcpy(x[0].text, "SELECT * FROM wp_posts WHERE ID = ?");
+        strcpy(x[0].server, "unix:///run/mysqld/mysqld.sock");
+        hist_of(&x[0].time, p, (const __u64[]){ 150, 180, 2400 }, 3);
+        x[0].ns = 2730000;
+        x[0].caller = (struct phpbpf_pframe){ 1, 20 };
+        x[0].slowest_ns = 2400000;
+        x[0].nframes = 3;
+        x[0].frame = &fr[7];
+        x[1].vhost = shop;
+        x[1].flags = PHPBPF_STMT_TRUNCATED;
+        strcpy(x[1].text, "SELECT `<script>\"x\"</script>` FROM t WHERE a = ? AND \xff\xfe");
+        strcpy(x[1].server, "tcp://127.0.0.1:3306");
+        hist_of(&x[1].time, p, (const __u64[]){ 90 }, 1);
+        x[1].ns = 90000;
+        x[1].errors = 1;
+        s->stmts = x;
+        s->nstmts = 2;
+        lost[0] = (struct phpbpf_snap_stmt_lost){ shop, 3 };
+        s->stmts_lost = lost;
+        s->nstmts_lost = 1;
+    }
     return s;
 }
 
@@ -351,6 +380,7 @@ static void render_all(apr_pool_t *p)
     phpbpf_shm_copy(&copy, sh, p);
     r = phpbpf_report_build(p, &copy, snap, NULL, now, 1, NULL);
     rm = phpbpf_report_build(p, &copy, snap, NULL, now, 0, NULL);
+    r->queries_configured = rm->queries_configured = 1;
     r->server_name = rm->server_name = "www.example.test";
     r->server_version = rm->server_version = "Apache/2.4 (Debian)";
     heading("page (text/html)");

@@ -20,6 +20,8 @@
 #include "stacks_tests.h"
 #include "sockdir_tests.h"
 #include "route_tests.h"
+#include "sqlnorm_tests.h"
+#include "mysqlnd_tests.h"
 #include "ftable_tests.h"
 #include "buildid_tests.h"
 #include "golden_tests.h"
@@ -641,6 +643,8 @@ int main(void)
     stacks_tests();
     sockdir_tests();
     route_tests();
+    sqlnorm_tests();
+    mysqlnd_tests();
     ftable_tests();
     buildid_tests();
     golden_tests();

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+/* SQL statements, from PHP's mysqlnd (PhpBpfQueries), which mysqli and
+ * PDO_MySQL both run on.
+ *
+ * mysqlnd exports no function to probe, but its method tables are data:
+ * the helper finds three methods in them (helper/mysqlnd_elf.c) and probes
+ * their entries and returns, attached once with pid -1 to mysqlnd.so:
+ *
+ *   conn_data::query(conn, text, len)   every statement sent as text:
+ *                                        mysqli_query, multi_query, PDO's
+ *                                        query and exec, its emulated
+ *                                        prepares (PDO_MySQL's default)
+ *   stmt::prepare(stmt, text, len)       a prepared statement's text
+ *   stmt::execute(stmt)                  each run of a prepared statement
+ *
+ * Each statement costs two probe hits, entry and return, which are one trap
+ * each (their first instruction is a push, which the kernel emulates).  At
+ * the return, the statement is counted in its vhost's vstats, here, and sent
+ * to the helper as an event with its text (as far as PHPBPF_SQL_READ) and
+ * the PHP stack that ran it; the helper normalises the text before it keeps
+ * anything (common/sqlnorm.h) and counts it by statement.  A prepare is
+ * only sent: its executes are the statement's runs, and the helper knows
+ * their text by the stmt pointer.  An asynchronous query (MYSQLI_ASYNC) goes
+ * through send_query and reap_query instead, which are not probed. */
+#include "phpbpf.bpf.h"
+#include "php_stack.bpf.h"
+
+/* Set by the helper: the connection's scheme (unix:///path, tcp://host:port). */
+const volatile bool queries_server __weak = true;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct phpbpf_query_event);
+} query_scratch SEC(".maps");
+
+/* A quarter of the events ring (phpbpf_state.bpf.h). */
+#define PHPBPF_RING_WAKE (256 * 1024)
+
+static __always_inline int query_begin(__u64 text, __u64 len, __u64 conn)
+{
+    struct phpbpf_inflight *f;
+
+    PHPBPF_GATE();
+    __sync_fetch_and_add(&counters.hits, 1);
+    f = current_request();
+    if (!f) {
+        count_outside(bpf_get_current_task_btf(), NULL, &counters.queries_outside);
+        return 0;
+    }
+    f->q_text = text;
+    f->q_len = len;
+    f->q_conn = conn;
+    f->q_start_ns = bpf_ktime_get_ns();
+    return 0;
+}
+
+/* The event of the statement that ends now: its stack, text and server. */
+static __always_inline void query_send(struct phpbpf_inflight *f, __u32 kind, __u64 ns, __u32 failed)
+{
+    __u32 zero = 0, three = 3, len = 0, size;
+    struct phpbpf_query_event *e = bpf_map_lookup_elem(&query_scratch, &zero);
+    struct walk w = {};
+    __u64 p = 0;
+
+    if (!e)
+        return;
+    e->source = PHPBPF_SRC_QUERY;
+    e->kind = kind;
+    e->vhost = f->vhost;
+    e->pid = bpf_get_current_pid_tgid() >> 32;
+    e->seq = f->seq;
+    e->ns = ns;
+    e->failed = failed;
+    e->stmt = kind == PHPBPF_Q_TEXT ? 0 : f->q_conn;
+    e->len = kind == PHPBPF_Q_EXECUTE ? 0 : (__u32)f->q_len;
+    e->port = 0;
+    e->server[0] = '\0';
+    e->nframes = 0;
+    /* The caller: the walker's frames, into its own scratch (a sample or
+     * a wait's site may run on this CPU between two reads). */
+    if (eg_addr && (w.s = bpf_map_lookup_elem(&walk_scratch, &three))) {
+        w.s->e.nframes = 0;
+        w.s->e.seq = f->seq;
+        w.max = PHPBPF_QUERY_FRAMES;
+        if (!bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA))) {
+            bpf_loop(PHPBPF_QUERY_FRAMES, walk_current_frame, &w, 0);
+            __builtin_memcpy(e->frame, w.s->e.frame, sizeof(e->frame));
+            e->nframes = w.s->e.nframes;
+        }
+    }
+    /* Which server: the connection's scheme, a prepared statement's
+     * through its data (stmt->data->conn).  An execute's is its prepare's. */
+    if (queries_server && kind != PHPBPF_Q_EXECUTE && (p = f->q_conn)) {
+        if (kind == PHPBPF_Q_PREPARE
+            && (bpf_probe_read_user(&p, sizeof(p), (void *)(p + PHPBPF_MYSQLND_STMT_DATA)) || !p
+                || bpf_probe_read_user(&p, sizeof(p), (void *)(p + PHPBPF_MYSQLND_STMT_DATA_CONN))))
+            p = 0;
+        if (p && !bpf_probe_read_user(&p, sizeof(p), (void *)(p + PHPBPF_MYSQLND_CONN_SCHEME)) && p)
+            bpf_probe_read_user_str(e->server, sizeof(e->server), (void *)p);
+    }
+    if (kind != PHPBPF_Q_EXECUTE) {
+        len = e->len < PHPBPF_SQL_READ - 1 ? e->len : PHPBPF_SQL_READ - 1;
+        barrier_var(len);
+        len &= PHPBPF_SQL_READ - 1;
+        if (len && bpf_probe_read_user(e->text, len, (void *)f->q_text))
+            len = 0;
+    }
+    size = offsetof(struct phpbpf_query_event, text) + len;
+    /* No wakeup per statement: waking the helper is an interrupt to
+     * itself (irq_work), measured at 20 us a statement in a VM.  The
+     * helper reads the ring on its own every PHPBPF_QUERY_POLL_MS, before
+     * every snapshot, and when a quarter of the ring is waiting. */
+    if (bpf_ringbuf_output(&events, e, size,
+                           bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > PHPBPF_RING_WAKE
+                           ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+        __sync_fetch_and_add(&counters.queries_lost, 1);
+}
+
+/* A statement's end: counted in its vhost, and sent. */
+static __always_inline int query_end(struct pt_regs *ctx, __u32 kind)
+{
+    struct phpbpf_inflight *f;
+    struct phpbpf_vstats *v;
+    __u32 vhost, failed;
+    __u64 ns;
+
+    PHPBPF_GATE();
+    __sync_fetch_and_add(&counters.hits, 1);
+    f = current_request();
+    if (!f || !f->q_start_ns)
+        return 0;
+    ns = bpf_ktime_get_ns() - f->q_start_ns;
+    f->q_start_ns = 0;
+    failed = (__u32)PT_REGS_RC(ctx) != 0;       /* enum_func_status: PASS 0, FAIL 1 */
+    vhost = f->vhost;
+    if ((v = bpf_map_lookup_elem(&vstats, &vhost))) {
+        __sync_fetch_and_add(&v->queries, 1);
+        __sync_fetch_and_add(&v->query_ns, ns);
+        if (failed)
+            __sync_fetch_and_add(&v->query_errors, 1);
+    }
+    query_send(f, kind, ns, failed);
+    return 0;
+}
+
+SEC("uprobe")
+int php_mysql_query(struct pt_regs *ctx)
+{
+    return query_begin(PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx), PT_REGS_PARM1(ctx));
+}
+
+SEC("uretprobe")
+int php_mysql_query_return(struct pt_regs *ctx)
+{
+    return query_end(ctx, PHPBPF_Q_TEXT);
+}
+
+SEC("uprobe")
+int php_mysql_execute(struct pt_regs *ctx)
+{
+    return query_begin(0, 0, PT_REGS_PARM1(ctx));
+}
+
+SEC("uretprobe")
+int php_mysql_execute_return(struct pt_regs *ctx)
+{
+    return query_end(ctx, PHPBPF_Q_EXECUTE);
+}
+
+/* A prepare: its text, for the executes to come; nothing is counted. */
+SEC("uprobe")
+int php_mysql_prepare(struct pt_regs *ctx)
+{
+    struct phpbpf_inflight *f;
+
+    PHPBPF_GATE();
+    __sync_fetch_and_add(&counters.hits, 1);
+    f = current_request();
+    if (!f)
+        return 0;
+    f->q_text = PT_REGS_PARM2(ctx);
+    f->q_len = PT_REGS_PARM3(ctx);
+    f->q_conn = PT_REGS_PARM1(ctx);
+    query_send(f, PHPBPF_Q_PREPARE, 0, 0);
+    return 0;
+}

@@ -1,0 +1,382 @@
+/* SQL statements: see queries.h.  The text of a statement reaches this
+ * process only in its event, and is normalised at once: what the table
+ * keeps, and what a snapshot sends, never holds a literal. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+#include "ftable.h"
+#include "helper.h"
+#include "log.h"
+#include "mysqlnd_elf.h"
+#include "period.h"
+#include "queries.h"
+#include "sqlnorm.h"
+#include "stacks.h"
+#include "phpbpf.skel.h"
+
+_Static_assert(PHPBPF_STMT_TEXT == PHPBPF_SQL_TEXT, "the wire carries the normaliser's text");
+
+/* A statement of the table.  Its key is the system and the text. */
+struct stmt_val {
+    struct phpbpf_period p[2];    /* its runs, indexed as the table's counts */
+    uint64_t ns[2], errors[2];
+    uint32_t flags;
+    char server[PHPBPF_SERVER_LEN];
+    struct phpbpf_pframe caller;
+    uint64_t slowest_ns;          /* in the last two periods */
+    uint32_t nframes;
+    struct phpbpf_pframe frame[PHPBPF_STMT_FRAMES];
+};
+
+struct stmt_key {
+    uint8_t system;
+    char text[PHPBPF_SQL_TEXT];
+};
+
+/* Prepared statements by (pid, MYSQLND_STMT *): their text, for their
+ * executes.  A statement pointer is used again for the next prepare, which
+ * overwrites; a full slot is taken over (that statement's executes are
+ * then counted in the vhost, not in the table). */
+#define PREPARED_SLOTS 4096
+
+struct prepared {
+    uint32_t pid, flags;
+    uint64_t stmt;
+    char server[PHPBPF_SERVER_LEN];
+    struct stmt_key key;
+    uint32_t klen;
+};
+
+static struct phpbpf_ftab table;
+static struct prepared *prepared;
+static int ready;
+static uint32_t state = PHPBPF_QUERIES_OFF;
+static char reason[PHPBPF_STR_MAX];
+static struct phpbpf_mysqlnd mysqlnd;
+static const struct phpbpf_options *opt;
+static struct phpbpf_snap_stmt *snap;
+static struct phpbpf_sparse_bucket *snap_buckets;
+static struct phpbpf_snap_stmt_lost *snap_lost;
+static uint32_t *order;
+
+/* The database layer: classes whose methods only pass a statement on, so
+ * that the caller shown is the code that wanted it (WP_Query::get_posts,
+ * not wpdb::_do_query).  A name ending in a backslash is a namespace. */
+static const char *const db_layer[] = {
+    "wpdb", "PDO", "PDOStatement", "mysqli", "mysqli_stmt", "mysqli_result",
+    "Doctrine\\DBAL\\", "Illuminate\\Database\\", "Drupal\\Core\\Database\\",
+};
+
+static int layer_match(const char *scope, const char *pattern)
+{
+    size_t n = strlen(pattern);
+
+    if (n && pattern[n - 1] == '\\')
+        return strncmp(scope, pattern, n) == 0;
+    return strcmp(scope, pattern) == 0;
+}
+
+static int in_db_layer(const struct phpbpf_func *f)
+{
+    size_t i;
+
+    if (f->kind == PHPBPF_FK_INTERNAL)
+        return 1;
+    if (!f->scope || !f->scope[0])
+        return 0;
+    for (i = 0; i < sizeof(db_layer) / sizeof(db_layer[0]); i++)
+        if (layer_match(f->scope, db_layer[i]))
+            return 1;
+    for (i = 0; opt && i < opt->db_layer.n; i++)
+        if (layer_match(f->scope, opt->db_layer.v[i]))
+            return 1;
+    return 0;
+}
+
+void phpbpf_queries_prepare(struct phpbpf_helper *h)
+{
+    struct phpbpf *skel = h->skel;
+    int on = 0;
+
+    opt = h->opt;
+    if (h->opt->mysqlnd) {
+        if (phpbpf_mysqlnd_inspect(h->opt->mysqlnd, &mysqlnd) != 0) {
+            state = PHPBPF_QUERIES_UNAVAILABLE;
+            snprintf(reason, sizeof(reason), "%s", mysqlnd.why);
+            logmsg("warn", "SQL statements not traced: %s", mysqlnd.why);
+        }
+        else if (h->php.layout_why) {
+            state = PHPBPF_QUERIES_UNAVAILABLE;
+            snprintf(reason, sizeof(reason), "%s", h->php.layout_why);
+            logmsg("warn", "SQL statements not traced: %s", h->php.layout_why);
+        }
+        else
+            on = 1;
+    }
+    if (on) {
+        skel->rodata->eg_addr = h->php.eg;
+        if (phpbpf_ftab_init(&table, PHPBPF_MAX_STMTS, (uint32_t)h->opt->vhosts) != 0
+            || !(prepared = calloc(PREPARED_SLOTS, sizeof(*prepared)))
+            || !(snap = calloc(PHPBPF_MAX_STMTS, sizeof(*snap)))
+            || !(snap_buckets = calloc((size_t)PHPBPF_MAX_STMTS * PHPBPF_HIST_BUCKETS,
+                                       sizeof(*snap_buckets)))
+            || !(snap_lost = calloc(h->opt->vhosts, sizeof(*snap_lost)))
+            || !(order = calloc(PHPBPF_MAX_STMTS, sizeof(*order))))
+            startup_failure("out of memory for the statement table");
+        ready = 1;
+        return;
+    }
+    bpf_program__set_autoload(skel->progs.php_mysql_query, false);
+    bpf_program__set_autoload(skel->progs.php_mysql_query_return, false);
+    bpf_program__set_autoload(skel->progs.php_mysql_execute, false);
+    bpf_program__set_autoload(skel->progs.php_mysql_execute_return, false);
+    bpf_program__set_autoload(skel->progs.php_mysql_prepare, false);
+}
+
+static int probe(struct phpbpf_helper *h, struct bpf_program *prog, uint64_t off, int ret,
+                 struct bpf_link **link, const char *what)
+{
+    LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret);
+
+    *link = bpf_program__attach_uprobe_opts(prog, -1, h->opt->mysqlnd, off, &o);
+    if (*link)
+        return 0;
+    state = PHPBPF_QUERIES_UNAVAILABLE;
+    snprintf(reason, sizeof(reason), "cannot probe %s in %s: %s", what, h->opt->mysqlnd,
+             strerror(errno));
+    logmsg("warn", "SQL statements not traced: %s", reason);
+    return -1;
+}
+
+void phpbpf_queries_attach(struct phpbpf_helper *h)
+{
+    struct phpbpf *s = h->skel;
+
+    if (!ready)
+        return;
+    if (probe(h, s->progs.php_mysql_query, mysqlnd.query, 0, &s->links.php_mysql_query,
+              "mysqlnd_conn_data::query") == 0
+        && probe(h, s->progs.php_mysql_query_return, mysqlnd.query, 1,
+                 &s->links.php_mysql_query_return, "mysqlnd_conn_data::query's return") == 0
+        && probe(h, s->progs.php_mysql_execute, mysqlnd.stmt_execute, 0,
+                 &s->links.php_mysql_execute, "mysqlnd_stmt::execute") == 0
+        && probe(h, s->progs.php_mysql_execute_return, mysqlnd.stmt_execute, 1,
+                 &s->links.php_mysql_execute_return, "mysqlnd_stmt::execute's return") == 0
+        && probe(h, s->progs.php_mysql_prepare, mysqlnd.stmt_prepare, 0,
+                 &s->links.php_mysql_prepare, "mysqlnd_stmt::prepare") == 0) {
+        state = PHPBPF_QUERIES_ACTIVE;
+        h->probes |= PHPBPF_PROBE_QUERIES;
+        logmsg("info", "SQL statements: %s, query +0x%llx, prepare +0x%llx, execute +0x%llx",
+               h->opt->mysqlnd, (unsigned long long)mysqlnd.query,
+               (unsigned long long)mysqlnd.stmt_prepare, (unsigned long long)mysqlnd.stmt_execute);
+        return;
+    }
+    /* All or nothing: a statement counted at one probe and not its other. */
+    bpf_link__destroy(s->links.php_mysql_query);
+    bpf_link__destroy(s->links.php_mysql_query_return);
+    bpf_link__destroy(s->links.php_mysql_execute);
+    bpf_link__destroy(s->links.php_mysql_execute_return);
+    bpf_link__destroy(s->links.php_mysql_prepare);
+    s->links.php_mysql_query = s->links.php_mysql_query_return = NULL;
+    s->links.php_mysql_execute = s->links.php_mysql_execute_return = NULL;
+    s->links.php_mysql_prepare = NULL;
+    ready = 0;
+}
+
+void phpbpf_queries_sink(uint64_t *lost, uint32_t stride)
+{
+    table.sink = lost;
+    table.sink_stride = stride;
+}
+
+static struct prepared *prepared_slot(uint32_t pid, uint64_t stmt)
+{
+    uint64_t h = (stmt * 0x9E3779B97F4A7C15ULL) ^ pid;
+
+    return &prepared[(h >> 20) % PREPARED_SLOTS];
+}
+
+/* The statement's key from the event's text; its length. */
+static uint32_t key_of(const struct phpbpf_query_event *e, size_t len, struct stmt_key *k,
+                       uint32_t *flags)
+{
+    size_t have = len > offsetof(struct phpbpf_query_event, text)
+                  ? len - offsetof(struct phpbpf_query_event, text) : 0;
+
+    if (have > e->len)
+        have = e->len;
+    k->system = PHPBPF_DB_MYSQL;
+    *flags = phpbpf_sql_normalize(e->text, have, have < e->len, k->text, sizeof(k->text))
+             & PHPBPF_SQL_TRUNCATED ? PHPBPF_STMT_TRUNCATED : 0;
+    return (uint32_t)(offsetof(struct stmt_key, text) + strlen(k->text));
+}
+
+/* The caller: the first frame outside the database layer. */
+static void callers(const struct phpbpf_query_event *e, struct phpbpf_pframe *fr, uint32_t *n,
+                    struct phpbpf_pframe *caller)
+{
+    uint32_t i, m = e->nframes < PHPBPF_STMT_FRAMES ? e->nframes : PHPBPF_STMT_FRAMES;
+
+    *caller = (struct phpbpf_pframe){ 0, 0 };
+    for (i = 0; i < m; i++) {
+        const struct phpbpf_func *f;
+
+        fr[i] = (struct phpbpf_pframe){ phpbpf_stacks_fid(&e->frame[i]), e->frame[i].line };
+        if (!caller->fid && fr[i].fid && (f = phpbpf_stacks_func(fr[i].fid)) && !in_db_layer(f))
+            *caller = fr[i];
+    }
+    *n = m;
+}
+
+static void count(const struct phpbpf_query_event *e, const struct stmt_key *k, uint32_t klen,
+                  uint32_t flags, const char *server)
+{
+    struct phpbpf_pframe fr[PHPBPF_STMT_FRAMES], caller;
+    struct phpbpf_fent *ent;
+    struct stmt_val *v;
+    uint32_t nfr;
+    int made;
+
+    if (!(ent = phpbpf_ftab_hit(&table, e->vhost, k, klen, 1, &made)))
+        return;
+    if (!ent->val && !(ent->val = calloc(1, sizeof(struct stmt_val))))
+        return;
+    v = ent->val;
+    phpbpf_period_add(&v->p[table.cur], e->ns / 1000);
+    v->ns[table.cur] += e->ns;
+    v->errors[table.cur] += e->failed != 0;
+    v->flags |= flags;
+    if (server[0])
+        snprintf(v->server, sizeof(v->server), "%s", server);
+    callers(e, fr, &nfr, &caller);
+    if (caller.fid || !v->caller.fid)
+        v->caller = caller;
+    if (e->ns >= v->slowest_ns) {
+        v->slowest_ns = e->ns;
+        v->nframes = nfr;
+        memcpy(v->frame, fr, nfr * sizeof(fr[0]));
+    }
+}
+
+void phpbpf_queries_event(const void *data, size_t len)
+{
+    const struct phpbpf_query_event *e = data;
+    struct stmt_key k;
+    struct prepared *p;
+    uint32_t klen, flags;
+    char server[PHPBPF_SERVER_LEN];
+
+    if (!ready || len < offsetof(struct phpbpf_query_event, text) || e->vhost >= table.vhosts)
+        return;
+    snprintf(server, sizeof(server), "%.*s", (int)sizeof(e->server), e->server);
+    switch (e->kind) {
+    case PHPBPF_Q_TEXT:
+        klen = key_of(e, len, &k, &flags);
+        count(e, &k, klen, flags, server);
+        break;
+    case PHPBPF_Q_PREPARE:
+        p = prepared_slot(e->pid, e->stmt);
+        p->klen = key_of(e, len, &p->key, &p->flags);
+        p->pid = e->pid;
+        p->stmt = e->stmt;
+        memcpy(p->server, server, sizeof(server));
+        break;
+    case PHPBPF_Q_EXECUTE:
+        p = prepared_slot(e->pid, e->stmt);
+        if (p->pid == e->pid && p->stmt == e->stmt && p->klen)
+            count(e, &p->key, p->klen, p->flags, p->server);
+        else {
+            /* Prepared before this helper, or its slot taken since. */
+            k.system = PHPBPF_DB_MYSQL;
+            strcpy(k.text, "(prepared before tracing began)");
+            count(e, &k, (uint32_t)(offsetof(struct stmt_key, text) + strlen(k.text)), 0, "");
+        }
+        break;
+    }
+}
+
+static void stmt_age(void *val, int cur)
+{
+    struct stmt_val *v = val;
+
+    phpbpf_period_clear(&v->p[cur]);
+    v->ns[cur] = v->errors[cur] = 0;
+}
+
+void phpbpf_queries_age(void)
+{
+    if (ready)
+        phpbpf_ftab_age(&table, stmt_age);
+}
+
+static uint64_t stmt_ns(const struct phpbpf_fent *e)
+{
+    const struct stmt_val *v = e->val;
+
+    return v ? v->ns[0] + v->ns[1] : 0;
+}
+
+/* By vhost, then most time first, then by text: the same table always
+ * reads the same. */
+static int by_time(const void *a, const void *b)
+{
+    const struct phpbpf_fent *x = &table.ent[*(const uint32_t *)a];
+    const struct phpbpf_fent *y = &table.ent[*(const uint32_t *)b];
+    uint64_t cx = stmt_ns(x), cy = stmt_ns(y);
+
+    if (x->vhost != y->vhost)
+        return x->vhost < y->vhost ? -1 : 1;
+    if (cx != cy)
+        return cx < cy ? 1 : -1;
+    return x->klen != y->klen ? (x->klen < y->klen ? -1 : 1) : memcmp(x->key, y->key, x->klen);
+}
+
+void phpbpf_queries_snapshot(struct phpbpf_snapshot *s)
+{
+    struct phpbpf_sparse_bucket *room = snap_buckets;
+    uint32_t i, n = 0;
+
+    s->queries_state = state;
+    snprintf(s->queries_reason, sizeof(s->queries_reason), "%s", reason);
+    if (!ready)
+        return;
+    for (i = 0; i < table.cap; i++)
+        if (table.ent[i].key && table.ent[i].val)
+            order[n++] = i;
+    qsort(order, n, sizeof(*order), by_time);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_fent *e = &table.ent[order[i]];
+        const struct stmt_key *k = e->key;
+        const struct stmt_val *v = e->val;
+        struct phpbpf_snap_stmt *x = &snap[i];
+        uint32_t tl = e->klen - (uint32_t)offsetof(struct stmt_key, text);
+
+        x->vhost = e->vhost;
+        x->system = k->system;
+        x->flags = v->flags;
+        memcpy(x->text, k->text, tl);
+        x->text[tl] = '\0';
+        memcpy(x->server, v->server, sizeof(x->server));
+        room += phpbpf_period_merge(&x->time, v->p, room);
+        x->ns = v->ns[0] + v->ns[1];
+        x->errors = v->errors[0] + v->errors[1];
+        x->caller = v->caller;
+        x->slowest_ns = v->slowest_ns;
+        x->nframes = v->nframes;
+        x->frame = v->frame;
+    }
+    s->stmts = snap;
+    s->nstmts = n;
+    s->stmts_lost = snap_lost;
+    s->nstmts_lost = 0;
+    for (i = 0; i < table.vhosts; i++) {
+        uint64_t lost = table.sink ? table.sink[(size_t)i * table.sink_stride]
+                                   : table.v[i].evicted + table.v[i].dropped;
+
+        if (lost)
+            snap_lost[s->nstmts_lost++] = (struct phpbpf_snap_stmt_lost){ i, lost };
+    }
+}

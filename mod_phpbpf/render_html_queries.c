@@ -1,0 +1,88 @@
+/* The HTML page's "Queries": per vhost, its SQL statements by total time,
+ * each with the PHP code that ran it and the stack of its slowest run. */
+#include "apr_strings.h"
+
+#include "html_page.h"
+#include "snapshot.h"
+
+/* How many statements a vhost's table shows; ?json has them all. */
+#define HTML_STMTS 25
+
+static const char *basename_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+
+    return s ? s + 1 : path;
+}
+
+static void stmt_row(struct page *g, const struct phpbpf_report_stmt *x)
+{
+    char t[4][PHPBPF_HTML_US];
+    unsigned k;
+
+    printf_(g, "<tr><td class=l><code>%s</code>%s<details><summary>slowest run, %s</summary>"
+            "<pre class=bt>", esc_req(g, x->text), x->truncated ? " <i>(cut)</i>" : "",
+            phpbpf_html_us(t[0], (double)x->slowest_us));
+    for (k = 0; k < x->nframes; k++) {
+        const struct phpbpf_report_frame *f = &x->frame[k];
+
+        if (f->internal)
+            printf_(g, "%s() (internal)\n", esc_req(g, f->function));
+        else
+            printf_(g, "%s() %s:%u\n", esc_req(g, f->function), esc_req(g, f->file), f->line);
+    }
+    printf_(g, "</pre></details></td><td class=l>%s</td><td class=l>%s %s</td><td>" PHPBPF_U64
+            "</td><td>%s</td><td>%s</td><td>%s</td><td>%.1f%%</td><td>" PHPBPF_U64 "</td></tr>\n",
+            x->caller_known ? apr_psprintf(g->p, "%s %s:%u", esc_req(g, x->caller.function),
+                                           esc_req(g, basename_of(x->caller.file)), x->caller.line)
+                            : "<i>(unknown)</i>",
+            x->system, esc_req(g, x->server), (apr_uint64_t)x->count,
+            phpbpf_html_us(t[1], (double)x->total_us), phpbpf_html_us(t[2], x->time.mean),
+            phpbpf_html_us(t[3], x->time.p99), 100.0 * x->share, (apr_uint64_t)x->errors);
+}
+
+void phpbpf_html_queries(struct page *g)
+{
+    const struct phpbpf_report *r = g->r;
+    uint32_t shown, i, k;
+
+    if (!r->helper || !r->queries_configured)
+        return;
+    puts_(g, "<h2>Queries</h2>\n");
+    if (r->queries_state != 1) {
+        printf_(g, "<p>PhpBpfQueries is On, but SQL statements are not traced: %s.</p>\n",
+                r->queries_reason ? esc(g, r->queries_reason)
+                                  : "PHP has not loaded mysqlnd.so (php-mysql is not installed "
+                                    "or not enabled)");
+        return;
+    }
+    printf_(g, "<p>Each vhost's SQL statements from PHP's mysqlnd (mysqli and PDO_MySQL), the "
+            "most time first, over the last %u to %u s.  Literals are replaced with ?, lists "
+            "with (...), comments and spacing folded: no value is kept.  The caller is the "
+            "first PHP frame outside the database layer (wpdb, PDO, mysqli, Doctrine, "
+            "Illuminate, Drupal's, PhpBpfDbLayer), at the line that called it.  A statement's "
+            "time runs from mysqlnd sending it to its result's header; rows fetched later are "
+            "not in it.</p>\n", r->window_s / 2, r->window_s);
+    for (shown = 0; shown < r->nshown; shown++) {
+        const struct phpbpf_report_vhost *v = &r->vhost[i = r->shown[shown]];
+
+        if (!v->nstmts && !v->stmts_lost)
+            continue;
+        printf_(g, "<h3>%s</h3>\n<p>" PHPBPF_U64 " statements, %s in all, " PHPBPF_U64
+                " failed.</p>\n<table>\n<tr><th class=l>Statement</th><th class=l>Caller</th>"
+                "<th class=l>Server</th><th>Count</th><th>Total</th><th>Mean</th><th>p99</th>"
+                "<th>PHP time share</th><th>Errors</th></tr>\n", vname(g, i),
+                (apr_uint64_t)v->bpf.queries,
+                phpbpf_html_us((char[PHPBPF_HTML_US]){ 0 }, (double)v->bpf.query_ns / 1000.0),
+                (apr_uint64_t)v->bpf.query_errors);
+        for (k = 0; k < v->nstmts && k < HTML_STMTS; k++)
+            stmt_row(g, &v->stmts[k]);
+        puts_(g, "</table>\n");
+        if (v->nstmts > HTML_STMTS)
+            printf_(g, "<p>%u more statements in ?json.</p>\n", v->nstmts - HTML_STMTS);
+        if (v->stmts_lost)
+            printf_(g, "<p>" PHPBPF_U64 " runs of statements beyond this vhost's share of the "
+                    "table (%u statements, shared among vhosts) are in the totals above but not "
+                    "listed.</p>\n", (apr_uint64_t)v->stmts_lost, PHPBPF_MAX_STMTS);
+    }
+}

@@ -198,6 +198,27 @@ struct phpbpf_snap_stmt_lost {
     uint64_t lost;
 };
 
+/* A slow request's statements: the distinct ones in the order each first
+ * ran, at most PHPBPF_SLOW_STMTS, each with its runs in the request; a
+ * statement run PHPBPF_N_PLUS_ONE times or more from one caller is an
+ * "N+1" (a query in a loop that one query could have done). */
+#define PHPBPF_SLOW_STMTS 24
+#define PHPBPF_N_PLUS_ONE 10
+
+struct phpbpf_snap_req_stmt {
+    char text[PHPBPF_STMT_TEXT];
+    uint32_t count, flags;
+    uint64_t ns;
+    struct phpbpf_pframe caller;
+};
+
+struct phpbpf_snap_slow_stmts {
+    uint32_t known;                   /* the helper saw this request's statements */
+    uint64_t count, ns;               /* all of them */
+    uint32_t n;
+    const struct phpbpf_snap_req_stmt *stmt;
+};
+
 /* Statements the helper's table keeps, all vhosts together; a snapshot
  * holds it whole. */
 #define PHPBPF_MAX_STMTS 2048
@@ -265,6 +286,8 @@ struct phpbpf_snapshot {
     struct phpbpf_snap_stmt *stmts;
     uint32_t nstmts_lost;       /* vhosts that lost any */
     struct phpbpf_snap_stmt_lost *stmts_lost;
+    /* One per slow request (nslow), or NULL: what each ran. */
+    struct phpbpf_snap_slow_stmts *slow_stmts;
 };
 
 /* The helper keeps at most this many slow requests (PhpBpfSlowLogSize). */

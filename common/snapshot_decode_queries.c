@@ -23,6 +23,73 @@ static int stmt_room(struct cursor c, uint32_t n, size_t *nb, size_t *nf)
     return c.bad;
 }
 
+/* A slow request's statement: its text, count, flags, time and caller. */
+#define REQ_STMT_MIN (2 + 4 + 4 + 8 + 4 + 4)
+
+/* The slow requests' statements: as many as the slow log sent, or none. */
+static int decode_slow_stmts(struct cursor *c, struct phpbpf_snapshot *s, phpbpf_alloc_fn alloc,
+                             void *ctx, const char **err)
+{
+    struct phpbpf_snap_req_stmt *room = NULL;
+    struct cursor pass;
+    uint32_t i, j, n;
+    size_t total = 0;
+
+    if (get_count(c, s->nslow, 4 + 8 + 8 + 4, &n, "statements of more slow requests than sent", err) != 0)
+        return -1;
+    if (!n)
+        return 0;
+    if (n != s->nslow) {
+        *err = "statements of fewer slow requests than sent";
+        return -1;
+    }
+    pass = *c;
+    for (i = 0; i < n && !pass.bad; i++) {
+        uint32_t m;
+
+        skip(&pass, 4 + 8 + 8);
+        m = get32(&pass);
+        if (m > PHPBPF_SLOW_STMTS || (uint64_t)m * REQ_STMT_MIN > pass.left) {
+            pass.bad = 1;
+            break;
+        }
+        total += m;
+        for (j = 0; j < m && !pass.bad; j++) {
+            skip(&pass, get16(&pass));
+            skip(&pass, REQ_STMT_MIN - 2);
+        }
+    }
+    if (pass.bad || !(s->slow_stmts = alloc(ctx, n * sizeof(*s->slow_stmts) + total * sizeof(*room)))) {
+        *err = pass.bad ? "truncated or corrupt slow request statements" : "out of memory";
+        return -1;
+    }
+    room = (struct phpbpf_snap_req_stmt *)(s->slow_stmts + n);
+    for (i = 0; i < n; i++) {
+        struct phpbpf_snap_slow_stmts *q = &s->slow_stmts[i];
+
+        q->known = get32(c);
+        q->count = get64(c);
+        q->ns = get64(c);
+        q->n = get32(c);
+        q->stmt = room;
+        for (j = 0; j < q->n; j++, room++) {
+            getstr(c, room->text, sizeof(room->text));
+            room->count = get32(c);
+            room->flags = get32(c);
+            room->ns = get64(c);
+            room->caller.fid = get32(c);
+            room->caller.line = get32(c);
+            if (room->caller.fid && room->caller.fid >= s->nfuncs)
+                c->bad = 1;
+        }
+    }
+    if (c->bad) {
+        *err = "truncated or corrupt slow request statements";
+        return -1;
+    }
+    return 0;
+}
+
 int phpbpf_decode_stmts(struct cursor *c, struct phpbpf_snapshot *s, uint32_t max_vhosts,
                         phpbpf_alloc_fn alloc, void *ctx, const char **err)
 {
@@ -91,5 +158,5 @@ int phpbpf_decode_stmts(struct cursor *c, struct phpbpf_snapshot *s, uint32_t ma
         return -1;
     }
     s->nstmts_lost = n;
-    return 0;
+    return decode_slow_stmts(c, s, alloc, ctx, err);
 }

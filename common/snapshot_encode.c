@@ -213,6 +213,26 @@ static void putstmts(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)
         put32(b, s->stmts_lost[i].vhost);
         put64(b, s->stmts_lost[i].lost);
     }
+    /* The slow requests', in the slow log's order. */
+    n = s->slow_stmts ? (s->nslow < PHPBPF_SLOW_MAX ? s->nslow : PHPBPF_SLOW_MAX) : 0;
+    put32(b, n);
+    for (i = 0; i < n; i++) {
+        const struct phpbpf_snap_slow_stmts *q = &s->slow_stmts[i];
+        uint32_t j, m = q->known ? (q->n < PHPBPF_SLOW_STMTS ? q->n : PHPBPF_SLOW_STMTS) : 0;
+
+        put32(b, q->known);
+        put64(b, q->count);
+        put64(b, q->ns);
+        put32(b, m);
+        for (j = 0; j < m; j++) {
+            putstr(b, q->stmt[j].text, PHPBPF_STMT_TEXT);
+            put32(b, q->stmt[j].count);
+            put32(b, q->stmt[j].flags);
+            put64(b, q->stmt[j].ns);
+            put32(b, q->stmt[j].caller.fid);
+            put32(b, q->stmt[j].caller.line);
+        }
+    }
 }
 
 int phpbpf_snapshot_encode(struct phpbpf_buf *b, const struct phpbpf_snapshot *s)

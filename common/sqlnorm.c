@@ -26,11 +26,13 @@ enum { T_NONE, T_WORD, T_KW, T_VALUE, T_OPEN, T_CLOSE, T_COMMA, T_SEMI, T_DOT, T
 enum { L_NONE, L_KW, L_ITEM, L_SEP, L_MORE, L_NEXT };
 
 /* Keywords an expression follows: a sign after one is a number's, and a
- * ( after one opens a list or a subquery, not a call's arguments. */
-static const char keywords[] =
-    " ALL AND ANY AS BETWEEN BY CASE DISTINCT DIV ELSE EXISTS FROM HAVING IN INTERVAL INTO IS"
-    " JOIN LIKE LIMIT MOD NOT OFFSET ON OR OVER REGEXP RETURN SELECT SET SOME THEN UNION USING"
-    " VALUE VALUES WHEN WHERE XOR ";
+ * ( after one opens a list or a subquery, not a call's arguments.  By
+ * length, each followed by a space, so a word is matched in a few memcmp. */
+static const char *const keywords[9] = {
+    "", "", "AS BY IN IS ON OR ", "ALL AND ANY DIV MOD NOT SET XOR ",
+    "CASE ELSE FROM INTO JOIN LIKE OVER SOME THEN WHEN ", "LIMIT UNION USING VALUE WHERE ",
+    "EXISTS HAVING OFFSET REGEXP RETURN SELECT VALUES ", "BETWEEN ", "DISTINCT INTERVAL ",
+};
 enum { K_NO, K_KW, K_IN, K_VALUES };
 
 struct norm {
@@ -58,22 +60,22 @@ static int is_word(unsigned c)
 
 static int keyword(const unsigned char *t, size_t len)
 {
-    char up[12];
-    size_t k;
+    char up[8];
+    const char *k;
+    size_t i;
 
-    if (len > 9)
+    if (len > 8)
         return K_NO;
-    up[0] = ' ';
-    for (k = 0; k < len; k++) {
-        if (!is_alpha(t[k]))
+    for (i = 0; i < len; i++) {
+        if (!is_alpha(t[i]))
             return K_NO;
-        up[k + 1] = (char)(t[k] & ~0x20);   /* ASCII only: no locale in a digest */
+        up[i] = (char)(t[i] & ~0x20);   /* ASCII only: no locale in a digest */
     }
-    up[len + 1] = ' ';
-    up[len + 2] = '\0';
-    if (!strstr(keywords, up))
-        return K_NO;
-    return !strcmp(up, " IN ") ? K_IN : strstr(" VALUE VALUES ", up) ? K_VALUES : K_KW;
+    for (k = keywords[len]; *k; k += len + 1)
+        if (!memcmp(k, up, len))
+            return len == 2 && !memcmp(up, "IN", 2) ? K_IN
+                   : (len == 5 || len == 6) && !memcmp(up, "VALUES", len) ? K_VALUES : K_KW;
+    return K_NO;
 }
 
 /* The canonical form's spacing (sqlnorm.h), from the two tokens alone:

@@ -135,9 +135,12 @@ static int on_slow_event(void *ctx, void *data, size_t len)
 {
     struct phpbpf_helper *h = ctx;
 
-    if (len >= sizeof(struct phpbpf_slow_event) && h->slow_log)
+    if (len >= sizeof(struct phpbpf_slow_event) && h->slow_log) {
         memcpy(&h->slow_log->ev[h->slow_log->n++ % PHPBPF_SLOW_MAX], data,
                sizeof(struct phpbpf_slow_event));
+        phpbpf_queries_slow(((const struct phpbpf_slow_event *)data)->pid,
+                            ((const struct phpbpf_slow_event *)data)->seq);
+    }
     return 0;
 }
 

@@ -76,7 +76,6 @@ void phpbpf_collect(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
     }
     phpbpf_tables_snapshot(s);
     phpbpf_routes_snapshot(h, s);
-    phpbpf_queries_snapshot(s);
     s->window_s = h->opt->window_s;
     s->window_since_us = h->period_start[1] ? h->period_start[1] : h->started_us;
     if (h->opt->slow_us) {
@@ -89,5 +88,6 @@ void phpbpf_collect(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
         s->slow = slow_out;
         s->nslow = (uint32_t)have;
     }
+    phpbpf_queries_snapshot(s);
     phpbpf_stacks_snapshot(s);
 }

@@ -50,6 +50,31 @@ struct prepared {
     uint32_t klen;
 };
 
+/* What each process's current request ran, for the slow log: distinct
+ * statements in the order they first ran.  One per process (prefork runs
+ * one request at a time), in a table by pid; a collision replaces. */
+#define REQ_SLOTS 512
+
+struct req {
+    uint32_t pid, n;
+    uint64_t seq, count, ns;
+    struct phpbpf_snap_req_stmt s[PHPBPF_SLOW_STMTS];
+};
+
+/* The slow requests' copies, and those whose copy is still to be taken
+ * (their slow event came before the last of their statements' events
+ * had been read: the two come through different rings). */
+struct slow_req {
+    uint32_t pid, taken;
+    uint64_t seq;
+    struct req r;
+};
+
+static struct req *reqs;
+static struct slow_req *slow_reqs;      /* PHPBPF_SLOW_MAX, a ring */
+static uint64_t nslow_reqs;
+static struct phpbpf_snap_slow_stmts *snap_slow;
+
 static struct phpbpf_ftab table;
 static struct prepared *prepared;
 static int ready;
@@ -124,7 +149,10 @@ void phpbpf_queries_prepare(struct phpbpf_helper *h)
             || !(snap_buckets = calloc((size_t)PHPBPF_MAX_STMTS * PHPBPF_HIST_BUCKETS,
                                        sizeof(*snap_buckets)))
             || !(snap_lost = calloc(h->opt->vhosts, sizeof(*snap_lost)))
-            || !(order = calloc(PHPBPF_MAX_STMTS, sizeof(*order))))
+            || !(order = calloc(PHPBPF_MAX_STMTS, sizeof(*order)))
+            || !(reqs = calloc(REQ_SLOTS, sizeof(*reqs)))
+            || !(slow_reqs = calloc(PHPBPF_SLOW_MAX, sizeof(*slow_reqs)))
+            || !(snap_slow = calloc(PHPBPF_SLOW_MAX, sizeof(*snap_slow))))
             startup_failure("out of memory for the statement table");
         ready = 1;
         return;
@@ -231,6 +259,60 @@ static void callers(const struct phpbpf_query_event *e, struct phpbpf_pframe *fr
     *n = m;
 }
 
+/* A slow request's copy of what it ran, once its statements are all in. */
+static void slow_take(struct slow_req *w, const struct req *r)
+{
+    w->r = *r;
+    w->taken = 1;
+}
+
+/* The request (pid, seq) whose statements are being followed, made anew
+ * when the process starts another; the one it ran before is copied first
+ * if the slow log wants it. */
+static struct req *req_of(uint32_t pid, uint64_t seq)
+{
+    struct req *r = &reqs[(pid * 2654435761u) % REQ_SLOTS];
+    uint64_t i;
+
+    if (r->pid == pid && r->seq == seq)
+        return r;
+    for (i = nslow_reqs > PHPBPF_SLOW_MAX ? nslow_reqs - PHPBPF_SLOW_MAX : 0; i < nslow_reqs; i++) {
+        struct slow_req *w = &slow_reqs[i % PHPBPF_SLOW_MAX];
+
+        if (!w->taken && w->pid == r->pid && w->seq == r->seq)
+            slow_take(w, r);
+    }
+    memset(r, 0, offsetof(struct req, s));
+    r->pid = pid;
+    r->seq = seq;
+    return r;
+}
+
+static void req_add(const struct phpbpf_query_event *e, const struct stmt_key *k,
+                    const struct phpbpf_pframe *caller)
+{
+    struct req *r = req_of(e->pid, e->seq);
+    uint32_t i;
+
+    r->count++;
+    r->ns += e->ns;
+    for (i = 0; i < r->n; i++)
+        if (r->s[i].caller.fid == caller->fid && r->s[i].caller.line == caller->line
+            && strcmp(r->s[i].text, k->text) == 0)
+            break;
+    if (i == r->n) {
+        if (r->n == PHPBPF_SLOW_STMTS)
+            return;             /* counted in the request's totals */
+        memcpy(r->s[i].text, k->text, sizeof(r->s[i].text));
+        r->s[i].count = 0;
+        r->s[i].ns = 0;
+        r->s[i].caller = *caller;
+        r->n++;
+    }
+    r->s[i].count++;
+    r->s[i].ns += e->ns;
+}
+
 static void count(const struct phpbpf_query_event *e, const struct stmt_key *k, uint32_t klen,
                   uint32_t flags, const char *server)
 {
@@ -240,6 +322,8 @@ static void count(const struct phpbpf_query_event *e, const struct stmt_key *k, 
     uint32_t nfr;
     int made;
 
+    callers(e, fr, &nfr, &caller);
+    req_add(e, k, &caller);
     if (!(ent = phpbpf_ftab_hit(&table, e->vhost, k, klen, 1, &made)))
         return;
     if (!ent->val && !(ent->val = calloc(1, sizeof(struct stmt_val))))
@@ -251,7 +335,6 @@ static void count(const struct phpbpf_query_event *e, const struct stmt_key *k, 
     v->flags |= flags;
     if (server[0])
         snprintf(v->server, sizeof(v->server), "%s", server);
-    callers(e, fr, &nfr, &caller);
     if (caller.fid || !v->caller.fid)
         v->caller = caller;
     if (e->ns >= v->slowest_ns) {
@@ -296,6 +379,20 @@ void phpbpf_queries_event(const void *data, size_t len)
         }
         break;
     }
+}
+
+void phpbpf_queries_slow(uint32_t pid, uint64_t seq)
+{
+    struct slow_req *w;
+
+    if (!ready)
+        return;
+    /* Taken when its process goes on to another request, or at the next
+     * snapshot; until then (and for a request that ran none), empty. */
+    w = &slow_reqs[nslow_reqs++ % PHPBPF_SLOW_MAX];
+    memset(w, 0, sizeof(*w));
+    w->pid = pid;
+    w->seq = seq;
 }
 
 static void stmt_age(void *val, int cur)
@@ -370,6 +467,27 @@ void phpbpf_queries_snapshot(struct phpbpf_snapshot *s)
     }
     s->stmts = snap;
     s->nstmts = n;
+    /* The slow requests', in the slow log's order; their events are all
+     * in (the rings were read before the snapshot), so a request still
+     * followed is complete. */
+    for (i = 0; i < s->nslow; i++) {
+        const struct phpbpf_slow_event *ev = &s->slow[i];
+        uint64_t k;
+
+        memset(&snap_slow[i], 0, sizeof(snap_slow[i]));
+        for (k = nslow_reqs; k-- > (nslow_reqs > PHPBPF_SLOW_MAX ? nslow_reqs - PHPBPF_SLOW_MAX : 0);) {
+            struct slow_req *w = &slow_reqs[k % PHPBPF_SLOW_MAX];
+            const struct req *r = &reqs[(w->pid * 2654435761u) % REQ_SLOTS];
+
+            if (w->pid != ev->pid || w->seq != ev->seq)
+                continue;
+            if (!w->taken && r->pid == w->pid && r->seq == w->seq)
+                slow_take(w, r);
+            snap_slow[i] = (struct phpbpf_snap_slow_stmts){ 1, w->r.count, w->r.ns, w->r.n, w->r.s };
+            break;
+        }
+    }
+    s->slow_stmts = s->nslow ? snap_slow : NULL;
     s->stmts_lost = snap_lost;
     s->nstmts_lost = 0;
     for (i = 0; i < table.vhosts; i++) {

@@ -24,9 +24,13 @@ void phpbpf_queries_attach(struct phpbpf_helper *h);
 void phpbpf_queries_sink(uint64_t *lost, uint32_t stride);
 /* A PHPBPF_SRC_QUERY event. */
 void phpbpf_queries_event(const void *data, size_t len);
+/* A slow request's event (the slow log's ring): its statements are kept
+ * for the slow log. */
+void phpbpf_queries_slow(uint32_t pid, uint64_t seq);
 /* A new period. */
 void phpbpf_queries_age(void);
-/* The statements into s.  Valid until the next call. */
+/* The statements into s, and the slow requests' (s->slow must be set
+ * first).  Valid until the next call. */
 void phpbpf_queries_snapshot(struct phpbpf_snapshot *s);
 
 #endif

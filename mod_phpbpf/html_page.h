@@ -64,6 +64,8 @@ const char (*phpbpf_html_lower_texts(void))[PHPBPF_HTML_US];
 void phpbpf_html_slow(struct page *g);
 void phpbpf_html_routes(struct page *g);
 void phpbpf_html_queries(struct page *g);
+/* A slow request's statements, a row of the slow log's table. */
+void phpbpf_html_slow_queries(struct page *g, const struct phpbpf_report_slow *e);
 void phpbpf_html_cpu(struct page *g);
 void phpbpf_html_waits(struct page *g);
 void phpbpf_html_errors(struct page *g);

@@ -243,6 +243,7 @@ void phpbpf_html_slow(struct page *g)
                 a ? apr_itoa(g->p, (int)e->errors) : "&ndash;", e->exceptions);
         if (c)
             wait_split(g, e);
+        phpbpf_html_slow_queries(g, e);
         backtrace(g, e);
     }
     puts_(g, "</table>\n");

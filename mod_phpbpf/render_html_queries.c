@@ -86,3 +86,29 @@ void phpbpf_html_queries(struct page *g)
                     "listed.</p>\n", (apr_uint64_t)v->stmts_lost, PHPBPF_MAX_STMTS);
     }
 }
+
+/* "SQL: 42 statements, 38 ms", then each distinct one in the order it
+ * first ran: "38x  12 ms  SELECT ...  update_meta_cache meta.php:600  N+1". */
+void phpbpf_html_slow_queries(struct page *g, const struct phpbpf_report_slow *e)
+{
+    char t[2][PHPBPF_HTML_US];
+    unsigned k;
+
+    if (!e->queries_known || !e->queries)
+        return;
+    printf_(g, "<tr><td class=l colspan=13><pre class=bt>SQL: " PHPBPF_U64 " statements, %s",
+            (apr_uint64_t)e->queries, phpbpf_html_us(t[0], (double)e->queries_us));
+    for (k = 0; k < e->nstmts; k++) {
+        const struct phpbpf_report_req_stmt *x = &e->stmts[k];
+
+        printf_(g, "\n%s" PHPBPF_U64 "&times; %s  %s%s  %s", x->n_plus_one ? "<b>N+1</b> " : "",
+                (apr_uint64_t)x->count, phpbpf_html_us(t[1], (double)x->total_us), esc_req(g, x->text),
+                x->truncated ? " (cut)" : "",
+                x->caller_known ? apr_psprintf(g->p, "from %s %s:%u", esc_req(g, x->caller.function),
+                                               esc_req(g, basename_of(x->caller.file)), x->caller.line)
+                                : "");
+    }
+    if (e->nstmts == PHPBPF_SLOW_STMTS)
+        printf_(g, "\n... (the first %u distinct statements)", PHPBPF_SLOW_STMTS);
+    puts_(g, "</pre></td></tr>\n");
+}

@@ -414,6 +414,36 @@ static void errors(struct phpbpf_out *o, const struct phpbpf_report *r)
                       (apr_uint64_t)r->errors_other, r->errors_max, r->message_max);
 }
 
+/* ", \"queries\": {\"count\": N, \"total_us\": N, \"statements\": [...]}"
+ * of a slow request, null when its statements were not followed. */
+static void slow_queries(struct phpbpf_out *o, const struct phpbpf_report_slow *e)
+{
+    unsigned k;
+
+    if (!e->queries_known) {
+        phpbpf_out_str(o, ", \"queries\": null");
+        return;
+    }
+    phpbpf_out_printf(o, ", \"queries\": {\"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64
+                      ", \"statements\": [", (apr_uint64_t)e->queries, (apr_uint64_t)e->queries_us);
+    for (k = 0; k < e->nstmts; k++) {
+        const struct phpbpf_report_req_stmt *x = &e->stmts[k];
+
+        phpbpf_out_str(o, k ? ", {\"text\": " : "{\"text\": ");
+        str(o, x->text);
+        phpbpf_out_printf(o, ", \"truncated\": %s, \"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64
+                          ", \"n_plus_one\": %s, \"caller\": ", x->truncated ? "true" : "false",
+                          (apr_uint64_t)x->count, (apr_uint64_t)x->total_us,
+                          x->n_plus_one ? "true" : "false");
+        if (x->caller_known)
+            frame(o, &x->caller);
+        else
+            phpbpf_out_str(o, "null");
+        phpbpf_out_str(o, "}");
+    }
+    phpbpf_out_str(o, "]}");
+}
+
 static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
 {
     unsigned i;
@@ -457,6 +487,7 @@ static void slow(struct phpbpf_out *o, const struct phpbpf_report *r)
             phpbpf_out_str(o, ", \"waits\": ");
             waits(o, e->wait_us, n, r->cpu_traced);
         }
+        slow_queries(o, e);
         phpbpf_out_printf(o, ", \"exceptions\": %u, \"backtrace\": ", e->exceptions);
         if (e->backtrace) {
             unsigned k;

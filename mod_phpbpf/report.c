@@ -231,6 +231,7 @@ static void slow(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm
         memcpy(q[i].wait_us, e->wait_us, sizeof(q[i].wait_us));
         memcpy(q[i].waits, e->waits, sizeof(q[i].waits));
         phpbpf_report_backtrace(p, &q[i], names, snap->backtraces ? &snap->backtraces[i] : NULL);
+        phpbpf_report_slow_queries(p, &q[i], names, snap->slow_stmts ? &snap->slow_stmts[i] : NULL);
     }
     r->slow = q;
     r->nslow = n;

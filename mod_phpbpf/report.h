@@ -193,6 +193,17 @@ struct phpbpf_report_request {
     const char *script;           /* the script's URI where it is not that path, or NULL */
 };
 
+/* A statement a slow request ran, with its runs in the request; n_plus_one
+ * when it ran PHPBPF_N_PLUS_ONE times or more from one caller. */
+struct phpbpf_report_req_stmt {
+    const char *text;
+    int truncated;
+    uint64_t count, total_us;
+    int caller_known;
+    struct phpbpf_report_frame caller;
+    int n_plus_one;
+};
+
 /* A slow request: the helper's event joined with Apache's record of it. */
 struct phpbpf_report_slow {
     const char *vhost, *method, *uri, *script;
@@ -210,6 +221,13 @@ struct phpbpf_report_slow {
     int backtrace_truncated;      /* deeper than PhpBpfSlowTraceDepth */
     const struct phpbpf_report_frame *frame;    /* innermost first */
     unsigned nframes;
+    /* Its SQL statements (PhpBpfQueries): queries_known when followed;
+     * then all of them (count, time), and the distinct ones in the order
+     * they first ran, at most PHPBPF_SLOW_STMTS. */
+    int queries_known;
+    uint64_t queries, queries_us;
+    const struct phpbpf_report_req_stmt *stmts;
+    unsigned nstmts;
 };
 
 struct phpbpf_report_error {

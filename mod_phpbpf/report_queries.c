@@ -65,3 +65,31 @@ void phpbpf_report_queries(apr_pool_t *p, struct phpbpf_report *r, const struct 
         if (s->stmts_lost[i].vhost < r->nvhosts)
             v[s->stmts_lost[i].vhost].stmts_lost = s->stmts_lost[i].lost;
 }
+
+void phpbpf_report_slow_queries(apr_pool_t *p, struct phpbpf_report_slow *q,
+                                struct phpbpf_report_names *n,
+                                const struct phpbpf_snap_slow_stmts *ss)
+{
+    struct phpbpf_report_req_stmt *out;
+    uint32_t i;
+
+    if (!ss || !ss->known)
+        return;
+    q->queries_known = 1;
+    q->queries = ss->count;
+    q->queries_us = ss->ns / 1000;
+    out = apr_pcalloc(p, (ss->n + 1) * sizeof(*out));
+    for (i = 0; i < ss->n; i++) {
+        const struct phpbpf_snap_req_stmt *x = &ss->stmt[i];
+
+        out[i].text = x->text;
+        out[i].truncated = (x->flags & PHPBPF_STMT_TRUNCATED) != 0;
+        out[i].count = x->count;
+        out[i].total_us = x->ns / 1000;
+        if ((out[i].caller_known = x->caller.fid != 0))
+            out[i].caller = phpbpf_report_frame_of(n, p, &x->caller);
+        out[i].n_plus_one = x->count >= PHPBPF_N_PLUS_ONE;
+    }
+    q->stmts = out;
+    q->nstmts = ss->n;
+}

@@ -12,4 +12,10 @@
 void phpbpf_report_queries(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_snapshot *s,
                            struct phpbpf_report_vhost *v, struct phpbpf_report_names *n);
 
+/* A slow request's statements (snap->slow_stmts[i]), if the helper
+ * followed them. */
+void phpbpf_report_slow_queries(apr_pool_t *p, struct phpbpf_report_slow *q,
+                                struct phpbpf_report_names *n,
+                                const struct phpbpf_snap_slow_stmts *ss);
+
 #endif

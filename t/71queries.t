@@ -17,7 +17,7 @@ use JSON::PP qw(decode_json);
 use POSIX qw(_exit);
 use PhpBpfTest;
 
-plan tests => 35;
+plan tests => 42;
 
 my $logs = Apache::Test::vars('t_logs');
 my $dir = tempdir('phpbpf-sql-XXXXXX', DIR => $logs, CLEANUP => 1);
@@ -54,7 +54,7 @@ sql('CREATE DATABASE shop; CREATE TABLE shop.shop_items (id INT PRIMARY KEY, nam
 my @vh = qw(shop.test other.test);
 my $inst = start_instance(vhosts => \@vh, extra => join "\n",
     'StartServers 1', 'MinSpareServers 1', 'MaxSpareServers 1', 'ServerLimit 1', 'MaxRequestWorkers 1',
-    'PhpBpfQueries On', 'PhpBpfDbLayer Db', 'PhpBpfSlowThreshold Off');
+    'PhpBpfQueries On', 'PhpBpfDbLayer Db', 'PhpBpfSlowThreshold 300ms');
 my $stopped;
 END { stop_instance($inst) if $inst && !$stopped }
 my $port = $inst->{port};
@@ -135,6 +135,20 @@ like $metrics, qr/^phpbpf_db_statements_total\{vhost="shop\.test:$port",system="
     '?metrics counts them per vhost and system';
 unlike $metrics, qr/shop_items/, 'never with a statement as a label';
 
+# ---- A slow request's statements, and the N+1 among them
+$r = get("/queries/shop.php?socket=$sock&find=40&fail=1&sleep=400");
+my ($slow) = grep { $_->{uri} =~ m{^/queries/shop\.php} && ($_->{queries}{count} // 0) == 41 }
+             @{ (wait_until { my $j = json(); grep { $_->{uri} =~ /sleep/ || ($_->{queries}{count} // 0) == 41 } @{ $j->{slow}{requests} // [] } and $j } 5 // {})->{slow}{requests} // [] };
+ok $slow, 'the slow log has the request, with its 41 statements' or diag explain json()->{slow};
+my $st = $slow->{queries}{statements} // [];
+is scalar(@$st), 2, 'two distinct statements, in the order they first ran';
+is $st->[0]{count}, 40, 'Shop::find\'s, 40 times';
+ok $st->[0]{n_plus_one}, 'flagged as N+1';
+is "$st->[0]{caller}{function}:$st->[0]{caller}{line}", "Shop::find:$find_line", 'from Shop::find';
+ok !$st->[1]{n_plus_one} && $st->[1]{count} == 1, 'the failing one once, not N+1';
+like get('/server-bpf')->{content}, qr{<pre class=bt>SQL: 41 statements, [\d.]+ m?s\n<b>N\+1</b> 40&times; [\d.]+ m?s  SELECT name, price FROM shop_items WHERE id = \? AND name &lt;&gt; \?  from Shop::find shop\.php:$find_line\n},
+    'the page\'s slow log lists them, with the N+1 flagged';
+
 # ---- Hostile and huge text; nothing secret anywhere
 $r = get("/queries/shop.php?socket=$sock&hostile=1&big=1");
 is $r->{status}, 200, 'hostile and huge statements ran';
@@ -154,4 +168,4 @@ $r = get("/queries/shop.php?socket=$sock&distinct=5000");
 $j = json();
 $v = vhost_of($j, 'shop.test');
 cmp_ok scalar(@{ $v->{queries}{statements} }), '<=', 2048, 'the table is bounded';
-is $v->{queries}{count}, 18 + 2 + 5000, 'every statement is in the vhost\'s count';
+is $v->{queries}{count}, 18 + 41 + 2 + 5000, 'every statement is in the vhost\'s count';

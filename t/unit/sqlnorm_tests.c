@@ -167,6 +167,39 @@ static void test_same(void)
        "case stays as written: different case, different text");
 }
 
+/* The keywords an expression follows, in any case: a ( after one is
+ * spaced (not a call), a sign after one is a number's; a name is neither. */
+static void test_keywords(void)
+{
+    static const char *const kw[] = {
+        "ALL", "and", "Any", "AS", "BETWEEN", "BY", "CASE", "DISTINCT", "DIV", "ELSE", "EXISTS",
+        "FROM", "HAVING", "IN", "INTERVAL", "INTO", "IS", "JOIN", "LIKE", "LIMIT", "MOD", "NOT",
+        "OFFSET", "ON", "or", "OVER", "REGEXP", "RETURN", "select", "SET", "SOME", "THEN", "UNION",
+        "USING", "VALUE", "VALUES", "WHEN", "WHERE", "XOR",
+    };
+    static const char *const names[] = { "f", "COUNT", "wp_posts", "col1", "SELECTS", "INTERVALS" };
+    char in[64], want[64], out[PHPBPF_SQL_TEXT];
+    unsigned i, bad = 0;
+
+    for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
+        snprintf(in, sizeof(in), "x %s(a) %s -1", kw[i], kw[i]);
+        snprintf(want, sizeof(want), "x %s (a) %s ?", kw[i], kw[i]);
+        phpbpf_sql_normalize(in, strlen(in), 0, out, sizeof(out));
+        if (strcmp(out, want) != 0)
+            printf("# %s: %s\n", in, out);
+        bad += strcmp(out, want) != 0;
+    }
+    ok(bad == 0, "%u keywords: ( after one spaced, a sign after one a number's",
+       (unsigned)(sizeof(kw) / sizeof(kw[0])));
+    for (bad = i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(in, sizeof(in), "x %s(a) %s -1", names[i], names[i]);
+        snprintf(want, sizeof(want), "x %s(a) %s - ?", names[i], names[i]);
+        phpbpf_sql_normalize(in, strlen(in), 0, out, sizeof(out));
+        bad += strcmp(out, want) != 0;
+    }
+    ok(bad == 0, "names: a call's ( unspaced, a minus after one");
+}
+
 /* A secret in every place a value can be, and in every cut of the output:
  * never a byte of it. */
 static void test_secret(void)
@@ -381,6 +414,7 @@ void sqlnorm_tests(void)
 {
     test_cases();
     test_same();
+    test_keywords();
     test_secret();
     test_long();
     test_truncation();

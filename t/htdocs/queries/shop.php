@@ -59,4 +59,6 @@ if (isset($_GET['big']))
 if ($n = (int)($_GET['distinct'] ?? 0))
     for ($i = 0; $i < $n; $i++)
         $c->query("SELECT id AS c$i FROM shop_items WHERE id = 1");
+if ($ms = (int)($_GET['sleep'] ?? 0))
+    usleep($ms * 1000);
 echo json_encode(array_map(fn($v) => intdiv($v, 1000), $ns));

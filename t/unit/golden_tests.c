@@ -343,6 +343,22 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
         s->stmts_lost = lost;
         s->nstmts_lost = 1;
     }
+    /* The slow request's: an N+1 and a hostile one. */
+    {
+        struct phpbpf_snap_slow_stmts *q = apr_pcalloc(p, sizeof(*q));
+        struct phpbpf_snap_req_stmt *x = apr_pcalloc(p, 2 * sizeof(*x));
+
+        strcpy(x[0].text, "SELECT meta_key, meta_value FROM wp_postmeta WHERE post_id = ?");
+        x[0].count = 38;
+        x[0].ns = 19000000;
+        x[0].caller = (struct phpbpf_pframe){ 1, 20 };
+        strcpy(x[1].text, "UPDATE `</pre><script>` SET a = ? \xff");
+        x[1].count = 1;
+        x[1].flags = PHPBPF_STMT_TRUNCATED;
+        x[1].ns = 400000;
+        *q = (struct phpbpf_snap_slow_stmts){ 1, 39, 19400000, 2, x };
+        s->slow_stmts = q;
+    }
     return s;
 }
 

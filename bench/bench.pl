@@ -43,11 +43,12 @@ use PhpBpfBuild;
 
 my %o = (rounds => 12, pair_rounds => 16, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
          pin => 1, configs => 'all', workloads => 'hello,page', stats => 1, instructions => 1, probe_cost => 1,
-         vm => 1);
+         vm => 1, queries => 1);
 GetOptions(\%o, 'rounds=i', 'pair-rounds=i' => \$o{pair_rounds}, 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
-           'pin!', 'configs=s', 'workloads=s', 'stats!', 'instructions!', 'probe-cost!' => \$o{probe_cost}, 'vm!')
+           'pin!', 'configs=s', 'workloads=s', 'stats!', 'instructions!', 'probe-cost!' => \$o{probe_cost}, 'vm!', 'queries!')
     or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--configs 1,3] "
-         . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--no-vm] [--out FILE]\n";
+         . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--no-vm] [--no-queries] "
+         . "[--out FILE]\n";
 # --quick (t/99bench.t) leaves out the 6.1 boot: t/61kernel61.t boots it.
 @o{qw(rounds pair_rounds duration warmup vhosts vm)} = (1, 1, 1, 1, 50, 0) if $o{quick};
 
@@ -433,6 +434,85 @@ for my $in (values %inst) {
 stop_instance($_) for values %inst;
 %inst = ();
 
+# ------------------------------------------------------------- queries
+# PhpBpfQueries on a page of 25 statements against a real MariaDB on
+# loopback (bench/htdocs/db.php), head to head with default tracing, and
+# what its BPF programs take per statement.  Its own MariaDB and pair of
+# instances, after the others are stopped.
+my %q;
+if ($o{queries} && $o{pair_rounds}) {
+    my $sock = "$dir/mysqld.sock";
+    system("mariadb-install-db --no-defaults --user=root --datadir=$dir/db --skip-test-db >$dir/db-install.log 2>&1") == 0
+        or die "mariadb-install-db failed: see $dir/db-install.log\n";
+    my $db = fork // die "fork: $!";
+    if (!$db) {
+        open STDOUT, '>', "$dir/mysqld.log";
+        open STDERR, '>&', \*STDOUT;
+        exec @cli_cpu, 'mariadbd', '--no-defaults', '--user=root', "--datadir=$dir/db", "--socket=$sock",
+             '--skip-networking', '--skip-grant-tables', "--pid-file=$dir/mysqld.pid", '--skip-log-bin',
+             '--innodb-buffer-pool-size=32M' or POSIX::_exit(127);
+    }
+    for (1 .. 300) { last if -S $sock; sleep 0.1 }
+    -S $sock or die "MariaDB did not start: see $dir/mysqld.log\n";
+    my $schema = join ' ', 'CREATE DATABASE bench; USE bench;',
+        'CREATE TABLE wp_options (option_id INT AUTO_INCREMENT PRIMARY KEY, option_name VARCHAR(191) UNIQUE, option_value TEXT, autoload VARCHAR(20), KEY (autoload));',
+        'CREATE TABLE wp_posts (ID INT AUTO_INCREMENT PRIMARY KEY, post_date DATETIME, post_title TEXT, post_content TEXT, post_status VARCHAR(20), post_type VARCHAR(20), menu_order INT, KEY type_status_date (post_type, post_status, post_date));',
+        'CREATE TABLE wp_postmeta (meta_id INT AUTO_INCREMENT PRIMARY KEY, post_id INT, meta_key VARCHAR(255), meta_value TEXT, KEY (post_id));',
+        'CREATE TABLE wp_terms (term_id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(200), slug VARCHAR(200));',
+        'CREATE TABLE wp_term_taxonomy (term_taxonomy_id INT AUTO_INCREMENT PRIMARY KEY, term_id INT, taxonomy VARCHAR(32), KEY (term_id));',
+        'CREATE TABLE wp_term_relationships (object_id INT, term_taxonomy_id INT, PRIMARY KEY (object_id, term_taxonomy_id));',
+        'CREATE TABLE wp_comments (comment_ID INT AUTO_INCREMENT PRIMARY KEY, comment_approved VARCHAR(20), comment_date_gmt DATETIME, comment_content TEXT, KEY (comment_approved, comment_date_gmt));',
+        (map { "INSERT INTO wp_options (option_name, option_value, autoload) VALUES ('opt$_', REPEAT('v', 40), 'yes');" } 1 .. 60),
+        (map { "INSERT INTO wp_options (option_name, option_value, autoload) VALUES ('$_', 'x', 'yes');" }
+             qw(siteurl home blogname template stylesheet widget_recent-posts)),
+        (map { "INSERT INTO wp_posts (post_date, post_title, post_content, post_status, post_type, menu_order) VALUES (NOW() - INTERVAL $_ DAY, 'Post $_', REPEAT('text ', 200), 'publish', IF($_ % 10 = 0, 'page', 'post'), $_);" } 1 .. 100),
+        (map { "INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES ($_, '_edit_lock', '1'), ($_, '_thumbnail_id', '2');" } 1 .. 100),
+        (map { "INSERT INTO wp_terms (name, slug) VALUES ('Term $_', 'term-$_'); INSERT INTO wp_term_taxonomy (term_id, taxonomy) VALUES ($_, IF($_ % 2, 'category', 'post_tag'));" } 1 .. 10),
+        (map { "INSERT INTO wp_term_relationships VALUES ($_, " . ($_ % 10 + 1) . ');' } 1 .. 100),
+        (map { "INSERT INTO wp_comments (comment_approved, comment_date_gmt, comment_content) VALUES ('1', NOW(), 'ok');" } 1 .. 20);
+    open my $sql, '|-', "mariadb --no-defaults -S $sock -u root" or die "mariadb: $!";
+    print $sql $schema;
+    close $sql or die "the bench's schema did not load\n";
+    my $path = "/db.php?socket=$sock";
+    my %qi = map { $_->[0] => start_instance("db-$_->[0]", $_->[1]) }
+             [ '3', { phpbpf => 1 } ], [ '3q', { phpbpf => 1, extra => 'PhpBpfQueries On' } ];
+    %inst = %qi;
+    $q{statements} = (get($qi{3}{port}, $path) =~ /^(\d+)$/)[0] // 0;
+    wrk($qi{$_}{port}, $path, $o{warmup}) for keys %qi;
+    for my $round (1 .. $o{pair_rounds}) {
+        my ($rx, $ry) = wrk_pair($qi{'3q'}{port}, $qi{3}{port}, $path, $o{duration}, $round % 2);
+        push @{ $pair{'3q:3'}{db}{rps} }, $ry->{rps} ? $rx->{rps} / $ry->{rps} : 0;
+        push @{ $pair{'3q:3'}{db}{p99} }, $ry->{p99} ? $rx->{p99} / $ry->{p99} : 0;
+        $q{rps} = $ry->{rps};
+        printf STDERR "queries pair round %2d %.3f\n", $round, $pair{'3q:3'}{db}{rps}[-1];
+    }
+    if ($o{stats}) {
+        chomp(my $was = `sysctl -n kernel.bpf_stats_enabled 2>/dev/null` // '0');
+        system('sysctl -q -w kernel.bpf_stats_enabled=1');
+        my @pids = bpf_owner_pids($qi{'3q'});
+        my $t0 = tracing_counters($qi{'3q'});
+        my $p0 = bpf_progs(@pids);
+        my $r = wrk($qi{'3q'}{port}, $path, $o{duration} * 2);
+        my $p1 = bpf_progs(@pids);
+        my $t1 = tracing_counters($qi{'3q'});
+        system("sysctl -q -w kernel.bpf_stats_enabled=$was");
+        for my $id (keys %$p1) {
+            next unless $p1->{$id}{name} =~ /^php_mysql/;
+            $q{ns} += $p1->{$id}{ns} - ($p0->{$id}{ns} // 0);
+            $q{by}{ $p1->{$id}{name} } += $p1->{$id}{ns} - ($p0->{$id}{ns} // 0);
+            $q{runs} += $p1->{$id}{cnt} - ($p0->{$id}{cnt} // 0) if $p1->{$id}{name} =~ /_return$/;
+        }
+        $q{req} = $r->{n};
+        $q{hits} = $t0 && $t1 && ($t1->{counters}{shutdowns} - $t0->{counters}{shutdowns})
+            ? ($t1->{counters}{hits} - $t0->{counters}{hits}) / ($t1->{counters}{shutdowns} - $t0->{counters}{shutdowns})
+            : 0;
+    }
+    stop_instance($_) for values %qi;
+    %inst = ();
+    kill 'TERM', $db;
+    waitpid $db, 0;
+}
+
 # ------------------------------------------------- render with N vhosts
 # Worst case: every vhost has had traffic, so every row and series is full.
 my %render;
@@ -665,6 +745,8 @@ sub goals {
                       $x->{ns} / $x->{cnt} - $y->{ns} / $y->{cnt} <= 100 ? 'met' : 'not met'
             if $x && $y && $x->{cnt} && $y->{cnt};
     }
+    # PhpBpfQueries' default follows from this (README, Overhead).
+    $row->('queries: throughput >= 0.99 x default, a page of 25 statements (db)', '3q:3', 'db', 0.99);
     $row->('page: default throughput >= 0.995 x no module', 3, 'page', 0.995);
     $row->('page: default p99 <= 1.01 x no module', 3, 'page', 1.01, 'p99');
     # Compile tracing: probes on compile_file fire only on an opcache miss.
@@ -753,6 +835,21 @@ if ($o{pair_rounds} && %pair) {
         $md .= "\n";
     }
     $md .= "\n";
+}
+if (%q && $pair{'3q:3'}) {
+    $md .= sprintf "### Queries (PhpBpfQueries On, head to head with default tracing)\n\n"
+                 . "bench/htdocs/db.php: %d statements a request over one connection to MariaDB on its "
+                 . "unix socket, as a WordPress front page asks them; %.0f requests/s with default "
+                 . "tracing.  Both instances loaded at once (%d rounds of %d s).\n\n"
+                 . "| # | configuration | db ratio | db p25..p75 | db p99 ratio |\n|---|---|---|---|---|\n"
+                 . "| 3q vs 3 | default + PhpBpfQueries On, head to head with default tracing | %.3f | %.3f..%.3f | %.3f |\n\n",
+                   $q{statements}, $q{rps} // 0, @o{qw(pair_rounds duration)}, pair_q('3q:3', 'db'),
+                   (pair_q('3q:3', 'db', 'p99'))[0];
+    $md .= sprintf "BPF time per statement (kernel BPF statistics): %.0f ns (%s); %.2f statements and "
+                 . "%.2f uprobe hits per request.\n\n",
+                   $q{ns} / $q{runs}, join(', ', map { sprintf '%s %.0f', $_, $q{by}{$_} / $q{runs} } sort keys %{ $q{by} }),
+                   $q{runs} / ($q{req} || 1), $q{hits}
+        if $q{runs};
 }
 $md .= sprintf "Uprobe hits per PHP request with default tracing (module's own counters): %.3f\n\n",
                $hits // 0;

@@ -17,7 +17,7 @@ use JSON::PP qw(decode_json);
 use POSIX qw(_exit);
 use PhpBpfTest;
 
-plan tests => 42;
+plan tests => 48;
 
 my $logs = Apache::Test::vars('t_logs');
 my $dir = tempdir('phpbpf-sql-XXXXXX', DIR => $logs, CLEANUP => 1);
@@ -163,9 +163,29 @@ unlike $all, qr/s3cr3t/, 'no literal reaches any format';
 unlike $page, qr/<script>x/, 'markup in a statement is escaped';
 like $page, qr/&lt;script&gt;x&lt;\/script&gt;/, 'and shown';
 
-# ---- A flood of distinct statements is bounded, and counted
+# ---- A flood of distinct statements is bounded, counted, and fair: the
+# other vhost keeps its statements
+get("/queries/shop.php?socket=$sock&prepared=3", 'other.test');
 $r = get("/queries/shop.php?socket=$sock&distinct=5000");
 $j = json();
 $v = vhost_of($j, 'shop.test');
 cmp_ok scalar(@{ $v->{queries}{statements} }), '<=', 2048, 'the table is bounded';
 is $v->{queries}{count}, 18 + 41 + 2 + 5000, 'every statement is in the vhost\'s count';
+cmp_ok $v->{queries}{not_kept}, '>=', 5000 - 2048, "what the table did not keep is counted ($v->{queries}{not_kept})";
+like get('/server-bpf')->{content}, qr/\d+ runs of statements beyond this vhost's share of the table/,
+    'and shown';
+is((stmt_of(vhost_of($j, 'other.test'), qr/shop_prices/) // {})->{count}, 3,
+   'the other vhost\'s statement is still there, its 3 runs');
+
+# ---- A persistent connection opened before the helper started: nothing
+# is remembered per connection, so its statements are traced all the same
+get("/queries/shop.php?socket=$sock&persistent=1&find=1");
+my $before = vhost_of(json(), 'shop.test')->{queries}{count};
+my $hp = json()->{tracing}{helper_pid};
+kill 'KILL', $hp;
+ok((wait_until { my $t = json(); $t && $t->{tracing}{helper_pid} && $t->{tracing}{helper_pid} != $hp
+                   && $t->{queries}{state} eq 'active' } 15), 'a new helper after the old one was killed');
+get("/queries/shop.php?socket=$sock&persistent=1&find=3");
+$v = vhost_of(json(), 'shop.test');
+is $v->{queries}{count}, $before + 3, 'the persistent connection\'s 3 statements are counted, the total kept across the restart';
+is((stmt_of($v, qr/shop_items WHERE/) // {})->{count}, 3, 'the new helper\'s table starts again, with them');

@@ -30,7 +30,8 @@ function timed(string $what, callable $f) {
     $ns[$what] = ($ns[$what] ?? 0) + hrtime(true) - $t;
     return $r;
 }
-$c = new mysqli('localhost', 'root', '', 'shop', 0, $_GET['socket']);
+// A persistent connection outlives the request, and the helper.
+$c = new mysqli((isset($_GET['persistent']) ? 'p:' : '') . 'localhost', 'root', '', 'shop', 0, $_GET['socket']);
 $shop = new Shop(new Db($c));
 for ($i = 1; $i <= (int)($_GET['find'] ?? 0); $i++)
     $shop->find($i);

@@ -81,7 +81,7 @@
 /* ?metrics' series budget: at most 40 per vhost by default (README,
  * Prometheus and Grafana): 14 of PHP time, 3 of Apache time, 4 of status,
  * 1 of profile samples, 3 of errors and exceptions, and 2 for each of 6
- * routes and (other): 39. */
+ * routes and (other): 39; and 3 of SQL for a vhost that runs any: 42. */
 #define PHPBPF_DEFAULT_METRICS_ROUTES 6
 /* 99 Hz, as perf and bpftrace profile by default: not a multiple of the
  * kernel's tick, so samples do not lock step with timers.  A sample walks a

@@ -97,9 +97,9 @@
     X(PhpBpfComponent, COMPONENT, components, 0, 0, PHPBPF_COMPONENT_RULES_MAX, "", \
       "a component of your own for time by component, tried first: PREFIX (a part of a path; " \
       "a * directory stands for each) and NAME, e.g. /modules/contrib/*/ \"module *\"") \
-    X(PhpBpfQueries, FLAG, queries, 0, 0, 0, "Off", \
-      "On to count SQL statements by normalised text, with the PHP code that ran each (probes " \
-      "in PHP's mysqlnd, which mysqli and PDO_MySQL use); default Off") \
+    X(PhpBpfQueries, FLAG, queries, 1, 0, 0, "On", \
+      "On (default) to count SQL statements by normalised text, with the PHP code that ran each " \
+      "(probes in PHP's mysqlnd, which mysqli and PDO_MySQL use); Off not to") \
     X(PhpBpfDbLayer, LAYER, db_layer, 0, 0, PHPBPF_OPT_LIST_MAX, "", \
       "a class (or a namespace, ending in \\) that only passes statements on, so that the " \
       "caller shown is the code above it; wpdb, PDO, mysqli, Doctrine\\DBAL\\, " \

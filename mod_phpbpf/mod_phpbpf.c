@@ -125,9 +125,11 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
                      "restart", c->max_routes, phpbpf_st->sh->cap, PHPBPF_MAX_ROUTE_ROWS,
                      (unsigned)o.max_routes);
     }
-    /* Statements: in the mysqlnd PHP loaded, if it did. */
+    /* Statements: in the mysqlnd PHP loaded, if it did.  A site without
+     * MySQL is not an error: on by default, so said at info level (and on
+     * the page). */
     if (c->queries && !(o.mysqlnd = phpbpf_find_loaded(p, "mysqlnd.so")))
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "mod_phpbpf: PhpBpfQueries On, but PHP has not loaded mysqlnd.so "
                      "(php-mysql not installed or not enabled): no SQL statements");
     for (i = 0; o.mysqlnd && c->db_layer && i < c->db_layer->nelts && i < PHPBPF_OPT_LIST_MAX; i++)

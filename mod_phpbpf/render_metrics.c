@@ -218,7 +218,9 @@ static void wait_families(struct exp *e)
 }
 
 /* SQL statements per vhost and system: counts and time only, never a
- * statement's text as a label (PhpBpfQueries; 3 series a vhost). */
+ * statement's text as a label (PhpBpfQueries).  3 series for each vhost
+ * whose PHP has run a statement, none for the others: queries are on by
+ * default, and a vhost without a database pays nothing. */
 static void db_families(struct exp *e)
 {
     static const struct { const char *name, *help; int seconds; } f[3] = {
@@ -227,13 +229,17 @@ static void db_families(struct exp *e)
         { "phpbpf_db_errors_total", "Those that failed.", 0 },
     };
     const struct phpbpf_report *r = e->r;
-    unsigned j, k, i;
+    unsigned j, k, i, any = 0;
 
-    for (j = 0; j < 3; j++) {
+    for (k = 0; k < r->nexported; k++)
+        any += r->vhost[r->exported[k]].bpf.queries != 0;
+    for (j = 0; any && j < 3; j++) {
         family(e, f[j].name, "counter", f[j].help);
         for (k = 0; k < r->nexported; k++) {
             const struct phpbpf_vstats *b = &r->vhost[i = r->exported[k]].bpf;
 
+            if (!b->queries)
+                continue;
             sample(e, apr_pstrcat(e->p, f[j].name, "{", NULL), vlabel(e, i), ",system=\"mysql\"}", "",
                    j == 0 ? b->queries : j == 1 ? b->query_ns / 1000 : b->query_errors, f[j].seconds);
         }

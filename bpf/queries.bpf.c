@@ -40,13 +40,16 @@ struct {
 
 static __always_inline int query_begin(__u64 text, __u64 len, __u64 conn)
 {
+    struct task_struct *task = bpf_get_current_task_btf();
     struct phpbpf_inflight *f;
 
     PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
-    f = current_request();
-    if (!f) {
-        count_outside(bpf_get_current_task_btf(), NULL, &counters.queries_outside);
+    f = task_state(task);
+    if (!f || !f->start_ns) {
+        /* Ours outside a request (a CLI script of the same PHP does not
+         * run here), or another PHP's: mysqlnd.so is every SAPI's. */
+        count_outside(task, f, &counters.queries_outside);
         return 0;
     }
     f->q_text = text;

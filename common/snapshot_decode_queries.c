@@ -135,8 +135,9 @@ int phpbpf_decode_stmts(struct cursor *c, struct phpbpf_snapshot *s, uint32_t ma
         if (x->vhost >= max_vhosts || x->system >= PHPBPF_DB_SYSTEMS
             || x->nframes > PHPBPF_STMT_FRAMES || (x->caller.fid && x->caller.fid >= s->nfuncs))
             c->bad = 1;
+        /* A frame names a function of the snapshot, (unknown) included. */
         for (j = 0; j < x->nframes; j++)
-            if (x->frame[j].fid && x->frame[j].fid >= s->nfuncs)
+            if (x->frame[j].fid >= s->nfuncs)
                 c->bad = 1;
     }
     if (c->bad) {

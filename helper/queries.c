@@ -249,6 +249,8 @@ static void callers(const struct phpbpf_query_event *e, struct phpbpf_pframe *fr
     uint32_t i, m = e->nframes < PHPBPF_STMT_FRAMES ? e->nframes : PHPBPF_STMT_FRAMES;
 
     *caller = (struct phpbpf_pframe){ 0, 0 };
+    if (!phpbpf_stacks_named())
+        m = 0;                  /* no table to name them in: no stack at all */
     for (i = 0; i < m; i++) {
         const struct phpbpf_func *f;
 

@@ -119,6 +119,11 @@ uint32_t phpbpf_stacks_fid(const struct phpbpf_frame *fr)
     return prof_ready ? frame_fid(fr) : 0;
 }
 
+int phpbpf_stacks_named(void)
+{
+    return prof_ready;
+}
+
 const struct phpbpf_func *phpbpf_stacks_func(uint32_t fid)
 {
     return prof_ready && fid && fid < prof.nfuncs ? &prof.func[fid] : NULL;

@@ -41,6 +41,8 @@ void phpbpf_stacks_sink(uint64_t *stacks, uint32_t stride);
 /* A frame's function, interned for the snapshot (0: its names are not
  * known), and the function of an id; for the statements' callers. */
 uint32_t phpbpf_stacks_fid(const struct phpbpf_frame *fr);
+/* Whether frames can be named at all (the profile's table is there). */
+int phpbpf_stacks_named(void);
 const struct phpbpf_func *phpbpf_stacks_func(uint32_t fid);
 /* A PHPBPF_SRC_SAMPLE or PHPBPF_SRC_BACKTRACE event of the events ring. */
 void phpbpf_stacks_event(const void *data, size_t len);

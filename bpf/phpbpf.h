@@ -217,6 +217,8 @@ struct phpbpf_inflight {
      * text and length (a query's), or its MYSQLND_STMT * (an execute's),
      * and the connection's; 0 start: none. */
     __u64 q_start_ns, q_text, q_len, q_conn;
+    __u64 q_name;           /* libpq: PQexecPrepared's statement name */
+    __u32 q_sys, q_pad;     /* enum phpbpf_db_system */
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -313,9 +315,12 @@ struct phpbpf_route {
     X(samples, "PHP stack samples of its requests")                                      \
     X(lost, "its requests seen to start or end but not both")                            \
     X(sites_lost, "waits of a new call site beyond its share of the table")             \
-    X(queries, "SQL statements its requests ran (PhpBpfQueries)")                        \
+    X(queries, "SQL statements its requests ran (PhpBpfQueries), all systems")           \
     X(query_ns, "their time, ns")                                                        \
-    X(query_errors, "those that failed")
+    X(query_errors, "those that failed")                                                 \
+    X(pg_queries, "of them, libpq's (pgsql): the rest are mysqlnd's")                    \
+    X(pg_query_ns, "their time, ns")                                                     \
+    X(pg_query_errors, "those that failed")
 
 struct phpbpf_vstats {
 #define PHPBPF_VSTAT_FIELD(f, what) __u64 f;
@@ -409,13 +414,17 @@ struct phpbpf_compile_event {
     char path[PHPBPF_PATH_LEN];
 };
 
-/* SQL statements (queries.bpf.c): each one mysqlnd runs in a request is
+/* SQL statements (queries.bpf.c): each one mysqlnd or libpq runs in a request is
  * counted in its vhost's vstats and sent as an event, for the helper to
  * normalise (common/sqlnorm.h) and count by statement.  The text is read
  * as far as this, the caller's stack as deep as PHPBPF_QUERY_FRAMES. */
 #define PHPBPF_SQL_READ 2048
 #define PHPBPF_QUERY_FRAMES 16
 #define PHPBPF_SERVER_LEN 64
+
+/* Which client library (snapshot.h's enum phpbpf_db_system). */
+#define PHPBPF_DB_MYSQL_ID 0
+#define PHPBPF_DB_PGSQL_ID 1
 
 enum phpbpf_query_kind {
     PHPBPF_Q_TEXT = 0,          /* a statement sent as text (mysqli_query, PDO, emulated prepares) */
@@ -432,9 +441,12 @@ struct phpbpf_query_event {
     __u64 stmt;             /* MYSQLND_STMT * of a prepare or an execute */
     __u32 failed;           /* mysqlnd said FAIL */
     __u32 len;              /* the text's length; text holds the first PHPBPF_SQL_READ */
-    __u32 port;             /* the server's, 0 for a unix socket */
+    __u32 system;           /* enum phpbpf_db_system (snapshot.h): 0 mysql, 1 pgsql */
     __u32 nframes;          /* innermost first: the internal function (mysqli_query) */
-    char server[PHPBPF_SERVER_LEN];         /* host name or unix socket path */
+    char server[PHPBPF_SERVER_LEN];         /* mysqlnd's scheme: unix:///path, tcp://host:port */
+    /* libpq's prepared statements are known by their connection and name:
+     * PQprepare's and PQexecPrepared's (a C string, cut to 63 bytes). */
+    char name[PHPBPF_SERVER_LEN];
     struct phpbpf_frame frame[PHPBPF_QUERY_FRAMES];
     char text[PHPBPF_SQL_READ];             /* sent as long as it is: len bytes at most */
 };

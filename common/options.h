@@ -42,6 +42,7 @@
     X(max_routes,  "max-routes",  NUM)  /* PhpBpfMaxRoutes; 0: no routes */               \
     X(route,       "route",       LIST) /* PhpBpfRoute patterns, in order */              \
     X(mysqlnd,     "mysqlnd",     STR)  /* PhpBpfQueries: the mysqlnd.so PHP loaded */      \
+    X(libpq,       "libpq",       STR)  /* PhpBpfQueries: the libpq.so.5 PHP loaded */      \
     X(db_layer,    "db-layer",    LIST) /* PhpBpfDbLayer: more classes a caller is not */  \
     X(debug,       "debug",       ON)   /* LogLevel debug: libbpf's own messages too */   \
     X(use_syslog,  "syslog",      ON)   /* ErrorLog syslog: no file to write to */        \

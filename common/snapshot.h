@@ -49,17 +49,18 @@ enum phpbpf_state {
 #define PHPBPF_PROBE_FN_SHUTDOWN      (1u << 9)
 #define PHPBPF_PROBE_FN_THROW         (1u << 10)
 #define PHPBPF_PROBE_QUERIES          (1u << 11)
+#define PHPBPF_PROBE_LIBPQ            (1u << 12)
 #define PHPBPF_PROBE_NAMES \
     "php:request__startup", "php:request__shutdown", \
     "uprobe:compile_file", "uretprobe:compile_file", "sched:sched_switch", \
     "php:exception__thrown", "perf:cpu-clock", "iter:task", \
     "uprobe:php_request_startup", "uretprobe:php_request_shutdown", \
-    "uprobe:zend_throw_exception_internal", "uprobe:mysqlnd"
+    "uprobe:zend_throw_exception_internal", "uprobe:mysqlnd", "uprobe:libpq"
 /* How each is attached, as ?json says it. */
 #define PHPBPF_PROBE_KINDS \
     "usdt", "usdt", "uprobe", "uretprobe", "tracepoint", "usdt", "perf_event", "iterator", \
-    "uprobe", "uretprobe", "uprobe", "uprobe"
-#define PHPBPF_NPROBES 12
+    "uprobe", "uretprobe", "uprobe", "uprobe", "uprobe"
+#define PHPBPF_NPROBES 13
 
 /* The helper sends at most this many scripts, the ones with the most
  * compile time; it tracks up to PhpBpfMaxScripts. */
@@ -174,8 +175,9 @@ struct phpbpf_snap_route {
 #define PHPBPF_STMT_TEXT 512            /* = PHPBPF_SQL_TEXT */
 #define PHPBPF_STMT_TRUNCATED 1         /* the text is the first part of a longer one */
 #define PHPBPF_STMT_FRAMES PHPBPF_QUERY_FRAMES
-enum phpbpf_db_system { PHPBPF_DB_MYSQL = 0, PHPBPF_DB_SYSTEMS };
-#define PHPBPF_DB_SYSTEM_NAMES "mysql"
+enum phpbpf_db_system { PHPBPF_DB_MYSQL = PHPBPF_DB_MYSQL_ID, PHPBPF_DB_PGSQL = PHPBPF_DB_PGSQL_ID,
+                        PHPBPF_DB_SYSTEMS };
+#define PHPBPF_DB_SYSTEM_NAMES "mysql", "pgsql"
 
 struct phpbpf_snap_stmt {
     uint32_t vhost;

@@ -39,26 +39,28 @@ struct mysqlnd_elf {
     Elf *elf;
     struct reloc *rel;
     size_t nrel;
-    struct phpbpf_mysqlnd *out;
+    char *why;                  /* the result's why[] */
+    size_t whysize;
+    unsigned *stepped;          /* the result's stepped */
 };
 
 /* Adds a reason to out->why, the file's name first. */
 static void miss(struct mysqlnd_elf *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void miss(struct mysqlnd_elf *f, const char *fmt, ...)
 {
-    char *why = f->out->why;
+    char *why = f->why;
     size_t len = strlen(why);
     va_list ap;
 
-    if (len + 3 >= sizeof(f->out->why))
+    if (len + 3 >= f->whysize)
         return;
     if (len)
-        snprintf(why + len, sizeof(f->out->why) - len, "; ");
+        snprintf(why + len, f->whysize - len, "; ");
     else
-        snprintf(why, sizeof(f->out->why), "%s: ", f->path);
+        snprintf(why, f->whysize, "%s: ", f->path);
     len = strlen(why);
     va_start(ap, fmt);
-    vsnprintf(why + len, sizeof(f->out->why) - len, fmt, ap);
+    vsnprintf(why + len, f->whysize - len, fmt, ap);
     va_end(ap);
 }
 
@@ -203,7 +205,7 @@ static int probe_at(struct mysqlnd_elf *f, const char *name, uint64_t func, uint
         skip = phpbpf_mysqlnd_prologue(code, (size_t)got, &push);
         *off = at + skip;
         if (!push)
-            f->out->stepped |= stepped_bit;
+            *f->stepped |= stepped_bit;
         return 0;
     }
     miss(f, "%s at 0x%llx is in no executable segment", name, (unsigned long long)func);
@@ -229,34 +231,52 @@ static int stmt_table(struct mysqlnd_elf *f, uint64_t *prepare, uint64_t *execut
     return -1;
 }
 
-int phpbpf_mysqlnd_inspect(const char *path, struct phpbpf_mysqlnd *out)
+/* The file opened and checked to be x86_64 ELF: 0, or -1 with why. */
+static int elf_open(struct mysqlnd_elf *f)
 {
-    struct mysqlnd_elf f = { path, -1, NULL, NULL, 0, out };
-    uint64_t query, prepare, execute;
     GElf_Ehdr eh;
-    GElf_Sym table;
     size_t shnum;
 
-    memset(out, 0, sizeof(*out));
     elf_version(EV_CURRENT);
-    if ((f.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        miss(&f, "cannot open: %s", strerror(errno));
-        goto out;
+    if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0) {
+        miss(f, "cannot open: %s", strerror(errno));
+        return -1;
     }
-    if (!(f.elf = elf_begin(f.fd, ELF_C_READ, NULL)) || elf_kind(f.elf) != ELF_K_ELF
-        || !gelf_getehdr(f.elf, &eh)) {
-        miss(&f, "not an ELF file");
-        goto out;
+    if (!(f->elf = elf_begin(f->fd, ELF_C_READ, NULL)) || elf_kind(f->elf) != ELF_K_ELF
+        || !gelf_getehdr(f->elf, &eh)) {
+        miss(f, "not an ELF file");
+        return -1;
     }
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-        miss(&f, "not x86_64, the only code whose probe points are known");
-        goto out;
+        miss(f, "not x86_64, the only code whose probe points are known");
+        return -1;
     }
     /* libelf reads no section header table that runs past the file. */
-    if (elf_getshdrnum(f.elf, &shnum) != 0 || shnum == 0) {
-        miss(&f, "no section headers: a file cut short?");
-        goto out;
+    if (elf_getshdrnum(f->elf, &shnum) != 0 || shnum == 0) {
+        miss(f, "no section headers: a file cut short?");
+        return -1;
     }
+    return 0;
+}
+
+static void elf_close(struct mysqlnd_elf *f)
+{
+    free(f->rel);
+    if (f->elf)
+        elf_end(f->elf);
+    if (f->fd >= 0)
+        close(f->fd);
+}
+
+int phpbpf_mysqlnd_inspect(const char *path, struct phpbpf_mysqlnd *out)
+{
+    struct mysqlnd_elf f = { path, -1, NULL, NULL, 0, out->why, sizeof(out->why), &out->stepped };
+    uint64_t query, prepare, execute;
+    GElf_Sym table;
+
+    memset(out, 0, sizeof(*out));
+    if (elf_open(&f) != 0)
+        goto out;
     if (dynsym(&f, CONN_DATA_TABLE, &table) != 0) {
         miss(&f, "exports no %s: not PHP's mysqlnd", CONN_DATA_TABLE);
         goto out;
@@ -285,10 +305,72 @@ int phpbpf_mysqlnd_inspect(const char *path, struct phpbpf_mysqlnd *out)
                  PHPBPF_MYSQLND_STEPPED_EXECUTE);
     }
 out:
-    free(f.rel);
-    if (f.elf)
-        elf_end(f.elf);
-    if (f.fd >= 0)
-        close(f.fd);
+    elf_close(&f);
     return out->query && out->stmt_prepare && out->stmt_execute ? 0 : -1;
+}
+
+/* libpq exports what it runs statements with; its PGresult is opaque, but
+ * PQresultStatus() reads the status from it in one instruction, after a
+ * NULL check: `test %rdi,%rdi; je; mov disp8(%rdi),%eax` (after an
+ * endbr64 where the build has them).  The displacement read there is the
+ * field's offset, whatever libpq version this is. */
+uint32_t phpbpf_libpq_status_offset(const unsigned char *c, size_t n)
+{
+    size_t i = 0;
+
+    if (n >= 4 && c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+        i = 4;
+    if (n < i + 8 || c[i] != 0x48 || c[i + 1] != 0x85 || c[i + 2] != 0xff || c[i + 3] != 0x74)
+        return 0;
+    i += 5;
+    if (c[i] == 0x8b && c[i + 1] == 0x47)               /* mov disp8(%rdi),%eax */
+        return c[i + 2];
+    if (n >= i + 6 && c[i] == 0x8b && c[i + 1] == 0x87)  /* mov disp32(%rdi),%eax */
+        return (uint32_t)c[i + 2] | (uint32_t)c[i + 3] << 8 | (uint32_t)c[i + 4] << 16
+               | (uint32_t)c[i + 5] << 24;
+    return 0;
+}
+
+int phpbpf_libpq_inspect(const char *path, struct phpbpf_libpq *out)
+{
+    static const char *const names[PHPBPF_LIBPQ_FUNCS] = PHPBPF_LIBPQ_NAMES;
+    struct mysqlnd_elf f = { path, -1, NULL, NULL, 0, out->why, sizeof(out->why), &out->stepped };
+    GElf_Sym sym;
+    unsigned i;
+
+    memset(out, 0, sizeof(*out));
+    if (elf_open(&f) != 0)
+        goto out;
+    for (i = 0; i < PHPBPF_LIBPQ_FUNCS; i++) {
+        if (dynsym(&f, names[i], &sym) != 0 || ELF64_ST_TYPE(sym.st_info) != STT_FUNC)
+            miss(&f, "exports no %s: not libpq", names[i]);
+        else
+            probe_at(&f, names[i], sym.st_value, &out->off[i], 1u << i);
+    }
+    /* The status: read from PQresultStatus's own code. */
+    if (dynsym(&f, "PQresultStatus", &sym) == 0) {
+        size_t k, n;
+
+        if (elf_getphdrnum(f.elf, &n) != 0)
+            n = 0;
+        for (k = 0; k < n; k++) {
+            unsigned char code[16];
+            GElf_Phdr ph;
+            ssize_t got;
+
+            if (!gelf_getphdr(f.elf, (int)k, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)
+                || sym.st_value < ph.p_vaddr || sym.st_value - ph.p_vaddr >= ph.p_filesz)
+                continue;
+            got = pread(f.fd, code, sizeof(code), (off_t)(ph.p_offset + sym.st_value - ph.p_vaddr));
+            if (got > 0)
+                out->status_off = phpbpf_libpq_status_offset(code, (size_t)got);
+            break;
+        }
+    }
+out:
+    elf_close(&f);
+    for (i = 0; i < PHPBPF_LIBPQ_FUNCS; i++)
+        if (!out->off[i])
+            return -1;
+    return 0;
 }

@@ -1,5 +1,6 @@
-/* mysqlnd.so's ELF: where the probes for SQL go in PHP's mysqlnd, which
- * every MySQL query of mysqli and pdo_mysql goes through. */
+/* The client libraries' ELF: where the probes for SQL go in PHP's mysqlnd,
+ * which every MySQL query of mysqli and pdo_mysql goes through, and in
+ * libpq, which pgsql's and pdo_pgsql's do. */
 #ifndef PHPBPF_HELPER_MYSQLND_ELF_H
 #define PHPBPF_HELPER_MYSQLND_ELF_H
 
@@ -28,5 +29,24 @@ int phpbpf_mysqlnd_inspect(const char *path, struct phpbpf_mysqlnd *out);
  * endbr64, then a `test %rdi,%rdi` and a je); *push: 1 if the instruction
  * there is a push, which the kernel emulates, 0 if it is single-stepped. */
 size_t phpbpf_mysqlnd_prologue(const unsigned char *code, size_t n, int *push);
+
+/* libpq: the functions PHP's pgsql and PDO_pgsql run statements with,
+ * exported, found by name; file offsets to probe (past an endbr64). */
+#define PHPBPF_LIBPQ_FUNCS 4
+#define PHPBPF_LIBPQ_NAMES { "PQexec", "PQexecParams", "PQexecPrepared", "PQprepare" }
+enum { PHPBPF_PQ_EXEC, PHPBPF_PQ_EXEC_PARAMS, PHPBPF_PQ_EXEC_PREPARED, PHPBPF_PQ_PREPARE };
+
+struct phpbpf_libpq {
+    uint64_t off[PHPBPF_LIBPQ_FUNCS];
+    uint32_t status_off;      /* PGresult's status, from PQresultStatus; 0: not known */
+    unsigned stepped;         /* bit i: off[i] is not a push (single-stepped, slow) */
+    char why[256];
+};
+
+/* 0 if all four were found; -1 otherwise, with why. */
+int phpbpf_libpq_inspect(const char *path, struct phpbpf_libpq *out);
+/* The offset PQresultStatus's first bytes read the status at, 0 if they
+ * are not the code expected. */
+uint32_t phpbpf_libpq_status_offset(const unsigned char *code, size_t n);
 
 #endif

@@ -121,103 +121,177 @@ static int in_db_layer(const struct phpbpf_func *f)
     return 0;
 }
 
+/* Why a library is not traced, into the page's reason and the log. */
+static void untraced(const char *lib, const char *why)
+{
+    size_t n = strlen(reason);
+
+    snprintf(reason + n, sizeof(reason) - n, "%s%s: %s", n ? "; " : "", lib, why);
+    logmsg("warn", "SQL statements of %s not traced: %s", lib, why);
+}
+
+static int mysql_on, pq_on;
+static struct phpbpf_libpq libpq;
+
+/* A library's probes: (program, where, return probe, what it is). */
+struct qprobe {
+    struct bpf_program *prog;
+    uint64_t off;
+    int ret;
+    const char *what;
+};
+
+static void autoload(const struct qprobe *q, unsigned n, int on)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        bpf_program__set_autoload(q[i].prog, on);
+}
+
+static unsigned mysql_probes(struct phpbpf *s, struct qprobe *q)
+{
+    q[0] = (struct qprobe){ s->progs.php_mysql_query, mysqlnd.query, 0, "mysqlnd_conn_data::query" };
+    q[1] = (struct qprobe){ s->progs.php_mysql_query_return, mysqlnd.query, 1, "its return" };
+    q[2] = (struct qprobe){ s->progs.php_mysql_execute, mysqlnd.stmt_execute, 0, "mysqlnd_stmt::execute" };
+    q[3] = (struct qprobe){ s->progs.php_mysql_execute_return, mysqlnd.stmt_execute, 1, "its return" };
+    q[4] = (struct qprobe){ s->progs.php_mysql_prepare, mysqlnd.stmt_prepare, 0, "mysqlnd_stmt::prepare" };
+    return 5;
+}
+
+/* PQexec and PQexecParams share programs: their arguments (conn, text)
+ * and results are alike. */
+static unsigned pq_probes(struct phpbpf *s, struct qprobe *q)
+{
+    q[0] = (struct qprobe){ s->progs.php_pq_exec, libpq.off[PHPBPF_PQ_EXEC], 0, "PQexec" };
+    q[1] = (struct qprobe){ s->progs.php_pq_exec_return, libpq.off[PHPBPF_PQ_EXEC], 1, "its return" };
+    q[2] = (struct qprobe){ s->progs.php_pq_exec, libpq.off[PHPBPF_PQ_EXEC_PARAMS], 0, "PQexecParams" };
+    q[3] = (struct qprobe){ s->progs.php_pq_exec_return, libpq.off[PHPBPF_PQ_EXEC_PARAMS], 1, "its return" };
+    q[4] = (struct qprobe){ s->progs.php_pq_exec_prepared, libpq.off[PHPBPF_PQ_EXEC_PREPARED], 0,
+                            "PQexecPrepared" };
+    q[5] = (struct qprobe){ s->progs.php_pq_exec_prepared_return, libpq.off[PHPBPF_PQ_EXEC_PREPARED], 1,
+                            "its return" };
+    q[6] = (struct qprobe){ s->progs.php_pq_prepare, libpq.off[PHPBPF_PQ_PREPARE], 0, "PQprepare" };
+    return 7;
+}
+
 void phpbpf_queries_prepare(struct phpbpf_helper *h)
 {
     struct phpbpf *skel = h->skel;
-    int on = 0;
+    struct qprobe q[8];
 
     opt = h->opt;
     if (h->opt->mysqlnd) {
-        if (phpbpf_mysqlnd_inspect(h->opt->mysqlnd, &mysqlnd) != 0) {
-            state = PHPBPF_QUERIES_UNAVAILABLE;
-            snprintf(reason, sizeof(reason), "%s", mysqlnd.why);
-            logmsg("warn", "SQL statements not traced: %s", mysqlnd.why);
-        }
-        else if (h->php.layout_why) {
-            state = PHPBPF_QUERIES_UNAVAILABLE;
-            snprintf(reason, sizeof(reason), "%s", h->php.layout_why);
-            logmsg("warn", "SQL statements not traced: %s", h->php.layout_why);
-        }
+        if (phpbpf_mysqlnd_inspect(h->opt->mysqlnd, &mysqlnd) != 0)
+            untraced("mysqlnd", mysqlnd.why);
         else
-            on = 1;
+            mysql_on = 1;
     }
-    if (on) {
-        skel->rodata->eg_addr = h->php.eg;
-        if (phpbpf_ftab_init(&table, PHPBPF_MAX_STMTS, (uint32_t)h->opt->vhosts) != 0
-            || !(prepared = calloc(PREPARED_SLOTS, sizeof(*prepared)))
-            || !(snap = calloc(PHPBPF_MAX_STMTS, sizeof(*snap)))
-            || !(snap_buckets = calloc((size_t)PHPBPF_MAX_STMTS * PHPBPF_HIST_BUCKETS,
-                                       sizeof(*snap_buckets)))
-            || !(snap_lost = calloc(h->opt->vhosts, sizeof(*snap_lost)))
-            || !(order = calloc(PHPBPF_MAX_STMTS, sizeof(*order)))
-            || !(reqs = calloc(REQ_SLOTS, sizeof(*reqs)))
-            || !(slow_reqs = calloc(PHPBPF_SLOW_MAX, sizeof(*slow_reqs)))
-            || !(snap_slow = calloc(PHPBPF_SLOW_MAX, sizeof(*snap_slow))))
-            startup_failure("out of memory for the statement table");
-        ready = 1;
+    if (h->opt->libpq) {
+        if (phpbpf_libpq_inspect(h->opt->libpq, &libpq) != 0)
+            untraced("libpq", libpq.why);
+        else {
+            pq_on = 1;
+            skel->rodata->pq_status_off = libpq.status_off;
+            if (!libpq.status_off)
+                logmsg("warn", "%s: PGresult's status not found in PQresultStatus's code: only a "
+                       "NULL result counts as a failed statement", h->opt->libpq);
+        }
+    }
+    /* The callers are read with the stack walker, at this PHP's layout. */
+    if ((mysql_on || pq_on) && h->php.layout_why) {
+        untraced("PHP", h->php.layout_why);
+        mysql_on = pq_on = 0;
+    }
+    if (h->opt->mysqlnd || h->opt->libpq)
+        state = PHPBPF_QUERIES_UNAVAILABLE;     /* until attached */
+    autoload(q, mysql_probes(skel, q), mysql_on);
+    autoload(q, pq_probes(skel, q), pq_on);
+    if (!mysql_on && !pq_on)
         return;
-    }
-    bpf_program__set_autoload(skel->progs.php_mysql_query, false);
-    bpf_program__set_autoload(skel->progs.php_mysql_query_return, false);
-    bpf_program__set_autoload(skel->progs.php_mysql_execute, false);
-    bpf_program__set_autoload(skel->progs.php_mysql_execute_return, false);
-    bpf_program__set_autoload(skel->progs.php_mysql_prepare, false);
+    skel->rodata->eg_addr = h->php.eg;
+    if (phpbpf_ftab_init(&table, PHPBPF_MAX_STMTS, (uint32_t)h->opt->vhosts) != 0
+        || !(prepared = calloc(PREPARED_SLOTS, sizeof(*prepared)))
+        || !(snap = calloc(PHPBPF_MAX_STMTS, sizeof(*snap)))
+        || !(snap_buckets = calloc((size_t)PHPBPF_MAX_STMTS * PHPBPF_HIST_BUCKETS,
+                                   sizeof(*snap_buckets)))
+        || !(snap_lost = calloc(h->opt->vhosts, sizeof(*snap_lost)))
+        || !(order = calloc(PHPBPF_MAX_STMTS, sizeof(*order)))
+        || !(reqs = calloc(REQ_SLOTS, sizeof(*reqs)))
+        || !(slow_reqs = calloc(PHPBPF_SLOW_MAX, sizeof(*slow_reqs)))
+        || !(snap_slow = calloc(PHPBPF_SLOW_MAX, sizeof(*snap_slow))))
+        startup_failure("out of memory for the statement table");
+    ready = 1;
 }
 
-static int probe(struct phpbpf_helper *h, struct bpf_program *prog, uint64_t off, int ret,
-                 struct bpf_link **link, const char *what)
+/* A library's probes, all or none: a statement counted at its entry and
+ * never at its return would be in flight for ever.  1 if attached. */
+static int attach_lib(const char *lib, const char *path, const struct qprobe *q, unsigned n,
+                      struct bpf_link **links)
 {
-    LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret);
+    unsigned i;
 
-    *link = bpf_program__attach_uprobe_opts(prog, -1, h->opt->mysqlnd, off, &o);
-    if (*link)
-        return 0;
-    state = PHPBPF_QUERIES_UNAVAILABLE;
-    snprintf(reason, sizeof(reason), "cannot probe %s in %s: %s", what, h->opt->mysqlnd,
-             strerror(errno));
-    logmsg("warn", "SQL statements not traced: %s", reason);
-    return -1;
+    for (i = 0; i < n; i++) {
+        LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = q[i].ret);
+
+        if (!(links[i] = bpf_program__attach_uprobe_opts(q[i].prog, -1, path, q[i].off, &o))) {
+            char why[PHPBPF_STR_MAX];
+
+            snprintf(why, sizeof(why), "cannot probe %s%s in %s: %s", q[i].what,
+                     q[i].ret ? "" : " (entry)", path, strerror(errno));
+            untraced(lib, why);
+            while (i--)
+                bpf_link__destroy(links[i]);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 void phpbpf_queries_attach(struct phpbpf_helper *h)
 {
-    struct phpbpf *s = h->skel;
+    static struct bpf_link *mysql_links[8], *pq_links[8];
+    struct qprobe q[8];
+    unsigned n;
 
     if (!ready)
         return;
-    if (probe(h, s->progs.php_mysql_query, mysqlnd.query, 0, &s->links.php_mysql_query,
-              "mysqlnd_conn_data::query") == 0
-        && probe(h, s->progs.php_mysql_query_return, mysqlnd.query, 1,
-                 &s->links.php_mysql_query_return, "mysqlnd_conn_data::query's return") == 0
-        && probe(h, s->progs.php_mysql_execute, mysqlnd.stmt_execute, 0,
-                 &s->links.php_mysql_execute, "mysqlnd_stmt::execute") == 0
-        && probe(h, s->progs.php_mysql_execute_return, mysqlnd.stmt_execute, 1,
-                 &s->links.php_mysql_execute_return, "mysqlnd_stmt::execute's return") == 0
-        && probe(h, s->progs.php_mysql_prepare, mysqlnd.stmt_prepare, 0,
-                 &s->links.php_mysql_prepare, "mysqlnd_stmt::prepare") == 0) {
-        state = PHPBPF_QUERIES_ACTIVE;
+    n = mysql_probes(h->skel, q);
+    if (mysql_on && attach_lib("mysqlnd", h->opt->mysqlnd, q, n, mysql_links)) {
         h->probes |= PHPBPF_PROBE_QUERIES;
         logmsg("info", "SQL statements: %s, query +0x%llx, prepare +0x%llx, execute +0x%llx",
                h->opt->mysqlnd, (unsigned long long)mysqlnd.query,
                (unsigned long long)mysqlnd.stmt_prepare, (unsigned long long)mysqlnd.stmt_execute);
-        return;
     }
-    /* All or nothing: a statement counted at one probe and not its other. */
-    bpf_link__destroy(s->links.php_mysql_query);
-    bpf_link__destroy(s->links.php_mysql_query_return);
-    bpf_link__destroy(s->links.php_mysql_execute);
-    bpf_link__destroy(s->links.php_mysql_execute_return);
-    bpf_link__destroy(s->links.php_mysql_prepare);
-    s->links.php_mysql_query = s->links.php_mysql_query_return = NULL;
-    s->links.php_mysql_execute = s->links.php_mysql_execute_return = NULL;
-    s->links.php_mysql_prepare = NULL;
-    ready = 0;
+    n = pq_probes(h->skel, q);
+    if (pq_on && attach_lib("libpq", h->opt->libpq, q, n, pq_links)) {
+        h->probes |= PHPBPF_PROBE_LIBPQ;
+        logmsg("info", "SQL statements: %s, PGresult's status at +%u", h->opt->libpq,
+               (unsigned)libpq.status_off);
+    }
+    if (h->probes & (PHPBPF_PROBE_QUERIES | PHPBPF_PROBE_LIBPQ))
+        state = PHPBPF_QUERIES_ACTIVE;
+    else
+        ready = 0;
 }
 
 void phpbpf_queries_sink(uint64_t *lost, uint32_t stride)
 {
     table.sink = lost;
     table.sink_stride = stride;
+}
+
+/* A prepared statement's identity: mysqlnd's MYSQLND_STMT *, libpq's
+ * connection and name (hashed together). */
+static uint64_t stmt_id(const struct phpbpf_query_event *e)
+{
+    uint64_t h = e->stmt;
+    size_t i;
+
+    if (e->system == PHPBPF_DB_PGSQL)
+        for (i = 0; i < sizeof(e->name) && e->name[i]; i++)
+            h = (h ^ (unsigned char)e->name[i]) * 0x100000001b3ULL;
+    return h;
 }
 
 static struct prepared *prepared_slot(uint32_t pid, uint64_t stmt)
@@ -236,7 +310,7 @@ static uint32_t key_of(const struct phpbpf_query_event *e, size_t len, struct st
 
     if (have > e->len)
         have = e->len;
-    k->system = PHPBPF_DB_MYSQL;
+    k->system = (uint8_t)e->system;
     *flags = phpbpf_sql_normalize(e->text, have, have < e->len, k->text, sizeof(k->text))
              & PHPBPF_SQL_TRUNCATED ? PHPBPF_STMT_TRUNCATED : 0;
     return (uint32_t)(offsetof(struct stmt_key, text) + strlen(k->text));
@@ -354,7 +428,8 @@ void phpbpf_queries_event(const void *data, size_t len)
     uint32_t klen, flags;
     char server[PHPBPF_SERVER_LEN];
 
-    if (!ready || len < offsetof(struct phpbpf_query_event, text) || e->vhost >= table.vhosts)
+    if (!ready || len < offsetof(struct phpbpf_query_event, text) || e->vhost >= table.vhosts
+        || e->system >= PHPBPF_DB_SYSTEMS)
         return;
     snprintf(server, sizeof(server), "%.*s", (int)sizeof(e->server), e->server);
     switch (e->kind) {
@@ -363,19 +438,19 @@ void phpbpf_queries_event(const void *data, size_t len)
         count(e, &k, klen, flags, server);
         break;
     case PHPBPF_Q_PREPARE:
-        p = prepared_slot(e->pid, e->stmt);
+        p = prepared_slot(e->pid, stmt_id(e));
         p->klen = key_of(e, len, &p->key, &p->flags);
         p->pid = e->pid;
-        p->stmt = e->stmt;
+        p->stmt = stmt_id(e);
         memcpy(p->server, server, sizeof(server));
         break;
     case PHPBPF_Q_EXECUTE:
-        p = prepared_slot(e->pid, e->stmt);
-        if (p->pid == e->pid && p->stmt == e->stmt && p->klen)
+        p = prepared_slot(e->pid, stmt_id(e));
+        if (p->pid == e->pid && p->stmt == stmt_id(e) && p->klen)
             count(e, &p->key, p->klen, p->flags, p->server);
         else {
             /* Prepared before this helper, or its slot taken since. */
-            k.system = PHPBPF_DB_MYSQL;
+            k.system = (uint8_t)e->system;
             strcpy(k.text, "(prepared before tracing began)");
             count(e, &k, (uint32_t)(offsetof(struct stmt_key, text) + strlen(k.text)), 0, "");
         }

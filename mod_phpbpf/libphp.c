@@ -135,9 +135,10 @@ void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib)
  * its file name among this process's mappings: PHP loads extensions in
  * the parent at startup (mod_php's post_config, which runs before ours),
  * and the children inherit them.  The path the helper attaches to, or
- * NULL if it is not loaded.  Replaced on disk since (a package upgrade
+ * NULL if it is not loaded; with prefix, a file whose name begins with
+ * name (libpq.so.5.15 for libpq.so.5).  Replaced on disk since (a package upgrade
  * renamed a new one over it): the mapped file, through map_files. */
-const char *phpbpf_find_loaded(apr_pool_t *p, const char *name)
+const char *phpbpf_find_loaded(apr_pool_t *p, const char *name, int prefix)
 {
     FILE *f = fopen("/proc/self/maps", "r");
     char line[4096], path[4096];
@@ -152,9 +153,13 @@ const char *phpbpf_find_loaded(apr_pool_t *p, const char *name)
         struct stat st;
         size_t len;
 
+        const char *base;
+
         if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %4095s", &lo, &hi, &off, &maj, &min, &ino,
-                   path) != 7 || path[0] != '/' || (len = strlen(path)) < n + 1
-            || strcmp(path + len - n, name) != 0 || path[len - n - 1] != '/')
+                   path) != 7 || path[0] != '/' || (len = strlen(path)) < n + 1)
+            continue;
+        base = strrchr(path, '/') + 1;
+        if (prefix ? strncmp(base, name, n) != 0 : strcmp(base, name) != 0)
             continue;
         if (stat(path, &st) == 0 && st.st_ino == ino && major(st.st_dev) == maj
             && minor(st.st_dev) == min)

@@ -27,7 +27,8 @@ int phpbpf_find_libphp(apr_pool_t *p, phpbpf_lib *lib);
 void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib);
 
 /* The path of a library this process loaded whose file is called name
- * (mysqlnd.so), for the helper to attach to; NULL if none. */
-const char *phpbpf_find_loaded(apr_pool_t *p, const char *name);
+ * (mysqlnd.so), or whose name begins with it (prefix: libpq.so.5), for the
+ * helper to attach to; NULL if none. */
+const char *phpbpf_find_loaded(apr_pool_t *p, const char *name, int prefix);
 
 #endif

@@ -125,14 +125,19 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
                      "restart", c->max_routes, phpbpf_st->sh->cap, PHPBPF_MAX_ROUTE_ROWS,
                      (unsigned)o.max_routes);
     }
-    /* Statements: in the mysqlnd PHP loaded, if it did.  A site without
-     * MySQL is not an error: on by default, so said at info level (and on
-     * the page). */
-    if (c->queries && !(o.mysqlnd = phpbpf_find_loaded(p, "mysqlnd.so")))
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                     "mod_phpbpf: PhpBpfQueries On, but PHP has not loaded mysqlnd.so "
-                     "(php-mysql not installed or not enabled): no SQL statements");
-    for (i = 0; o.mysqlnd && c->db_layer && i < c->db_layer->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
+    /* Statements: in the mysqlnd and libpq PHP loaded, if it did (pgsql's
+     * and PDO_pgsql's extensions link libpq).  A site without a database
+     * is not an error: on by default, so said at info level (and on the
+     * page). */
+    if (c->queries) {
+        o.mysqlnd = phpbpf_find_loaded(p, "mysqlnd.so", 0);
+        o.libpq = phpbpf_find_loaded(p, "libpq.so.5", 1);
+        if (!o.mysqlnd && !o.libpq)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                         "mod_phpbpf: PhpBpfQueries On, but PHP has loaded neither mysqlnd.so nor "
+                         "libpq (php-mysql, php-pgsql): no SQL statements");
+    }
+    for (i = 0; (o.mysqlnd || o.libpq) && c->db_layer && i < c->db_layer->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
         o.db_layer.v[o.db_layer.n++] = APR_ARRAY_IDX(c->db_layer, i, const char *);
     for (i = 0; c->max_routes && c->routes && i < c->routes->nelts && i < PHPBPF_OPT_LIST_MAX; i++)
         o.route.v[o.route.n++] = APR_ARRAY_IDX(c->routes, i, const char *);

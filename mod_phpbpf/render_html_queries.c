@@ -52,11 +52,14 @@ void phpbpf_html_queries(struct page *g)
     if (r->queries_state != 1) {
         printf_(g, "<p>PhpBpfQueries is On, but SQL statements are not traced: %s.</p>\n",
                 r->queries_reason ? esc(g, r->queries_reason)
-                                  : "PHP has not loaded mysqlnd.so (php-mysql is not installed "
-                                    "or not enabled)");
+                                  : "PHP has loaded neither mysqlnd.so nor libpq (php-mysql and "
+                                    "php-pgsql are not installed or not enabled)");
         return;
     }
-    printf_(g, "<p>Each vhost's SQL statements from PHP's mysqlnd (mysqli and PDO_MySQL), the "
+    if (r->queries_reason)
+        printf_(g, "<p>Not traced: %s.</p>\n", esc(g, r->queries_reason));
+    printf_(g, "<p>Each vhost's SQL statements from PHP's mysqlnd (mysqli, PDO_MySQL) and libpq "
+            "(pgsql, PDO_pgsql), the "
             "most time first, over the last %u to %u s.  Literals are replaced with ?, lists "
             "with (...), comments and spacing folded: no value is kept.  The caller is the "
             "first PHP frame outside the database layer (wpdb, PDO, mysqli, Doctrine, "

@@ -219,8 +219,8 @@ static void wait_families(struct exp *e)
 
 /* SQL statements per vhost and system: counts and time only, never a
  * statement's text as a label (PhpBpfQueries).  3 series for each vhost
- * whose PHP has run a statement, none for the others: queries are on by
- * default, and a vhost without a database pays nothing. */
+ * and system that has run a statement, none for the others: queries are
+ * on by default, and a vhost without a database pays nothing. */
 static void db_families(struct exp *e)
 {
     static const struct { const char *name, *help; int seconds; } f[3] = {
@@ -237,11 +237,17 @@ static void db_families(struct exp *e)
         family(e, f[j].name, "counter", f[j].help);
         for (k = 0; k < r->nexported; k++) {
             const struct phpbpf_vstats *b = &r->vhost[i = r->exported[k]].bpf;
+            /* The totals are all systems', libpq's apart: mysqlnd's are the rest. */
+            uint64_t all[3] = { b->queries, b->query_ns / 1000, b->query_errors };
+            uint64_t pg[3] = { b->pg_queries, b->pg_query_ns / 1000, b->pg_query_errors };
+            const char *l = vlabel(e, i);
 
-            if (!b->queries)
-                continue;
-            sample(e, apr_pstrcat(e->p, f[j].name, "{", NULL), vlabel(e, i), ",system=\"mysql\"}", "",
-                   j == 0 ? b->queries : j == 1 ? b->query_ns / 1000 : b->query_errors, f[j].seconds);
+            if (b->queries > b->pg_queries)
+                sample(e, apr_pstrcat(e->p, f[j].name, "{", NULL), l, ",system=\"mysql\"}", "",
+                       all[j] - pg[j], f[j].seconds);
+            if (b->pg_queries)
+                sample(e, apr_pstrcat(e->p, f[j].name, "{", NULL), l, ",system=\"pgsql\"}", "",
+                       pg[j], f[j].seconds);
         }
     }
 }

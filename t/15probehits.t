@@ -46,8 +46,8 @@ my $r1 = run_counts();
 my ($a) = page_json();
 system('sysctl', '-qw', "kernel.bpf_stats_enabled=$was");
 
-is scalar(helper_prog_ids()), 8,
-    'the helper holds eight uprobe programs: the request and exception probes, and mysqlnd\'s five (PhpBpfQueries)';
+is scalar(helper_prog_ids()), 13,
+    'the helper holds 13 uprobe programs: the request and exception probes, mysqlnd\'s five and libpq\'s five (PhpBpfQueries)';
 is $r1 - $r0, 2 * $N, "the kernel ran them exactly 2 x $N times for $N PHP requests without exceptions";
 my $hits = $a->{tracing}{counters}{hits} - $b->{tracing}{counters}{hits};
 is $hits, 2 * $N, 'the helper counted the same hits';

@@ -39,12 +39,13 @@ for my $h (qw(a.test b.test)) { GET('/hello.php', Host => $h) }
     is $j->{tracing}{state}, 'active', 'tracing.state';
     ok exists $j->{tracing}{reason} && !defined $j->{tracing}{reason}, 'tracing.reason is null';
     is_deeply $j->{tracing}{probes}, ['php:request__startup', 'php:request__shutdown', 'php:exception__thrown',
-                                      'perf:cpu-clock', 'iter:task', 'uprobe:mysqlnd'],
+                                      'perf:cpu-clock', 'iter:task', 'uprobe:mysqlnd', 'uprobe:libpq'],
         'tracing.probes: the request and exception probes, the stack sampler, the slow log\'s '
-      . 'backtraces (PhpBpfSlowThreshold 1s) and mysqlnd\'s (PhpBpfQueries); no sched_switch by default';
+      . 'backtraces (PhpBpfSlowThreshold 1s), mysqlnd\'s and libpq\'s (PhpBpfQueries); no sched_switch by default';
     is_deeply $j->{tracing}{probe_kinds}, { 'php:request__startup' => 'usdt', 'php:request__shutdown' => 'usdt',
                                             'php:exception__thrown' => 'usdt', 'perf:cpu-clock' => 'perf_event',
-                                            'iter:task' => 'iterator', 'uprobe:mysqlnd' => 'uprobe' },
+                                            'iter:task' => 'iterator', 'uprobe:mysqlnd' => 'uprobe',
+                                            'uprobe:libpq' => 'uprobe' },
         'tracing.probe_kinds: USDT notes where libphp has them';
     my $v = vhost_entry($j, vname('a.test'));
     ok((grep { exists $v->{latency_us}{$_} && exists $v->{php_us}{$_} } qw(count mean p50 p90 p99 max)) == 6,

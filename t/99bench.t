@@ -42,8 +42,8 @@ like $md, qr/^sched_switch \(hello\): 3c0 \d+ ns per run, [\d.]+ runs and \d+ ns
 is scalar(() = $md =~ /^\| [^|]+ \| (?:[\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)?|[+-]\d+ ns \(\d+ vs \d+\)|[+-]\d+|php_\w+ \d+) \| (?:met|not met) \|$/mg), 22,
     'the Goals table judges every goal: 5 per workload, 3 for the page, hits (USDT, functions), 2 render times, RSS, 2 instruction counts, the verifier on this kernel, queries';
 # --quick boots no 6.1 (t/61kernel61.t does): this kernel's column only.
-is scalar(() = $md =~ /^\| php_\w+ \| \d+ \|$/mg), 14,
-    "the verifier's instruction counts for all fourteen programs (five of them the statements')";
+is scalar(() = $md =~ /^\| php_\w+ \| \d+ \|$/mg), 19,
+    "the verifier's instruction counts for all 19 programs (mysqlnd's five and libpq's five among them)";
 is scalar(() = $md =~ /^\| (?:no mod_phpbpf|PhpBpf Off|default tracing \(Apache side\)|\+ [^|]+) \| \d+\.\d \| [+-]\d+\.\d \| \d+\.\d \| [+-]\d+\.\d \| -?\d+\.\d \|$/mg), 8,
     'instructions per request (callgrind) for no module, Off, On and 5 modes, with cache misses';
 is scalar(() = $md =~ /^\| (?:uprobe|uretprobe)[^|]+ \| \d+ \|$/mg), 5,

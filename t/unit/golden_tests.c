@@ -184,7 +184,7 @@ static struct phpbpf_snapshot *snapshot(apr_pool_t *p, __u32 shop, __u32 blog, _
     hist_of(&v[0].cpu.on, p, on, 4);
     hist_of(&v[0].cpu.off, p, off, 3);
     hist_of(&v[0].compile, p, comp, 3);
-    v[0].v = (struct phpbpf_vstats){ 3, 1470, 5, 812, 2, 9, 4, 2820000, 1 };
+    v[0].v = (struct phpbpf_vstats){ 3, 1470, 5, 812, 2, 9, 4, 2820000, 1, 0, 0, 0 };
     v[0].has_waits = 1;
     v[0].waits.ns[PHPBPF_W_MYSQL] = 1200000000;
     v[0].waits.count[PHPBPF_W_MYSQL] = 310;

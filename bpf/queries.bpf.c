@@ -166,6 +166,24 @@ static __always_inline void query_send(struct phpbpf_inflight *f, __u32 kind, __
         __sync_fetch_and_add(&counters.queries_lost, 1);
 }
 
+/* A prepare: its text (and libpq's name), for the executes to come;
+ * nothing is counted. */
+static __always_inline int query_prepare(__u32 sys, __u64 conn, __u64 text, __u64 len, __u64 name)
+{
+    struct phpbpf_inflight *f;
+
+    PHPBPF_GATE();
+    if (!(f = query_task()))
+        return 0;
+    f->q_sys = sys;
+    f->q_conn = conn;
+    f->q_text = text;
+    f->q_len = len;
+    f->q_name = name;
+    query_send(f, PHPBPF_Q_PREPARE, 0, 0);
+    return 0;
+}
+
 /* A statement's end: counted in its vhost, and sent. */
 static __always_inline int query_end(__u32 kind, __u32 failed)
 {
@@ -225,22 +243,10 @@ int php_mysql_execute_return(struct pt_regs *ctx)
     return query_end(PHPBPF_Q_EXECUTE, (__u32)PT_REGS_RC(ctx) != 0);
 }
 
-/* A prepare: its text, for the executes to come; nothing is counted. */
 SEC("uprobe")
 int php_mysql_prepare(struct pt_regs *ctx)
 {
-    struct phpbpf_inflight *f;
-
-    PHPBPF_GATE();
-    if (!(f = query_task()))
-        return 0;
-    f->q_sys = PHPBPF_DB_MYSQL_ID;
-    f->q_text = PT_REGS_PARM2(ctx);
-    f->q_len = PT_REGS_PARM3(ctx);
-    f->q_conn = PT_REGS_PARM1(ctx);
-    f->q_name = 0;
-    query_send(f, PHPBPF_Q_PREPARE, 0, 0);
-    return 0;
+    return query_prepare(PHPBPF_DB_MYSQL_ID, PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx), 0);
 }
 
 /* -------------------------------------------------------------- libpq */
@@ -283,19 +289,10 @@ int php_pq_exec_prepared_return(struct pt_regs *ctx)
     return query_end(PHPBPF_Q_EXECUTE, pq_failed(ctx));
 }
 
+/* PQprepare(conn, name, text, ...) */
 SEC("uprobe")
 int php_pq_prepare(struct pt_regs *ctx)
 {
-    struct phpbpf_inflight *f;
-
-    PHPBPF_GATE();
-    if (!(f = query_task()))
-        return 0;
-    f->q_sys = PHPBPF_DB_PGSQL_ID;
-    f->q_conn = PT_REGS_PARM1(ctx);
-    f->q_name = PT_REGS_PARM2(ctx);
-    f->q_text = PT_REGS_PARM3(ctx);
-    f->q_len = PHPBPF_LEN_CSTR;
-    query_send(f, PHPBPF_Q_PREPARE, 0, 0);
-    return 0;
+    return query_prepare(PHPBPF_DB_PGSQL_ID, PT_REGS_PARM1(ctx), PT_REGS_PARM3(ctx), PHPBPF_LEN_CSTR,
+                         PT_REGS_PARM2(ctx));
 }

@@ -107,6 +107,7 @@ my %families = map { ($_ => 1) } $text->decoded_content =~ /^# TYPE (\S+)/mg;
 ok $families{phpbpf_wait_seconds_total} && $families{phpbpf_php_cpu_seconds_total},
     'with CPU tracing, on-CPU time and waits by class are exported';
 $families{phpbpf_compile_duration_seconds} = 1;   # exported when compile tracing is on
+$families{$_} = 1 for qw(phpbpf_db_seconds_total phpbpf_db_statements_total);   # once a vhost runs SQL
 my @unknown = grep { my $m = $_; $m =~ s/_(bucket|sum|count)$//; !$families{$m} }
               map { /\b(phpbpf_\w+)/g } @exprs;
 is_deeply \@unknown, [], 'every metric the dashboard uses is exported';

@@ -218,7 +218,8 @@ struct phpbpf_inflight {
      * and the connection's; 0 start: none. */
     __u64 q_start_ns, q_text, q_len, q_conn;
     __u64 q_name;           /* libpq: PQexecPrepared's statement name */
-    __u32 q_sys, q_pad;     /* enum phpbpf_db_system */
+    __u32 q_sys;            /* enum phpbpf_db_system */
+    __u32 q_depth;          /* statements begun inside it (an error handler's) */
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached
@@ -315,10 +316,10 @@ struct phpbpf_route {
     X(samples, "PHP stack samples of its requests")                                      \
     X(lost, "its requests seen to start or end but not both")                            \
     X(sites_lost, "waits of a new call site beyond its share of the table")             \
-    X(queries, "SQL statements its requests ran (PhpBpfQueries), all systems")           \
-    X(query_ns, "their time, ns")                                                        \
-    X(query_errors, "those that failed")                                                 \
-    X(pg_queries, "of them, libpq's (pgsql): the rest are mysqlnd's")                    \
+    X(my_queries, "SQL statements its requests ran through mysqlnd (PhpBpfQueries)")     \
+    X(my_query_ns, "their time, ns")                                                     \
+    X(my_query_errors, "those that failed")                                              \
+    X(pg_queries, "... through libpq (pgsql): each system on its own, so that each only grows") \
     X(pg_query_ns, "their time, ns")                                                     \
     X(pg_query_errors, "those that failed")
 

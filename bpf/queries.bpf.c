@@ -76,6 +76,13 @@ static __always_inline int query_begin(__u32 sys, __u64 text, __u64 len, __u64 c
     PHPBPF_GATE();
     if (!(f = query_task()))
         return 0;
+    /* A statement inside another (an error handler that logs to the
+     * database while mysqlnd reports a warning): not counted, and the
+     * outer one's end stays its own. */
+    if (f->q_start_ns) {
+        f->q_depth++;
+        return 0;
+    }
     f->q_sys = sys;
     f->q_text = text;
     f->q_len = len;
@@ -173,7 +180,9 @@ static __always_inline int query_prepare(__u32 sys, __u64 conn, __u64 text, __u6
     struct phpbpf_inflight *f;
 
     PHPBPF_GATE();
-    if (!(f = query_task()))
+    /* Not inside a statement, whose text and connection these would
+     * overwrite. */
+    if (!(f = query_task()) || f->q_start_ns)
         return 0;
     f->q_sys = sys;
     f->q_conn = conn;
@@ -197,19 +206,25 @@ static __always_inline int query_end(__u32 kind, __u32 failed)
     f = current_request();
     if (!f || !f->q_start_ns)
         return 0;
+    if (f->q_depth) {
+        f->q_depth--;
+        return 0;
+    }
     ns = bpf_ktime_get_ns() - f->q_start_ns;
     f->q_start_ns = 0;
     vhost = f->vhost;
     if ((v = bpf_map_lookup_elem(&vstats, &vhost))) {
-        __sync_fetch_and_add(&v->queries, 1);
-        __sync_fetch_and_add(&v->query_ns, ns);
-        if (failed)
-            __sync_fetch_and_add(&v->query_errors, 1);
         if (f->q_sys == PHPBPF_DB_PGSQL_ID) {
             __sync_fetch_and_add(&v->pg_queries, 1);
             __sync_fetch_and_add(&v->pg_query_ns, ns);
             if (failed)
                 __sync_fetch_and_add(&v->pg_query_errors, 1);
+        }
+        else {
+            __sync_fetch_and_add(&v->my_queries, 1);
+            __sync_fetch_and_add(&v->my_query_ns, ns);
+            if (failed)
+                __sync_fetch_and_add(&v->my_query_errors, 1);
         }
     }
     query_send(f, kind, ns, failed);

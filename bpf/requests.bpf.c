@@ -71,6 +71,8 @@ int php_request_startup(struct pt_regs *ctx)
     f->cpu_ts = now;
     f->on_ns = f->off_ns = 0;
     f->compile_start_ns = f->compile_us = 0;
+    f->q_start_ns = 0;          /* a statement a bailout left open */
+    f->q_depth = 0;
     f->exc_thrown = 0;
     f->bt_taken = 0;
     if (cpu_tracing) {

@@ -12,7 +12,7 @@
 #include "hist.h"
 #include "options.h"
 
-#define PHPBPF_PROTO_VERSION 7
+#define PHPBPF_PROTO_VERSION 8      /* 8: SQL statements */
 #define PHPBPF_REQ_MAGIC 0x31514250u  /* "PBQ1" */
 #define PHPBPF_RSP_MAGIC 0x31534250u  /* "PBS1" */
 #define PHPBPF_REQ_SNAPSHOT 1

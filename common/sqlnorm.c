@@ -178,13 +178,13 @@ static void take(struct norm *st, int cls, const char *t, size_t len, int kw)
     }
 }
 
-/* Past a run quoted by q, from just after its opening q: a doubled q and
- * (but in `names`) a backslash escape stay inside.  *open: the input
- * ended first. */
-static size_t quoted_end(const unsigned char *s, size_t i, size_t n, unsigned q, int *open)
+/* Past a run quoted by q, from just after its opening q: a doubled q and,
+ * with bs, a backslash escape stay inside.  *open: the input ended
+ * first. */
+static size_t quoted_end(const unsigned char *s, size_t i, size_t n, unsigned q, int bs, int *open)
 {
     while (i < n) {
-        if (s[i] == '\\' && q != '`')
+        if (s[i] == '\\' && bs)
             i += 2;
         else if (s[i] != q)
             i++;
@@ -240,20 +240,19 @@ static size_t dollar_tag(const unsigned char *s, size_t i, size_t n)
     return j < n && s[j] == '$' ? j + 1 - i : 0;
 }
 
-unsigned phpbpf_sql_normalize(const char *in, size_t inlen, int truncated_in, char *out,
-                              size_t outsz)
+unsigned phpbpf_sql_normalize(const char *in, size_t inlen, int how, char *out, size_t outsz)
 {
     static const char ops[] = "=<>!|&^~%*/", punct[] = "()[],;.";
     static const int punct_cls[] = { T_OPEN, T_CLOSE, T_OPEN, T_CLOSE, T_COMMA, T_SEMI, T_DOT };
     const unsigned char *s = (const unsigned char *)in;
     struct norm st;
     size_t i = 0, j, m;
-    int open = 0;
+    int open = 0, pg = (how & PHPBPF_SQL_PG) != 0;
 
     memset(&st, 0, sizeof(st));
     st.out = out;
     st.size = outsz;
-    st.flags = truncated_in ? PHPBPF_SQL_TRUNCATED : 0;
+    st.flags = how & PHPBPF_SQL_TRUNCATED;
     if (!outsz)
         return PHPBPF_SQL_TRUNCATED;
     while (i < inlen && !st.full && !open) {
@@ -286,10 +285,12 @@ unsigned phpbpf_sql_normalize(const char *in, size_t inlen, int truncated_in, ch
                 continue;
             }
         }
-        if (c == '\'' || c == '"')
-            j = quoted_end(s, i + 1, inlen, c, &open);
-        else if (c == '`') {
-            j = quoted_end(s, i + 1, inlen, c, &open);
+        /* MySQL's strings take backslash escapes; PostgreSQL's do not
+         * (but E'..'), and its "..." is a name, as MySQL's `..`. */
+        if (c == '\'' || (c == '"' && !pg))
+            j = quoted_end(s, i + 1, inlen, c, !pg, &open);
+        else if (c == '`' || c == '"') {
+            j = quoted_end(s, i + 1, inlen, c, 0, &open);
             cls = T_WORD;
             if (open)
                 break;      /* cut short, it might hold anything that followed */
@@ -315,7 +316,7 @@ unsigned phpbpf_sql_normalize(const char *in, size_t inlen, int truncated_in, ch
              * with its string, or an X'..' would differ from a '..'. */
             if (j < inlen && s[j] == '\''
                 && ((j - i == 1 && strchr("NnXxBbEe", (int)c)) || c == '_'))
-                j = quoted_end(s, j + 1, inlen, '\'', &open);
+                j = quoted_end(s, j + 1, inlen, '\'', !pg || c == 'E' || c == 'e', &open);
             else
                 cls = (kw = keyword(s + i, j - i)) != K_NO ? T_KW : T_WORD;
         }

@@ -27,15 +27,21 @@
 /* The input was cut, or the output did not fit. */
 #define PHPBPF_SQL_TRUNCATED 1
 
+/* How the input is read: it is only the first part of a longer statement
+ * (the input bit of PHPBPF_SQL_TRUNCATED), and PostgreSQL's rules rather
+ * than MySQL's: a backslash is a backslash but in E'..' (its
+ * standard_conforming_strings, the default), and "..." is a name, not a
+ * string. */
+#define PHPBPF_SQL_PG 2
+
 /* Normalises in[0..inlen) (NULs, invalid UTF-8, anything) into out: outsz
- * bytes, NUL-terminated always (outsz >= 16).  truncated_in: the input is
- * only the first part of a longer statement.  What does not fit is cut
+ * bytes, NUL-terminated always (outsz >= 16).  how: PHPBPF_SQL_TRUNCATED
+ * and PHPBPF_SQL_PG, above.  What does not fit is cut
  * before the first token that does not, so no multi-byte character is
  * ever split.  An unterminated string or comment ends the statement (the
  * string still prints as ?).  O(inlen), no read past in + inlen.  Returns
  * PHPBPF_SQL_TRUNCATED if the input was cut or the output did not fit. */
-unsigned phpbpf_sql_normalize(const char *in, size_t inlen, int truncated_in, char *out,
-                              size_t outsz);
+unsigned phpbpf_sql_normalize(const char *in, size_t inlen, int how, char *out, size_t outsz);
 
 /* The statement's first keyword, uppercased ("SELECT", "INSERT", "SET",
  * "BEGIN", "CALL", "WITH" ...), past any leading (, into kw (kwsz bytes);

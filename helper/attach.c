@@ -299,7 +299,7 @@ void phpbpf_attach(struct phpbpf_helper *h)
         struct phpbpf_stacks_cfg sc = { &h->php, (unsigned)h->opt->profile_hz,
                                         (unsigned)h->opt->trace_depth, h->opt->slow_us,
                                         (unsigned)h->opt->vhosts, h->opt->cpu,
-                                        h->opt->mysqlnd != NULL, logmsg };
+                                        h->opt->mysqlnd || h->opt->libpq, logmsg };
 
         phpbpf_stacks_prepare(h->skel, &sc);
     }

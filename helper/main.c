@@ -166,7 +166,7 @@ static int serve(void)
     phpbpf_serve_watch(phpbpf_stacks_timer_fd(), on_timer);
     start_periods();
     phpbpf_serve_watch(period_fd, on_period);
-    if (H.probes & PHPBPF_PROBE_QUERIES)
+    if (H.probes & (PHPBPF_PROBE_QUERIES | PHPBPF_PROBE_LIBPQ))
         start_poll();
     return phpbpf_serve(listen_fd, &c);
 }

@@ -36,10 +36,10 @@ struct stmt_key {
     char text[PHPBPF_SQL_TEXT];
 };
 
-/* Prepared statements by (pid, MYSQLND_STMT *): their text, for their
- * executes.  A statement pointer is used again for the next prepare, which
+/* Prepared statements by (pid, statement): their text, for their
+ * executes.  A statement is used again for the next prepare, which
  * overwrites; a full slot is taken over (that statement's executes are
- * then counted in the vhost, not in the table). */
+ * then counted as "(prepared before tracing began)"). */
 #define PREPARED_SLOTS 4096
 
 struct prepared {
@@ -50,15 +50,24 @@ struct prepared {
     uint32_t klen;
 };
 
-/* What each process's current request ran, for the slow log: distinct
- * statements in the order they first ran.  One per process (prefork runs
- * one request at a time), in a table by pid; a collision replaces. */
-#define REQ_SLOTS 512
+/* What each process's requests ran, for the slow log: distinct
+ * statements in the order they first ran.  A process (prefork runs one
+ * request at a time) keeps its current request and the one before: a
+ * slow request's event comes through another ring than its statements',
+ * and its process may have begun the next request by the time it is
+ * read.  Processes by pid, open addressing; made on first use. */
+#define PROC_SLOTS 1024
+#define PROC_PROBES 32
 
 struct req {
-    uint32_t pid, n;
     uint64_t seq, count, ns;
+    uint32_t n;
     struct phpbpf_snap_req_stmt s[PHPBPF_SLOW_STMTS];
+};
+
+struct proc {
+    uint32_t pid, cur;          /* r[cur]: the request under way */
+    struct req r[2];
 };
 
 /* The slow requests' copies, and those whose copy is still to be taken
@@ -70,7 +79,7 @@ struct slow_req {
     struct req r;
 };
 
-static struct req *reqs;
+static struct proc **procs;             /* PROC_SLOTS */
 static struct slow_req *slow_reqs;      /* PHPBPF_SLOW_MAX, a ring */
 static uint64_t nslow_reqs;
 static struct phpbpf_snap_slow_stmts *snap_slow;
@@ -217,7 +226,7 @@ void phpbpf_queries_prepare(struct phpbpf_helper *h)
                                    sizeof(*snap_buckets)))
         || !(snap_lost = calloc(h->opt->vhosts, sizeof(*snap_lost)))
         || !(order = calloc(PHPBPF_MAX_STMTS, sizeof(*order)))
-        || !(reqs = calloc(REQ_SLOTS, sizeof(*reqs)))
+        || !(procs = calloc(PROC_SLOTS, sizeof(*procs)))
         || !(slow_reqs = calloc(PHPBPF_SLOW_MAX, sizeof(*slow_reqs)))
         || !(snap_slow = calloc(PHPBPF_SLOW_MAX, sizeof(*snap_slow))))
         startup_failure("out of memory for the statement table");
@@ -311,8 +320,12 @@ static uint32_t key_of(const struct phpbpf_query_event *e, size_t len, struct st
     if (have > e->len)
         have = e->len;
     k->system = (uint8_t)e->system;
-    *flags = phpbpf_sql_normalize(e->text, have, have < e->len, k->text, sizeof(k->text))
-             & PHPBPF_SQL_TRUNCATED ? PHPBPF_STMT_TRUNCATED : 0;
+    *flags = phpbpf_sql_normalize(e->text, have, (have < e->len ? PHPBPF_SQL_TRUNCATED : 0)
+                                  | (e->system == PHPBPF_DB_PGSQL ? PHPBPF_SQL_PG : 0),
+                                  k->text, sizeof(k->text)) & PHPBPF_SQL_TRUNCATED
+             ? PHPBPF_STMT_TRUNCATED : 0;
+    if (!k->text[0])            /* not read (a page not resident), or empty */
+        snprintf(k->text, sizeof(k->text), "%s", e->len ? "(text not readable)" : "(empty)");
     return (uint32_t)(offsetof(struct stmt_key, text) + strlen(k->text));
 }
 
@@ -342,24 +355,67 @@ static void slow_take(struct slow_req *w, const struct req *r)
     w->taken = 1;
 }
 
-/* The request (pid, seq) whose statements are being followed, made anew
- * when the process starts another; the one it ran before is copied first
- * if the slow log wants it. */
-static struct req *req_of(uint32_t pid, uint64_t seq)
+/* The process pid's entry; with make, made (or another's taken, when
+ * PROC_PROBES slots on are all in use), else NULL if there is none. */
+static struct proc *proc_of(uint32_t pid, int make)
 {
-    struct req *r = &reqs[(pid * 2654435761u) % REQ_SLOTS];
+    uint32_t h = (pid * 2654435761u) % PROC_SLOTS, k;
+    struct proc **slot = NULL;
+
+    for (k = 0; k < PROC_PROBES; k++) {
+        struct proc **p = &procs[(h + k) % PROC_SLOTS];
+
+        if (*p && (*p)->pid == pid)
+            return *p;
+        if (!*p && !slot)
+            slot = p;
+    }
+    if (!make)
+        return NULL;
+    if (!slot)
+        slot = &procs[h];
+    if (!*slot && !(*slot = malloc(sizeof(**slot))))
+        return NULL;
+    memset(*slot, 0, offsetof(struct proc, r));
+    (*slot)->r[0].seq = (*slot)->r[1].seq = UINT64_MAX;
+    (*slot)->r[0].n = (*slot)->r[1].n = 0;
+    (*slot)->pid = pid;
+    return *slot;
+}
+
+/* The slow log's request of pid and seq still waiting for its copy. */
+static struct slow_req *slow_wanted(uint32_t pid, uint64_t seq)
+{
     uint64_t i;
 
-    if (r->pid == pid && r->seq == seq)
-        return r;
     for (i = nslow_reqs > PHPBPF_SLOW_MAX ? nslow_reqs - PHPBPF_SLOW_MAX : 0; i < nslow_reqs; i++) {
         struct slow_req *w = &slow_reqs[i % PHPBPF_SLOW_MAX];
 
-        if (!w->taken && w->pid == r->pid && w->seq == r->seq)
-            slow_take(w, r);
+        if (!w->taken && w->pid == pid && w->seq == seq)
+            return w;
     }
+    return NULL;
+}
+
+/* The request (pid, seq) whose statements are being followed: a new one
+ * when the process starts another, the one before kept (and copied now
+ * if the slow log wants it: it is complete). */
+static struct req *req_of(uint32_t pid, uint64_t seq)
+{
+    struct proc *p = proc_of(pid, 1);
+    struct slow_req *w;
+    struct req *r;
+
+    if (!p)
+        return NULL;
+    r = &p->r[p->cur];
+    if (r->seq == seq)
+        return r;
+    if (r->seq != UINT64_MAX && (w = slow_wanted(pid, r->seq)))
+        slow_take(w, r);
+    p->cur ^= 1;
+    r = &p->r[p->cur];
     memset(r, 0, offsetof(struct req, s));
-    r->pid = pid;
     r->seq = seq;
     return r;
 }
@@ -370,6 +426,8 @@ static void req_add(const struct phpbpf_query_event *e, const struct stmt_key *k
     struct req *r = req_of(e->pid, e->seq);
     uint32_t i;
 
+    if (!r)
+        return;
     r->count++;
     r->ns += e->ns;
     for (i = 0; i < r->n; i++)
@@ -432,6 +490,10 @@ void phpbpf_queries_event(const void *data, size_t len)
         || e->system >= PHPBPF_DB_SYSTEMS)
         return;
     snprintf(server, sizeof(server), "%.*s", (int)sizeof(e->server), e->server);
+    /* mysqlnd's scheme, read at a fixed offset: anything else (a layout
+     * that moved, and the password beside it) is not shown. */
+    if (strncmp(server, "unix://", 7) && strncmp(server, "tcp://", 6) && strncmp(server, "pipe://", 7))
+        server[0] = '\0';
     switch (e->kind) {
     case PHPBPF_Q_TEXT:
         klen = key_of(e, len, &k, &flags);
@@ -461,15 +523,19 @@ void phpbpf_queries_event(const void *data, size_t len)
 void phpbpf_queries_slow(uint32_t pid, uint64_t seq)
 {
     struct slow_req *w;
+    struct proc *p;
 
     if (!ready)
         return;
-    /* Taken when its process goes on to another request, or at the next
-     * snapshot; until then (and for a request that ran none), empty. */
     w = &slow_reqs[nslow_reqs++ % PHPBPF_SLOW_MAX];
     memset(w, 0, sizeof(*w));
     w->pid = pid;
     w->seq = seq;
+    /* Its process has begun another request: this one is complete.  Else
+     * it is taken when that happens, or at the next snapshot, which reads
+     * the rings first. */
+    if ((p = proc_of(pid, 0)) && p->r[p->cur ^ 1].seq == seq)
+        slow_take(w, &p->r[p->cur ^ 1]);
 }
 
 static void stmt_age(void *val, int cur)
@@ -554,12 +620,19 @@ void phpbpf_queries_snapshot(struct phpbpf_snapshot *s)
         memset(&snap_slow[i], 0, sizeof(snap_slow[i]));
         for (k = nslow_reqs; k-- > (nslow_reqs > PHPBPF_SLOW_MAX ? nslow_reqs - PHPBPF_SLOW_MAX : 0);) {
             struct slow_req *w = &slow_reqs[k % PHPBPF_SLOW_MAX];
-            const struct req *r = &reqs[(w->pid * 2654435761u) % REQ_SLOTS];
+            const struct proc *p;
 
             if (w->pid != ev->pid || w->seq != ev->seq)
                 continue;
-            if (!w->taken && r->pid == w->pid && r->seq == w->seq)
-                slow_take(w, r);
+            /* Still the process's current or last request: complete now.
+             * Neither: it ran no statement (w->r is empty). */
+            if (!w->taken && (p = proc_of(w->pid, 0))) {
+                if (p->r[p->cur].seq == w->seq)
+                    slow_take(w, &p->r[p->cur]);
+                else if (p->r[p->cur ^ 1].seq == w->seq)
+                    slow_take(w, &p->r[p->cur ^ 1]);
+            }
+            w->taken = 1;
             snap_slow[i] = (struct phpbpf_snap_slow_stmts){ 1, w->r.count, w->r.ns, w->r.n, w->r.s };
             break;
         }

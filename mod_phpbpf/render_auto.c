@@ -78,8 +78,8 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
                           (apr_uint64_t)v->bpf.compiles, n, (apr_uint64_t)v->bpf.compile_us);
     if (r->queries_state == 1)      /* statements themselves: ?json */
         phpbpf_out_printf(o, "Queries[%s]: " PHPBPF_U64 "\nQueryUs[%s]: " PHPBPF_U64 "\n"
-                          "QueryErrors[%s]: " PHPBPF_U64 "\n", n, (apr_uint64_t)v->bpf.queries, n,
-                          (apr_uint64_t)(v->bpf.query_ns / 1000), n, (apr_uint64_t)v->bpf.query_errors);
+                          "QueryErrors[%s]: " PHPBPF_U64 "\n", n, (apr_uint64_t)v->queries, n,
+                          (apr_uint64_t)v->queries_us, n, (apr_uint64_t)v->query_errors);
     if (r->max_routes)
         phpbpf_out_printf(o, "Routes[%s]: %u\n", n, v->nroutes);
     for (k = 0; k < v->nroutes; k++) {

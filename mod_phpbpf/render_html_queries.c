@@ -75,9 +75,9 @@ void phpbpf_html_queries(struct page *g)
                 " failed.</p>\n<table>\n<tr><th class=l>Statement</th><th class=l>Caller</th>"
                 "<th class=l>Server</th><th>Count</th><th>Total</th><th>Mean</th><th>p99</th>"
                 "<th>PHP time share</th><th>Errors</th></tr>\n", vname(g, i),
-                (apr_uint64_t)v->bpf.queries,
-                phpbpf_html_us((char[PHPBPF_HTML_US]){ 0 }, (double)v->bpf.query_ns / 1000.0),
-                (apr_uint64_t)v->bpf.query_errors);
+                (apr_uint64_t)v->queries,
+                phpbpf_html_us((char[PHPBPF_HTML_US]){ 0 }, (double)v->queries_us),
+                (apr_uint64_t)v->query_errors);
         for (k = 0; k < v->nstmts && k < HTML_STMTS; k++)
             stmt_row(g, &v->stmts[k]);
         puts_(g, "</table>\n");

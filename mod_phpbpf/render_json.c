@@ -256,8 +256,8 @@ static void queries(struct phpbpf_out *o, const struct phpbpf_report *r,
     }
     phpbpf_out_printf(o, ", \"queries\": {\"count\": " PHPBPF_U64 ", \"total_us\": " PHPBPF_U64
                       ", \"errors\": " PHPBPF_U64 ", \"not_kept\": " PHPBPF_U64 ", \"statements\": [",
-                      (apr_uint64_t)v->bpf.queries, (apr_uint64_t)(v->bpf.query_ns / 1000),
-                      (apr_uint64_t)v->bpf.query_errors, (apr_uint64_t)v->stmts_lost);
+                      (apr_uint64_t)v->queries, (apr_uint64_t)v->queries_us,
+                      (apr_uint64_t)v->query_errors, (apr_uint64_t)v->stmts_lost);
     for (i = 0; i < v->nstmts; i++) {
         const struct phpbpf_report_stmt *x = &v->stmts[i];
 

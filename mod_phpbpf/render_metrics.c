@@ -232,19 +232,19 @@ static void db_families(struct exp *e)
     unsigned j, k, i, any = 0;
 
     for (k = 0; k < r->nexported; k++)
-        any += r->vhost[r->exported[k]].bpf.queries != 0;
+        any += r->vhost[r->exported[k]].queries != 0;
     for (j = 0; any && j < 3; j++) {
         family(e, f[j].name, "counter", f[j].help);
         for (k = 0; k < r->nexported; k++) {
             const struct phpbpf_vstats *b = &r->vhost[i = r->exported[k]].bpf;
-            /* The totals are all systems', libpq's apart: mysqlnd's are the rest. */
-            uint64_t all[3] = { b->queries, b->query_ns / 1000, b->query_errors };
+            /* Each system's own counters, so that each series only grows. */
+            uint64_t my[3] = { b->my_queries, b->my_query_ns / 1000, b->my_query_errors };
             uint64_t pg[3] = { b->pg_queries, b->pg_query_ns / 1000, b->pg_query_errors };
             const char *l = vlabel(e, i);
 
-            if (b->queries > b->pg_queries)
+            if (b->my_queries)
                 sample(e, apr_pstrcat(e->p, f[j].name, "{", NULL), l, ",system=\"mysql\"}", "",
-                       all[j] - pg[j], f[j].seconds);
+                       my[j], f[j].seconds);
             if (b->pg_queries)
                 sample(e, apr_pstrcat(e->p, f[j].name, "{", NULL), l, ",system=\"pgsql\"}", "",
                        pg[j], f[j].seconds);

@@ -74,6 +74,9 @@ static void vhost(struct phpbpf_report_vhost *v, const struct phpbpf_shm_vhost *
     v->stmts = NULL;
     v->nstmts = 0;
     v->stmts_lost = 0;
+    v->queries = b->v.my_queries + b->v.pg_queries;
+    v->queries_us = (b->v.my_query_ns + b->v.pg_query_ns) / 1000;
+    v->query_errors = b->v.my_query_errors + b->v.pg_query_errors;
 }
 
 _Static_assert(PHPBPF_REPORT_WAIT_CLASSES == PHPBPF_WAIT_CLASSES

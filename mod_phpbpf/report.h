@@ -175,6 +175,9 @@ struct phpbpf_report_vhost {
     const struct phpbpf_report_stmt *stmts;     /* most time first */
     unsigned nstmts;
     uint64_t stmts_lost;          /* runs of statements the table had no room for */
+    /* Its SQL statements of every system (bpf's my_ and pg_ counters),
+     * exact since php_since. */
+    uint64_t queries, queries_us, query_errors;
 };
 
 extern const char *const phpbpf_status_names[PHPBPF_REPORT_STATUS];

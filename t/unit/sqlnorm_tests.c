@@ -410,8 +410,32 @@ static void test_verb(void)
     }
 }
 
+/* PostgreSQL's rules (PHPBPF_SQL_PG): a backslash ends no string but in
+ * E'..', so a value ending in one would otherwise leak what follows;
+ * "..." is a name. */
+static void test_pg(void)
+{
+    static const struct { const char *in, *want; } c[] = {
+        { "SELECT * FROM t WHERE p = 'C:\\' AND pw = 'hunter2'", "SELECT * FROM t WHERE p = ? AND pw = ?" },
+        { "SELECT \"Name\" FROM \"My Table\" WHERE id = $1", "SELECT \"Name\" FROM \"My Table\" WHERE id = ?" },
+        { "SELECT E'it\\'s' , 'x'", "SELECT ?, ?" },
+        { "SELECT 'a''b' FROM t", "SELECT ? FROM t" },
+        { "INSERT INTO t VALUES ($1, $2), ($3, $4)", "INSERT INTO t VALUES (...)" },
+    };
+    char out[PHPBPF_SQL_TEXT];
+    size_t i;
+
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        phpbpf_sql_normalize(c[i].in, strlen(c[i].in), PHPBPF_SQL_PG, out, sizeof(out));
+        ok(strcmp(out, c[i].want) == 0, "PostgreSQL: %s -> %s (got %s)", shown(c[i].in), c[i].want, out);
+    }
+    phpbpf_sql_normalize(c[0].in, strlen(c[0].in), PHPBPF_SQL_PG, out, sizeof(out));
+    ok(!strstr(out, "hunter2"), "PostgreSQL: a value ending in a backslash leaks nothing after it");
+}
+
 void sqlnorm_tests(void)
 {
+    test_pg();
     test_cases();
     test_same();
     test_keywords();

@@ -45,8 +45,8 @@ my $k = $j ? $j->{tracing}{probe_kinds} : {};
 is_deeply $k, { 'uprobe:php_request_startup' => 'uprobe', 'uretprobe:php_request_shutdown' => 'uretprobe',
                 'uprobe:zend_throw_exception_internal' => 'uprobe', 'uprobe:compile_file' => 'uprobe',
                 'uretprobe:compile_file' => 'uretprobe', 'perf:cpu-clock' => 'perf_event',
-                'iter:task' => 'iterator' },
-    'every probe is on an exported function: the request probes, exceptions, compiles'
+                'iter:task' => 'iterator', 'uprobe:mysqlnd' => 'uprobe', 'uprobe:libpq' => 'uprobe' },
+    'every probe is on an exported function: the request probes, exceptions, compiles, and the statements\' (mysqlnd\'s and libpq\'s, which need no USDT notes)'
     or diag explain $k;
 is $j && $j->{tracing}{untraced}, undef, 'nothing configured is left untraced';
 my $html = instance_get($inst, '/server-bpf', Host => 's1.test')->{content};

@@ -14,7 +14,7 @@ use JSON::PP qw(decode_json);
 use POSIX qw(_exit);
 use PhpBpfTest;
 
-plan tests => 20;
+plan tests => 21;
 
 my $logs = Apache::Test::vars('t_logs');
 my $top = tempdir('phpbpf-pg-XXXXXX', DIR => $logs, CLEANUP => 1);
@@ -97,4 +97,7 @@ is $fail->{errors}, 1, 'a failing statement is an error';
 is((stmt_of(qr/^DEALLOCATE/) // {})->{count}, 1, 'PDO_pgsql\'s own DEALLOCATE of its statement is one too');
 like get('/server-bpf?metrics')->{content}, qr/^phpbpf_db_statements_total\{vhost="pg\.test:$port",system="pgsql"\} 18$/m,
     '?metrics: 18 pgsql statements, and no mysql series for the vhost';
+get("/queries/pg.php?dir=$dir&bs=1");
+is((stmt_of(qr/name = \? OR/) // {})->{text}, 'SELECT id FROM shop_items WHERE name = ? OR name = ?',
+   'a value ending in a backslash is one literal, as PostgreSQL reads it');
 unlike get('/server-bpf')->{content} . get('/server-bpf?json')->{content}, qr/s3cr3t/, 'no literal anywhere';

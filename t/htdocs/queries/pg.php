@@ -45,4 +45,7 @@ if ($n = (int)($_GET['pdo'] ?? 0)) {
 }
 for ($i = 0; $i < (int)($_GET['fail'] ?? 0); $i++)
     timed('fail', fn() => @pg_query($c, 'SELECT nope FROM shop_missing WHERE id = 1'));
+// A value ending in a backslash: PostgreSQL's strings take no escapes.
+if (isset($_GET['bs']))
+    pg_query($c, "SELECT id FROM shop_items WHERE name = 'C:\\' OR name = 's3cr3t-PG2'");
 echo json_encode(array_map(fn($v) => intdiv($v, 1000), $ns));

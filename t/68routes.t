@@ -138,8 +138,12 @@ my $sl = $shop->{'/slow/{id}'};
 ok $sl->{waits_us} && $sl->{waits_us}{sleep} >= 55000 && $sl->{waits_us}{sleep} <= 200000
    && $sl->{off_cpu_us} >= $sl->{waits_us}{sleep},
    "a route's waits by class and off-CPU time (2 sleeps of 30 ms: $sl->{waits_us}{sleep} us)";
-my @order = map { $_->{route} } @{ vhost_of($j, 'shop.test')->{routes} };
-is $order[0], '/slow/{id}', 'most PHP time first';
+# Most PHP time first, (other) last: /slow/{id}'s 60 ms and /product/{id}'s
+# 300 short requests are close on a loaded machine, so the order is
+# checked against the routes' own PHP time, not a name.
+my @rows = grep { !$_->{other} } @{ vhost_of($j, 'shop.test')->{routes} };
+my @bad = grep { $rows[$_ - 1]{share_of_php} < $rows[$_]{share_of_php} - 0.0001 } 1 .. $#rows;
+ok @rows > 5 && !@bad, 'most PHP time first (' . join(', ', map { $_->{route} } @rows[0 .. 2]) . ')';
 
 # The slow log says which route.
 my ($slow) = grep { $_->{uri} =~ m{^/slow/} } @{ $j->{slow}{requests} };

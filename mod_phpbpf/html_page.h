@@ -62,6 +62,8 @@ const char (*phpbpf_html_lower_texts(void))[PHPBPF_HTML_US];
 /* The sections of render_html_php.c, which render_html.c puts on the
  * page. */
 void phpbpf_html_slow(struct page *g);
+/* Frames as php-fpm's slowlog prints them, a line each, innermost first. */
+void phpbpf_html_frames(struct page *g, const struct phpbpf_report_frame *f, unsigned n);
 void phpbpf_html_routes(struct page *g);
 void phpbpf_html_queries(struct page *g);
 /* A slow request's statements, a row of the slow log's table. */

@@ -186,24 +186,28 @@ static void wait_split(struct page *g, const struct phpbpf_report_slow *e)
     printf_(g, "%s%s on-CPU</pre></td></tr>\n", n ? " + " : "", phpbpf_html_us(t, (double)e->on_us));
 }
 
+void phpbpf_html_frames(struct page *g, const struct phpbpf_report_frame *f, unsigned n)
+{
+    unsigned k;
+
+    for (k = 0; k < n; k++) {
+        if (f[k].internal)
+            printf_(g, "%s() (internal)\n", esc_req(g, f[k].function));
+        else
+            printf_(g, "%s() %s:%u\n", esc_req(g, f[k].function), esc_req(g, f[k].file), f[k].line);
+    }
+}
+
 /* As php-fpm's slowlog prints it, innermost first. */
 static void backtrace(struct page *g, const struct phpbpf_report_slow *e)
 {
     char t[PHPBPF_HTML_US];
-    unsigned k;
 
     if (!e->backtrace)
         return;
     printf_(g, "<tr><td class=l colspan=13><pre class=bt>PHP backtrace, taken %s into the "
             "request:\n", phpbpf_html_us(t, (double)e->backtrace_at_us));
-    for (k = 0; k < e->nframes; k++) {
-        const struct phpbpf_report_frame *f = &e->frame[k];
-
-        if (f->internal)
-            printf_(g, "%s() (internal)\n", esc_req(g, f->function));
-        else
-            printf_(g, "%s() %s:%u\n", esc_req(g, f->function), esc_req(g, f->file), f->line);
-    }
+    phpbpf_html_frames(g, e->frame, e->nframes);
     if (e->backtrace_truncated)
         printf_(g, "... (cut at %u frames, PhpBpfSlowTraceDepth)\n", e->nframes);
     puts_(g, "</pre></td></tr>\n");

@@ -18,19 +18,11 @@ static const char *basename_of(const char *path)
 static void stmt_row(struct page *g, const struct phpbpf_report_stmt *x)
 {
     char t[4][PHPBPF_HTML_US];
-    unsigned k;
 
     printf_(g, "<tr><td class=l><code>%s</code>%s<details><summary>slowest run, %s</summary>"
             "<pre class=bt>", esc_req(g, x->text), x->truncated ? " <i>(cut)</i>" : "",
             phpbpf_html_us(t[0], (double)x->slowest_us));
-    for (k = 0; k < x->nframes; k++) {
-        const struct phpbpf_report_frame *f = &x->frame[k];
-
-        if (f->internal)
-            printf_(g, "%s() (internal)\n", esc_req(g, f->function));
-        else
-            printf_(g, "%s() %s:%u\n", esc_req(g, f->function), esc_req(g, f->file), f->line);
-    }
+    phpbpf_html_frames(g, x->frame, x->nframes);
     printf_(g, "</pre></details></td><td class=l>%s</td><td class=l>%s %s</td><td>" PHPBPF_U64
             "</td><td>%s</td><td>%s</td><td>%s</td><td>%.1f%%</td><td>" PHPBPF_U64 "</td></tr>\n",
             x->caller_known ? apr_psprintf(g->p, "%s %s:%u", esc_req(g, x->caller.function),

@@ -255,12 +255,12 @@ static __always_inline void rhist_add(struct phpbpf_rhist *h, __u64 us)
 }
 
 /* The status PHP leaves for Apache to send: 0 if it cannot be read. */
-static __always_inline __u32 php_status(void)
+static __always_inline __u32 php_status(const struct phpbpf_inflight *f)
 {
     int code = 0;
 
-    if (!sg_addr
-        || bpf_probe_read_user(&code, sizeof(code), (void *)(sg_addr + PHPBPF_SG_RESPONSE_CODE)))
+    if (!f->sg
+        || bpf_probe_read_user(&code, sizeof(code), (void *)(f->sg + PHPBPF_SG_RESPONSE_CODE)))
         return 0;
     return (__u32)code;
 }
@@ -282,7 +282,7 @@ route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, 
 
     if (!max_routes || !(s = route_scratch_get()))
         return NULL;
-    cls = php_status();
+    cls = php_status(f);
     if (route_read(s, f, &raw, &plen, &qlen) != 0) {
         __builtin_memcpy(s->n.out, PHPBPF_ROUTE_OTHER, sizeof(PHPBPF_ROUTE_OTHER));
         k.hash = PHPBPF_ROUTE_OTHER_HASH;
@@ -320,7 +320,7 @@ route_count(struct phpbpf_inflight *f, __u32 vhost, __u64 now_ns, __u64 php_us, 
         __sync_fetch_and_add(&r->status[cls], 1);
     if (f->exc_thrown)
         __sync_fetch_and_add(&r->exc_thrown, f->exc_thrown);
-    if (f->path) {
+    if (f->path && !f->fpm) {
         __u64 errs = 0;
 
         if (bpf_probe_read_user(&errs, sizeof(errs),

@@ -26,10 +26,7 @@
 
 #include "php_layout.h"
 
-/* Filled in by the helper before load: where libphp is in every child. */
-const volatile __u64 eg_addr __weak = 0;           /* &executor_globals; 0: no stacks */
-const volatile __u64 execute_ex_lo __weak = 0;     /* execute_ex(), which keeps the  */
-const volatile __u64 execute_ex_hi __weak = 0;     /* current opline in a register   */
+/* Filled in by the helper before load (where PHP is: phpbpf.bpf.h). */
 const volatile __u32 stack_depth __weak = PHPBPF_STACK_MAX;    /* samples */
 const volatile __u32 backtrace_depth __weak = 20;  /* PhpBpfSlowTraceDepth */
 
@@ -348,8 +345,8 @@ static __always_inline void wait_site(struct phpbpf_inflight *f, __u32 c)
 
     f->site = 0;
     f->site_epoch = epoch;
-    if (!wait_sites_on || !eg_addr
-        || bpf_probe_read_user(&ex, sizeof(ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA))
+    if (!wait_sites_on || !f->eg
+        || bpf_probe_read_user(&ex, sizeof(ex), (void *)(f->eg + PHPBPF_EG_CURRENT_EXECUTE_DATA))
         || !ex)
         return;
     lo = ex - (PHPBPF_SITE_WINDOW - PHPBPF_EX_HEAD);

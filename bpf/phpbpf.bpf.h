@@ -38,12 +38,40 @@ const volatile __u64 slow_us __weak = 0;      /* 0: no slow log */
  * sg_addr (&sapi_globals, 0 if its layout is not this build's) does. */
 const volatile bool usdt_args __weak = true;
 const volatile __u64 sg_addr __weak = 0;
+/* Where libphp is in every child: its executor_globals (0: no stacks) and
+ * execute_ex(), which keeps the current opline in a register. */
+const volatile __u64 eg_addr __weak = 0;
+const volatile __u64 execute_ex_lo __weak = 0;
+const volatile __u64 execute_ex_hi __weak = 0;
+/* php-fpm (phpbpf.h): the binaries, by attach cookie - 1, and this
+ * httpd's nonce; fpm_on false: no binary, and no master is looked for. */
+const volatile bool fpm_on __weak = false;
+const volatile __u64 fpm_nonce __weak = 0;
+const volatile struct phpbpf_fpm_target fpm_targets[PHPBPF_FPM_MAX] __weak;
 
 static __always_inline int task_is_ours(struct task_struct *t)
 {
+    __u32 ptgid = (__u32)t->real_parent->tgid;
+    int i;
+
     /* prefork children are direct children of the parent; the parent
      * itself serves requests only under -X. */
-    return (__u32)t->tgid == httpd_pid || (__u32)t->real_parent->tgid == httpd_pid;
+    if ((__u32)t->tgid == httpd_pid || ptgid == httpd_pid)
+        return 1;
+    /* php-fpm workers are their master's children: a master is ours once
+     * one of its workers ran a request for us (requests.bpf.c). */
+    if (!fpm_on)
+        return 0;
+    for (i = 0; i < PHPBPF_FPM_MASTERS; i++)
+        if (fpm_masters[i] == ptgid && ptgid)
+            return 1;
+    return 0;
+}
+
+/* The pid requests are known by: the Apache child's, as Apache has it. */
+static __always_inline __u32 request_pid(struct task_struct *t, const struct phpbpf_inflight *f)
+{
+    return f->fpm ? f->apid : (__u32)t->tgid;
 }
 
 /* This task's request state, if it is one of our httpd's processes. */

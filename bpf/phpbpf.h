@@ -26,6 +26,41 @@
  * not be attributed, and vhosts beyond the configured capacity. */
 #define PHPBPF_VHOST_OTHER 0
 
+/* php-fpm behind mod_proxy_fcgi (README, "PHP in php-fpm").  The module
+ * adds one FastCGI parameter to each request it proxies to a pool it
+ * knows, PHPBPF_FPM_PARAM, whose value is PHPBPF_FPM_TOKEN_LEN hex digits:
+ * this httpd's nonce (16), the vhost (8), the Apache child's pid (8), its
+ * request number (16), r->request_time (16).  The startup program finds it
+ * in the fpm worker's own memory, where php-fpm keeps the request's
+ * parameters (SG(server_context), a fcgi_request), and counts the request
+ * for that vhost; a request without it, or with another httpd's nonce, is
+ * foreign. */
+#define PHPBPF_FPM_PARAM "PHPBPF"
+#define PHPBPF_FPM_TOKEN_LEN 64
+/* php-fpm binaries traced at once (pools of different PHP builds). */
+#define PHPBPF_FPM_MAX 4
+/* fpm masters whose workers are ours (found by the workers' requests). */
+#define PHPBPF_FPM_MASTERS 8
+/* Where a binary has what the programs read, as file addresses: the
+ * request__startup probe's, to find the binary's load address from the
+ * probe's own, and PHP's globals and execute_ex. */
+struct phpbpf_fpm_target {
+    __u64 startup_pc;
+    __u64 eg, sg, ex_lo, ex_hi;
+};
+/* main/fastcgi.c's private layout, unchanged from PHP 7.0 to 8.4 (x86_64):
+ * struct _fcgi_request's env (a fcgi_hash) and its buckets. */
+#define PHPBPF_FCGI_REQ_ENV 8296
+#define PHPBPF_FCGI_HASH_MASK 127
+#define PHPBPF_FCGI_B_HASH 0
+#define PHPBPF_FCGI_B_VAR_LEN 4
+#define PHPBPF_FCGI_B_VAR 8
+#define PHPBPF_FCGI_B_VAL_LEN 16
+#define PHPBPF_FCGI_B_VAL 24
+#define PHPBPF_FCGI_B_NEXT 32
+/* FCGI_HASH_FUNC of "PHPBPF": var[3] << 2 + var[len-2] << 4 + var[len-1] << 2 + len. */
+#define PHPBPF_FPM_PARAM_HASH (('B' << 2) + ('P' << 4) + ('F' << 2) + 6)
+
 struct phpbpf_slot {
     __u64 magic;
     __u64 seq;              /* bumped for every request read */
@@ -79,6 +114,7 @@ struct phpbpf_counters {
     __u64 routes_lost;      /* requests whose route the table had no room for, not even (other) */
     __u64 queries_lost;     /* statements counted whose event the ring buffer had no room for */
     __u64 queries_outside;  /* statements outside a traced request (a CLI script, a startup) */
+    __u64 fpm_foreign;      /* php-fpm requests for another client (nginx, another httpd) */
 };
 
 #define PHPBPF_COUNTER_NAMES \
@@ -87,7 +123,7 @@ struct phpbpf_counters {
     "compiles_outside", "scripts_lost", "script_errors", "classes_lost", "slow_lost", \
     "samples", "samples_lost", "samples_unreadable", "stacks_truncated", "names_unreadable", \
     "backtraces", "backtraces_lost", "sites_lost", "unfinished", "missed", "routes_lost", \
-    "queries_lost", "queries_outside"
+    "queries_lost", "queries_outside", "fpm_foreign"
 
 #define PHPBPF_NCOUNTERS (sizeof(struct phpbpf_counters) / sizeof(__u64))
 
@@ -220,6 +256,12 @@ struct phpbpf_inflight {
     __u64 q_name;           /* libpq: PQexecPrepared's statement name */
     __u32 q_sys;            /* enum phpbpf_db_system */
     __u32 q_depth;          /* statements begun inside it (an error handler's) */
+    /* Where this process has PHP's globals and execute_ex: libphp's are
+     * the same in every httpd child; each php-fpm master has its binary
+     * somewhere else (a PIE), so they are worked out at every startup. */
+    __u64 eg, sg, ex_lo, ex_hi;
+    __u32 fpm;              /* 1: a php-fpm worker, running a request for our httpd */
+    __u32 apid;             /* php-fpm: the Apache child's pid, as Apache has it */
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached

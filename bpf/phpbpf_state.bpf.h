@@ -39,6 +39,11 @@ __u64 route_seed __weak;
 
 struct phpbpf_counters counters __weak;
 
+/* php-fpm masters whose workers ran requests for us (task_is_ours), most
+ * recent PHPBPF_FPM_MASTERS: a restarted master takes the oldest's place. */
+__u32 fpm_masters[PHPBPF_FPM_MASTERS] __weak;
+__u32 fpm_next __weak;
+
 /* The httpd parent's pid as the kernel knows it (the initial namespace's),
  * which is what task_struct holds: inside a container httpd and its helper
  * see another.  Set by the helper through php_whoami, after load and

@@ -107,7 +107,7 @@ static __always_inline void query_send(struct phpbpf_inflight *f, __u32 kind, __
     e->source = PHPBPF_SRC_QUERY;
     e->kind = kind;
     e->vhost = f->vhost;
-    e->pid = bpf_get_current_pid_tgid() >> 32;
+    e->pid = f->fpm ? f->apid : bpf_get_current_pid_tgid() >> 32;
     e->seq = f->seq;
     e->ns = ns;
     e->failed = failed;
@@ -119,11 +119,11 @@ static __always_inline void query_send(struct phpbpf_inflight *f, __u32 kind, __
     e->nframes = 0;
     /* The caller: the walker's frames, into its own scratch (a sample or
      * a wait's site may run on this CPU between two reads). */
-    if (eg_addr && (w.s = bpf_map_lookup_elem(&walk_scratch, &three))) {
+    if (f->eg && (w.s = bpf_map_lookup_elem(&walk_scratch, &three))) {
         w.s->e.nframes = 0;
         w.s->e.seq = f->seq;
         w.max = PHPBPF_QUERY_FRAMES;
-        if (!bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA))) {
+        if (!bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(f->eg + PHPBPF_EG_CURRENT_EXECUTE_DATA))) {
             bpf_loop(PHPBPF_QUERY_FRAMES, walk_current_frame, &w, 0);
             __builtin_memcpy(e->frame, w.s->e.frame, sizeof(e->frame));
             e->nframes = w.s->e.nframes;

@@ -31,17 +31,155 @@ int php_whoami(void *ctx)
     return 0;
 }
 
+/* n hex digits of s at i as a number; -1 (all ones) if one is not hex. */
+static __always_inline __u64 hex_field(const char *s, int i, int n)
+{
+    __u64 v = 0;
+    int k;
+
+    for (k = 0; k < 16; k++) {
+        char c;
+
+        if (k >= n)
+            break;
+        c = s[(i + k) & (PHPBPF_FPM_TOKEN_LEN - 1)];
+        if (c >= '0' && c <= '9')
+            v = v << 4 | (__u64)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v << 4 | (__u64)(c - 'a' + 10);
+        else
+            return ~0ULL;
+    }
+    return v;
+}
+
+struct fpm_token {
+    __u64 seq, req_time_us;
+    __u32 vhost, apid;
+};
+
+/* The token of this php-fpm request, if it is ours (phpbpf.h): binary k
+ * (the attach cookie), whose load address is the probe's own address less
+ * its file address.  PHP's globals are worked out the same way. */
+static __always_inline int fpm_token(struct pt_regs *ctx, __u64 k, struct phpbpf_inflight *f,
+                                     struct fpm_token *t)
+{
+    char tok[PHPBPF_FPM_TOKEN_LEN];
+    /* "PHPBPF" and its NUL, little-endian */
+    const __u64 name = 0x465042504850ULL;
+    const volatile struct phpbpf_fpm_target *tg;
+    __u64 bias, req = 0, b = 0;
+    __u32 hv = 0, len = 0;
+    int i;
+
+    if (k == 0 || k > PHPBPF_FPM_MAX)
+        return -1;
+    tg = &fpm_targets[(k - 1) & (PHPBPF_FPM_MAX - 1)];
+    bias = PT_REGS_IP(ctx) - tg->startup_pc;
+    f->eg = tg->eg ? bias + tg->eg : 0;
+    f->sg = tg->sg ? bias + tg->sg : 0;
+    f->ex_lo = bias + tg->ex_lo;
+    f->ex_hi = bias + tg->ex_hi;
+    if (!f->sg || bpf_probe_read_user(&req, sizeof(req), (void *)(f->sg + PHPBPF_SG_SERVER_CONTEXT))
+        || !req
+        || bpf_probe_read_user(&b, sizeof(b), (void *)(req + PHPBPF_FCGI_REQ_ENV
+                                                       + (PHPBPF_FPM_PARAM_HASH & PHPBPF_FCGI_HASH_MASK) * 8)))
+        return -1;
+    /* The bucket's chain: a few parameters share a slot of 128. */
+    for (i = 0; i < 8 && b; i++) {
+        __u64 val = 0;
+
+        if (bpf_probe_read_user(&hv, sizeof(hv), (void *)(b + PHPBPF_FCGI_B_HASH))
+            || bpf_probe_read_user(&len, sizeof(len), (void *)(b + PHPBPF_FCGI_B_VAR_LEN)))
+            return -1;
+        if (hv == PHPBPF_FPM_PARAM_HASH && len == sizeof(PHPBPF_FPM_PARAM) - 1) {
+            __u64 pv = 0, var = 0;
+
+            if (bpf_probe_read_user(&pv, sizeof(pv), (void *)(b + PHPBPF_FCGI_B_VAR))
+                || bpf_probe_read_user(&var, sizeof(PHPBPF_FPM_PARAM), (void *)pv))
+                return -1;
+            if (var == name) {
+                if (bpf_probe_read_user(&len, sizeof(len), (void *)(b + PHPBPF_FCGI_B_VAL_LEN))
+                    || len != PHPBPF_FPM_TOKEN_LEN
+                    || bpf_probe_read_user(&val, sizeof(val), (void *)(b + PHPBPF_FCGI_B_VAL))
+                    || bpf_probe_read_user(tok, sizeof(tok), (void *)val))
+                    return -1;
+                if (hex_field(tok, 0, 16) != fpm_nonce)
+                    return -1;
+                t->vhost = (__u32)hex_field(tok, 16, 8);
+                t->apid = (__u32)hex_field(tok, 24, 8);
+                t->seq = hex_field(tok, 32, 16);
+                t->req_time_us = hex_field(tok, 48, 16);
+                return 0;
+            }
+        }
+        if (bpf_probe_read_user(&b, sizeof(b), (void *)(b + PHPBPF_FCGI_B_NEXT)))
+            return -1;
+    }
+    return -1;
+}
+
+/* A php-fpm worker's request: ours if it carries our token, and then its
+ * master is one of ours (task_is_ours). */
+static __always_inline struct phpbpf_inflight *fpm_startup(struct pt_regs *ctx, struct task_struct *task,
+                                                           __u64 k)
+{
+    struct phpbpf_inflight *f, scratch = {};
+    struct fpm_token t;
+    __u32 master = (__u32)task->real_parent->tgid, i, known = 0;
+
+    f = task_state(task);
+    if (fpm_token(ctx, k, f ? f : &scratch, &t) != 0) {
+        __sync_fetch_and_add(&counters.fpm_foreign, 1);
+        if (f)
+            f->start_ns = 0;
+        return NULL;
+    }
+    if (!f) {
+        f = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (!f) {
+            __sync_fetch_and_add(&counters.inflight_errors, 1);
+            return NULL;
+        }
+        f->eg = scratch.eg;
+        f->sg = scratch.sg;
+        f->ex_lo = scratch.ex_lo;
+        f->ex_hi = scratch.ex_hi;
+    }
+    for (i = 0; i < PHPBPF_FPM_MASTERS; i++)
+        if (fpm_masters[i] == master)
+            known = 1;
+    if (!known)
+        fpm_masters[__sync_fetch_and_add(&fpm_next, 1) % PHPBPF_FPM_MASTERS] = master;
+    f->fpm = 1;
+    f->apid = t.apid;
+    f->vhost = t.vhost;
+    f->seq = t.seq;
+    f->req_time_us = t.req_time_us;
+    f->path = f->query = 0;
+    f->errors_at = 0;
+    return f;
+}
+
 SEC("usdt")
 int php_request_startup(struct pt_regs *ctx)
 {
     struct task_struct *task = bpf_get_current_task_btf();
     struct phpbpf_inflight *f;
     struct phpbpf_slot slot;
-    __u64 now;
+    __u64 now, k = fpm_on && usdt_args ? bpf_usdt_cookie(ctx) : 0;
 
-    (void)ctx; /* the probe arguments are not needed: the slot has more */
     PHPBPF_GATE();
     __sync_fetch_and_add(&counters.hits, 1);
+    if (k) {
+        /* An unfinished request of this worker is not counted lost: a
+         * foreign one leaves start_ns 0, and fpm kills a worker
+         * mid-request only past request_terminate_timeout. */
+        f = fpm_startup(ctx, task, k);
+        if (!f)
+            return 0;
+        goto started;
+    }
     f = task_state(task);
     if (!f) {
         /* The first request of this process since the helper started:
@@ -66,19 +204,11 @@ int php_request_startup(struct pt_regs *ctx)
         if (v)
             __sync_fetch_and_add(&v->lost, 1);
     }
-    now = bpf_ktime_get_ns();
-    f->start_ns = now;
-    f->cpu_ts = now;
-    f->on_ns = f->off_ns = 0;
-    f->compile_start_ns = f->compile_us = 0;
-    f->q_start_ns = 0;          /* a statement a bailout left open */
-    f->q_depth = 0;
-    f->exc_thrown = 0;
-    f->bt_taken = 0;
-    if (cpu_tracing) {
-        __builtin_memset(f->wait_ns, 0, sizeof(f->wait_ns));
-        __builtin_memset(f->waits, 0, sizeof(f->waits));
-    }
+    f->fpm = 0;
+    f->eg = eg_addr;
+    f->sg = sg_addr;
+    f->ex_lo = execute_ex_lo;
+    f->ex_hi = execute_ex_hi;
     if (bpf_probe_read_user(&slot, sizeof(slot), (void *)slot_addr) == 0
         && slot.magic == PHPBPF_SLOT_MAGIC) {
         /* What this child logged since the last startup seen here, beyond
@@ -102,6 +232,20 @@ int php_request_startup(struct pt_regs *ctx)
         f->req_time_us = f->path = f->query = 0;
         __sync_fetch_and_add(&counters.unattributed, 1);
     }
+started:
+    now = bpf_ktime_get_ns();
+    f->start_ns = now;
+    f->cpu_ts = now;
+    f->on_ns = f->off_ns = 0;
+    f->compile_start_ns = f->compile_us = 0;
+    f->q_start_ns = 0;          /* a statement a bailout left open */
+    f->q_depth = 0;
+    f->exc_thrown = 0;
+    f->bt_taken = 0;
+    if (cpu_tracing) {
+        __builtin_memset(f->wait_ns, 0, sizeof(f->wait_ns));
+        __builtin_memset(f->waits, 0, sizeof(f->waits));
+    }
     __sync_fetch_and_add(&counters.startups, 1);
     return 0;
 }
@@ -124,14 +268,15 @@ static __always_inline void lost_in_slot_vhost(void)
 /* Where the request's script, URI or method is: the USDT probe's argument
  * i, or without USDT notes the same field of SG(request_info), at sg_off.
  * 0 if neither can be had. */
-static __always_inline __u64 request_str(struct pt_regs *ctx, int i, __u64 sg_off)
+static __always_inline __u64 request_str(struct pt_regs *ctx, const struct phpbpf_inflight *f,
+                                         int i, __u64 sg_off)
 {
     long arg = 0;
     __u64 p = 0;
 
     if (usdt_args)
         return bpf_usdt_arg(ctx, i, &arg) == 0 ? (__u64)arg : 0;
-    if (!sg_addr || bpf_probe_read_user(&p, sizeof(p), (void *)(sg_addr + sg_off)) != 0)
+    if (!f->sg || bpf_probe_read_user(&p, sizeof(p), (void *)(f->sg + sg_off)) != 0)
         return 0;
     return p;
 }
@@ -151,7 +296,7 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     e->seq = f->seq;
     e->pid = pid;
     e->ns_pid = pid;
-    if (pidns_ino) {            /* as Apache's record has it */
+    if (pidns_ino && !f->fpm) { /* as Apache's record has it (fpm: pid is already) */
         struct bpf_pidns_info ns;
 
         if (!bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
@@ -180,11 +325,11 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     else
         e->route[0] = '\0';
     e->script[0] = e->uri[0] = e->method[0] = '\0';
-    if ((str = request_str(ctx, 0, PHPBPF_SG_PATH_TRANSLATED)))
+    if ((str = request_str(ctx, f, 0, PHPBPF_SG_PATH_TRANSLATED)))
         bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)str);
-    if ((str = request_str(ctx, 1, PHPBPF_SG_REQUEST_URI)))
+    if ((str = request_str(ctx, f, 1, PHPBPF_SG_REQUEST_URI)))
         bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)str);
-    if ((str = request_str(ctx, 2, PHPBPF_SG_REQUEST_METHOD)))
+    if ((str = request_str(ctx, f, 2, PHPBPF_SG_REQUEST_METHOD)))
         bpf_probe_read_user_str(e->method, sizeof(e->method), (void *)str);
     bpf_ringbuf_submit(e, 0);
 }
@@ -204,6 +349,9 @@ int php_request_shutdown(struct pt_regs *ctx)
     __sync_fetch_and_add(&counters.hits, 1);
     f = task_state(task);
     if (!f || !f->start_ns) {
+        /* php-fpm: a foreign request, counted at its start. */
+        if (fpm_on && usdt_args && bpf_usdt_cookie(ctx))
+            return 0;
         count_outside(task, f, &counters.orphans);
         if (f || task_is_ours(task))
             lost_in_slot_vhost();
@@ -223,7 +371,7 @@ int php_request_shutdown(struct pt_regs *ctx)
     }
     route = h ? route_count(f, vhost, now, us, on_us, off_us) : NULL;
     if (slow_us && us >= slow_us)
-        slow_event(ctx, f, task->tgid, us, on_us, off_us, route);
+        slow_event(ctx, f, request_pid(task, f), us, on_us, off_us, route);
     f->start_ns = 0;
     if (!h)
         return 0;

@@ -19,19 +19,19 @@ int php_profile(struct bpf_perf_event_data *ctx)
 
     (void)ctx;
     PHPBPF_GATE();
-    if (!f || !f->start_ns || !eg_addr)
+    if (!f || !f->start_ns || !f->eg)
         return 0;
     w.s = bpf_map_lookup_elem(&walk_scratch, &zero);
     if (!w.s)
         return 0;
-    walk_begin(&w, f, task->tgid, PHPBPF_SRC_SAMPLE, stack_depth);
-    if (bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA))) {
+    walk_begin(&w, f, request_pid(task, f), PHPBPF_SRC_SAMPLE, stack_depth);
+    if (bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(f->eg + PHPBPF_EG_CURRENT_EXECUTE_DATA))) {
         __sync_fetch_and_add(&counters.samples_unreadable, 1);
         return 0;
     }
     /* The user registers, whether the sample hit PHP itself or a syscall. */
     regs = (struct pt_regs *)bpf_task_pt_regs(task);
-    if (regs && regs->ip >= execute_ex_lo && regs->ip < execute_ex_hi)
+    if (regs && regs->ip >= f->ex_lo && regs->ip < f->ex_hi)
         w.opline_reg = regs->r15;
     bpf_loop(PHPBPF_STACK_MAX + 8, walk_current_frame, &w, 0);
     if (w.bad && !w.s->e.nframes) {
@@ -65,18 +65,18 @@ int php_backtrace(struct bpf_iter__task *ctx)
     __u32 one = 1;
 
     PHPBPF_GATE();
-    if (!task || !slow_us || !eg_addr || !backtrace_depth || task->pid != task->tgid)
+    if (!task || !slow_us || !backtrace_depth || task->pid != task->tgid)
         return 0;
     f = bpf_task_storage_get(&inflight, task, 0, 0);
-    if (!f || !f->start_ns || f->bt_taken || bpf_ktime_get_ns() - f->start_ns < slow_us * 1000)
+    if (!f || !f->start_ns || !f->eg || f->bt_taken || bpf_ktime_get_ns() - f->start_ns < slow_us * 1000)
         return 0;
     f->bt_taken = 1;
     w.s = bpf_map_lookup_elem(&walk_scratch, &one);
     if (!w.s)
         return 0;
     w.task = task;
-    walk_begin(&w, f, task->tgid, PHPBPF_SRC_BACKTRACE, backtrace_depth);
-    if (bpf_copy_from_user_task(&w.ex, sizeof(w.ex), (void *)(eg_addr + PHPBPF_EG_CURRENT_EXECUTE_DATA),
+    walk_begin(&w, f, request_pid(task, f), PHPBPF_SRC_BACKTRACE, backtrace_depth);
+    if (bpf_copy_from_user_task(&w.ex, sizeof(w.ex), (void *)(f->eg + PHPBPF_EG_CURRENT_EXECUTE_DATA),
                                 task, 0)) {
         __sync_fetch_and_add(&counters.samples_unreadable, 1);
         return 0;

@@ -72,6 +72,7 @@ int main(void)
     P("SG_REQUEST_URI", offsetof(sapi_globals_struct, request_info.request_uri));
     P("SG_REQUEST_METHOD", offsetof(sapi_globals_struct, request_info.request_method));
     P("SG_RESPONSE_CODE", offsetof(sapi_globals_struct, sapi_headers.http_response_code));
+    P("SG_SERVER_CONTEXT", offsetof(sapi_globals_struct, server_context));
     P("FH_FILENAME", offsetof(zend_file_handle, filename));
     P("FH_OPENED_PATH", offsetof(zend_file_handle, opened_path));
     P("OBJ_CE", offsetof(zend_object, ce));

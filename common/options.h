@@ -13,7 +13,12 @@
  *
  * A setting that is 0 or NULL is left off the command line, and the helper
  * takes it as 0 or NULL (or its default, below).  The library comes first:
- * the identity of a running helper skips it (PHPBPF_ARG_LIBRARY). */
+ * the identity of a running helper skips it (PHPBPF_ARG_LIBRARY); it is ""
+ * when PHP runs only in php-fpm (no mod_php).
+ *
+ * Not on the command line, which every user can read: php-fpm's nonce
+ * (bpf/phpbpf.h), in the helper's environment as PHPBPF_FPM_NONCE_ENV. */
+#define PHPBPF_FPM_NONCE_ENV "PHPBPF_FPM_NONCE"
 #ifndef PHPBPF_OPTIONS_H
 #define PHPBPF_OPTIONS_H
 
@@ -44,6 +49,7 @@
     X(mysqlnd,     "mysqlnd",     STR)  /* PhpBpfQueries: the mysqlnd.so PHP loaded */      \
     X(libpq,       "libpq",       STR)  /* PhpBpfQueries: the libpq.so.5 PHP loaded */      \
     X(db_layer,    "db-layer",    LIST) /* PhpBpfDbLayer: more classes a caller is not */  \
+    X(fpm,         "fpm",         LIST) /* php-fpm binaries of the pools httpd proxies to */ \
     X(debug,       "debug",       ON)   /* LogLevel debug: libbpf's own messages too */   \
     X(use_syslog,  "syslog",      ON)   /* ErrorLog syslog: no file to write to */        \
     X(delay_s,     "delay",       NUM)  /* a respawn's backoff (supervise.c) */           \

@@ -118,7 +118,7 @@ void phpbpf_args_parse(int argc, char **argv, struct phpbpf_helper_args *a)
         }
         }
     }
-    if (!o->library || !o->socket || !o->build || !o->httpd_pid || !o->slot || o->vhosts < 2
+    if (!o->library || (!*o->library && !o->fpm.n) || o->fpm.n > PHPBPF_FPM_MAX || !o->socket || !o->build || !o->httpd_pid || !o->slot || o->vhosts < 2
         || o->vhosts > PHPBPF_MAX_VHOSTS || optind != argc)
         usage();
     /* The module and the helper share the slot, the protocol and the BPF

@@ -34,33 +34,47 @@ static void not_traced(struct phpbpf_helper *h, const char *what, const char *wh
     logmsg("warn", "%s unavailable: %s", what, why);
 }
 
+/* The file PHP's layout and probes are read from: libphp, or with PHP
+ * only in php-fpm the first pool's binary. */
+static const char *php_file(const struct phpbpf_helper *h)
+{
+    return *h->opt->library ? h->opt->library : h->opt->fpm.v[0];
+}
+
 /* A PHP built without --enable-dtrace, or stripped (the official Docker
  * images are both), has no USDT notes, but still exports the functions the
  * notes sit in: the request probes go there instead. */
 static void check_prerequisites(struct phpbpf_helper *h)
 {
+    const char *lib = h->opt->library;
+
     if (access(BTF_PATH, R_OK) != 0)
         startup_failure("the kernel exposes no BTF (%s: %s); a kernel built with "
                         "CONFIG_DEBUG_INFO_BTF is required, and in a container /sys/kernel/btf "
                         "must be mounted", BTF_PATH, strerror(errno));
-    switch (phpbpf_libphp_has_usdt(h->opt->library, "request__startup")) {
-    case -1:
-        if (access(h->opt->library, R_OK) != 0)
-            startup_failure("cannot open PHP library %s: %s", h->opt->library, strerror(errno));
-        startup_failure("%s is not an ELF shared object", h->opt->library);
-    case 1:
-        h->usdt_request = phpbpf_libphp_has_usdt(h->opt->library, "request__shutdown") == 1;
+    if (!*lib) {
+        /* php-fpm only: its programs find PHP's globals per process. */
+        h->usdt_request = 1;
+        phpbpf_libphp_inspect(php_file(h), 0, PHPBPF_LIBPHP_FILE_ADDRS, &h->php);
+        return;
     }
-    phpbpf_libphp_inspect(h->opt->library, h->opt->httpd_pid, h->opt->libphp_base, &h->php);
+    switch (phpbpf_libphp_has_usdt(lib, "request__startup")) {
+    case -1:
+        if (access(lib, R_OK) != 0)
+            startup_failure("cannot open PHP library %s: %s", lib, strerror(errno));
+        startup_failure("%s is not an ELF shared object", lib);
+    case 1:
+        h->usdt_request = phpbpf_libphp_has_usdt(lib, "request__shutdown") == 1;
+    }
+    phpbpf_libphp_inspect(lib, h->opt->httpd_pid, h->opt->libphp_base, &h->php);
     if (!h->usdt_request && !(h->php.fn_startup && h->php.fn_shutdown))
         startup_failure("%s has neither php:request__startup/shutdown USDT probes nor "
                         "php_request_startup/shutdown in its dynamic symbol table: is it PHP?",
-                        h->opt->library);
+                        lib);
 }
 
-static int attached(struct phpbpf_helper *h, struct bpf_link *link, struct bpf_link **out,
-                    const char *what, uint32_t bit,
-                    int required)
+static int attached(struct phpbpf_helper *h, const char *path, struct bpf_link *link,
+                    struct bpf_link **out, const char *what, uint32_t bit, int required)
 {
     int err = errno;
     const char *hint = err == EACCES || err == EPERM ? " (attaching uprobes needs CAP_SYS_ADMIN)"
@@ -69,9 +83,8 @@ static int attached(struct phpbpf_helper *h, struct bpf_link *link, struct bpf_l
     *out = link;
     if (!link) {
         if (required)
-            startup_failure("cannot attach %s in %s: %s%s", what, h->opt->library, strerror(err),
-                            hint);
-        logmsg("warn", "cannot attach %s in %s: %s%s", what, h->opt->library, strerror(err), hint);
+            startup_failure("cannot attach %s in %s: %s%s", what, path, strerror(err), hint);
+        logmsg("warn", "cannot attach %s in %s: %s%s", what, path, strerror(err), hint);
         return -1;
     }
     h->probes |= bit;
@@ -79,37 +92,105 @@ static int attached(struct phpbpf_helper *h, struct bpf_link *link, struct bpf_l
 }
 
 /* Once, system-wide (pid -1): the kernel keeps the USDT semaphore up in
- * every process that maps the file, and the programs filter by process. */
-static int attach_usdt(struct phpbpf_helper *h, struct bpf_program *prog, const char *probe,
-                       struct bpf_link **out,
+ * every process that maps the file, and the programs filter by process.
+ * cookie: 0 for libphp, k + 1 for php-fpm binary k (bpf/requests.bpf.c). */
+static int attach_usdt(struct phpbpf_helper *h, const char *path, uint64_t cookie,
+                       struct bpf_program *prog, const char *probe, struct bpf_link **out,
                        uint32_t bit, int required)
 {
+    LIBBPF_OPTS(bpf_usdt_opts, o, .usdt_cookie = cookie);
     char what[64];
 
     snprintf(what, sizeof(what), "php:%s", probe);
-    return attached(h, bpf_program__attach_usdt(prog, -1, h->opt->library, "php", probe, NULL), out,
+    return attached(h, path, bpf_program__attach_usdt(prog, -1, path, "php", probe, &o), out,
                     what, bit, required);
 }
 
-/* A probe on an exported function of libphp, at its entry or its return,
+/* A probe on an exported function of PHP, at its entry or its return,
  * found by name in the dynamic symbol table (libbpf reads it). */
-static int attach_fn(struct phpbpf_helper *h, struct bpf_program *prog, const char *func,
-                     int retprobe,
-                     struct bpf_link **out, uint32_t bit, int required)
+static int attach_fn(struct phpbpf_helper *h, const char *path, struct bpf_program *prog,
+                     const char *func, int retprobe, struct bpf_link **out, uint32_t bit,
+                     int required)
 {
     LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
     /* Past an endbr64, which every call runs and which the kernel would
      * single-step; the return address is still on top of the stack there. */
-    size_t skip = phpbpf_libphp_endbr(h->opt->library, func) ? 4 : 0;
+    size_t skip = phpbpf_libphp_endbr(path, func) ? 4 : 0;
     char what[80];
 
     snprintf(what, sizeof(what), "%s:%s%s", retprobe ? "uretprobe" : "uprobe", func,
              skip ? "+4" : "");
     if (skip)
         logmsg("info", "%s begins with endbr64: probed at %s", func, what);
-    return attached(h, bpf_program__attach_uprobe_opts(prog, -1, h->opt->library, skip, &o), out,
-                    what,
-                    bit, required);
+    return attached(h, path, bpf_program__attach_uprobe_opts(prog, -1, path, skip, &o), out,
+                    what, bit, required);
+}
+
+/* Each php-fpm binary's addresses, as the file has them, for the programs
+ * to find in each master (bpf/phpbpf.h); a binary of another PHP than
+ * this build's headers, or without USDT notes, is not traced. */
+static void fpm_targets(struct phpbpf_helper *h)
+{
+    const char *nonce = getenv(PHPBPF_FPM_NONCE_ENV);
+    unsigned k;
+
+    if (!h->opt->fpm.n)
+        return;
+    if (!nonce || !(h->skel->rodata->fpm_nonce = strtoull(nonce, NULL, 16)))
+        startup_failure("php-fpm pools, but no %s in the environment", PHPBPF_FPM_NONCE_ENV);
+    for (k = 0; k < h->opt->fpm.n; k++) {
+        const char *path = h->opt->fpm.v[k];
+        struct phpbpf_fpm_target *t = (struct phpbpf_fpm_target *)&h->skel->rodata->fpm_targets[k];
+        struct phpbpf_libphp php;
+        uint64_t pc = 0;
+        char what[PHPBPF_STR_MAX];
+
+        snprintf(what, sizeof(what), "php-fpm %s", path);
+        phpbpf_libphp_inspect(path, 0, PHPBPF_LIBPHP_FILE_ADDRS, &php);
+        if (php.layout_why) {
+            not_traced(h, what, php.layout_why);
+            continue;
+        }
+        if (phpbpf_libphp_usdt_pc(path, "request__startup", &pc) != 1
+            || phpbpf_libphp_has_usdt(path, "request__shutdown") != 1) {
+            not_traced(h, what, "no php:request__startup/shutdown USDT probes in it");
+            continue;
+        }
+        *t = (struct phpbpf_fpm_target){ pc, php.eg, php.sg, php.ex_lo, php.ex_hi };
+        h->fpm_ok |= 1u << k;
+    }
+    h->skel->rodata->fpm_on = h->fpm_ok != 0;
+    if (!h->fpm_ok && !*h->opt->library)
+        startup_failure("no php-fpm binary can be traced: %s", h->untraced);
+}
+
+/* The same programs as libphp's, on each php-fpm binary, with its cookie. */
+static void fpm_attach(struct phpbpf_helper *h, int exc_usdt, int exc_fn)
+{
+    unsigned k;
+
+    for (k = 0; k < h->opt->fpm.n; k++) {
+        const char *path = h->opt->fpm.v[k];
+        struct bpf_link **l = h->fpm_links[k];
+
+        if (!(h->fpm_ok & (1u << k)))
+            continue;
+        attach_usdt(h, path, k + 1, h->skel->progs.php_request_startup, "request__startup", &l[0],
+                    PHPBPF_PROBE_REQUEST_STARTUP, 1);
+        attach_usdt(h, path, k + 1, h->skel->progs.php_request_shutdown, "request__shutdown",
+                    &l[1], PHPBPF_PROBE_REQUEST_SHUTDOWN, 1);
+        if (exc_usdt)
+            attach_usdt(h, path, k + 1, h->skel->progs.php_exception_thrown, "exception__thrown",
+                        &l[2], PHPBPF_PROBE_EXC_THROWN, 0);
+        else if (exc_fn)
+            attach_fn(h, path, h->skel->progs.php_exception_fn, "zend_throw_exception_internal", 0,
+                      &l[2], PHPBPF_PROBE_FN_THROW, 0);
+        if (bpf_program__autoload(h->skel->progs.php_compile_entry)
+            && attach_fn(h, path, h->skel->progs.php_compile_entry, "compile_file", 0, &l[3],
+                         PHPBPF_PROBE_COMPILE_ENTRY, 0) == 0)
+            attach_fn(h, path, h->skel->progs.php_compile_return, "compile_file", 1, &l[4],
+                      PHPBPF_PROBE_COMPILE_RETURN, 0);
+    }
 }
 
 /* Stack samples and backtraces to the profile, exceptions and compiles to
@@ -251,6 +332,7 @@ static void log_verified(const struct phpbpf_helper *h)
 
 void phpbpf_attach(struct phpbpf_helper *h)
 {
+    const char *lib = h->opt->library;
     int err, exc_usdt, exc_fn;
 
     check_prerequisites(h);
@@ -276,7 +358,7 @@ void phpbpf_attach(struct phpbpf_helper *h)
         bpf_program__set_autoload(h->skel->progs.php_compile_entry, false);
         bpf_program__set_autoload(h->skel->progs.php_compile_return, false);
     }
-    exc_usdt = phpbpf_libphp_has_usdt(h->opt->library, "exception__thrown") == 1;
+    exc_usdt = phpbpf_libphp_has_usdt(php_file(h), "exception__thrown") == 1;
     exc_fn = !exc_usdt && h->php.fn_throw && !h->php.layout_why;
     if (!exc_usdt && !exc_fn)
         not_traced(h, "exceptions", h->php.fn_throw ? h->php.layout_why
@@ -295,6 +377,7 @@ void phpbpf_attach(struct phpbpf_helper *h)
         bpf_program__set_autoload(h->skel->progs.php_sched_switch, false);
     h->skel->rodata->cpu_tracing = h->opt->cpu;
     h->skel->rodata->slow_us = h->opt->slow_us;
+    fpm_targets(h);
     {
         struct phpbpf_stacks_cfg sc = { &h->php, (unsigned)h->opt->profile_hz,
                                         (unsigned)h->opt->trace_depth, h->opt->slow_us,
@@ -342,10 +425,12 @@ void phpbpf_attach(struct phpbpf_helper *h)
     if (phpbpf_routes_loaded(h) != 0)
         startup_failure("cannot set up routes: %s", strerror(errno));
 
-    if (h->usdt_request) {
-        attach_usdt(h, h->skel->progs.php_request_startup, "request__startup",
+    if (!*h->opt->library)
+        ;                       /* php-fpm only */
+    else if (h->usdt_request) {
+        attach_usdt(h, lib, 0, h->skel->progs.php_request_startup, "request__startup",
                     &h->skel->links.php_request_startup, PHPBPF_PROBE_REQUEST_STARTUP, 1);
-        attach_usdt(h, h->skel->progs.php_request_shutdown, "request__shutdown",
+        attach_usdt(h, lib, 0, h->skel->progs.php_request_shutdown, "request__shutdown",
                     &h->skel->links.php_request_shutdown, PHPBPF_PROBE_REQUEST_SHUTDOWN, 1);
     }
     else {
@@ -353,24 +438,27 @@ void phpbpf_attach(struct phpbpf_helper *h)
          * end of php_request_shutdown, after shutdown functions and
          * destructors, which are PHP time too: its return is the same
          * place. */
-        attach_fn(h, h->skel->progs.php_request_startup, "php_request_startup", 0,
+        attach_fn(h, lib, h->skel->progs.php_request_startup, "php_request_startup", 0,
                   &h->skel->links.php_request_startup, PHPBPF_PROBE_FN_STARTUP, 1);
-        attach_fn(h, h->skel->progs.php_request_shutdown, "php_request_shutdown", 1,
+        attach_fn(h, lib, h->skel->progs.php_request_shutdown, "php_request_shutdown", 1,
                   &h->skel->links.php_request_shutdown, PHPBPF_PROBE_FN_SHUTDOWN, 1);
     }
     /* Exceptions cost a hit only when PHP throws.  They and compile
      * tracing are a bonus: without them the core still works. */
-    if (exc_usdt)
-        attach_usdt(h, h->skel->progs.php_exception_thrown, "exception__thrown",
+    if (!*h->opt->library)
+        ;
+    else if (exc_usdt)
+        attach_usdt(h, lib, 0, h->skel->progs.php_exception_thrown, "exception__thrown",
                     &h->skel->links.php_exception_thrown, PHPBPF_PROBE_EXC_THROWN, 0);
     else if (exc_fn)
-        attach_fn(h, h->skel->progs.php_exception_fn, "zend_throw_exception_internal", 0,
+        attach_fn(h, lib, h->skel->progs.php_exception_fn, "zend_throw_exception_internal", 0,
                   &h->skel->links.php_exception_fn, PHPBPF_PROBE_FN_THROW, 0);
-    if (bpf_program__autoload(h->skel->progs.php_compile_entry)
-        && attach_fn(h, h->skel->progs.php_compile_entry, "compile_file", 0,
+    if (*h->opt->library && bpf_program__autoload(h->skel->progs.php_compile_entry)
+        && attach_fn(h, lib, h->skel->progs.php_compile_entry, "compile_file", 0,
                      &h->skel->links.php_compile_entry, PHPBPF_PROBE_COMPILE_ENTRY, 0) == 0)
-        attach_fn(h, h->skel->progs.php_compile_return, "compile_file", 1,
+        attach_fn(h, lib, h->skel->progs.php_compile_return, "compile_file", 1,
                   &h->skel->links.php_compile_return, PHPBPF_PROBE_COMPILE_RETURN, 0);
+    fpm_attach(h, exc_usdt, exc_fn);
 
     if (h->opt->cpu) {
         h->skel->links.php_sched_switch = bpf_program__attach(h->skel->progs.php_sched_switch);

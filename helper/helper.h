@@ -30,6 +30,8 @@ struct phpbpf_helper {
     uint32_t probes;                       /* PHPBPF_PROBE_* attached */
     struct phpbpf_libphp php;              /* what libphp has besides USDT notes */
     int usdt_request;                      /* request probes are USDT notes, not functions */
+    uint32_t fpm_ok;                       /* bit k: php-fpm binary k (--fpm) is traced */
+    struct bpf_link *fpm_links[PHPBPF_FPM_MAX][5];
     char untraced[PHPBPF_STR_MAX];         /* configured, but not on this libphp */
     /* The slow events' ring buffer and the events' (stack samples,
      * backtraces, exceptions, compiles), polled together. */

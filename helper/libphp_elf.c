@@ -228,6 +228,8 @@ void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, uint64_t base,
                  (int)httpd_pid, library);
         goto out;
     }
+    if (base == PHPBPF_LIBPHP_FILE_ADDRS)
+        base = vaddr;
     out->eg = runtime(base, vaddr, &egs);
     if (has_sg)
         out->sg = runtime(base, vaddr, &sgs);
@@ -247,6 +249,13 @@ out:
  * the helper checks first so the operator reads a real reason.  -1: the
  * file cannot be read as ELF. */
 int phpbpf_libphp_has_usdt(const char *library, const char *probe)
+{
+    uint64_t pc;
+
+    return phpbpf_libphp_usdt_pc(library, probe, &pc);
+}
+
+int phpbpf_libphp_usdt_pc(const char *library, const char *probe, uint64_t *pc)
 {
     struct elf_file f = { -1, NULL };
     Elf_Scn *scn = NULL;
@@ -281,6 +290,7 @@ int phpbpf_libphp_has_usdt(const char *library, const char *probe)
             if (strcmp(desc + addrs, "php") == 0 && addrs + plen + 1 < nh.n_descsz
                 && strncmp(desc + addrs + plen + 1, probe,
                            nh.n_descsz - addrs - plen - 1) == 0) {
+                memcpy(pc, desc, sizeof(*pc));
                 found = 1;
                 break;
             }

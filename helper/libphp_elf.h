@@ -21,11 +21,18 @@ struct phpbpf_libphp {
 void phpbpf_libphp_inspect(const char *library, pid_t httpd_pid, uint64_t base,
                            struct phpbpf_libphp *out);
 
+/* base for the addresses as the file has them (a php-fpm binary, a PIE
+ * each master loads elsewhere: bpf/requests.bpf.c works out where). */
+#define PHPBPF_LIBPHP_FILE_ADDRS UINT64_MAX
+
 /* 1 if the function's first instruction is endbr64: probe the next one. */
 int phpbpf_libphp_endbr(const char *library, const char *func);
 
 /* 1 if the file has the USDT note php:PROBE, 0 if not, -1 if it is not
  * an ELF file that can be read. */
 int phpbpf_libphp_has_usdt(const char *library, const char *probe);
+
+/* The same, and the probe's address as the file has it. */
+int phpbpf_libphp_usdt_pc(const char *library, const char *probe, uint64_t *pc);
 
 #endif

@@ -206,8 +206,12 @@ int main(int argc, char **argv)
             if (H.probes & (1u << k))
                 n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
                                       n ? " " : "", names[k]);
+        for (k = 0; k < H.opt->fpm.n; k++)
+            if (H.fpm_ok & (1u << k))
+                n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0,
+                                      " php-fpm:%s", H.opt->fpm.v[k]);
         logmsg("notice", "tracing %s (%s) for httpd pid %d, %u vhost slots; socket %s",
-               H.opt->library, list, (int)H.opt->httpd_pid, (unsigned)H.opt->vhosts, H.opt->socket);
+               *H.opt->library ? H.opt->library : "php-fpm", list, (int)H.opt->httpd_pid, (unsigned)H.opt->vhosts, H.opt->socket);
     }
 
     rc = serve();

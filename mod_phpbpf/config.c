@@ -12,6 +12,7 @@
 #include "apr_strings.h"
 
 #include "config.h"
+#include "fpm.h"
 #include "peers.h"
 #include "route.h"
 #include "snapshot.h"
@@ -290,6 +291,25 @@ static const char *set_LAYER(cmd_parms *cmd, void *dummy, const char *name)
     return NULL;
 }
 
+/* A pool as mod_proxy_fcgi would reach it. */
+static const char *set_FPM(cmd_parms *cmd, void *dummy, const char *pool)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
+    const phpbpf_directive *d = cmd->info;
+    struct phpbpf_fpm_pool q;
+    const char **item;
+
+    (void)dummy;
+    if (err)
+        return err;
+    if ((why = phpbpf_fpm_parse(cmd->pool, pool, &q)) != NULL)
+        return apr_psprintf(cmd->pool, "%s %s: %s", d->name, pool, why);
+    if (!(item = list_push(cmd, d, sizeof(*item), &err)))
+        return err;
+    *item = pool;
+    return NULL;
+}
+
 static const char *set_COMPONENT(cmd_parms *cmd, void *dummy, const char *prefix, const char *name)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why;
@@ -337,6 +357,7 @@ int phpbpf_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
 #define PHPBPF_CMD_ROUTE AP_INIT_TAKE1
 #define PHPBPF_CMD_COMPONENT AP_INIT_TAKE2
 #define PHPBPF_CMD_LAYER AP_INIT_TAKE1
+#define PHPBPF_CMD_FPM AP_INIT_TAKE1
 
 const command_rec phpbpf_cmds[] = {
 #define PHPBPF_DIRECTIVE_CMD(name, kind, field, dflt, min, max, shown, help) \

@@ -41,6 +41,7 @@
  *   ROUTE   a route pattern, up to max of them  apr_array_header_t * of the patterns
  *   COMPONENT  PREFIX NAME, up to max of them   apr_array_header_t * of struct phpbpf_component_rule
  *   LAYER   a PHP class or namespace (Name\), up to max   apr_array_header_t * of the names
+ *   FPM     a php-fpm pool (fpm.h), up to max   apr_array_header_t * of the pools as written
  * conf/phpbpf.conf lists each, commented out at "default as written", and
  * README's Directives describes each (t/04directives.t checks both).  What
  * the helper is told of them is common/options.h. */
@@ -104,6 +105,9 @@
       "a class (or a namespace, ending in \\) that only passes statements on, so that the " \
       "caller shown is the code above it; wpdb, PDO, mysqli, Doctrine\\DBAL\\, " \
       "Illuminate\\Database\\ and Drupal\\Core\\Database\\ are already") \
+    X(PhpBpfFpm, FPM, fpm, 0, 0, PHPBPF_FPM_POOLS_MAX, "", \
+      "a php-fpm pool the configuration does not show (unix:/PATH or HOST:PORT); its requests " \
+      "are counted as PHP's, and traced if a php-fpm master on this machine listens there") \
     X(PhpBpfRecordQueryString, FLAG, record_query, 0, 0, 0, "Off", \
       "On to keep query strings in the slow log; default Off (they often hold tokens and " \
       "personal data)")
@@ -119,6 +123,7 @@
 #define PHPBPF_DIRECTIVE_TYPE_ROUTE apr_array_header_t *
 #define PHPBPF_DIRECTIVE_TYPE_COMPONENT apr_array_header_t *
 #define PHPBPF_DIRECTIVE_TYPE_LAYER apr_array_header_t *
+#define PHPBPF_DIRECTIVE_TYPE_FPM apr_array_header_t *
 
 /* The server-wide configuration: a field per directive, at its default
  * until the directive is read. */
@@ -134,7 +139,8 @@ enum phpbpf_directive_kind { PHPBPF_DIRECTIVE_FLAG, PHPBPF_DIRECTIVE_NUM, PHPBPF
                              PHPBPF_DIRECTIVE_EXEC, PHPBPF_DIRECTIVE_SOCKET,
                              PHPBPF_DIRECTIVE_SLOW, PHPBPF_DIRECTIVE_WINDOW,
                              PHPBPF_DIRECTIVE_PEER, PHPBPF_DIRECTIVE_ROUTE,
-                             PHPBPF_DIRECTIVE_COMPONENT, PHPBPF_DIRECTIVE_LAYER };
+                             PHPBPF_DIRECTIVE_COMPONENT, PHPBPF_DIRECTIVE_LAYER,
+                             PHPBPF_DIRECTIVE_FPM };
 
 enum phpbpf_directive_id {
 #define PHPBPF_DIRECTIVE_ID(name, kind, field, dflt, min, max, shown, help) PHPBPF_D_##name,

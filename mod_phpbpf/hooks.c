@@ -9,6 +9,7 @@
 #include "apr_strings.h"
 
 #include "config.h"
+#include "fpm.h"
 #include "hooks.h"
 #include "phperror.h"
 #include "state.h"
@@ -59,7 +60,9 @@ int phpbpf_post_read_request(request_rec *r)
 {
     struct phpbpf_slot *slot;
 
-    if (!phpbpf_enabled() || r->main || r->prev)
+    /* A threaded MPM runs no mod_php: no program reads the slot, which
+     * is one per process. */
+    if (!phpbpf_enabled() || r->main || r->prev || phpbpf_threaded)
         return DECLINED;
     slot = phpbpf_st->slot;
     slot->vhost = vhost_of(r->server);
@@ -139,11 +142,95 @@ static void note_slow(request_rec *r, __u64 apache_us, __u32 vhost, __u32 status
     phpbpf_shm_note_slow(phpbpf_st->sh, &q, (__u32)getpid(), seq, errs ? (__u32)atoi(errs) : 0);
 }
 
+/* A request proxied to a php-fpm pool: what its token said, for the log. */
+struct phpbpf_fpm_req {
+    __u64 seq;
+    __u32 vhost, pool;
+    char token[PHPBPF_FPM_TOKEN_LEN + 1];
+};
+
+/* Before mod_proxy's handler: a request for one of our pools gets its
+ * token, as a FastCGI parameter (mod_proxy_fcgi sends subprocess_env).
+ * A subrequest's (mod_dir's lookup of index.php) comes to the request
+ * with it, by ap_internal_fast_redirect. */
+int phpbpf_fixups(request_rec *r)
+{
+    struct phpbpf_fpm_req *q;
+    int pool;
+
+    if (!phpbpf_enabled() || !phpbpf_fpm_on
+        || ap_get_module_config(r->request_config, &phpbpf_module)
+        || (pool = phpbpf_fpm_pool_of(r)) < 0)
+        return DECLINED;
+    q = apr_palloc(r->pool, sizeof(*q));
+    q->vhost = vhost_of(r->server);
+    q->pool = (__u32)pool;
+    /* Unique in this process, among its threads. */
+    q->seq = __atomic_add_fetch(&phpbpf_st->slot->seq, 1, __ATOMIC_RELAXED);
+    phpbpf_fpm_token(q->token, phpbpf_st->fpm_nonce, q->vhost, (__u32)getpid(), q->seq,
+                     (__u64)r->request_time);
+    apr_table_setn(r->subprocess_env, PHPBPF_FPM_PARAM, q->token);
+    ap_set_module_config(r->request_config, &phpbpf_module, q);
+    return DECLINED;
+}
+
+static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_req *fq)
+    __attribute__((noinline));
+
+/* As log_php, for a request PHP ran in php-fpm: the vhost and number are
+ * the token's, and the slot is not touched (threads share it). */
+static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_req *fq)
+{
+    struct phpbpf_shared *sh = phpbpf_st->sh;
+    struct phpbpf_shm_request q;
+    apr_time_t now = apr_time_now();
+
+    q = (struct phpbpf_shm_request){
+        .time_us = (__u64)r->request_time,
+        .apache_us = now > r->request_time ? (__u64)(now - r->request_time) : 0,
+        .vhost = fq->vhost,
+        .status = (__u32)last->status,
+        .method = method_of(r),
+        .via = 2u << fq->pool,
+        .method_name = r->method ? r->method : "",
+        .host = r->hostname ? r->hostname : "",
+        .uri = client_path(r),
+        .args = r->parsed_uri.query,
+        .script = r->uri,
+    };
+    phpbpf_shm_count_request(sh, &q);
+    phpbpf_shm_note_recent(sh, &q);
+    if (sh->slow_us && q.apache_us >= sh->slow_us)
+        note_slow(r, q.apache_us, q.vhost, q.status, fq->seq);
+    return DECLINED;
+}
+
+/* The request's token, on it or on the request it was redirected to. */
+static const struct phpbpf_fpm_req *fpm_req(request_rec *r)
+{
+    const struct phpbpf_fpm_req *q = NULL;
+
+    for (; r && !q; r = r->next)
+        q = ap_get_module_config(r->request_config, &phpbpf_module);
+    return q;
+}
+
 /* The hook itself is only the test, so that PhpBpf Off (and a request
  * that is not PHP's) pays for no frame of the work below. */
 int phpbpf_log_transaction(request_rec *r)
 {
-    return phpbpf_enabled() ? log_php(r) : DECLINED;
+    const struct phpbpf_fpm_req *fq;
+
+    if (!phpbpf_enabled())
+        return DECLINED;
+    if (phpbpf_fpm_on && (fq = fpm_req(r))) {
+        request_rec *last = r;
+
+        while (last->next)
+            last = last->next;
+        return log_fpm(r, last, fq);
+    }
+    return log_php(r);
 }
 
 static int log_php(request_rec *r)
@@ -170,6 +257,7 @@ static int log_php(request_rec *r)
         .status = (__u32)last->status,
         .method = method_of(r),
         .uncaught = last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT),
+        .via = 1,
         .method_name = r->method ? r->method : "",
         .host = r->hostname ? r->hostname : "",
         .uri = client_path(r),
@@ -205,7 +293,8 @@ void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
         return;
     phpbpf_shm_count_error(phpbpf_st->sh, vhost_of(info->r->server), &e);
     /* For the request's route, which the BPF side counts: see phpbpf_slot. */
-    phpbpf_st->slot->php_errors++;
+    if (!phpbpf_threaded)
+        phpbpf_st->slot->php_errors++;
     /* Notes go on the initial request, which log_transaction sees, also
      * when PHP ran in an internal redirect (front controllers). */
     top = (request_rec *)info->r;

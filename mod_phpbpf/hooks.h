@@ -12,6 +12,7 @@
 
 void phpbpf_child_init(apr_pool_t *p, server_rec *s);
 int phpbpf_post_read_request(request_rec *r);
+int phpbpf_fixups(request_rec *r);
 int phpbpf_log_transaction(request_rec *r);
 void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr);
 

@@ -140,12 +140,18 @@ void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib)
  * renamed a new one over it): the mapped file, through map_files. */
 const char *phpbpf_find_loaded(apr_pool_t *p, const char *name, int prefix)
 {
-    FILE *f = fopen("/proc/self/maps", "r");
+    return phpbpf_find_loaded_by(p, getpid(), name, prefix);
+}
+
+const char *phpbpf_find_loaded_by(apr_pool_t *p, pid_t pid, const char *name, int prefix)
+{
     char line[4096], path[4096];
+    FILE *f;
     const char *found = NULL;
     size_t n = strlen(name);
 
-    if (!f)
+    snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+    if (!(f = fopen(path, "r")))
         return NULL;
     while (!found && fgets(line, sizeof(line), f)) {
         unsigned long lo, hi, off, ino;
@@ -165,7 +171,7 @@ const char *phpbpf_find_loaded(apr_pool_t *p, const char *name, int prefix)
             && minor(st.st_dev) == min)
             found = apr_pstrdup(p, path);
         else
-            found = apr_psprintf(p, "/proc/%ld/map_files/%lx-%lx", (long)getpid(), lo, hi);
+            found = apr_psprintf(p, "/proc/%ld/map_files/%lx-%lx", (long)pid, lo, hi);
     }
     fclose(f);
     return found;

@@ -2,6 +2,8 @@
 #ifndef PHPBPF_LIBPHP_H
 #define PHPBPF_LIBPHP_H
 
+#include <sys/types.h>
+
 #include "apr_pools.h"
 
 /* The PHP library to trace.  `attach` is the path the helper opens, `shown`
@@ -30,5 +32,9 @@ void phpbpf_configured_lib(apr_pool_t *p, const char *path, phpbpf_lib *lib);
  * (mysqlnd.so), or whose name begins with it (prefix: libpq.so.5), for the
  * helper to attach to; NULL if none. */
 const char *phpbpf_find_loaded(apr_pool_t *p, const char *name, int prefix);
+
+/* The same, in process pid (a php-fpm master, whose workers inherit its
+ * extensions; root reads its maps). */
+const char *phpbpf_find_loaded_by(apr_pool_t *p, pid_t pid, const char *name, int prefix);
 
 #endif

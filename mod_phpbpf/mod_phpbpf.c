@@ -38,12 +38,14 @@
 #include "http_request.h"
 #include "ap_mpm.h"
 #include "mod_status.h"
+#include "mpm_common.h"
 #include "unixd.h"
 #include "apr_strings.h"
 
 #include "config.h"
 #include "handler.h"
 #include "cmdline.h"
+#include "fpm.h"
 #include "hooks.h"
 #include "libphp.h"
 #include "sockdir.h"
@@ -90,11 +92,12 @@ static void map_vhosts(apr_pool_t *p, server_rec *main_s)
  * feature that is on, so that a setting of one that is off does not make
  * a new helper at a graceful restart. */
 static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf_lib *lib,
-                                      const char *sock)
+                                      const char *sock, const struct phpbpf_fpm_pool *pools,
+                                      int npools)
 {
     phpbpf_server_conf *c = phpbpf_sconf(s);
     struct phpbpf_options o = {
-        .library = lib->attach, .socket = sock, .build = PHPBPF_BUILD_ID,
+        .library = lib->attach ? lib->attach : "", .socket = sock, .build = PHPBPF_BUILD_ID,
         .uid = (uint64_t)ap_unixd_config.user_id, .gid = (uint64_t)ap_unixd_config.group_id,
         .httpd_pid = (uint64_t)phpbpf_st->parent_pid,
         .slot = (uint64_t)(uintptr_t)phpbpf_st->slot, .vhosts = phpbpf_st->sh->cap,
@@ -129,9 +132,28 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
      * and PDO_pgsql's extensions link libpq).  A site without a database
      * is not an error: on by default, so said at info level (and on the
      * page). */
+    /* php-fpm: each binary once; its master's extensions, where mod_php
+     * has loaded none. */
+    for (i = 0; i < npools; i++) {
+        int k;
+
+        if (!pools[i].binary)
+            continue;
+        for (k = 0; k < (int)o.fpm.n && strcmp(o.fpm.v[k], pools[i].binary) != 0; k++)
+            ;
+        if (k == (int)o.fpm.n && o.fpm.n < PHPBPF_FPM_MAX)
+            o.fpm.v[o.fpm.n++] = pools[i].binary;
+    }
     if (c->queries) {
         o.mysqlnd = phpbpf_find_loaded(p, "mysqlnd.so", 0);
         o.libpq = phpbpf_find_loaded(p, "libpq.so.5", 1);
+        for (i = 0; i < npools; i++)
+            if (pools[i].master) {
+                if (!o.mysqlnd)
+                    o.mysqlnd = phpbpf_find_loaded_by(p, pools[i].master, "mysqlnd.so", 0);
+                if (!o.libpq)
+                    o.libpq = phpbpf_find_loaded_by(p, pools[i].master, "libpq.so.5", 1);
+            }
         if (!o.mysqlnd && !o.libpq)
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                          "mod_phpbpf: PhpBpfQueries On, but PHP has loaded neither mysqlnd.so nor "
@@ -144,21 +166,59 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
     return phpbpf_helper_argv(p, c->helper, &o);
 }
 
+/* What post_config started the helper with, for the monitor. */
+static struct last_start {
+    server_rec *s;
+    const phpbpf_lib *lib;
+    const char *sock;
+} last;
+
+/* The binaries behind the pools, as the helper's identity knows them:
+ * "dev:ino" of each, in pool order. */
+static const char *fpm_identity(apr_pool_t *p, const struct phpbpf_fpm_pool *pools, int n)
+{
+    const char *id = "";
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (pools[i].identity)
+            id = apr_pstrcat(p, id, *id ? " " : "", pools[i].identity, NULL);
+    return id;
+}
+
+/* The pools and what was found behind each, for the page. */
+static void fpm_show(struct phpbpf_shared *sh, const struct phpbpf_fpm_pool *pools, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        apr_cpystrn(sh->fpm_pool[i], pools[i].name, sizeof(sh->fpm_pool[i]));
+        if (pools[i].binary)
+            apr_snprintf(sh->fpm_state[i], sizeof(sh->fpm_state[i]), "php-fpm %s, master pid %d",
+                         pools[i].binary, (int)pools[i].master);
+        else
+            apr_snprintf(sh->fpm_state[i], sizeof(sh->fpm_state[i]),
+                         "no php-fpm master found: %s; Apache time only", pools[i].why);
+    }
+    sh->fpm_npools = (__u32)n;
+}
+
 /* Everything that decides whether tracing can run, as one error line and
  * one banner reason; NULL when the helper should run. */
-static const char *tracing_blocker(apr_pool_t *p, server_rec *s, phpbpf_lib *lib)
+static const char *tracing_blocker(apr_pool_t *p, server_rec *s, phpbpf_lib *lib, int npools,
+                                   int nbinaries)
 {
     phpbpf_server_conf *c = phpbpf_sconf(s);
-    int threaded = 0;
 
     memset(lib, 0, sizeof(*lib));
     if (c->library)
         phpbpf_configured_lib(p, c->library, lib);
-    else if (!phpbpf_find_libphp(p, lib))
-        return "mod_php is not loaded (no php_module found); nothing to trace";
-    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
-    if (threaded != AP_MPMQ_NOT_SUPPORTED)
-        return "a threaded MPM is in use; mod_php and mod_phpbpf need mpm_prefork";
+    else if (!phpbpf_find_libphp(p, lib) && !npools)
+        return "neither mod_php nor a php-fpm pool (mod_proxy_fcgi) is configured; nothing to "
+               "trace";
+    if (!lib->attach && !nbinaries)
+        return "no php-fpm master listens on the pools this server proxies to (see the pools "
+               "below); only Apache time is counted";
     if (geteuid() != 0)
         return "httpd was not started as root, so the helper cannot load BPF programs";
     return NULL;
@@ -172,6 +232,9 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     const char *blocker, *cmd, *sock;
     phpbpf_lib lib;
     const char *const *argv;
+
+    struct phpbpf_fpm_pool *pools;
+    int npools, nbinaries = 0, i, threaded = 0;
 
     (void)plog;
     /* Like mod_cgid: the first pass only checks the config, and -t/-S/-M
@@ -203,7 +266,19 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         phpbpf_shm_set_state(proc->sh, PHPBPF_HELPER_OFF, "PhpBpf Off");
         return OK;
     }
-    blocker = tracing_blocker(ptemp, s, &lib);
+    /* php-fpm pools, found from the configuration; their masters now. */
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    phpbpf_threaded = proc->sh->threaded = threaded != AP_MPMQ_NOT_SUPPORTED;
+    pools = apr_pcalloc(pconf, PHPBPF_FPM_POOLS * sizeof(*pools));
+    npools = phpbpf_fpm_pools(pconf, c->fpm, pools);
+    for (i = 0; i < npools; i++) {
+        phpbpf_fpm_find(pconf, &pools[i]);
+        nbinaries += pools[i].binary != NULL;
+    }
+    phpbpf_fpm_set_pools(pools, npools);
+    phpbpf_fpm_on = npools > 0;
+    fpm_show(proc->sh, pools, npools);
+    blocker = tracing_blocker(ptemp, s, &lib, npools, nbinaries);
     apr_cpystrn(proc->sh->library, lib.shown ? lib.shown : "", sizeof(proc->sh->library));
     if (blocker) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_phpbpf: PHP tracing unavailable: %s",
@@ -221,16 +296,60 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
      * can write, with the socket in it (sockdir.h). */
     sock = apr_pstrcat(ptemp, ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket), "."),
                        "/" PHPBPF_SOCK_FILE, NULL);
-    argv = helper_argv(ptemp, s, &lib, sock);
-    cmd = phpbpf_helper_identity(ptemp, lib.identity, argv);
+    argv = helper_argv(ptemp, s, &lib, sock, pools, npools);
+    cmd = phpbpf_helper_identity(ptemp, lib.identity ? lib.identity : "", argv);
+    proc->fpm_identity = apr_pstrdup(proc->pool, fpm_identity(ptemp, pools, npools));
+    cmd = apr_pstrcat(ptemp, cmd, " fpm=", proc->fpm_identity, NULL);
+    last = (struct last_start){ s, apr_pmemdup(pconf, &lib, sizeof(lib)), apr_pstrdup(pconf, sock) };
 
-    phpbpf_supervise(s, cmd, argv, sock, lib.shown);
+    phpbpf_supervise(s, cmd, argv, sock, lib.shown ? lib.shown : "php-fpm");
     return OK;
+}
+
+/* The parent, about once a second: every few seconds, whether the pools
+ * still run the binaries the helper traces.  A php-fpm started after
+ * httpd, or upgraded (a new file: uprobes belong to the old one), gets a
+ * new helper, which takes its predecessor's counters over; a plain
+ * restart of php-fpm (same file, new master) needs nothing. */
+static int phpbpf_monitor(apr_pool_t *p, server_rec *s)
+{
+    static apr_time_t next;
+    struct phpbpf_fpm_pool *pools;
+    const char *id, *cmd;
+    int npools, i;
+
+    (void)s;
+    if (!phpbpf_on || !phpbpf_fpm_on || !phpbpf_st || !last.s || apr_time_now() < next)
+        return DECLINED;
+    next = apr_time_now() + apr_time_from_sec(PHPBPF_FPM_RECHECK_S);
+    pools = apr_pcalloc(p, PHPBPF_FPM_POOLS * sizeof(*pools));
+    npools = phpbpf_fpm_pools(p, phpbpf_sconf(last.s)->fpm, pools);
+    for (i = 0; i < npools; i++)
+        phpbpf_fpm_find(p, &pools[i]);
+    fpm_show(phpbpf_st->sh, pools, npools);
+    id = fpm_identity(p, pools, npools);
+    if (strcmp(id, phpbpf_st->fpm_identity ? phpbpf_st->fpm_identity : "") == 0
+        || (!last.lib->attach && !*id))
+        return DECLINED;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, last.s,
+                 "mod_phpbpf: the php-fpm binaries behind the pools changed (%s, was %s)",
+                 *id ? id : "none", phpbpf_st->fpm_identity);
+    {
+        const char *const *argv = helper_argv(p, last.s, last.lib, last.sock, pools, npools);
+
+        cmd = phpbpf_helper_identity(p, last.lib->identity ? last.lib->identity : "", argv);
+        phpbpf_st->fpm_identity = apr_pstrdup(phpbpf_st->pool, id);
+        cmd = apr_pstrcat(p, cmd, " fpm=", id, NULL);
+        phpbpf_supervise(last.s, cmd, argv, last.sock,
+                         last.lib->shown ? last.lib->shown : "php-fpm");
+    }
+    return DECLINED;
 }
 
 /* post_config runs after mod_php's, which loads PHP's extensions
  * (mysqlnd.so) in this process. */
 static const char *const after_php[] = { "mod_php.c", "mod_php7.c", NULL };
+static const char *const after_dir[] = { "mod_dir.c", "mod_proxy.c", NULL };
 
 static void register_hooks(apr_pool_t *p)
 {
@@ -241,6 +360,10 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(phpbpf_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_proxy's (FIRST), which moves a unix socket out of the
+     * URL, and mod_dir's (LAST), whose index.php comes to the request. */
+    ap_hook_fixups(phpbpf_fixups, after_dir, NULL, APR_HOOK_LAST);
+    ap_hook_monitor(phpbpf_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_error_log(phpbpf_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     /* After mod_php's (MIDDLE), which takes PHP's requests and so spares
      * them a call and a compare here. */

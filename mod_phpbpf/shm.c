@@ -161,6 +161,7 @@ void phpbpf_shm_vhost(const struct phpbpf_shm_copy *c, __u32 i, struct phpbpf_sh
     for (k = 0; k < 4; k++)
         v->errors[k] = a->errors[k];
     v->uncaught = a->uncaught;
+    v->via = __atomic_load_n(&a->via, __ATOMIC_RELAXED);
     if (!v->apache.count)
         return;
     phpbpf_sparse_from_buckets(&v->apache, phpbpf_apache_buckets(c->live, i), room);

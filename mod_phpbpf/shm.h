@@ -16,6 +16,8 @@
 #include "hist.h"
 
 #define PHPBPF_NAME_MAX 256
+/* PHPBPF_FPM_POOLS (fpm.h), here for the segment's layout. */
+#define PHPBPF_FPM_POOLS_MAX 8
 
 enum phpbpf_method {
     PHPBPF_M_GET = 0,
@@ -42,6 +44,9 @@ struct phpbpf_vhost_rec {
     __u64 method[PHPBPF_M_COUNT];
     __u64 errors[4];              /* enum phpbpf_err_level, as Apache logged them */
     __u64 uncaught;               /* uncaught exception and a 5xx */
+    /* How its PHP ran: bit 0 mod_php, bit 1 + i php-fpm pool i (fpm_pool[]). */
+    __u32 via;
+    __u32 pad;
     /* Apache time, request read -> logged, as %D.  Its buckets are in the
      * segment's bucket region (phpbpf_apache_buckets()): a page copies
      * these records, and 4 KB of mostly empty buckets each made a copy of
@@ -121,10 +126,10 @@ struct phpbpf_slow_rec {
  * so that the suite can upgrade a running server to a build whose segment
  * is not compatible (t/56modupgrade.t). */
 #ifdef PHPBPF_TEST_LAYOUT
-#define PHPBPF_SHM_MAGIC 0x70687073686dff06ULL
+#define PHPBPF_SHM_MAGIC 0x70687073686dff07ULL
 #define PHPBPF_SHM_TEST_PAD char test_pad[3000];
 #else
-#define PHPBPF_SHM_MAGIC 0x70687073686d0006ULL
+#define PHPBPF_SHM_MAGIC 0x70687073686d0007ULL
 #define PHPBPF_SHM_TEST_PAD
 #endif
 
@@ -151,6 +156,12 @@ struct phpbpf_shared {
     __u32 record_query;           /* PhpBpfRecordQueryString */
     __u64 slow_head;
     __u64 errors_other;           /* distinct errors beyond PHPBPF_ERRORS */
+    /* php-fpm pools this server proxies to (mod_phpbpf/fpm.h): each one's
+     * name, and the master and binary traced there or why none is. */
+    __u32 fpm_npools;
+    __u32 threaded;               /* a threaded MPM: PHP only through php-fpm */
+    char fpm_pool[PHPBPF_FPM_POOLS_MAX][160];
+    char fpm_state[PHPBPF_FPM_POOLS_MAX][320];
     PHPBPF_SHM_TEST_PAD
     char reason[512];
     char library[1024];
@@ -204,6 +215,7 @@ struct phpbpf_shm_request {
     const char *uri;
     const char *args;             /* its query string, or NULL */
     const char *script;           /* r->uri: where an internal redirect went; NULL: uri */
+    __u32 via;                    /* phpbpf_vhost_rec's bit for how PHP ran */
 };
 
 /* The writers below run on every PHP request, so they are inline: what
@@ -260,6 +272,9 @@ static inline void phpbpf_shm_count_request(struct phpbpf_shared *sh,
     __atomic_fetch_add(&v->apache.count, 1, __ATOMIC_RELAXED);
     if (q->uncaught)
         __atomic_fetch_add(&v->uncaught, 1, __ATOMIC_RELAXED);
+    /* A load, and a store only the first time. */
+    if (!(__atomic_load_n(&v->via, __ATOMIC_RELAXED) & q->via))
+        __atomic_fetch_or(&v->via, q->via, __ATOMIC_RELAXED);
 }
 
 /* The recent-requests ring: two strings copied (host and URI); the method
@@ -329,6 +344,7 @@ void phpbpf_shm_copy(struct phpbpf_shm_copy *c, struct phpbpf_shared *live, apr_
 struct phpbpf_shm_vhost {
     const char *name;             /* in the segment: written once, before any child reads it */
     __u64 status[5], method[PHPBPF_M_COUNT], errors[4], uncaught;
+    __u32 via;                    /* phpbpf_vhost_rec's */
     struct phpbpf_sparse apache;  /* Apache time; its buckets live in p */
 };
 

@@ -16,6 +16,8 @@ APLOG_USE_MODULE(phpbpf);
 
 phpbpf_proc *phpbpf_st;
 int phpbpf_on;
+int phpbpf_fpm_on;
+int phpbpf_threaded;
 
 #define PHPBPF_HELPER_PID_KEY "phpbpf_helper_pid"
 /* Every build reads this key alike: {read end, write end}, or NULL. */
@@ -147,6 +149,12 @@ phpbpf_proc *phpbpf_state_open(server_rec *s, int cap)
     /* Allocated once from the process pool, so every child of every
      * generation has it at this same address: the helper learns it once. */
     ps->slot = apr_pcalloc(pp, sizeof(*ps->slot));
+    /* php-fpm's nonce (bpf/phpbpf.h): for as long as this httpd runs, so
+     * a request in flight through a helper's replacement still counts. */
+    while (!ps->fpm_nonce)
+        if (apr_generate_random_bytes((unsigned char *)&ps->fpm_nonce, sizeof(ps->fpm_nonce))
+            != APR_SUCCESS)
+            ps->fpm_nonce = (apr_uint64_t)apr_time_now() ^ ((apr_uint64_t)getpid() << 40);
     apr_pool_userdata_set(ps, PHPBPF_STATE_KEY, apr_pool_cleanup_null, pp);
     return ps;
 }

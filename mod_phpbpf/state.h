@@ -50,6 +50,10 @@ typedef struct {
     /* what the next spawn uses, refreshed each generation */
     const char *const *argv;
     const char *helper_path;
+    apr_uint64_t fpm_nonce;       /* php-fpm requests' (bpf/phpbpf.h); never 0 */
+    /* php-fpm: the binaries the helper traces, as "dev:ino ...", which the
+     * parent's monitor compares with what the pools run now (fpm.h). */
+    const char *fpm_identity;
 } phpbpf_proc;
 
 /* This process's state: NULL before the first post_config that serves. */
@@ -60,6 +64,11 @@ extern phpbpf_proc *phpbpf_st;
  * page but the module's: a prefork child finds every other page cold (its
  * own TLB, caches shared with the children that ran since). */
 extern int phpbpf_on;
+
+/* Set in post_config too: the server proxies PHP to php-fpm pools
+ * (fpm.h); a threaded MPM, where the slot (one per process) is not used. */
+extern int phpbpf_fpm_on;
+extern int phpbpf_threaded;
 
 /* Set only once phpbpf_st is: one load on every request. */
 static inline int phpbpf_enabled(void)

@@ -135,14 +135,17 @@ static void helper_spawn(server_rec *s)
     apr_procattr_t *attr;
     apr_file_t *err;
     apr_status_t rv;
-    /* A clean environment: the helper needs nothing from httpd's. */
-    static const char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+    /* A clean environment: the helper needs nothing from httpd's.  But
+     * php-fpm's nonce, which the command line would show every user. */
+    const char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL };
     const char **argv;
     const int *mb = phpbpf_state_mailbox(phpbpf_st->pool);
     struct phpbpf_options spawn = { .delay_s = (uint64_t)phpbpf_st->backoff_s };
     int n = 0;
 
     apr_pool_create(&phpbpf_st->head.hpool, phpbpf_st->pool);
+    env[1] = apr_psprintf(phpbpf_st->head.hpool, PHPBPF_FPM_NONCE_ENV "=%" APR_UINT64_T_HEX_FMT,
+                          phpbpf_st->fpm_nonce);
     argv = apr_pcalloc(phpbpf_st->head.hpool, (PHPBPF_MAX_ARGS + 4) * sizeof(char *));
     while (phpbpf_st->argv[n]) {
         argv[n] = phpbpf_st->argv[n];

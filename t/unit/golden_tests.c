@@ -66,7 +66,7 @@ static void request(struct phpbpf_shared *sh, __u32 vhost, __u32 status, __u32 m
 {
     static const char *const names[] = { "GET", "HEAD", "POST", "PROPFIND" };
     struct phpbpf_shm_request q = { T0 + at_s * 1000000, us, vhost, status, method,
-                                    status >= 500, names[method], host, uri, args, script };
+                                    status >= 500, names[method], host, uri, args, script, 1 };
 
     phpbpf_shm_count_request(sh, &q);
     phpbpf_shm_note_recent(sh, &q);
@@ -87,7 +87,7 @@ static struct phpbpf_shared *segment(apr_pool_t *p, __u32 *shop, __u32 *blog, __
     struct phpbpf_shared *sh = apr_pcalloc(p, size);
     struct phpbpf_shm_request slow = { T0 + 50 * 1000000, 2400000, 0, 200, PHPBPF_M_POST, 0,
                                        "POST", "shop.test", "/checkout/step2", "card=4111",
-                                       "/checkout.php" };
+                                       "/checkout.php", 1 };
     int i;
 
     phpbpf_shm_init(sh, size, 8, T0);

@@ -126,12 +126,30 @@ static long hash_out_cb(__u32 i, void *ctx)
     return 0;
 }
 
+/* php-fpm's REQUEST_URI holds the query string too: the path ends at its
+ * '?' (ctx: the path's length so far, cut there), and what follows it is
+ * cleared, for the hash reads the path in words. */
+static long route_cut_cb(__u32 i, void *ctx)
+{
+    struct phpbpf_route_scratch *s = route_scratch_get();
+    long *cut = ctx;
+
+    if (!s || i >= PHPBPF_ROUTE_PATH_READ)
+        return 1;
+    if (i >= (__u32)*cut)
+        s->path[i] = '\0';
+    else if (s->path[i] == '?')
+        *cut = i, s->path[i] = '\0';
+    return 0;
+}
+
 /* The request's path (and, for a front controller, its query string)
  * into s, and a hash of their bytes into *raw: what the task's last
  * route is known by.  -1 if the path cannot be read. */
 static __always_inline int route_read(struct phpbpf_route_scratch *s, struct phpbpf_inflight *f,
                                       __u64 *raw, long *plen, long *qlen)
 {
+    __u64 query = f->query;
     long len;
     __u32 at;
 
@@ -142,17 +160,28 @@ static __always_inline int route_read(struct phpbpf_route_scratch *s, struct php
     if (len <= 1)
         return -1;
     *plen = len - 1;
+    if (f->fpm) {
+        long cut = *plen;
+
+        bpf_loop((__u32)*plen, route_cut_cb, &cut, 0);
+        if (cut < *plen)
+            query = f->path + (__u64)cut + 1;
+        *plen = cut;
+        len = cut + 1;
+        if (cut < 1)
+            return -1;
+    }
     s->acc = mix_word(route_seed, (__u64)len);
     bpf_loop((__u32)(*plen + 7) / 8, hash_path_cb, NULL, 0);
     /* A front controller ("/" or a .php script): its query string is part
      * of its route (the names of its parameters). */
     at = (__u32)(*plen - 4) & (PHPBPF_ROUTE_PATH_READ - 1);
-    if (f->query && (*plen == 1 || (*plen >= 4 && at + 4 <= PHPBPF_ROUTE_PATH_READ
+    if (query && (*plen == 1 || (*plen >= 4 && at + 4 <= PHPBPF_ROUTE_PATH_READ
                                     && s->path[at] == '.' && s->path[(at + 1) & 255] == 'p'
                                     && s->path[(at + 2) & 255] == 'h'
                                     && s->path[(at + 3) & 255] == 'p'))) {
         __builtin_memset(s->query, 0, sizeof(s->query));
-        len = bpf_probe_read_user_str(s->query, sizeof(s->query), (void *)f->query);
+        len = bpf_probe_read_user_str(s->query, sizeof(s->query), (void *)query);
         if (len > 1) {
             *qlen = len - 1;
             s->acc ^= (__u64)len << 32;

@@ -54,23 +54,61 @@ static __always_inline __u64 hex_field(const char *s, int i, int n)
 }
 
 struct fpm_token {
-    __u64 seq, req_time_us;
+    __u64 seq, req_time_us, uri;
     __u32 vhost, apid;
 };
 
+/* A FastCGI parameter of php-fpm's request req (a fcgi_request): the
+ * hash php-fpm files it under, its name's length and first (up to) 8
+ * bytes; its value and length, or -1. */
+static __always_inline int fcgi_param(__u64 req, __u32 hash, __u32 name_len, __u64 name8,
+                                      __u64 *val, __u32 *val_len)
+{
+    __u64 b = 0;
+    int i;
+
+    if (bpf_probe_read_user(&b, sizeof(b), (void *)(req + PHPBPF_FCGI_REQ_ENV
+                                                   + (hash & PHPBPF_FCGI_HASH_MASK) * 8)))
+        return -1;
+    /* The bucket's chain: a few parameters share a slot of 128. */
+    for (i = 0; i < 8 && b; i++) {
+        __u32 hv = 0, len = 0;
+        __u64 pv = 0, var = 0;
+
+        if (bpf_probe_read_user(&hv, sizeof(hv), (void *)(b + PHPBPF_FCGI_B_HASH))
+            || bpf_probe_read_user(&len, sizeof(len), (void *)(b + PHPBPF_FCGI_B_VAR_LEN)))
+            return -1;
+        if (hv == hash && len == name_len
+            && !bpf_probe_read_user(&pv, sizeof(pv), (void *)(b + PHPBPF_FCGI_B_VAR))
+            && !bpf_probe_read_user(&var, name_len < 8 ? name_len + 1 : 8, (void *)pv)
+            && var == name8)
+            return bpf_probe_read_user(val_len, sizeof(*val_len), (void *)(b + PHPBPF_FCGI_B_VAL_LEN))
+                   || bpf_probe_read_user(val, sizeof(*val), (void *)(b + PHPBPF_FCGI_B_VAL))
+                   ? -1 : 0;
+        if (bpf_probe_read_user(&b, sizeof(b), (void *)(b + PHPBPF_FCGI_B_NEXT)))
+            return -1;
+    }
+    return -1;
+}
+
+/* FCGI_HASH_FUNC of "REQUEST_URI", and its first 8 bytes, little-endian. */
+#define FCGI_REQUEST_URI_HASH (('U' << 2) + ('R' << 4) + ('I' << 2) + 11)
+#define FCGI_REQUEST_URI_8 0x5f54534555514552ULL
+/* "PHPBPF" and its NUL. */
+#define FCGI_PHPBPF_8 0x465042504850ULL
+
 /* The token of this php-fpm request, if it is ours (phpbpf.h): binary k
  * (the attach cookie), whose load address is the probe's own address less
- * its file address.  PHP's globals are worked out the same way. */
+ * its file address.  PHP's globals are worked out the same way, and the
+ * route's path is the client's, REQUEST_URI (its query string after a
+ * '?', which the route reader splits off). */
 static __always_inline int fpm_token(struct pt_regs *ctx, __u64 k, struct phpbpf_inflight *f,
                                      struct fpm_token *t)
 {
     char tok[PHPBPF_FPM_TOKEN_LEN];
-    /* "PHPBPF" and its NUL, little-endian */
-    const __u64 name = 0x465042504850ULL;
     const volatile struct phpbpf_fpm_target *tg;
-    __u64 bias, req = 0, b = 0;
-    __u32 hv = 0, len = 0;
-    int i;
+    __u64 bias, req = 0, val = 0;
+    __u32 len = 0;
 
     if (k == 0 || k > PHPBPF_FPM_MAX)
         return -1;
@@ -82,41 +120,20 @@ static __always_inline int fpm_token(struct pt_regs *ctx, __u64 k, struct phpbpf
     f->ex_hi = bias + tg->ex_hi;
     if (!f->sg || bpf_probe_read_user(&req, sizeof(req), (void *)(f->sg + PHPBPF_SG_SERVER_CONTEXT))
         || !req
-        || bpf_probe_read_user(&b, sizeof(b), (void *)(req + PHPBPF_FCGI_REQ_ENV
-                                                       + (PHPBPF_FPM_PARAM_HASH & PHPBPF_FCGI_HASH_MASK) * 8)))
+        || fcgi_param(req, PHPBPF_FPM_PARAM_HASH, sizeof(PHPBPF_FPM_PARAM) - 1, FCGI_PHPBPF_8, &val,
+                      &len)
+        || len != PHPBPF_FPM_TOKEN_LEN
+        || bpf_probe_read_user(tok, sizeof(tok), (void *)val)
+        || hex_field(tok, 0, 16) != fpm_nonce)
         return -1;
-    /* The bucket's chain: a few parameters share a slot of 128. */
-    for (i = 0; i < 8 && b; i++) {
-        __u64 val = 0;
-
-        if (bpf_probe_read_user(&hv, sizeof(hv), (void *)(b + PHPBPF_FCGI_B_HASH))
-            || bpf_probe_read_user(&len, sizeof(len), (void *)(b + PHPBPF_FCGI_B_VAR_LEN)))
-            return -1;
-        if (hv == PHPBPF_FPM_PARAM_HASH && len == sizeof(PHPBPF_FPM_PARAM) - 1) {
-            __u64 pv = 0, var = 0;
-
-            if (bpf_probe_read_user(&pv, sizeof(pv), (void *)(b + PHPBPF_FCGI_B_VAR))
-                || bpf_probe_read_user(&var, sizeof(PHPBPF_FPM_PARAM), (void *)pv))
-                return -1;
-            if (var == name) {
-                if (bpf_probe_read_user(&len, sizeof(len), (void *)(b + PHPBPF_FCGI_B_VAL_LEN))
-                    || len != PHPBPF_FPM_TOKEN_LEN
-                    || bpf_probe_read_user(&val, sizeof(val), (void *)(b + PHPBPF_FCGI_B_VAL))
-                    || bpf_probe_read_user(tok, sizeof(tok), (void *)val))
-                    return -1;
-                if (hex_field(tok, 0, 16) != fpm_nonce)
-                    return -1;
-                t->vhost = (__u32)hex_field(tok, 16, 8);
-                t->apid = (__u32)hex_field(tok, 24, 8);
-                t->seq = hex_field(tok, 32, 16);
-                t->req_time_us = hex_field(tok, 48, 16);
-                return 0;
-            }
-        }
-        if (bpf_probe_read_user(&b, sizeof(b), (void *)(b + PHPBPF_FCGI_B_NEXT)))
-            return -1;
-    }
-    return -1;
+    t->vhost = (__u32)hex_field(tok, 16, 8);
+    t->apid = (__u32)hex_field(tok, 24, 8);
+    t->seq = hex_field(tok, 32, 16);
+    t->req_time_us = hex_field(tok, 48, 16);
+    t->uri = 0;
+    if (!fcgi_param(req, FCGI_REQUEST_URI_HASH, 11, FCGI_REQUEST_URI_8, &val, &len))
+        t->uri = val;
+    return 0;
 }
 
 /* A php-fpm worker's request: ours if it carries our token, and then its
@@ -156,7 +173,8 @@ static __always_inline struct phpbpf_inflight *fpm_startup(struct pt_regs *ctx, 
     f->vhost = t.vhost;
     f->seq = t.seq;
     f->req_time_us = t.req_time_us;
-    f->path = f->query = 0;
+    f->path = t.uri;
+    f->query = 0;
     f->errors_at = 0;
     return f;
 }

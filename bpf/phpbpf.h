@@ -39,6 +39,8 @@
 #define PHPBPF_FPM_TOKEN_LEN 64
 /* php-fpm binaries traced at once (pools of different PHP builds). */
 #define PHPBPF_FPM_MAX 4
+/* Pools one server tells apart (mod_phpbpf/fpm.h). */
+#define PHPBPF_FPM_POOLS_MAX 8
 /* fpm masters whose workers are ours (found by the workers' requests). */
 #define PHPBPF_FPM_MASTERS 8
 /* Where a binary has what the programs read, as file addresses: the

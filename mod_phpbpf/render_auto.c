@@ -50,7 +50,8 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     const char *n = v->name;
     unsigned k;
 
-    phpbpf_out_printf(o, "Vhost: %s\nRequests[%s]: " PHPBPF_U64 "\nReqPerSec[%s]: %.3f\n", n, n,
+    phpbpf_out_printf(o, "Vhost: %s\nPhpRuns[%s]: %s\nRequests[%s]: " PHPBPF_U64
+                      "\nReqPerSec[%s]: %.3f\n", n, n, phpbpf_esc_text(p, v->php_runs ? v->php_runs : ""), n,
                       (apr_uint64_t)v->requests, n, v->per_s);
     lat(o, "Latency", n, &v->apache);
     lat(o, "Php", n, &v->php);
@@ -103,6 +104,10 @@ void phpbpf_render_auto(const struct phpbpf_report *r, struct phpbpf_out *o, apr
     if (r->reason)
         phpbpf_out_printf(o, "TracingReason: %s\n", phpbpf_esc_text(p, r->reason));
     phpbpf_out_printf(o, "Library: %s\n", r->library);
+    for (k = 0; k < r->nfpm; k++)
+        phpbpf_out_printf(o, "FpmPool: %s\nFpmPoolState[%s]: %s\n",
+                          phpbpf_esc_text(p, r->fpm_pool[k]), phpbpf_esc_text(p, r->fpm_pool[k]),
+                          phpbpf_esc_text(p, r->fpm_state[k]));
     if (r->helper) {
         phpbpf_out_printf(o, "ProbeHitsPerRequest: %.3f\n", r->hits_per_request);
         phpbpf_out_str(o, "Probes:");

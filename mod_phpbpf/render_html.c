@@ -50,6 +50,9 @@ static void banner(struct page *g)
         printf_(g, " &mdash; %s", esc_req(g, r->reason));
     puts_(g, "<br>\n");
     printf_(g, "Library: <code>%s</code><br>\n", *r->library ? esc_req(g, r->library) : "(none)");
+    for (k = 0; k < r->nfpm; k++)
+        printf_(g, "php-fpm pool <code>%s</code>: %s<br>\n", esc_req(g, r->fpm_pool[k]),
+                esc_req(g, r->fpm_state[k]));
     if (r->helper) {
         puts_(g, "Probes attached:");
         for (k = 0; k < r->nprobes; k++)
@@ -109,7 +112,8 @@ static void vhost_table(struct page *g)
     uint32_t i, k, shown;
 
     puts_(g, "<h2>Per virtual host</h2>\n<table>\n"
-             "<tr><th class=l rowspan=2>Vhost</th><th rowspan=2>Requests</th>"
+             "<tr><th class=l rowspan=2>Vhost</th><th class=l rowspan=2>PHP runs in</th>"
+             "<th rowspan=2>Requests</th>"
              "<th rowspan=2>Req/s</th><th colspan=5>Apache request time</th>"
              "<th colspan=5>PHP time</th><th colspan=5>Status</th></tr>\n<tr>"
              "<th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th>"
@@ -118,8 +122,8 @@ static void vhost_table(struct page *g)
     for (shown = 0; shown < r->nshown; shown++) {
         const struct phpbpf_report_vhost *v = &r->vhost[i = r->shown[shown]];
 
-        printf_(g, "<tr><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%.2f</td>", vname(g, i),
-                (apr_uint64_t)v->requests, v->per_s);
+        printf_(g, "<tr><td class=l>%s</td><td class=l>%s</td><td>" PHPBPF_U64 "</td><td>%.2f</td>",
+                vname(g, i), esc_req(g, v->php_runs ? v->php_runs : ""), (apr_uint64_t)v->requests, v->per_s);
         lat_cells(g, &v->apache);
         lat_cells(g, &v->php);
         for (k = 0; k < PHPBPF_REPORT_STATUS; k++)
@@ -127,7 +131,7 @@ static void vhost_table(struct page *g)
         puts_(g, "</tr>\n");
     }
     if (!shown)
-        puts_(g, "<tr><td class=l colspan=18>No PHP requests yet.</td></tr>\n");
+        puts_(g, "<tr><td class=l colspan=19>No PHP requests yet.</td></tr>\n");
     puts_(g, "</table>\n");
     printf_(g, "<p>%u vhosts configured; %u shown with PHP traffic.%s "
             "Percentiles are within 3.2%% (half a histogram bucket).</p>\n",

@@ -32,6 +32,15 @@ static void tracing(struct phpbpf_out *o, const struct phpbpf_report *r)
         phpbpf_out_str(o, "null");
     phpbpf_out_str(o, ", \"library\": ");
     str(o, r->library);
+    phpbpf_out_str(o, ", \"fpm_pools\": [");
+    for (k = 0; k < r->nfpm; k++) {
+        phpbpf_out_str(o, k ? ", {\"pool\": " : "{\"pool\": ");
+        str(o, r->fpm_pool[k]);
+        phpbpf_out_str(o, ", \"state\": ");
+        str(o, r->fpm_state[k]);
+        phpbpf_out_str(o, "}");
+    }
+    phpbpf_out_str(o, "]");
     phpbpf_out_printf(o, ", \"helper_restarts\": %u", r->helper_restarts);
     if (r->helper) {
         phpbpf_out_str(o, ", \"probes\": [");
@@ -293,6 +302,8 @@ static void vhost(struct phpbpf_out *o, const struct phpbpf_report *r,
     unsigned k;
 
     str(o, v->name);
+    phpbpf_out_str(o, ", \"php_runs\": ");
+    str(o, v->php_runs ? v->php_runs : "");
     phpbpf_out_printf(o, ", \"requests\": " PHPBPF_U64 ", \"requests_per_s\": %.3f, ",
                       (apr_uint64_t)v->requests, v->per_s);
     lat(o, "latency_us", &v->apache);

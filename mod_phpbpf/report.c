@@ -114,6 +114,19 @@ static int by_name(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* phpbpf_vhost_rec's via, in words. */
+static const char *php_runs(apr_pool_t *p, const struct phpbpf_shared *sh, uint32_t via)
+{
+    const char *s = via & 1 ? "mod_php" : "";
+    uint32_t k;
+
+    for (k = 0; k < sh->fpm_npools && k < PHPBPF_FPM_POOLS_MAX; k++)
+        if (via & (2u << k))
+            s = apr_pstrcat(p, s, *s ? ", " : "", "php-fpm ",
+                            apr_pstrndup(p, sh->fpm_pool[k], sizeof(sh->fpm_pool[k])), NULL);
+    return s;
+}
+
 static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_shm_copy *c,
                    const struct phpbpf_snapshot *snap, struct phpbpf_report_names *names)
 {
@@ -133,6 +146,7 @@ static void vhosts(apr_pool_t *p, struct phpbpf_report *r, const struct phpbpf_s
     for (i = 0; i < n; i++) {
         phpbpf_shm_vhost(c, i, &a, p);
         vhost(&v[i], &a, &apache[i], bpf[i] ? bpf[i] : &no_data, r->elapsed_s, r->quantiles);
+        v[i].php_runs = php_runs(p, c->sh, a.via);
         if (bpf[i] && bpf[i]->has_waits && r->cpu_traced)
             v[i].wait = waits(p, bpf[i]);
     }
@@ -363,6 +377,10 @@ struct phpbpf_report *phpbpf_report_build(apr_pool_t *p, const struct phpbpf_shm
     r->quantiles = quantiles;
     r->reason = unavailable;
     r->library = sh->library;
+    for (r->nfpm = 0; r->nfpm < sh->fpm_npools && r->nfpm < PHPBPF_FPM_POOLS_MAX; r->nfpm++) {
+        r->fpm_pool[r->nfpm] = apr_pstrndup(p, sh->fpm_pool[r->nfpm], sizeof(sh->fpm_pool[0]));
+        r->fpm_state[r->nfpm] = apr_pstrndup(p, sh->fpm_state[r->nfpm], sizeof(sh->fpm_state[0]));
+    }
     r->helper_restarts = sh->restarts;
     r->compile_tracing = sh->compile_tracing != 0;
     r->cpu_configured = sh->cpu_tracing != 0;

@@ -154,6 +154,9 @@ struct phpbpf_report_vhost {
     uint64_t errors[PHPBPF_REPORT_LEVELS];      /* error warning notice other */
     uint64_t errors_total;
     uint64_t uncaught;            /* uncaught exception and a 5xx */
+    /* How its PHP ran: "mod_php", "php-fpm unix:/run/php/php8.2-fpm.sock",
+     * both joined by ", " if both; "" before its first PHP request. */
+    const char *php_runs;
     /* What the BPF programs counted of it (PHPBPF_VSTATS): compiles,
      * exceptions thrown, stack samples, requests seen to start or end only
      * (a helper's gap), call sites' waits the table did not keep. */
@@ -277,6 +280,10 @@ struct phpbpf_report {
     const char *reason;           /* why tracing is not active, or NULL */
     int helper_unreachable;       /* the helper should be there and did not answer */
     const char *library;
+    /* The php-fpm pools this server proxies to, and what was found behind
+     * each (the master and binary traced, or why none is). */
+    unsigned nfpm;
+    const char *fpm_pool[PHPBPF_FPM_POOLS_MAX], *fpm_state[PHPBPF_FPM_POOLS_MAX];
     uint32_t helper_restarts;
     int helper;                   /* the helper answered: the fields down to counters are its */
     uint64_t helper_started_us, uptime_s;

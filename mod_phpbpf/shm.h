@@ -16,8 +16,6 @@
 #include "hist.h"
 
 #define PHPBPF_NAME_MAX 256
-/* PHPBPF_FPM_POOLS (fpm.h), here for the segment's layout. */
-#define PHPBPF_FPM_POOLS_MAX 8
 
 enum phpbpf_method {
     PHPBPF_M_GET = 0,

@@ -65,8 +65,10 @@ static void request(struct phpbpf_shared *sh, __u32 vhost, __u32 status, __u32 m
                     const char *script)
 {
     static const char *const names[] = { "GET", "HEAD", "POST", "PROPFIND" };
+    /* The blog's PHP runs in php-fpm pool 0, beside mod_php for the rest. */
     struct phpbpf_shm_request q = { T0 + at_s * 1000000, us, vhost, status, method,
-                                    status >= 500, names[method], host, uri, args, script, 1 };
+                                    status >= 500, names[method], host, uri, args, script,
+                                    strcmp(host, "blog.test") == 0 ? 2 : 1 };
 
     phpbpf_shm_count_request(sh, &q);
     phpbpf_shm_note_recent(sh, &q);
@@ -102,6 +104,13 @@ static struct phpbpf_shared *segment(apr_pool_t *p, __u32 *shop, __u32 *blog, __
     sh->helper_spawned_us = T0 + 1000000;
     sh->restarts = 1;
     apr_cpystrn(sh->library, "/usr/lib/apache2/modules/libphp8.2.so", sizeof(sh->library));
+    sh->fpm_npools = 2;
+    apr_cpystrn(sh->fpm_pool[0], "unix:/run/php/<b>php8.2-fpm.sock", sizeof(sh->fpm_pool[0]));
+    apr_cpystrn(sh->fpm_state[0], "php-fpm /usr/sbin/php-fpm8.2, master pid 812",
+                sizeof(sh->fpm_state[0]));
+    apr_cpystrn(sh->fpm_pool[1], "10.0.0.7:9000", sizeof(sh->fpm_pool[1]));
+    apr_cpystrn(sh->fpm_state[1], "no php-fpm master found: nothing listens there; Apache time only",
+                sizeof(sh->fpm_state[1]));
     for (i = 0; i < 40; i++)
         request(sh, *shop, i % 10 == 9 ? 500 : 200, i % 4 == 3 ? PHPBPF_M_POST : PHPBPF_M_GET,
                 "shop.test", "/index.php", i % 3 ? NULL : "q=secret", 10 + i, 1000 + 997 * i, NULL);

@@ -182,8 +182,9 @@ sub free_port {
 #   module => PATH, helper => PATH   mod_phpbpf.so and phpbpf-helper (default: the build's)
 #   vhosts => [names]   name-based vhosts on the instance's port
 #   access_log => 1     "%v %P %>s \"%r\"" lines in DIR/access_log
+#   mpm => 'event'      mpm_event (8 threads a child) instead of prefork
 sub write_instance {
-    my %o = (php => 1, phpbpf => 1, extra => '', libphp => '/usr/lib/apache2/modules/libphp8.2.so',
+    my %o = (php => 1, phpbpf => 1, mpm => 'prefork', extra => '', libphp => '/usr/lib/apache2/modules/libphp8.2.so',
              module => "$TOP/mod_phpbpf/.libs/mod_phpbpf.so", helper => "$TOP/helper/phpbpf-helper",
              vhosts => [], @_);
     my $dir = tempdir('phpbpf-inst-XXXXXX', DIR => Apache::Test::vars('t_logs'),
@@ -199,16 +200,17 @@ PidFile "$dir/httpd.pid"
 ErrorLog "$dir/error_log"
 LogLevel info
 DefaultRuntimeDir "$dir"
-LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
 LoadModule authz_core_module $mods/mod_authz_core.so
-StartServers 2
-MinSpareServers 1
-MaxSpareServers 3
 DocumentRoot "$TOP/t/htdocs"
 <Directory "$TOP/t/htdocs">
     Require all granted
 </Directory>
 EOF
+    $conf .= $o{mpm} eq 'event'
+        ? "LoadModule mpm_event_module $mods/mod_mpm_event.so\nStartServers 2\nThreadsPerChild 8\n"
+          . "MinSpareThreads 8\nMaxSpareThreads 32\nServerLimit 4\nMaxRequestWorkers 32\n"
+        : "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so\nStartServers 2\n"
+          . "MinSpareServers 1\nMaxSpareServers 3\n";
     $conf .= "User www-data\nGroup www-data\n" unless $o{user};
     $conf .= <<"EOF" if $o{php};
 LoadModule php_module $o{libphp}

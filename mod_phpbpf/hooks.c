@@ -191,6 +191,7 @@ static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_re
         .vhost = fq->vhost,
         .status = (__u32)last->status,
         .method = method_of(r),
+        .uncaught = last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT),
         .via = 2u << fq->pool,
         .method_name = r->method ? r->method : "",
         .host = r->hostname ? r->hostname : "",
@@ -277,27 +278,22 @@ static int log_php(request_rec *r)
 /* PHP's errors reach us as mod_php's lines in the error log (log_errors
  * On, at or above LogLevel): count them per vhost and per message, and
  * mark requests that died of an uncaught exception. */
-void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
+/* One of PHP's error lines, of request r. */
+static void count_error(request_rec *r, const char *text)
 {
     struct phpbpf_php_error e;
     request_rec *top;
     const char *n;
-    char text[MAX_STRING_LEN];
 
-    if (!info->r || !phpbpf_enabled() || strncmp(errstr, "PHP ", 4) != 0)
-        return;
-    /* PHP's text, not Apache's escaped copy of it: every format escapes
-     * it once, its own way. */
-    phpbpf_log_unescape(errstr, text, sizeof(text));
     if (phpbpf_parse_php_error(text, &e) != 0)
         return;
-    phpbpf_shm_count_error(phpbpf_st->sh, vhost_of(info->r->server), &e);
+    phpbpf_shm_count_error(phpbpf_st->sh, vhost_of(r->server), &e);
     /* For the request's route, which the BPF side counts: see phpbpf_slot. */
     if (!phpbpf_threaded)
         phpbpf_st->slot->php_errors++;
     /* Notes go on the initial request, which log_transaction sees, also
      * when PHP ran in an internal redirect (front controllers). */
-    top = (request_rec *)info->r;
+    top = r;
     while (top->main)
         top = top->main;
     while (top->prev)
@@ -306,4 +302,38 @@ void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
     apr_table_set(top->notes, PHPBPF_NOTE_ERRORS, apr_itoa(top->pool, n ? atoi(n) + 1 : 1));
     if (e.uncaught)
         apr_table_setn(top->notes, PHPBPF_NOTE_UNCAUGHT, "1");
+}
+
+/* php-fpm sends PHP's lines on FastCGI's stderr, and mod_proxy_fcgi logs
+ * those of a request as one line: AH01071: Got error 'PHP message: LINE;
+ * PHP message: LINE...'. */
+#define PHPBPF_FCGI_ERRORS "AH01071: Got error 'PHP message: "
+#define PHPBPF_FCGI_NEXT "; PHP message: "
+
+void phpbpf_error_log(const ap_errorlog_info *info, const char *errstr)
+{
+    char text[MAX_STRING_LEN], *p, *next;
+    size_t n;
+
+    if (!info->r || !phpbpf_enabled())
+        return;
+    /* PHP's text, not Apache's escaped copy of it: every format escapes
+     * it once, its own way. */
+    if (strncmp(errstr, "PHP ", 4) == 0) {
+        phpbpf_log_unescape(errstr, text, sizeof(text));
+        count_error((request_rec *)info->r, text);
+        return;
+    }
+    if (!phpbpf_fpm_on || strncmp(errstr, PHPBPF_FCGI_ERRORS, sizeof(PHPBPF_FCGI_ERRORS) - 1) != 0)
+        return;
+    phpbpf_log_unescape(errstr + sizeof(PHPBPF_FCGI_ERRORS) - 1, text, sizeof(text));
+    if ((n = strlen(text)) && text[n - 1] == '\'')
+        text[n - 1] = '\0';
+    for (p = text; p; p = next) {
+        if ((next = strstr(p, PHPBPF_FCGI_NEXT))) {
+            *next = '\0';
+            next += sizeof(PHPBPF_FCGI_NEXT) - 1;
+        }
+        count_error((request_rec *)info->r, p);
+    }
 }

@@ -43,17 +43,19 @@ use PhpBpfBuild;
 
 my %o = (rounds => 12, pair_rounds => 16, duration => 2, warmup => 3, connections => 8, vhosts => 1000, quick => 0,
          pin => 1, configs => 'all', workloads => 'hello,page', stats => 1, instructions => 1, probe_cost => 1,
-         vm => 1, queries => 1);
+         vm => 1, queries => 1, fpm => 1);
 GetOptions(\%o, 'rounds=i', 'pair-rounds=i' => \$o{pair_rounds}, 'duration=i', 'warmup=i', 'connections=i', 'vhosts=i', 'quick', 'out=s',
-           'pin!', 'configs=s', 'workloads=s', 'stats!', 'instructions!', 'probe-cost!' => \$o{probe_cost}, 'vm!', 'queries!')
+           'pin!', 'configs=s', 'workloads=s', 'stats!', 'instructions!', 'probe-cost!' => \$o{probe_cost}, 'vm!', 'queries!', 'fpm!')
     or die "usage: bench.pl [--quick] [--rounds N] [--duration S] [--configs 1,3] "
-         . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--no-vm] [--no-queries] "
+         . "[--workloads hello,page] [--vhosts N] [--no-pin] [--no-stats] [--no-vm] [--no-queries] [--no-fpm] "
          . "[--out FILE]\n";
 # --quick (t/99bench.t) leaves out the 6.1 boot: t/61kernel61.t boots it.
 @o{qw(rounds pair_rounds duration warmup vhosts vm)} = (1, 1, 1, 1, 50, 0) if $o{quick};
 
 my $top = abs_path(dirname(__FILE__) . '/..');
 my $libphp = '/usr/lib/apache2/modules/libphp8.2.so';
+my $fpm_bin = '/usr/sbin/php-fpm8.2';
+$o{fpm} = 0 unless -x $fpm_bin;
 my $mods = '/usr/lib/apache2/modules';
 my $dir = tempdir('phpbpf-bench-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
@@ -124,6 +126,24 @@ sub free_port {
 sub write_conf {
     my ($in) = @_;
     my ($d, $c) = @$in{qw(dir c)};
+    # PHP in php-fpm (its own pool, on a unix socket in the instance's
+    # directory), behind mod_proxy_fcgi and mpm_event, as Debian sets it up.
+    my $php = $c->{fpm} ? <<"FPM" : <<"MODPHP";
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
+StartServers 2
+ThreadsPerChild 25
+MaxRequestWorkers 50
+FPM
+LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
+LoadModule php_module $in->{libphp}
+StartServers 10
+MinSpareServers 10
+MaxSpareServers 20
+MaxRequestWorkers 40
+MODPHP
+    my $handler = $c->{fpm} ? qq{"proxy:unix:$d/fpm.sock|fcgi://localhost"} : 'application/x-httpd-php';
     my $conf = <<"EOF";
 ServerRoot "$d"
 ServerName 127.0.0.1
@@ -131,13 +151,8 @@ Listen 127.0.0.1:$in->{port}
 PidFile "$d/httpd.pid"
 ErrorLog "$d/error_log"
 DefaultRuntimeDir "$d"
-LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so
 LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule php_module $in->{libphp}
-StartServers 10
-MinSpareServers 10
-MaxSpareServers 20
-MaxRequestWorkers 40
+$php
 User www-data
 Group www-data
 DocumentRoot "$top/bench/htdocs"
@@ -145,7 +160,7 @@ DocumentRoot "$top/bench/htdocs"
     Require all granted
 </Directory>
 <FilesMatch "\\.php\$">
-    SetHandler application/x-httpd-php
+    SetHandler $handler
 </FilesMatch>
 EOF
     # The suite's scripts, for the full stack table (t/htdocs/fair/stackflood.php).
@@ -181,7 +196,10 @@ sub start_instance {
     mkdir $in->{dir} or die "$in->{dir}: $!";
     chmod 0755, $in->{dir};
     $in->{libphp} = "$in->{dir}/libphp.so";
-    if ($c->{strip}) {
+    if ($c->{fpm}) {
+        fpm_start($in);
+    }
+    elsif ($c->{strip}) {
         system('objcopy', '--remove-section', '.note.stapsdt', '--strip-all', $libphp, $in->{libphp}) == 0
             or die "objcopy $libphp failed\n";
     }
@@ -224,8 +242,41 @@ sub children_cpu_ticks {
     return $t;
 }
 
+# The instance's own php-fpm: a copy of the binary (uprobes belong to an
+# inode, so a helper traces only its own instance's), 8 workers, on the
+# server CPU with httpd.
+sub fpm_start {
+    my ($in) = @_;
+    my $d = $in->{dir};
+    copy($fpm_bin, "$d/php-fpm") or die "copy $fpm_bin: $!";
+    chmod 0755, "$d/php-fpm";
+    open my $fh, '>', "$d/php-fpm.conf" or die $!;
+    print $fh "[global]\npid = $d/fpm.pid\nerror_log = $d/fpm.log\n[www]\nuser = www-data\n"
+            . "group = www-data\nlisten = $d/fpm.sock\nlisten.owner = www-data\nlisten.group = www-data\n"
+            . "pm = static\npm.max_children = 8\n";
+    close $fh;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', "$d/fpm.log";
+        open STDERR, '>&', \*STDOUT;
+        exec @srv_cpu, "$d/php-fpm", '--nodaemonize', '-y', "$d/php-fpm.conf" or POSIX::_exit(127);
+    }
+    $in->{fpm_pid} = $pid;
+    for (1 .. 100) { last if -S "$d/fpm.sock"; sleep 0.1 }
+    -S "$d/fpm.sock" or die "php-fpm did not start: see $d/fpm.log\n";
+}
+
+sub fpm_stop {
+    my ($in) = @_;
+    return unless $in->{fpm_pid};
+    kill 'QUIT', $in->{fpm_pid};
+    waitpid $in->{fpm_pid}, 0;
+    delete $in->{fpm_pid};
+}
+
 sub stop_instance {
     my $in = shift;
+    fpm_stop($in);
     if (my $b = $in->{bpftrace}) {
         kill 'INT', $b->[0];
         close $b->[1];
@@ -513,6 +564,44 @@ if ($o{queries} && $o{pair_rounds}) {
     waitpid $db, 0;
 }
 
+# ------------------------------------------------------------- php-fpm
+# PHP in php-fpm behind mod_proxy_fcgi (mpm_event): default tracing head
+# to head with no module, each instance with its own php-fpm (F1, F3), and
+# what the BPF programs take per request there.
+my %f;
+if ($o{fpm} && $o{pair_rounds}) {
+    my %fi = (F1 => start_instance('F1', { fpm => 1, phpbpf => 0 }),
+              F3 => start_instance('F3', { fpm => 1, phpbpf => 1 }));
+    %inst = %fi;
+    for my $w (@workloads) {
+        wrk($fi{$_}{port}, $w->[1], $o{warmup}) for keys %fi;
+        for my $round (1 .. $o{pair_rounds}) {
+            my ($rx, $ry) = wrk_pair($fi{F3}{port}, $fi{F1}{port}, $w->[1], $o{duration}, $round % 2);
+            push @{ $pair{'F3:F1'}{ $w->[0] }{rps} }, $ry->{rps} ? $rx->{rps} / $ry->{rps} : 0;
+            push @{ $pair{'F3:F1'}{ $w->[0] }{p99} }, $ry->{p99} ? $rx->{p99} / $ry->{p99} : 0;
+            $f{rps}{ $w->[0] } = $ry->{rps};
+            printf STDERR "php-fpm pair round %2d %s %.3f\n", $round, $w->[0], $pair{'F3:F1'}{ $w->[0] }{rps}[-1];
+        }
+    }
+    my $t0 = tracing_counters($fi{F3});
+    chomp(my $was = `sysctl -n kernel.bpf_stats_enabled 2>/dev/null` // '0');
+    system('sysctl -q -w kernel.bpf_stats_enabled=1') if $o{stats};
+    my @pids = bpf_owner_pids($fi{F3});
+    my $p0 = bpf_progs(@pids);
+    my $r = wrk($fi{F3}{port}, '/hello.php', $o{duration} * 2);
+    my $p1 = bpf_progs(@pids);
+    system("sysctl -q -w kernel.bpf_stats_enabled=$was") if $o{stats};
+    my $t1 = tracing_counters($fi{F3});
+    if ($o{stats}) {
+        $f{ns} += $p1->{$_}{ns} - ($p0->{$_}{ns} // 0) for keys %$p1;
+        $f{req} = $r->{n};
+    }
+    my $n = $t0 && $t1 ? $t1->{counters}{shutdowns} - $t0->{counters}{shutdowns} : 0;
+    $f{hits} = $n ? ($t1->{counters}{hits} - $t0->{counters}{hits}) / $n : 0;
+    stop_instance($_) for values %fi;
+    %inst = ();
+}
+
 # ------------------------------------------------- render with N vhosts
 # Worst case: every vhost has had traffic, so every row and series is full.
 my %render;
@@ -610,6 +699,11 @@ my @icfg = (
     [ 'On-c', '+ compile tracing', { phpbpf => 1, extra => 'PhpBpfCompileTracing On' } ],
     [ 'On-cpu', '+ CPU tracing (waits)', { phpbpf => 1, extra => 'PhpBpfCpuTracing On' } ],
     [ 'On-slow', '+ slow log (500ms)', { phpbpf => 1, extra => 'PhpBpfSlowThreshold 500ms' } ],
+    # mpm_event and mod_proxy_fcgi to php-fpm: Apache's side is another
+    # path (a token per request, mod_proxy_fcgi sending it), against its
+    # own baseline.
+    ($o{fpm} ? ([ 'fpm-none', 'php-fpm (mpm_event, mod_proxy_fcgi), no mod_phpbpf', { fpm => 1, phpbpf => 0 } ],
+                [ 'fpm-On', 'php-fpm, default tracing (Apache side)', { fpm => 1, phpbpf => 1 } ]) : ()),
 );
 my ($n1, $n2) = $o{quick} ? (10, 60) : (50, 450);
 my %instr;
@@ -627,7 +721,9 @@ sub callgrind_total {
     chmod 0755, $in->{dir};
     $in->{libphp} = "$in->{dir}/libphp.so";
     copy($libphp, $in->{libphp}) or die "copy: $!";
-    if ($c->{phpbpf}) {
+    # php-fpm is another process: its probes trap there, not in valgrind.
+    fpm_start($in) if $c->{fpm};
+    if ($c->{phpbpf} && !$c->{fpm}) {
         copy($libphp, "$in->{dir}/libphp-probed.so") or die "copy: $!";
         $in->{c}{extra} = join "\n", grep { $_ } $c->{extra}, "PhpBpfLibrary $in->{dir}/libphp-probed.so";
     }
@@ -655,6 +751,7 @@ sub callgrind_total {
     kill 'TERM', $pid;
     my $gone;
     for (1 .. 300) { last if ($gone = waitpid($pid, POSIX::WNOHANG()) == $pid); sleep 0.1 }
+    fpm_stop($in);
     unless ($gone) { kill 'KILL', $pid; waitpid $pid, 0; return undef }   # it now and then ignores TERM
     return undef unless $ok;
     open my $fh, '<', $out or return undef;
@@ -749,6 +846,11 @@ sub goals {
     $row->('queries: default (PhpBpfQueries On) throughput >= 0.99 x PhpBpfQueries Off, a page of 25 statements (db)',
            '3:3q0', 'db', 0.99);
     $row->('page: default throughput >= 0.995 x no module', 3, 'page', 0.995);
+    # php-fpm: the same goal as mod_php's on the page; hello for scale.
+    $row->('php-fpm (mpm_event): default throughput >= 0.995 x no module (page)', 'F3:F1', 'page', 0.995);
+    $row->('php-fpm (mpm_event): default throughput / no module (hello), for scale', 'F3:F1', 'hello', undef);
+    $g .= sprintf "| php-fpm: exactly 2 uprobe hits per PHP request | %.3f | %s |\n", $f{hits},
+                  abs($f{hits} - 2) < 0.0005 ? 'met' : 'not met' if defined $f{hits};
     $row->('page: default p99 <= 1.01 x no module', 3, 'page', 1.01, 'p99');
     # Compile tracing: probes on compile_file fire only on an opcache miss.
     $row->('page: compile tracing (compile_file) >= 0.997 x default', '4c:3', 'page', 0.997);
@@ -765,9 +867,11 @@ sub goals {
     if ($instr{none}) {
         # 420: the settled budget (it was 200, which the page's own counts
         # cannot fit: README, Overhead).
-        for my $k ([ 'On', 420, 'default tracing, Apache side' ], [ 'Off', 100, 'PhpBpf Off' ]) {
+        for my $k ([ 'On', 420, 'default tracing, Apache side', 'none' ], [ 'Off', 100, 'PhpBpf Off', 'none' ],
+                   [ 'fpm-On', 420, 'php-fpm, default tracing, Apache side', 'fpm-none' ]) {
             my $x = $instr{ $k->[0] } or next;
-            my $d = $x->{ir} - $instr{none}{ir};
+            my $b = $instr{ $k->[3] } or next;
+            my $d = $x->{ir} - $b->{ir};
             $g .= sprintf "| %s: <= %d instructions per request (callgrind) | %+.0f | %s |\n",
                           $k->[2], $k->[1], $d, $d <= $k->[1] ? 'met' : 'not met';
         }
@@ -855,6 +959,21 @@ if (%q && $pair{'3:3q0'}) {
 }
 $md .= sprintf "Uprobe hits per PHP request with default tracing (module's own counters): %.3f\n\n",
                $hits // 0;
+if ($pair{'F3:F1'}) {
+    $md .= sprintf "### php-fpm (mpm_event, mod_proxy_fcgi, a pool of 8 workers on a unix socket)\n\n"
+                 . "Default tracing head to head with no module, each instance with its own php-fpm "
+                 . "(%d rounds of %d s).\n\n| # | configuration | %s |\n|---|---|%s\n"
+                 . "| F3 vs F1 | php-fpm, default tracing, head to head with php-fpm, no module |",
+                   @o{qw(pair_rounds duration)},
+                   join(' | ', map { "$_->[0] ratio | $_->[0] p25..p75 | $_->[0] p99 ratio" } @workloads),
+                   '---|---|---|' x @workloads;
+    $md .= sprintf " %.3f | %.3f..%.3f | %.3f |", pair_q('F3:F1', $_->[0]), (pair_q('F3:F1', $_->[0], 'p99'))[0]
+        for @workloads;
+    $md .= sprintf "\n\nNo module: %s.  BPF time per request (hello, kernel BPF statistics): %.0f ns; "
+                 . "%.3f uprobe hits per request.\n\n",
+                   join(', ', map { sprintf '%.0f requests/s (%s)', $f{rps}{$_}, $_ } sort keys %{ $f{rps} }),
+                   $f{req} ? $f{ns} / $f{req} : 0, $f{hits} // 0;
+}
 if (%instr) {
     $md .= sprintf "### Instructions per request (callgrind, hello world, `apache2 -X`)\n\n"
                  . "(total after %d requests - total after %d) / %d, each from a run of its own, "
@@ -868,7 +987,8 @@ if (%instr) {
                  . "| configuration | instructions | vs no module | D1 misses | vs no module | LL misses |\n"
                  . "|---|---|---|---|---|---|\n", $n2, $n1, $n2 - $n1;
     for my $ic (grep { $instr{ $_->[0] } } @icfg) {
-        my ($x, $b) = ($instr{ $ic->[0] }, $instr{none} // $instr{ $ic->[0] });
+        my $base = $ic->[2]{fpm} ? 'fpm-none' : 'none';
+        my ($x, $b) = ($instr{ $ic->[0] }, $instr{$base} // $instr{ $ic->[0] });
         $md .= sprintf "| %s | %.1f | %+.1f | %.1f | %+.1f | %.1f |\n", $ic->[1], $x->{ir},
                        $x->{ir} - $b->{ir}, $x->{d1}, $x->{d1} - $b->{d1}, $x->{ll};
     }

@@ -37,6 +37,30 @@
  * foreign. */
 #define PHPBPF_FPM_PARAM "PHPBPF"
 #define PHPBPF_FPM_TOKEN_LEN 64
+/* n (up to 16) hex digits of a token at i, as a number; all ones if one is
+ * not a lowercase hex digit.  The startup program's parser, and the unit
+ * tests' (t/unit/fpm_tests.c). */
+static inline __u64 phpbpf_fpm_hex_field(const char *s, int i, int n)
+{
+    __u64 v = 0;
+    int k;
+
+    for (k = 0; k < 16; k++) {
+        char c;
+
+        if (k >= n)
+            break;
+        c = s[(i + k) & (PHPBPF_FPM_TOKEN_LEN - 1)];
+        if (c >= '0' && c <= '9')
+            v = v << 4 | (__u64)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v << 4 | (__u64)(c - 'a' + 10);
+        else
+            return ~0ULL;
+    }
+    return v;
+}
+
 /* php-fpm binaries traced at once (pools of different PHP builds). */
 #define PHPBPF_FPM_MAX 4
 /* Pools one server tells apart (mod_phpbpf/fpm.h). */

@@ -31,28 +31,6 @@ int php_whoami(void *ctx)
     return 0;
 }
 
-/* n hex digits of s at i as a number; -1 (all ones) if one is not hex. */
-static __always_inline __u64 hex_field(const char *s, int i, int n)
-{
-    __u64 v = 0;
-    int k;
-
-    for (k = 0; k < 16; k++) {
-        char c;
-
-        if (k >= n)
-            break;
-        c = s[(i + k) & (PHPBPF_FPM_TOKEN_LEN - 1)];
-        if (c >= '0' && c <= '9')
-            v = v << 4 | (__u64)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v << 4 | (__u64)(c - 'a' + 10);
-        else
-            return ~0ULL;
-    }
-    return v;
-}
-
 struct fpm_token {
     __u64 seq, req_time_us, uri;
     __u32 vhost, apid;
@@ -124,12 +102,12 @@ static __always_inline int fpm_token(struct pt_regs *ctx, __u64 k, struct phpbpf
                       &len)
         || len != PHPBPF_FPM_TOKEN_LEN
         || bpf_probe_read_user(tok, sizeof(tok), (void *)val)
-        || hex_field(tok, 0, 16) != fpm_nonce)
+        || phpbpf_fpm_hex_field(tok, 0, 16) != fpm_nonce)
         return -1;
-    t->vhost = (__u32)hex_field(tok, 16, 8);
-    t->apid = (__u32)hex_field(tok, 24, 8);
-    t->seq = hex_field(tok, 32, 16);
-    t->req_time_us = hex_field(tok, 48, 16);
+    t->vhost = (__u32)phpbpf_fpm_hex_field(tok, 16, 8);
+    t->apid = (__u32)phpbpf_fpm_hex_field(tok, 24, 8);
+    t->seq = phpbpf_fpm_hex_field(tok, 32, 16);
+    t->req_time_us = phpbpf_fpm_hex_field(tok, 48, 16);
     t->uri = 0;
     if (!fcgi_param(req, FCGI_REQUEST_URI_HASH, 11, FCGI_REQUEST_URI_8, &val, &len))
         t->uri = val;

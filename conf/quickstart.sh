@@ -3,7 +3,17 @@
 # mod_phpbpf, enable it in the system Apache with two sample PHP vhosts
 # (shop.test and blog.test on port 80), send them some traffic, and print
 # where to look.
+#
+#   bash conf/quickstart.sh          PHP in mod_php (mpm_prefork)
+#   bash conf/quickstart.sh --fpm    PHP in php-fpm behind mod_proxy_fcgi
+#                                    (mpm_event), as Debian's php8.2-fpm sets it up
 set -euo pipefail
+fpm=0
+case "${1:-}" in
+    --fpm) fpm=1 ;;
+    "") ;;
+    *) echo "usage: $0 [--fpm]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
@@ -13,9 +23,20 @@ apt-get install -y -q --no-install-recommends $(grep -v '^#' conf/debian-package
 make -f Makefile.apxs
 make -f Makefile.apxs install
 
-# mod_php needs prefork; Debian's php package usually switches to it.
-a2dismod -q mpm_event mpm_worker >/dev/null 2>&1 || true
-a2enmod -q mpm_prefork php8.2 phpbpf status
+if [ $fpm = 1 ]; then
+    # php-fpm's pool on /run/php/php8.2-fpm.sock; Apache sends .php there
+    # (php8.2-fpm.conf's SetHandler), which mod_phpbpf finds by itself.
+    a2dismod -q php8.2 mpm_prefork mpm_worker >/dev/null 2>&1 || true
+    a2enmod -q mpm_event proxy_fcgi setenvif phpbpf status
+    a2enconf -q php8.2-fpm
+    service php8.2-fpm restart >/dev/null 2>&1 || /usr/sbin/php-fpm8.2
+    for i in $(seq 50); do [ -S /run/php/php8.2-fpm.sock ] && break; sleep 0.1; done
+else
+    # mod_php needs prefork; Debian's php package usually switches to it.
+    a2dismod -q mpm_event mpm_worker proxy_fcgi >/dev/null 2>&1 || true
+    a2disconf -q php8.2-fpm >/dev/null 2>&1 || true
+    a2enmod -q mpm_prefork php8.2 phpbpf status
+fi
 
 demo=/var/www/phpbpf-demo
 for site in shop blog; do
@@ -52,6 +73,6 @@ for i in $(seq 1 200); do
 done
 
 echo
-curl -s 'http://127.0.0.1/server-bpf?auto' | grep -E '^(TracingState|TracingReason|Requests|PhpP50Us)'
+curl -s 'http://127.0.0.1/server-bpf?auto' | grep -E '^(TracingState|TracingReason|FpmPool|PhpRuns|Requests|PhpP50Us)'
 echo
 echo "mod_phpbpf is running.  Open http://localhost/server-bpf (also ?auto and ?json)."

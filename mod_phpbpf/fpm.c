@@ -14,51 +14,8 @@
 #include "../bpf/phpbpf.h"
 #include "fpm.h"
 
-/* mod_proxy_fcgi's port when a fcgi:// URL names none. */
-#define FCGI_DEFAULT_PORT 8000
 
 /* ------------------------------------------------------ the pools */
-
-const char *phpbpf_fpm_parse(apr_pool_t *p, const char *arg, struct phpbpf_fpm_pool *out)
-{
-    const char *s = arg, *e;
-
-    memset(out, 0, sizeof(*out));
-    if (strncasecmp(s, "proxy:", 6) == 0)
-        s += 6;
-    if (strncasecmp(s, "unix:", 5) == 0) {
-        /* unix:/run/php/php8.2-fpm.sock|fcgi://localhost/ */
-        s += 5;
-        e = strchr(s, '|');
-        out->path = e ? apr_pstrmemdup(p, s, (apr_size_t)(e - s)) : apr_pstrdup(p, s);
-        if (out->path[0] != '/')
-            return "a unix socket's path must be absolute";
-        if (e && strncasecmp(e + 1, "fcgi://", 7) != 0)
-            return "not a FastCGI (fcgi://) backend";
-        out->name = apr_pstrcat(p, "unix:", out->path, NULL);
-        return NULL;
-    }
-    if (strncasecmp(s, "fcgi://", 7) == 0)
-        s += 7;
-    else if (s != arg || strchr(s, '/'))
-        return "not a FastCGI (fcgi://) backend";
-    e = s + strcspn(s, "/");
-    out->host = apr_pstrmemdup(p, s, (apr_size_t)(e - s));
-    {
-        char *colon = strrchr((char *)out->host, ':');
-
-        if (colon && !strchr(colon, ']')) {
-            out->port = (apr_port_t)atoi(colon + 1);
-            *colon = '\0';
-        }
-        else
-            out->port = FCGI_DEFAULT_PORT;
-    }
-    if (!*out->host || !out->port)
-        return "expected unix:/PATH or HOST:PORT";
-    out->name = apr_psprintf(p, "%s:%u", out->host, (unsigned)out->port);
-    return NULL;
-}
 
 static int add_pool(apr_pool_t *p, struct phpbpf_fpm_pool *pools, int n, const char *arg)
 {
@@ -279,7 +236,11 @@ static int req_npools;
 
 void phpbpf_fpm_set_pools(const struct phpbpf_fpm_pool *pools, int n)
 {
+    int i;
+
     memcpy(req_pools, pools, (size_t)n * sizeof(*pools));
+    for (i = 0; i < n; i++)
+        req_pools[i].path_len = req_pools[i].path ? strlen(req_pools[i].path) : 0;
     req_npools = n;
 }
 
@@ -314,7 +275,23 @@ static int match(const char *url, const char *uds)
         if (!q->host || strncasecmp(url, q->host, hl = strlen(q->host)) != 0)
             continue;
         if (url[hl] == ':' ? (apr_port_t)atoi(url + hl + 1) == q->port
-                           : ((url[hl] == '/' || !url[hl]) && q->port == FCGI_DEFAULT_PORT))
+                           : ((url[hl] == '/' || !url[hl]) && q->port == PHPBPF_FCGI_DEFAULT_PORT))
+            return i;
+    }
+    return -1;
+}
+
+/* The common case first, with no scan of the string: SetHandler
+ * "proxy:unix:PATH|fcgi://..." as Debian's php8.2-fpm.conf writes it,
+ * PATH compared with each pool's by length and bytes. */
+static int match_unix_handler(const char *h)
+{
+    int i;
+
+    for (i = 0; i < req_npools; i++) {
+        const struct phpbpf_fpm_pool *q = &req_pools[i];
+
+        if (q->path && strncmp(h, q->path, q->path_len) == 0 && h[q->path_len] == '|')
             return i;
     }
     return -1;
@@ -322,34 +299,15 @@ static int match(const char *url, const char *uds)
 
 int phpbpf_fpm_pool_of(const request_rec *r)
 {
+    const char *h = r->handler;
+
     if (!req_npools)
         return -1;
-    if (r->handler && strncmp(r->handler, "proxy:", 6) == 0)
-        return match(r->handler + 6, NULL);
+    if (h && strncmp(h, "proxy:unix:", 11) == 0)
+        return match_unix_handler(h + 11);
+    if (h && strncasecmp(h, "proxy:", 6) == 0)
+        return match(h + 6, NULL);
     if (r->proxyreq && r->filename && strncmp(r->filename, "proxy:", 6) == 0)
         return match(r->filename + 6, apr_table_get(r->notes, "uds_path"));
     return -1;
-}
-
-static char *hex(char *o, apr_uint64_t v, int digits)
-{
-    static const char d[] = "0123456789abcdef";
-    int i;
-
-    for (i = digits - 1; i >= 0; i--, v >>= 4)
-        o[i] = d[v & 15];
-    return o + digits;
-}
-
-void phpbpf_fpm_token(char *out, apr_uint64_t nonce, apr_uint32_t vhost, apr_uint32_t pid,
-                      apr_uint64_t seq, apr_uint64_t request_time_us)
-{
-    char *o = out;
-
-    o = hex(o, nonce, 16);
-    o = hex(o, vhost, 8);
-    o = hex(o, pid, 8);
-    o = hex(o, seq, 16);
-    o = hex(o, request_time_us, 16);
-    *o = '\0';
 }

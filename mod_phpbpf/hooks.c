@@ -61,8 +61,8 @@ int phpbpf_post_read_request(request_rec *r)
     struct phpbpf_slot *slot;
 
     /* A threaded MPM runs no mod_php: no program reads the slot, which
-     * is one per process. */
-    if (!phpbpf_enabled() || r->main || r->prev || phpbpf_threaded)
+     * is one per process (phpbpf_slot_on is 0 then). */
+    if (!phpbpf_slot_on || r->main || r->prev)
         return DECLINED;
     slot = phpbpf_st->slot;
     slot->vhost = vhost_of(r->server);
@@ -152,7 +152,8 @@ struct phpbpf_fpm_req {
 /* Before mod_proxy's handler: a request for one of our pools gets its
  * token, as a FastCGI parameter (mod_proxy_fcgi sends subprocess_env).
  * A subrequest's (mod_dir's lookup of index.php) comes to the request
- * with it, by ap_internal_fast_redirect. */
+ * with it, by ap_internal_fast_redirect.  Hooked only where there are
+ * pools (mod_phpbpf.c), so that mod_php's requests do not pay the call. */
 int phpbpf_fixups(request_rec *r)
 {
     struct phpbpf_fpm_req *q;

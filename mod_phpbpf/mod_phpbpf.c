@@ -166,6 +166,25 @@ static const char *const *helper_argv(apr_pool_t *p, server_rec *s, const phpbpf
     return phpbpf_helper_argv(p, c->helper, &o);
 }
 
+/* The fixups hook, only for a server with php-fpm pools: every request
+ * of a mod_php server would pay its call (about 20 instructions, against
+ * the Apache side's budget of 420: README, Overhead).  Hooked here, after
+ * apr_hook_sort_all(), it runs after every other module's fixups, which
+ * is where it belongs (after mod_proxy's, which moves a unix socket out
+ * of the URL, and mod_dir's, whose index.php comes to the request).  Each
+ * generation registers its hooks afresh (they live in pconf): once per
+ * generation. */
+static void hook_fixups(int want)
+{
+    static int gen = -1;
+    int now = ap_state_query(AP_SQ_CONFIG_GEN);
+
+    if (!want || gen == now)
+        return;
+    gen = now;
+    ap_hook_fixups(phpbpf_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
+}
+
 /* What post_config started the helper with, for the monitor. */
 static struct last_start {
     server_rec *s;
@@ -243,7 +262,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
         return OK;
 
-    phpbpf_on = 0;
+    phpbpf_on = phpbpf_slot_on = phpbpf_fpm_on = 0;
     proc = phpbpf_st = phpbpf_state_open(s, c->max_vhosts);
     if (!proc)
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -277,6 +296,8 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     }
     phpbpf_fpm_set_pools(pools, npools);
     phpbpf_fpm_on = npools > 0;
+    phpbpf_slot_on = phpbpf_on && !phpbpf_threaded;
+    hook_fixups(npools > 0);
     fpm_show(proc->sh, pools, npools);
     blocker = tracing_blocker(ptemp, s, &lib, npools, nbinaries);
     apr_cpystrn(proc->sh->library, lib.shown ? lib.shown : "", sizeof(proc->sh->library));
@@ -311,45 +332,49 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
  * httpd, or upgraded (a new file: uprobes belong to the old one), gets a
  * new helper, which takes its predecessor's counters over; a plain
  * restart of php-fpm (same file, new master) needs nothing. */
-static int phpbpf_monitor(apr_pool_t *p, server_rec *s)
+static int phpbpf_monitor(apr_pool_t *pconf, server_rec *s)
 {
     static apr_time_t next;
     struct phpbpf_fpm_pool *pools;
     const char *id, *cmd;
+    apr_pool_t *p;
     int npools, i;
 
     (void)s;
     if (!phpbpf_on || !phpbpf_fpm_on || !phpbpf_st || !last.s || apr_time_now() < next)
         return DECLINED;
     next = apr_time_now() + apr_time_from_sec(PHPBPF_FPM_RECHECK_S);
+    /* Not pconf, which lives as long as the generation: a look every few
+     * seconds would grow it for good.  What outlives this look is copied
+     * (the page's strings into the segment, a new helper's argv into the
+     * process pool). */
+    apr_pool_create(&p, pconf);
     pools = apr_pcalloc(p, PHPBPF_FPM_POOLS * sizeof(*pools));
     npools = phpbpf_fpm_pools(p, phpbpf_sconf(last.s)->fpm, pools);
     for (i = 0; i < npools; i++)
         phpbpf_fpm_find(p, &pools[i]);
     fpm_show(phpbpf_st->sh, pools, npools);
     id = fpm_identity(p, pools, npools);
-    if (strcmp(id, phpbpf_st->fpm_identity ? phpbpf_st->fpm_identity : "") == 0
-        || (!last.lib->attach && !*id))
-        return DECLINED;
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, last.s,
-                 "mod_phpbpf: the php-fpm binaries behind the pools changed (%s, was %s)",
-                 *id ? id : "none", phpbpf_st->fpm_identity);
-    {
+    if (strcmp(id, phpbpf_st->fpm_identity ? phpbpf_st->fpm_identity : "") != 0
+        && (last.lib->attach || *id)) {
         const char *const *argv = helper_argv(p, last.s, last.lib, last.sock, pools, npools);
 
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, last.s,
+                     "mod_phpbpf: the php-fpm binaries behind the pools changed (%s, was %s)",
+                     *id ? id : "none", phpbpf_st->fpm_identity);
         cmd = phpbpf_helper_identity(p, last.lib->identity ? last.lib->identity : "", argv);
         phpbpf_st->fpm_identity = apr_pstrdup(phpbpf_st->pool, id);
         cmd = apr_pstrcat(p, cmd, " fpm=", id, NULL);
         phpbpf_supervise(last.s, cmd, argv, last.sock,
                          last.lib->shown ? last.lib->shown : "php-fpm");
     }
+    apr_pool_destroy(p);
     return DECLINED;
 }
 
 /* post_config runs after mod_php's, which loads PHP's extensions
  * (mysqlnd.so) in this process. */
 static const char *const after_php[] = { "mod_php.c", "mod_php7.c", NULL };
-static const char *const after_dir[] = { "mod_dir.c", "mod_proxy.c", NULL };
 
 static void register_hooks(apr_pool_t *p)
 {
@@ -360,9 +385,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(phpbpf_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(phpbpf_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(phpbpf_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
-    /* After mod_proxy's (FIRST), which moves a unix socket out of the
-     * URL, and mod_dir's (LAST), whose index.php comes to the request. */
-    ap_hook_fixups(phpbpf_fixups, after_dir, NULL, APR_HOOK_LAST);
+    /* phpbpf_fixups: in post_config, where there are php-fpm pools. */
     ap_hook_monitor(phpbpf_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_error_log(phpbpf_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     /* After mod_php's (MIDDLE), which takes PHP's requests and so spares

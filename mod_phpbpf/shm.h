@@ -254,7 +254,10 @@ static inline void phpbpf_shm_put_str(char *dst, size_t size, const char *src)
 /* The per-vhost counters and the Apache-time histogram.  The bucket
  * before the totals: a reader copies the totals first, so the buckets it
  * reads after them never hold fewer requests. */
-static inline void phpbpf_shm_count_request(struct phpbpf_shared *sh,
+/* Inlined in each of the two log paths (mod_php's, php-fpm's), which
+ * would otherwise share an out-of-line copy and pay a call. */
+#define PHPBPF_SHM_INLINE static inline __attribute__((always_inline))
+PHPBPF_SHM_INLINE void phpbpf_shm_count_request(struct phpbpf_shared *sh,
                                             const struct phpbpf_shm_request *q)
 {
     struct phpbpf_vhost_rec *v = &sh->vhost[q->vhost];
@@ -278,7 +281,7 @@ static inline void phpbpf_shm_count_request(struct phpbpf_shared *sh,
 /* The recent-requests ring: two strings copied (host and URI); the method
  * as its index, by name only when it is none of GET, HEAD, POST; whether
  * there was a query string, never the query string. */
-static inline void phpbpf_shm_note_recent(struct phpbpf_shared *sh,
+PHPBPF_SHM_INLINE void phpbpf_shm_note_recent(struct phpbpf_shared *sh,
                                           const struct phpbpf_shm_request *q)
 {
     __u64 n = __atomic_fetch_add(&sh->recent_head, 1, __ATOMIC_RELAXED);

@@ -18,6 +18,7 @@ phpbpf_proc *phpbpf_st;
 int phpbpf_on;
 int phpbpf_fpm_on;
 int phpbpf_threaded;
+int phpbpf_slot_on;
 
 #define PHPBPF_HELPER_PID_KEY "phpbpf_helper_pid"
 /* Every build reads this key alike: {read end, write end}, or NULL. */

@@ -66,9 +66,12 @@ extern phpbpf_proc *phpbpf_st;
 extern int phpbpf_on;
 
 /* Set in post_config too: the server proxies PHP to php-fpm pools
- * (fpm.h); a threaded MPM, where the slot (one per process) is not used. */
+ * (fpm.h); a threaded MPM, where the slot (one per process) is not used;
+ * and phpbpf_on without a threaded MPM, the one load post_read_request
+ * makes. */
 extern int phpbpf_fpm_on;
 extern int phpbpf_threaded;
+extern int phpbpf_slot_on;
 
 /* Set only once phpbpf_st is: one load on every request. */
 static inline int phpbpf_enabled(void)

@@ -19,6 +19,7 @@
 #include "render_tests.h"
 #include "stacks_tests.h"
 #include "sockdir_tests.h"
+#include "fpm_tests.h"
 #include "route_tests.h"
 #include "sqlnorm_tests.h"
 #include "mysqlnd_tests.h"
@@ -644,6 +645,7 @@ int main(void)
     sockdir_tests();
     route_tests();
     sqlnorm_tests();
+    fpm_tests();
     mysqlnd_tests();
     ftable_tests();
     buildid_tests();

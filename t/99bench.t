@@ -6,7 +6,7 @@ use strict;
 use warnings;
 use FindBin;
 use File::Temp qw(tempdir);
-use Test::More tests => 19;
+use Test::More tests => 21;
 
 my $out = tempdir(CLEANUP => 1) . '/bench.md';
 my $log = `perl $FindBin::Bin/../bench/bench.pl --quick --out $out 2>&1`;
@@ -39,12 +39,16 @@ like $md, qr/^\| 3c vs 3c0 \| default \+ CPU tracing \(with the wait split\), he
     'the wait split measured head to head with CPU tracing as it was (a build of its own)';
 like $md, qr/^sched_switch \(hello\): 3c0 \d+ ns per run, [\d.]+ runs and \d+ ns per request; 3cs \d+ ns per run, [\d.]+ runs and \d+ ns per request; 3c \d+ ns per run/m,
     'BPF statistics: sched_switch per run and per request, without the split, without call sites, with both';
-is scalar(() = $md =~ /^\| [^|]+ \| (?:[\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)?|[+-]\d+ ns \(\d+ vs \d+\)|[+-]\d+|php_\w+ \d+) \| (?:met|not met) \|$/mg), 22,
-    'the Goals table judges every goal: 5 per workload, 3 for the page, hits (USDT, functions), 2 render times, RSS, 2 instruction counts, the verifier on this kernel, queries';
+is scalar(() = $md =~ /^\| [^|]+ \| (?:[\d.]+(?: \([\d.]+\.\.[\d.]+\)| MB| ms)?|[+-]\d+ ns \(\d+ vs \d+\)|[+-]\d+|php_\w+ \d+) \| (?:met|not met) \|$/mg), 25,
+    'the Goals table judges every goal: 5 per workload, 3 for the page, hits (USDT, functions), 2 render times, RSS, 2 instruction counts, the verifier on this kernel, queries; php-fpm: the page, hits, instructions';
 # --quick boots no 6.1 (t/61kernel61.t does): this kernel's column only.
 is scalar(() = $md =~ /^\| php_\w+ \| \d+ \|$/mg), 19,
     "the verifier's instruction counts for all 19 programs (mysqlnd's five and libpq's five among them)";
 is scalar(() = $md =~ /^\| (?:no mod_phpbpf|PhpBpf Off|default tracing \(Apache side\)|\+ [^|]+) \| \d+\.\d \| [+-]\d+\.\d \| \d+\.\d \| [+-]\d+\.\d \| -?\d+\.\d \|$/mg), 8,
     'instructions per request (callgrind) for no module, Off, On and 5 modes, with cache misses';
+is scalar(() = $md =~ /^\| php-fpm[^|]+\| \d+\.\d \| [+-]\d+\.\d \| \d+\.\d \| [+-]\d+\.\d \| -?\d+\.\d \|$/mg), 2,
+    'and for php-fpm behind mod_proxy_fcgi, without and with the module';
+like $md, qr/^\| F3 vs F1 \| php-fpm, default tracing, head to head with php-fpm, no module \| [\d.]+ \| [\d.]+\.\.[\d.]+ \| [\d.]+ \|.*\n\nNo module: \d+ requests\/s \(hello\), \d+ requests\/s \(page\)\.  BPF time per request \(hello, kernel BPF statistics\): \d+ ns; 2\.000 uprobe hits per request\.$/m,
+    'php-fpm: default tracing head to head with no module, its BPF time and 2 hits a request';
 is scalar(() = $md =~ /^\| (?:uprobe|uretprobe)[^|]+ \| \d+ \|$/mg), 5,
     'probe cost: a nop (USDT), push, endbr64, after endbr64, a return probe';

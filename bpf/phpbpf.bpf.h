@@ -68,16 +68,6 @@ static __always_inline int task_is_ours(struct task_struct *t)
     return 0;
 }
 
-/* The pid requests are known by: the Apache child's, as Apache has it. */
-static __always_inline __u32 request_pid(struct task_struct *t, const struct phpbpf_inflight *f)
-{
-    __u32 pid = (__u32)t->tgid;
-
-    /* Loaded before the choice: one load from two kinds of pointer is
-     * what the verifier refuses. */
-    barrier_var(pid);
-    return f->fpm ? f->apid : pid;
-}
 
 /* This task's request state, if it is one of our httpd's processes. */
 static __always_inline struct phpbpf_inflight *task_state(struct task_struct *t)

@@ -78,12 +78,8 @@ struct phpbpf_fpm_target {
  * struct _fcgi_request's env (a fcgi_hash) and its buckets. */
 #define PHPBPF_FCGI_REQ_ENV 8296
 #define PHPBPF_FCGI_HASH_MASK 127
-#define PHPBPF_FCGI_B_HASH 0
-#define PHPBPF_FCGI_B_VAR_LEN 4
-#define PHPBPF_FCGI_B_VAR 8
-#define PHPBPF_FCGI_B_VAL_LEN 16
-#define PHPBPF_FCGI_B_VAL 24
-#define PHPBPF_FCGI_B_NEXT 32
+/* A bucket: hash, var_len (u32 each), var, val_len (u32), val, next:
+ * read whole by bpf/requests.bpf.c's fcgi_param(). */
 /* FCGI_HASH_FUNC of "PHPBPF": var[3] << 2 + var[len-2] << 4 + var[len-1] << 2 + len. */
 #define PHPBPF_FPM_PARAM_HASH (('B' << 2) + ('P' << 4) + ('F' << 2) + 6)
 
@@ -287,7 +283,7 @@ struct phpbpf_inflight {
      * somewhere else (a PIE), so they are worked out at every startup. */
     __u64 eg, sg, ex_lo, ex_hi;
     __u32 fpm;              /* 1: a php-fpm worker, running a request for our httpd */
-    __u32 apid;             /* php-fpm: the Apache child's pid, as Apache has it */
+    __u32 apid;             /* php-fpm: the Apache child's pid, as Apache has it (ns_pid) */
 };
 
 /* A slow request, sent through a BPF ring buffer when its PHP time reached

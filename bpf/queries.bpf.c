@@ -107,7 +107,7 @@ static __always_inline void query_send(struct phpbpf_inflight *f, __u32 kind, __
     e->source = PHPBPF_SRC_QUERY;
     e->kind = kind;
     e->vhost = f->vhost;
-    e->pid = f->fpm ? f->apid : bpf_get_current_pid_tgid() >> 32;
+    e->pid = bpf_get_current_pid_tgid() >> 32;
     e->seq = f->seq;
     e->ns = ns;
     e->failed = failed;

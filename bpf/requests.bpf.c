@@ -42,6 +42,14 @@ struct fpm_token {
 static __always_inline int fcgi_param(__u64 req, __u32 hash, __u32 name_len, __u64 name8,
                                       __u64 *val, __u32 *val_len)
 {
+    /* fcgi_hash_bucket, read whole: each read of another process's page
+     * is most of a read's cost, whatever its size. */
+    struct {
+        __u32 hash, var_len;
+        __u64 var;
+        __u32 val_len, pad;
+        __u64 val, next;
+    } bk;
     __u64 b = 0;
     int i;
 
@@ -50,21 +58,18 @@ static __always_inline int fcgi_param(__u64 req, __u32 hash, __u32 name_len, __u
         return -1;
     /* The bucket's chain: a few parameters share a slot of 128. */
     for (i = 0; i < 8 && b; i++) {
-        __u32 hv = 0, len = 0;
-        __u64 pv = 0, var = 0;
+        __u64 var = 0;
 
-        if (bpf_probe_read_user(&hv, sizeof(hv), (void *)(b + PHPBPF_FCGI_B_HASH))
-            || bpf_probe_read_user(&len, sizeof(len), (void *)(b + PHPBPF_FCGI_B_VAR_LEN)))
+        if (bpf_probe_read_user(&bk, sizeof(bk), (void *)b))
             return -1;
-        if (hv == hash && len == name_len
-            && !bpf_probe_read_user(&pv, sizeof(pv), (void *)(b + PHPBPF_FCGI_B_VAR))
-            && !bpf_probe_read_user(&var, name_len < 8 ? name_len + 1 : 8, (void *)pv)
-            && var == name8)
-            return bpf_probe_read_user(val_len, sizeof(*val_len), (void *)(b + PHPBPF_FCGI_B_VAL_LEN))
-                   || bpf_probe_read_user(val, sizeof(*val), (void *)(b + PHPBPF_FCGI_B_VAL))
-                   ? -1 : 0;
-        if (bpf_probe_read_user(&b, sizeof(b), (void *)(b + PHPBPF_FCGI_B_NEXT)))
-            return -1;
+        if (bk.hash == hash && bk.var_len == name_len
+            && !bpf_probe_read_user(&var, name_len < 8 ? name_len + 1 : 8, (void *)bk.var)
+            && var == name8) {
+            *val = bk.val;
+            *val_len = bk.val_len;
+            return 0;
+        }
+        b = bk.next;
     }
     return -1;
 }
@@ -291,8 +296,11 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     }
     e->seq = f->seq;
     e->pid = pid;
-    e->ns_pid = pid;
-    if (pidns_ino && !f->fpm) { /* as Apache's record has it (fpm: pid is already) */
+    /* The helper joins the request's events by pid, the module joins it
+     * with Apache's record by ns_pid: the pid as httpd's namespace has it,
+     * and for php-fpm the Apache child's, from the token. */
+    e->ns_pid = f->fpm ? f->apid : pid;
+    if (pidns_ino && !f->fpm) {
         struct bpf_pidns_info ns;
 
         if (!bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
@@ -367,7 +375,7 @@ int php_request_shutdown(struct pt_regs *ctx)
     }
     route = h ? route_count(f, vhost, now, us, on_us, off_us) : NULL;
     if (slow_us && us >= slow_us)
-        slow_event(ctx, f, request_pid(task, f), us, on_us, off_us, route);
+        slow_event(ctx, f, task->tgid, us, on_us, off_us, route);
     f->start_ns = 0;
     if (!h)
         return 0;

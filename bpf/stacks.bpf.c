@@ -24,7 +24,7 @@ int php_profile(struct bpf_perf_event_data *ctx)
     w.s = bpf_map_lookup_elem(&walk_scratch, &zero);
     if (!w.s)
         return 0;
-    walk_begin(&w, f, request_pid(task, f), PHPBPF_SRC_SAMPLE, stack_depth);
+    walk_begin(&w, f, task->tgid, PHPBPF_SRC_SAMPLE, stack_depth);
     if (bpf_probe_read_user(&w.ex, sizeof(w.ex), (void *)(f->eg + PHPBPF_EG_CURRENT_EXECUTE_DATA))) {
         __sync_fetch_and_add(&counters.samples_unreadable, 1);
         return 0;
@@ -75,7 +75,7 @@ int php_backtrace(struct bpf_iter__task *ctx)
     if (!w.s)
         return 0;
     w.task = task;
-    walk_begin(&w, f, request_pid(task, f), PHPBPF_SRC_BACKTRACE, backtrace_depth);
+    walk_begin(&w, f, task->tgid, PHPBPF_SRC_BACKTRACE, backtrace_depth);
     if (bpf_copy_from_user_task(&w.ex, sizeof(w.ex), (void *)(f->eg + PHPBPF_EG_CURRENT_EXECUTE_DATA),
                                 task, 0)) {
         __sync_fetch_and_add(&counters.samples_unreadable, 1);

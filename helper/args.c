@@ -118,6 +118,15 @@ void phpbpf_args_parse(int argc, char **argv, struct phpbpf_helper_args *a)
         }
         }
     }
+    {
+        char *nonce = getenv(PHPBPF_FPM_NONCE_ENV);
+
+        if (nonce) {
+            a->fpm_nonce = strtoull(nonce, NULL, 16);
+            /* The text in place, which /proc/PID/environ reads. */
+            memset(nonce - sizeof(PHPBPF_FPM_NONCE_ENV), 0, sizeof(PHPBPF_FPM_NONCE_ENV) + strlen(nonce));
+        }
+    }
     if (!o->library || (!*o->library && !o->fpm.n) || o->fpm.n > PHPBPF_FPM_MAX || !o->socket || !o->build || !o->httpd_pid || !o->slot || o->vhosts < 2
         || o->vhosts > PHPBPF_MAX_VHOSTS || optind != argc)
         usage();

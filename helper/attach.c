@@ -131,12 +131,11 @@ static int attach_fn(struct phpbpf_helper *h, const char *path, struct bpf_progr
  * this build's headers, or without USDT notes, is not traced. */
 static void fpm_targets(struct phpbpf_helper *h)
 {
-    const char *nonce = getenv(PHPBPF_FPM_NONCE_ENV);
     unsigned k;
 
     if (!h->opt->fpm.n)
         return;
-    if (!nonce || !(h->skel->rodata->fpm_nonce = strtoull(nonce, NULL, 16)))
+    if (!(h->skel->rodata->fpm_nonce = h->args.fpm_nonce))
         startup_failure("php-fpm pools, but no %s in the environment", PHPBPF_FPM_NONCE_ENV);
     for (k = 0; k < h->opt->fpm.n; k++) {
         const char *path = h->opt->fpm.v[k];

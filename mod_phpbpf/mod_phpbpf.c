@@ -263,6 +263,7 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         return OK;
 
     phpbpf_on = phpbpf_slot_on = phpbpf_fpm_on = 0;
+    last.s = NULL;              /* the last generation's, in its pconf */
     proc = phpbpf_st = phpbpf_state_open(s, c->max_vhosts);
     if (!proc)
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -301,6 +302,19 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     fpm_show(proc->sh, pools, npools);
     blocker = tracing_blocker(ptemp, s, &lib, npools, nbinaries);
     apr_cpystrn(proc->sh->library, lib.shown ? lib.shown : "", sizeof(proc->sh->library));
+    /* ".<pid>" of this parent, which is proc->parent_pid: two servers
+     * sharing a runtime dir never share a helper.  A directory only root
+     * can write, with the socket in it (sockdir.h). */
+    sock = apr_pstrcat(pconf, ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket), "."),
+                       "/" PHPBPF_SOCK_FILE, NULL);
+    /* Known to the children from now on, as they fork: a helper the
+     * monitor starts later listens there. */
+    proc->socket_path = apr_pstrdup(proc->pool, sock);
+    /* No php-fpm master yet (started after httpd): the monitor looks
+     * again, and starts the helper once one listens. */
+    if (!blocker || (!lib.attach && npools && !nbinaries && geteuid() == 0))
+        last = (struct last_start){ s, apr_pmemdup(pconf, &lib, sizeof(lib)), sock };
+    proc->fpm_identity = apr_pstrdup(proc->pool, fpm_identity(ptemp, pools, npools));
     if (blocker) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_phpbpf: PHP tracing unavailable: %s",
                      blocker);
@@ -312,16 +326,9 @@ static int phpbpf_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
      * only when it carries the magic. */
     proc->slot->magic = PHPBPF_SLOT_MAGIC;
 
-    /* ".<pid>" of this parent, which is proc->parent_pid: two servers
-     * sharing a runtime dir never share a helper.  A directory only root
-     * can write, with the socket in it (sockdir.h). */
-    sock = apr_pstrcat(ptemp, ap_append_pid(ptemp, ap_runtime_dir_relative(ptemp, c->socket), "."),
-                       "/" PHPBPF_SOCK_FILE, NULL);
     argv = helper_argv(ptemp, s, &lib, sock, pools, npools);
     cmd = phpbpf_helper_identity(ptemp, lib.identity ? lib.identity : "", argv);
-    proc->fpm_identity = apr_pstrdup(proc->pool, fpm_identity(ptemp, pools, npools));
     cmd = apr_pstrcat(ptemp, cmd, " fpm=", proc->fpm_identity, NULL);
-    last = (struct last_start){ s, apr_pmemdup(pconf, &lib, sizeof(lib)), apr_pstrdup(pconf, sock) };
 
     phpbpf_supervise(s, cmd, argv, sock, lib.shown ? lib.shown : "php-fpm");
     return OK;

@@ -17,7 +17,7 @@ use PhpBpfTest;
 my @cases = (
     [ 'a library that is not PHP', { extra => "PhpBpfLibrary /usr/lib/apache2/modules/mod_status.so" },
       qr/has neither php:request__startup\/shutdown USDT probes nor\s+php_request_startup\/shutdown/ ],
-    [ 'mod_php not loaded', { php => 0 }, qr/mod_php is not loaded/ ],
+    [ 'mod_php not loaded', { php => 0 }, qr/neither mod_php nor a php-fpm pool \(mod_proxy_fcgi\) is configured; nothing to trace/ ],
     [ 'httpd started without root', { user => 'www-data' }, qr/not started as root/ ],
 );
 

@@ -20,7 +20,7 @@ use PhpBpfTest;
 
 my $FPM = '/usr/sbin/php-fpm8.2';
 plan skip_all => "no $FPM (php8.2-fpm)" unless -x $FPM;
-plan tests => 46;
+plan tests => 50;
 
 my $logs = Apache::Test::vars('t_logs');
 my $top = tempdir('phpbpf-fpm-XXXXXX', DIR => $logs, CLEANUP => 1);
@@ -33,49 +33,11 @@ my $tcp = PhpBpfTest::free_port();
 mkdir "$top/sbin" or die;
 copy($FPM, "$top/sbin/php-fpm8.2") or die "copy: $!";
 chmod 0755, "$top/sbin/php-fpm8.2";
-open my $fc, '>', "$top/php-fpm.conf" or die;
-print $fc <<"EOF";
-[global]
-pid = $top/fpm.pid
-error_log = $top/fpm.log
-[a]
-user = www-data
-group = www-data
-listen = $top/a.sock
-listen.owner = www-data
-listen.group = www-data
-listen.mode = 0660
-pm = static
-pm.max_children = 4
-[b]
-user = nobody
-group = nogroup
-listen = 127.0.0.1:$tcp
-pm = static
-pm.max_children = 4
-EOF
-close $fc;
-
 my $fpm_pid;
-sub fpm_start {
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDOUT, '>>', "$top/fpm.console";
-        open STDERR, '>&', \*STDOUT;
-        exec "$top/sbin/php-fpm8.2", '--nodaemonize', '-y', "$top/php-fpm.conf" or _exit(127);
-    }
-    $fpm_pid = $pid;
-    wait_until { -S "$top/a.sock" && IO::Socket::INET->new(PeerAddr => "127.0.0.1:$tcp") } 15
-        or die 'php-fpm did not start: ' . `cat $top/fpm.console $top/fpm.log 2>/dev/null`;
-}
-sub fpm_stop {
-    return unless $fpm_pid;
-    kill 'QUIT', $fpm_pid;          # graceful: requests in flight finish
-    waitpid $fpm_pid, 0;
-    undef $fpm_pid;
-}
+my @pools = ([ 'a', 'www-data', "$top/a.sock" ], [ 'b', 'nobody', "127.0.0.1:$tcp" ]);
+sub fpm_start { $fpm_pid = start_fpm(dir => $top, bin => "$top/sbin/php-fpm8.2", pools => \@pools) }
+sub fpm_stop { stop_fpm($fpm_pid); undef $fpm_pid }
 END { local $?; fpm_stop() }
-fpm_start();
 
 my $mods = '/usr/lib/apache2/modules';
 my $inst = start_instance(php => 0, mpm => 'event', extra => <<"EOF");
@@ -122,8 +84,17 @@ sub settle {
                     >= grep({ $_->[0] == 200 } logged('a.test'), logged('b.test')) } 10;
 }
 
-my $j = wait_until { my $j = json(); $j && $j->{tracing}{state} eq 'active' ? $j : undef } 15;
-is $j && $j->{tracing}{state}, 'active', 'tracing is active with mpm_event and no mod_php'
+# ---- php-fpm started after httpd: Apache time only, until it listens
+my $j = json();
+like $j && $j->{tracing}{reason}, qr/^no php-fpm master listens on the pools this server proxies to/,
+    'no php-fpm yet: the banner says so';
+like join(' ', map { "$_->{pool}: $_->{state}" } @{ $j->{tracing}{fpm_pools} // [] }),
+    qr{^unix:\Q$top\E/a\.sock: no php-fpm master found: nothing listens there; Apache time only},
+    'and the pool says why';
+is get('a.test', '/hello.php')->{status}, 503, 'a request meanwhile fails in mod_proxy_fcgi';
+fpm_start();
+$j = wait_until { my $j = json(); $j && $j->{tracing}{state} eq 'active' ? $j : undef } 15;
+is $j && $j->{tracing}{state}, 'active', 'once php-fpm listens, tracing starts (mpm_event, no mod_php)'
     or diag explain $j && $j->{tracing};
 my %pool = map { $_->{pool} => $_->{state} } @{ $j->{tracing}{fpm_pools} // [] };
 like $pool{"unix:$top/a.sock"} // '', qr/^php-fpm \Q$top\E\/sbin\/php-fpm8\.2, master pid $fpm_pid$/,
@@ -149,20 +120,21 @@ waitpid $_, 0 for @kids;
 is get('a.test', '/sleep20.php')->{status}, 200, 'a.test runs PHP in pool a';
 is get('b.test', '/notfound404.php')->{status}, 404, 'b.test: a 404 from PHP';
 get('b.test', '/sleep20.php') for 1 .. 4;
-settle(51, 55);
+settle(52, 55);
 $j = json();
 my ($va, $vb) = (vhost($j, 'a.test'), vhost($j, 'b.test'));
 my @la = logged('a.test');
 my @lb = logged('b.test');
-is scalar(@la), 51, 'a.test: 51 PHP requests in the access log';
+is scalar(@la), 52, 'a.test: 52 PHP requests in the access log (the 503 among them)';
 is $va->{requests}, scalar(@la), 'a.test: Apache counted each once';
-is $va->{php_us}{count}, scalar(@la), 'a.test: so did PHP, in php-fpm';
+is $va->{php_us}{count}, scalar(grep { $_->[0] != 503 } @la), 'a.test: PHP, in php-fpm, each it ran';
+is $va->{status}{'5xx'}, 1, "a.test: the 503, Apache's only";
 is $vb->{requests}, scalar(@lb), "b.test: Apache counted the access log's " . scalar(@lb);
 is $vb->{php_us}{count}, scalar(@lb), 'b.test: so did PHP';
 is $vb->{status}{'4xx'}, 1, "b.test: PHP's 404 counted as one";
 is $va->{php_runs}, "php-fpm unix:$top/a.sock", 'a.test says its PHP runs in the unix pool';
 is $vb->{php_runs}, "php-fpm 127.0.0.1:$tcp", 'b.test says its PHP runs in the TCP pool';
-my $p50 = median(map { $_->[1] } @la);
+my $p50 = median(map { $_->[1] } @la);   # the 503's few microseconds move it by one place
 ok within($va->{latency_us}{p50}, $p50, 0.05), "a.test: p50 $va->{latency_us}{p50} us within 5% of %D's $p50";
 cmp_ok $va->{php_us}{p50}, '<=', $va->{latency_us}{p50}, 'and PHP time is within it';
 is counter($j, 'fpm_foreign'), 0, 'no foreign fpm request yet';

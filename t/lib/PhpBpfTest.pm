@@ -22,7 +22,7 @@ our @EXPORT = qw(page_json vhost_entry vname access_log_php wait_until
                  median httpd_parent_pid helper_pid_of error_log_size
                  error_log_since write_instance start_instance stop_instance
                  instance_get configtest topdir within patch_symbol_size
-                 start_instance_ns helper_socket
+                 start_instance_ns helper_socket start_fpm stop_fpm
                  bpf_prog_ids_of bpf_map_ids_of bpf_progs_alive);
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
@@ -325,6 +325,43 @@ sub start_instance_ns {
         or die "httpd did not start in its pid namespace: " . `cat $inst->{dir}/console $inst->{error_log} 2>/dev/null`;
     instance_settled($inst);
     return $inst;
+}
+
+# php-fpm, Debian's php8.2-fpm or a copy of it (bin), in the foreground as
+# the test's child, with its configuration, pid file and log in dir and
+# the pools [NAME, USER, LISTEN] (a unix socket's path, or 127.0.0.1:PORT);
+# returns the master's pid once every pool listens.
+sub start_fpm {
+    my (%o) = (bin => '/usr/sbin/php-fpm8.2', @_);
+    my $d = $o{dir};
+    open my $fh, '>', "$d/php-fpm.conf" or die "$d/php-fpm.conf: $!";
+    print $fh "[global]\npid = $d/fpm.pid\nerror_log = $d/fpm.log\n";
+    for my $p (@{ $o{pools} }) {
+        my ($name, $user, $listen) = @$p;
+        my $group = (getgrgid((getpwnam($user))[3]))[0];
+        print $fh "[$name]\nuser = $user\ngroup = $group\nlisten = $listen\n"
+                . "listen.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n"
+                . "pm = static\npm.max_children = 4\n";
+    }
+    close $fh;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', "$d/fpm.console";
+        open STDERR, '>&', \*STDOUT;
+        exec $o{bin}, '--nodaemonize', '-y', "$d/php-fpm.conf" or POSIX::_exit(127);
+    }
+    wait_until {
+        !grep { $_->[2] =~ m{^/} ? !-S $_->[2] : !IO::Socket::INET->new(PeerAddr => $_->[2]) } @{ $o{pools} }
+    } 15 or die 'php-fpm did not start: ' . `cat $d/fpm.console $d/fpm.log 2>/dev/null`;
+    return $pid;
+}
+
+# Gracefully (requests in flight finish), and reaped.
+sub stop_fpm {
+    my ($pid) = @_;
+    return unless $pid;
+    kill 'QUIT', $pid;
+    waitpid $pid, 0;
 }
 
 # {status, content} of a GET to an instance; headers may include Host.

@@ -58,3 +58,18 @@ const char (*phpbpf_html_lower_texts(void))[PHPBPF_HTML_US]
     us_texts();
     return (const char (*)[PHPBPF_HTML_US])lower_text;
 }
+
+/* A PHP stack as php-fpm's slowlog prints it, innermost first: a slow
+ * request's backtrace (render_html_php.c), a statement's caller
+ * (render_html_queries.c). */
+void phpbpf_html_frames(struct page *g, const struct phpbpf_report_frame *f, unsigned n)
+{
+    unsigned k;
+
+    for (k = 0; k < n; k++) {
+        if (f[k].internal)
+            printf_(g, "%s() (internal)\n", esc_req(g, f[k].function));
+        else
+            printf_(g, "%s() %s:%u\n", esc_req(g, f[k].function), esc_req(g, f[k].file), f[k].line);
+    }
+}

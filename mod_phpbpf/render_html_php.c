@@ -186,18 +186,6 @@ static void wait_split(struct page *g, const struct phpbpf_report_slow *e)
     printf_(g, "%s%s on-CPU</pre></td></tr>\n", n ? " + " : "", phpbpf_html_us(t, (double)e->on_us));
 }
 
-void phpbpf_html_frames(struct page *g, const struct phpbpf_report_frame *f, unsigned n)
-{
-    unsigned k;
-
-    for (k = 0; k < n; k++) {
-        if (f[k].internal)
-            printf_(g, "%s() (internal)\n", esc_req(g, f[k].function));
-        else
-            printf_(g, "%s() %s:%u\n", esc_req(g, f[k].function), esc_req(g, f[k].file), f[k].line);
-    }
-}
-
 /* As php-fpm's slowlog prints it, innermost first. */
 static void backtrace(struct page *g, const struct phpbpf_report_slow *e)
 {

@@ -30,13 +30,18 @@
  * adds one FastCGI parameter to each request it proxies to a pool it
  * knows, PHPBPF_FPM_PARAM, whose value is PHPBPF_FPM_TOKEN_LEN hex digits:
  * this httpd's nonce (16), the vhost (8), the Apache child's pid (8), its
- * request number (16), r->request_time (16).  The startup program finds it
+ * request number's low 32 bits (8) and r->request_time's (8; the program
+ * puts the high bits back from the clock: they wrap every 71 minutes).
+ * Only the last 16 are written per request: the rest is the process's
+ * and the vhost's.  The startup program finds it
  * in the fpm worker's own memory, where php-fpm keeps the request's
  * parameters (SG(server_context), a fcgi_request), and counts the request
  * for that vhost; a request without it, or with another httpd's nonce, is
  * foreign. */
 #define PHPBPF_FPM_PARAM "PHPBPF"
-#define PHPBPF_FPM_TOKEN_LEN 64
+#define PHPBPF_FPM_TOKEN_LEN 48
+/* What the parser reads it into: a power of two, for its index mask. */
+#define PHPBPF_FPM_TOKEN_BUF 64
 /* n (up to 16) hex digits of a token at i, as a number; all ones if one is
  * not a lowercase hex digit.  The startup program's parser, and the unit
  * tests' (t/unit/fpm_tests.c). */
@@ -50,7 +55,7 @@ static inline __u64 phpbpf_fpm_hex_field(const char *s, int i, int n)
 
         if (k >= n)
             break;
-        c = s[(i + k) & (PHPBPF_FPM_TOKEN_LEN - 1)];
+        c = s[(i + k) & (PHPBPF_FPM_TOKEN_BUF - 1)];
         if (c >= '0' && c <= '9')
             v = v << 4 | (__u64)(c - '0');
         else if (c >= 'a' && c <= 'f')
@@ -59,6 +64,13 @@ static inline __u64 phpbpf_fpm_hex_field(const char *s, int i, int n)
             return ~0ULL;
     }
     return v;
+}
+
+/* The whole time (unix us) whose low 32 bits are lo32, the latest not
+ * after now_us: a request's start, a little before now. */
+static inline __u64 phpbpf_fpm_time(__u64 lo32, __u64 now_us)
+{
+    return now_us - ((now_us - lo32) & 0xffffffffULL);
 }
 
 /* php-fpm binaries traced at once (pools of different PHP builds). */
@@ -282,6 +294,7 @@ struct phpbpf_inflight {
      * the same in every httpd child; each php-fpm master has its binary
      * somewhere else (a PIE), so they are worked out at every startup. */
     __u64 eg, sg, ex_lo, ex_hi;
+    __u64 script;           /* php-fpm: SG(request_info).path_translated at PHP's start */
     __u32 fpm;              /* 1: a php-fpm worker, running a request for our httpd */
     __u32 apid;             /* php-fpm: the Apache child's pid, as Apache has it (ns_pid) */
 };

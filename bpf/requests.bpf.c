@@ -32,7 +32,7 @@ int php_whoami(void *ctx)
 }
 
 struct fpm_token {
-    __u64 seq, req_time_us, uri;
+    __u64 seq, req_time_us, uri, script;
     __u32 vhost, apid;
 };
 
@@ -79,6 +79,9 @@ static __always_inline int fcgi_param(__u64 req, __u32 hash, __u32 name_len, __u
 #define FCGI_REQUEST_URI_8 0x5f54534555514552ULL
 /* "PHPBPF" and its NUL. */
 #define FCGI_PHPBPF_8 0x465042504850ULL
+/* "SCRIPT_FILENAME", its first 8 bytes. */
+#define FCGI_SCRIPT_FILENAME_HASH (('I' << 2) + ('M' << 4) + ('E' << 2) + 15)
+#define FCGI_SCRIPT_FILENAME_8 0x465f545049524353ULL
 
 /* The token of this php-fpm request, if it is ours (phpbpf.h): binary k
  * (the attach cookie), whose load address is the probe's own address less
@@ -88,7 +91,7 @@ static __always_inline int fcgi_param(__u64 req, __u32 hash, __u32 name_len, __u
 static __always_inline int fpm_token(struct pt_regs *ctx, __u64 k, struct phpbpf_inflight *f,
                                      struct fpm_token *t)
 {
-    char tok[PHPBPF_FPM_TOKEN_LEN];
+    char tok[PHPBPF_FPM_TOKEN_BUF] = {};
     const volatile struct phpbpf_fpm_target *tg;
     __u64 bias, req = 0, val = 0;
     __u32 len = 0;
@@ -106,14 +109,23 @@ static __always_inline int fpm_token(struct pt_regs *ctx, __u64 k, struct phpbpf
         || fcgi_param(req, PHPBPF_FPM_PARAM_HASH, sizeof(PHPBPF_FPM_PARAM) - 1, FCGI_PHPBPF_8, &val,
                       &len)
         || len != PHPBPF_FPM_TOKEN_LEN
-        || bpf_probe_read_user(tok, sizeof(tok), (void *)val)
+        || bpf_probe_read_user(tok, PHPBPF_FPM_TOKEN_LEN, (void *)val)
         || phpbpf_fpm_hex_field(tok, 0, 16) != fpm_nonce)
         return -1;
     t->vhost = (__u32)phpbpf_fpm_hex_field(tok, 16, 8);
     t->apid = (__u32)phpbpf_fpm_hex_field(tok, 24, 8);
-    t->seq = phpbpf_fpm_hex_field(tok, 32, 16);
-    t->req_time_us = phpbpf_fpm_hex_field(tok, 48, 16);
+    t->seq = phpbpf_fpm_hex_field(tok, 32, 8);
+    t->req_time_us = phpbpf_fpm_time(phpbpf_fpm_hex_field(tok, 40, 8),
+                                     (bpf_ktime_get_ns() + (__u64)wall_offset_ns) / 1000);
     t->uri = 0;
+    /* php-fpm's request__shutdown names no script: by then php-fpm has
+     * closed the request (its parameters' hash cleared, path_translated
+     * freed).  The parameters' strings stay in their memory until the
+     * worker reads its next request: SCRIPT_FILENAME's pointer now, for
+     * the slow log, its text at the end, as REQUEST_URI's for routes. */
+    t->script = 0;
+    if (slow_us && !fcgi_param(req, FCGI_SCRIPT_FILENAME_HASH, 15, FCGI_SCRIPT_FILENAME_8, &val, &len))
+        t->script = val;
     if (!fcgi_param(req, FCGI_REQUEST_URI_HASH, 11, FCGI_REQUEST_URI_8, &val, &len))
         t->uri = val;
     return 0;
@@ -158,6 +170,7 @@ static __always_inline struct phpbpf_inflight *fpm_startup(struct pt_regs *ctx, 
     f->req_time_us = t.req_time_us;
     f->path = t.uri;
     f->query = 0;
+    f->script = t.script;
     f->errors_at = 0;
     return f;
 }
@@ -329,7 +342,11 @@ static __always_inline void slow_event(struct pt_regs *ctx, struct phpbpf_inflig
     else
         e->route[0] = '\0';
     e->script[0] = e->uri[0] = e->method[0] = '\0';
-    if ((str = request_str(ctx, f, 0, PHPBPF_SG_PATH_TRANSLATED)))
+    if (f->fpm) {
+        if (f->script)
+            bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)f->script);
+    }
+    else if ((str = request_str(ctx, f, 0, PHPBPF_SG_PATH_TRANSLATED)))
         bpf_probe_read_user_str(e->script, sizeof(e->script), (void *)str);
     if ((str = request_str(ctx, f, 1, PHPBPF_SG_REQUEST_URI)))
         bpf_probe_read_user_str(e->uri, sizeof(e->uri), (void *)str);

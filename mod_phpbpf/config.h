@@ -133,6 +133,7 @@ typedef struct {
     PHPBPF_DIRECTIVES(PHPBPF_DIRECTIVE_FIELD)
 #undef PHPBPF_DIRECTIVE_FIELD
     __u32 vhost_idx;              /* per server_rec, set in post_config */
+    char vhost_hex[8];            /* the same in a php-fpm token's digits (fpm_token.h) */
 } phpbpf_server_conf;
 
 enum phpbpf_directive_kind { PHPBPF_DIRECTIVE_FLAG, PHPBPF_DIRECTIVE_NUM, PHPBPF_DIRECTIVE_FILE,

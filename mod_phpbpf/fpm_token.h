@@ -34,8 +34,18 @@ struct phpbpf_fpm_pool {
  * success, else why not. */
 const char *phpbpf_fpm_parse(apr_pool_t *p, const char *arg, struct phpbpf_fpm_pool *out);
 
-/* The token (PHPBPF_FPM_TOKEN_LEN hex digits and a NUL) into out. */
-void phpbpf_fpm_token(char *out, apr_uint64_t nonce, apr_uint32_t vhost, apr_uint32_t pid,
-                      apr_uint64_t seq, apr_uint64_t request_time_us);
+/* What of a token is the process's: the nonce and the pid, 24 digits,
+ * made once per child. */
+#define PHPBPF_FPM_PREFIX_LEN 24
+void phpbpf_fpm_token_prefix(char *out, apr_uint64_t nonce, apr_uint32_t pid);
+
+/* 8 hex digits (no NUL): a vhost's part of the token, made once. */
+void phpbpf_fpm_hex8(char *out, apr_uint32_t v);
+
+/* The token (PHPBPF_FPM_TOKEN_LEN hex digits and a NUL) into out: the
+ * prefix's, the vhost's 8 digits, and the request number's and
+ * request_time's low 32 bits. */
+void phpbpf_fpm_token(char *out, const char *prefix, const char *vhost_hex, apr_uint64_t seq,
+                      apr_uint64_t request_time_us);
 
 #endif

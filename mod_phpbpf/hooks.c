@@ -21,6 +21,9 @@
 /* The errors PHP logged for this request (phpbpf_error_log counts them). */
 #define PHPBPF_NOTE_ERRORS "phpbpf-errors"
 
+/* This child's part of every php-fpm token: the nonce and its pid. */
+static char fpm_prefix[PHPBPF_FPM_PREFIX_LEN];
+
 void phpbpf_child_init(apr_pool_t *p, server_rec *s)
 {
     phpbpf_proc *st = phpbpf_st;
@@ -29,6 +32,7 @@ void phpbpf_child_init(apr_pool_t *p, server_rec *s)
     (void)s;
     if (!st)
         return;
+    phpbpf_fpm_token_prefix(fpm_prefix, st->fpm_nonce, (__u32)getpid());
     /* Request numbers unique across children and time, not just within
      * this child: the slow log joins on (pid, seq), and pids are reused. */
     st->slot->seq = (__u64)apr_time_now() << 8;
@@ -166,11 +170,13 @@ int phpbpf_fixups(request_rec *r)
     q = apr_palloc(r->pool, sizeof(*q));
     q->vhost = vhost_of(r->server);
     q->pool = (__u32)pool;
-    /* Unique in this process, among its threads. */
-    q->seq = __atomic_add_fetch(&phpbpf_st->slot->seq, 1, __ATOMIC_RELAXED);
-    phpbpf_fpm_token(q->token, phpbpf_st->fpm_nonce, q->vhost, (__u32)getpid(), q->seq,
+    /* Unique in this process, among its threads, for 2^32 requests: the
+     * token carries the low 32 bits, and the slow log joins on them. */
+    q->seq = (__u32)__atomic_add_fetch(&phpbpf_st->slot->seq, 1, __ATOMIC_RELAXED);
+    phpbpf_fpm_token(q->token, fpm_prefix, phpbpf_sconf(r->server)->vhost_hex, q->seq,
                      (__u64)r->request_time);
-    apr_table_setn(r->subprocess_env, PHPBPF_FPM_PARAM, q->token);
+    /* addn: nothing has set it (the config check above), no scan. */
+    apr_table_addn(r->subprocess_env, PHPBPF_FPM_PARAM, q->token);
     ap_set_module_config(r->request_config, &phpbpf_module, q);
     return DECLINED;
 }

@@ -80,6 +80,7 @@ static void map_vhosts(apr_pool_t *p, server_rec *main_s)
         if ((i = phpbpf_shm_vhost_index(sh, name)) == PHPBPF_VHOST_OTHER)
             untracked++;
         phpbpf_sconf(s)->vhost_idx = i;
+        phpbpf_fpm_hex8(phpbpf_sconf(s)->vhost_hex, i);
     }
     sh->untracked_vhosts = untracked;
     if (untracked)

@@ -19,6 +19,8 @@ my @bad = (
     [ 'PhpBpfMaxVhosts 1',             qr/PhpBpfMaxVhosts: .1. is not a number from 2 to 4096/ ],
     [ 'PhpBpfMaxVhosts lots',          qr/PhpBpfMaxVhosts: 'lots' is not a number/ ],
     [ "<VirtualHost *:80>\n PhpBpf Off\n</VirtualHost>", qr/PhpBpf cannot occur within <?VirtualHost/i ],
+    [ 'PhpBpfFpm http://127.0.0.1:9000/', qr{PhpBpfFpm http://127\.0\.0\.1:9000/: not a FastCGI \(fcgi://\) backend} ],
+    [ 'PhpBpfFpm unix:run/php.sock',    qr{PhpBpfFpm unix:run/php\.sock: a unix socket's path must be absolute} ],
 );
 
 plan tests => 2 * @bad + 3;

@@ -20,7 +20,7 @@ use PhpBpfTest;
 
 my $FPM = '/usr/sbin/php-fpm8.2';
 plan skip_all => "no $FPM (php8.2-fpm)" unless -x $FPM;
-plan tests => 50;
+plan tests => 56;
 
 my $logs = Apache::Test::vars('t_logs');
 my $top = tempdir('phpbpf-fpm-XXXXXX', DIR => $logs, CLEANUP => 1);
@@ -34,7 +34,10 @@ mkdir "$top/sbin" or die;
 copy($FPM, "$top/sbin/php-fpm8.2") or die "copy: $!";
 chmod 0755, "$top/sbin/php-fpm8.2";
 my $fpm_pid;
-my @pools = ([ 'a', 'www-data', "$top/a.sock" ], [ 'b', 'nobody', "127.0.0.1:$tcp" ]);
+# Pool a keeps php-fpm's own slowlog, the cross-check of the module's.
+my @pools = ([ 'a', 'www-data', "$top/a.sock",
+               "request_slowlog_timeout = 1s\nslowlog = $top/fpm-slow.log\n" ],
+             [ 'b', 'nobody', "127.0.0.1:$tcp" ]);
 sub fpm_start { $fpm_pid = start_fpm(dir => $top, bin => "$top/sbin/php-fpm8.2", pools => \@pools) }
 sub fpm_stop { stop_fpm($fpm_pid); undef $fpm_pid }
 END { local $?; fpm_stop() }
@@ -186,6 +189,23 @@ is $slow && $slow->{vhost}, "a.test:$port", 'the slow request, under its vhost';
 is_deeply [map { $_->{function} } @{ ($slow // {})->{backtrace} // [] }],
     [qw(usleep Waiter::wait outer {main})], 'its backtrace, taken while it slept in php-fpm';
 cmp_ok $slow && $slow->{apache_us}, '>=', $slow && $slow->{php_us}, "joined with Apache's record";
+
+# ---- php-fpm's own slowlog, which ptraces the worker, against ours
+is get('a.test', '/stacks/slow1500.php')->{content}, 'slept', 'a request of 1.5 s in pool a';
+my $fpm_slow = wait_until { my $t = do { local $/; open my $fh, '<', "$top/fpm-slow.log" or return; <$fh> };
+                            $t && $t =~ /slow1500/ ? $t : undef } 5;
+my ($fpm_script) = ($fpm_slow // '') =~ /^script_filename = (\S+)$/m;
+my @fpm_frames = ($fpm_slow // '') =~ /^\[0x[0-9a-f]+\] (\S+)\(\) /mg;
+is $fpm_script, "$docs/stacks/slow1500.php", "php-fpm's slowlog names the script"
+    or diag $fpm_slow;
+$j = wait_until { my $j = json(); (grep { $_->{uri} =~ m{/slow1500\.php} } @{ $j->{slow}{requests} // [] }) ? $j : undef } 5;
+my ($ours) = grep { $_->{uri} =~ m{/slow1500\.php} } @{ ($j // {})->{slow}{requests} // [] };
+is $ours && $ours->{script}, $fpm_script, 'the slow log names the same script';
+my @our_frames = map { $_->{function} } @{ ($ours // {})->{backtrace} // [] };
+cmp_ok scalar(@fpm_frames), '>=', 2, "php-fpm's slowlog has the frames (@fpm_frames)";
+is_deeply [@our_frames[0 .. $#fpm_frames]], \@fpm_frames,
+    "the slow log's backtrace has the same, innermost first (@our_frames)";
+is $ours && $ours->{uri}, '/stacks/slow1500.php', "with the client's URL, which php-fpm's has not";
 
 # ---- a restart of php-fpm under load: a new master, the same binary
 my ($a0) = scalar(logged('a.test'));

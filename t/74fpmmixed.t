@@ -14,7 +14,7 @@ use JSON::PP qw(decode_json);
 use PhpBpfTest;
 
 plan skip_all => 'no /usr/sbin/php-fpm8.2 (php8.2-fpm)' unless -x '/usr/sbin/php-fpm8.2';
-plan tests => 13;
+plan tests => 14;
 
 my $top = tempdir('phpbpf-mixed-XXXXXX', DIR => Apache::Test::vars('t_logs'), CLEANUP => 1);
 chmod 0755, $top;
@@ -26,6 +26,8 @@ my $mods = '/usr/lib/apache2/modules';
 my $inst = start_instance(extra => <<"EOF");
 LoadModule proxy_module $mods/mod_proxy.so
 LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
+# A pool on another host: its requests are PHP's, with Apache time only.
+PhpBpfFpm 10.255.255.1:1
 LogFormat "%v %>s %D \\"%r\\"" mixed
 CustomLog "$top/access_log" mixed
 <VirtualHost *>
@@ -58,8 +60,11 @@ sub logged {
 my $j = wait_until { my $j = json(); $j && $j->{tracing}{state} eq 'active' ? $j : undef } 15;
 is $j && $j->{tracing}{state}, 'active', 'tracing mod_php and php-fpm at once';
 like $j && $j->{tracing}{library}, qr{/libphp8\.2\.so$}, 'libphp named';
-like(($j->{tracing}{fpm_pools} // [{}])->[0]{state} // '', qr{^php-fpm /usr/sbin/php-fpm8\.2, master pid $fpm$},
-     'and the pool, with its master and binary');
+my %pool = map { $_->{pool} => $_->{state} } @{ $j->{tracing}{fpm_pools} // [] };
+like $pool{"unix:$top/f.sock"} // '', qr{^php-fpm /usr/sbin/php-fpm8\.2, master pid $fpm$},
+     'and the pool, with its master and binary';
+is $pool{'10.255.255.1:1'}, 'no php-fpm master found: nothing listens there; Apache time only',
+    'a pool on another host (PhpBpfFpm): Apache time only, and the page says so';
 my $c0 = $j->{tracing}{counters};
 for (1 .. 20) {
     get('m.test', "/hello.php?i=$_");

@@ -329,19 +329,20 @@ sub start_instance_ns {
 
 # php-fpm, Debian's php8.2-fpm or a copy of it (bin), in the foreground as
 # the test's child, with its configuration, pid file and log in dir and
-# the pools [NAME, USER, LISTEN] (a unix socket's path, or 127.0.0.1:PORT);
-# returns the master's pid once every pool listens.
+# the pools [NAME, USER, LISTEN, MORE] (LISTEN a unix socket's path, or
+# 127.0.0.1:PORT; MORE, lines of the pool's own); returns the master's pid
+# once every pool listens.
 sub start_fpm {
     my (%o) = (bin => '/usr/sbin/php-fpm8.2', @_);
     my $d = $o{dir};
     open my $fh, '>', "$d/php-fpm.conf" or die "$d/php-fpm.conf: $!";
     print $fh "[global]\npid = $d/fpm.pid\nerror_log = $d/fpm.log\n";
     for my $p (@{ $o{pools} }) {
-        my ($name, $user, $listen) = @$p;
+        my ($name, $user, $listen, $more) = @$p;
         my $group = (getgrgid((getpwnam($user))[3]))[0];
         print $fh "[$name]\nuser = $user\ngroup = $group\nlisten = $listen\n"
                 . "listen.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n"
-                . "pm = static\npm.max_children = 4\n";
+                . "pm = static\npm.max_children = 4\n" . ($more // '');
     }
     close $fh;
     my $pid = fork // die "fork: $!";

@@ -63,8 +63,11 @@ usleep(random_int(500, 3000));
 echo "post ", date('c');
 PHP
 
-# restart also starts a server that is not running.
-apache2ctl restart
+# A stop and a start, not a restart: a restart cannot change the MPM,
+# which switching between mod_php and php-fpm does.
+apache2ctl stop >/dev/null 2>&1 || true
+for i in $(seq 300); do pgrep -f "^/usr/sbin/apache2 " >/dev/null || break; sleep 0.1; done
+apache2ctl start
 sleep 2
 
 for i in $(seq 1 200); do

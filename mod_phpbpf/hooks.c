@@ -181,25 +181,27 @@ int phpbpf_fixups(request_rec *r)
     return DECLINED;
 }
 
-static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_req *fq)
-    __attribute__((noinline));
-
-/* As log_php, for a request PHP ran in php-fpm: the vhost and number are
- * the token's, and the slot is not touched (threads share it). */
-static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_req *fq)
+/* One PHP request as Apache logged it, into the shared counters, the
+ * recent ring and, if slow, the slow log: mod_php's (the slot's vhost and
+ * number) and php-fpm's (its token's) alike.  Inlined in each, so that
+ * the record stays in registers. */
+static inline __attribute__((always_inline)) int log_request(request_rec *r, request_rec *last,
+                                                             __u32 vhost, __u32 via, __u64 seq)
 {
     struct phpbpf_shared *sh = phpbpf_st->sh;
     struct phpbpf_shm_request q;
+    /* Wall-clock time, as %D: if the clock stepped back, count 0 rather
+     * than a sample of 584,000 years that would own max forever. */
     apr_time_t now = apr_time_now();
 
     q = (struct phpbpf_shm_request){
         .time_us = (__u64)r->request_time,
         .apache_us = now > r->request_time ? (__u64)(now - r->request_time) : 0,
-        .vhost = fq->vhost,
+        .vhost = vhost,
         .status = (__u32)last->status,
         .method = method_of(r),
         .uncaught = last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT),
-        .via = 2u << fq->pool,
+        .via = via,
         .method_name = r->method ? r->method : "",
         .host = r->hostname ? r->hostname : "",
         .uri = client_path(r),
@@ -209,8 +211,18 @@ static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_re
     phpbpf_shm_count_request(sh, &q);
     phpbpf_shm_note_recent(sh, &q);
     if (sh->slow_us && q.apache_us >= sh->slow_us)
-        note_slow(r, q.apache_us, q.vhost, q.status, fq->seq);
+        note_slow(r, q.apache_us, q.vhost, q.status, seq);
     return DECLINED;
+}
+
+static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_req *fq)
+    __attribute__((noinline));
+
+/* A request PHP ran in php-fpm: the vhost and number are the token's,
+ * and the slot is not touched (threads share it). */
+static int log_fpm(request_rec *r, request_rec *last, const struct phpbpf_fpm_req *fq)
+{
+    return log_request(r, last, fq->vhost, 2u << fq->pool, fq->seq);
 }
 
 /* The request's token, on it or on the request it was redirected to. */
@@ -243,43 +255,18 @@ int phpbpf_log_transaction(request_rec *r)
 
 static int log_php(request_rec *r)
 {
-    struct phpbpf_shared *sh;
     struct phpbpf_slot *slot;
-    struct phpbpf_shm_request q;
     request_rec *last = r;
-    apr_time_t now;
 
     while (last->next)
         last = last->next;
     if (!ran_php(r, last))
         return DECLINED;
-    sh = phpbpf_st->sh;
     slot = phpbpf_st->slot;
-    /* Wall-clock time, as %D: if the clock stepped back, count 0 rather
-     * than a sample of 584,000 years that would own max forever. */
-    now = apr_time_now();
-    q = (struct phpbpf_shm_request){
-        .time_us = (__u64)r->request_time,
-        .apache_us = now > r->request_time ? (__u64)(now - r->request_time) : 0,
-        .vhost = slot->vhost,
-        .status = (__u32)last->status,
-        .method = method_of(r),
-        .uncaught = last->status >= 500 && chain_has_note(r, PHPBPF_NOTE_UNCAUGHT),
-        .via = 1,
-        .method_name = r->method ? r->method : "",
-        .host = r->hostname ? r->hostname : "",
-        .uri = client_path(r),
-        .args = r->parsed_uri.query,
-        .script = r->uri,
-    };
     /* The BPF side counts what it did not see of this child from this
      * (a helper's gap): see phpbpf_slot. */
     slot->php_logged++;
-    phpbpf_shm_count_request(sh, &q);
-    phpbpf_shm_note_recent(sh, &q);
-    if (sh->slow_us && q.apache_us >= sh->slow_us)
-        note_slow(r, q.apache_us, q.vhost, q.status, slot->seq);
-    return DECLINED;
+    return log_request(r, last, slot->vhost, 1, slot->seq);
 }
 
 /* PHP's errors reach us as mod_php's lines in the error log (log_errors

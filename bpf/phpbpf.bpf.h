@@ -75,6 +75,18 @@ static __always_inline struct phpbpf_inflight *task_state(struct task_struct *t)
     return bpf_task_storage_get(&inflight, t, 0, 0);
 }
 
+/* A new entry for a task of ours (mod_php's child, or a php-fpm worker
+ * running our request); NULL, counted, if none can be had. */
+static __always_inline struct phpbpf_inflight *task_state_make(struct task_struct *t)
+{
+    struct phpbpf_inflight *f = bpf_task_storage_get(&inflight, t, 0,
+                                                     BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+    if (!f)
+        __sync_fetch_and_add(&counters.inflight_errors, 1);
+    return f;
+}
+
 /* The request running on this thread, or NULL (counted as foreign when the
  * thread is not ours at all). */
 static __always_inline struct phpbpf_inflight *current_request(void)

@@ -148,11 +148,8 @@ static __always_inline struct phpbpf_inflight *fpm_startup(struct pt_regs *ctx, 
         return NULL;
     }
     if (!f) {
-        f = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-        if (!f) {
-            __sync_fetch_and_add(&counters.inflight_errors, 1);
+        if (!(f = task_state_make(task)))
             return NULL;
-        }
         f->eg = scratch.eg;
         f->sg = scratch.sg;
         f->ex_lo = scratch.ex_lo;
@@ -202,11 +199,8 @@ int php_request_startup(struct pt_regs *ctx)
             __sync_fetch_and_add(&counters.foreign, 1);
             return 0;
         }
-        f = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-        if (!f) {
-            __sync_fetch_and_add(&counters.inflight_errors, 1);
+        if (!(f = task_state_make(task)))
             return 0;
-        }
     }
     /* The last request of this task started and never ended, as far as
      * any program of ours saw: its end fell between a helper's death and

@@ -54,12 +54,6 @@ void phpbpf_collect(struct phpbpf_helper *h, struct phpbpf_snapshot *s)
     for (i = 0; i < PHPBPF_NCOUNTERS; i++)
         s->counters[i] = c[i];
     snprintf(s->library, sizeof(s->library), "%s", h->opt->library);
-    for (unsigned k = 0; k < h->opt->fpm.n; k++) {
-        size_t n = strlen(s->library);
-
-        snprintf(s->library + n, sizeof(s->library) - n, "%sphp-fpm %s", n ? ", " : "",
-                 h->opt->fpm.v[k]);
-    }
     s->vhosts = snap_room;
     for (i = 0; i < h->opt->vhosts; i++) {
         struct phpbpf_snap_vhost *v = &snap_room[s->nvhosts];

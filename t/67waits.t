@@ -39,11 +39,9 @@ sub spawn {
 
 # MariaDB, on a port of its own and a socket in $dir, no passwords.
 my ($my_port, $my_sock) = (port(), "$dir/mysqld.sock");
-my $install = `mariadb-install-db --no-defaults --user=root --datadir=$dir/db --skip-test-db 2>&1`;
-is $?, 0, 'a MariaDB data directory' or diag $install;
-spawn("$dir/mysqld.log", 'mariadbd', '--no-defaults', '--user=root', "--datadir=$dir/db",
-      "--socket=$my_sock", "--port=$my_port", '--bind-address=127.0.0.1', '--skip-grant-tables',
-      "--pid-file=$dir/mysqld.pid", '--skip-log-bin', '--innodb-buffer-pool-size=16M');
+my ($db_rc, $install) = mariadb_install($dir);
+is $db_rc, 0, 'a MariaDB data directory' or diag $install;
+push @kids, mariadb_start($dir, "--port=$my_port", '--bind-address=127.0.0.1');
 # Redis, no persistence.
 my $redis_port = port();
 spawn("$dir/redis.log", 'redis-server', '--port', $redis_port, '--bind', '127.0.0.1', '--dir', $dir,

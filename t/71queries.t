@@ -14,7 +14,6 @@ use Apache::Test ();
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP qw(decode_json);
-use POSIX qw(_exit);
 use PhpBpfTest;
 
 plan tests => 48;
@@ -26,16 +25,9 @@ my @kids;
 END { local $?; kill 'TERM', @kids if @kids; waitpid $_, 0 for @kids }
 
 my $sock = "$dir/mysqld.sock";
-my $install = `mariadb-install-db --no-defaults --user=root --datadir=$dir/db --skip-test-db 2>&1`;
-is $?, 0, 'a MariaDB data directory' or diag $install;
-my $pid = fork // die "fork: $!";
-if (!$pid) {
-    open STDOUT, '>', "$dir/mysqld.log";
-    open STDERR, '>&', \*STDOUT;
-    exec 'mariadbd', '--no-defaults', '--user=root', "--datadir=$dir/db", "--socket=$sock",
-         '--skip-networking', '--skip-grant-tables', "--pid-file=$dir/mysqld.pid", '--skip-log-bin',
-         '--innodb-buffer-pool-size=16M', '--performance-schema=ON' or _exit(127);
-}
+my ($rc, $install) = mariadb_install($dir);
+is $rc, 0, 'a MariaDB data directory' or diag $install;
+my $pid = mariadb_start($dir, '--skip-networking', '--performance-schema=ON');
 push @kids, $pid;
 ok((wait_until { -S $sock } 30), 'MariaDB is up') or diag `cat $dir/mysqld.log`;
 sub sql {

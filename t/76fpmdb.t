@@ -13,7 +13,6 @@ use Apache::Test ();
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP qw(decode_json);
-use POSIX qw(_exit);
 use PhpBpfTest;
 
 plan skip_all => 'no /usr/sbin/php-fpm8.2 (php8.2-fpm)' unless -x '/usr/sbin/php-fpm8.2';
@@ -23,16 +22,9 @@ my $dir = tempdir('phpbpf-fpmdb-XXXXXX', DIR => Apache::Test::vars('t_logs'), CL
 chmod 0755, $dir;
 my $docs = PhpBpfTest::topdir() . '/t/htdocs';
 my ($my_port, $my_sock) = (PhpBpfTest::free_port(), "$dir/mysqld.sock");
-my $install = `mariadb-install-db --no-defaults --user=root --datadir=$dir/db --skip-test-db 2>&1`;
-is $?, 0, 'a MariaDB data directory' or diag $install;
-my $db = fork // die "fork: $!";
-if (!$db) {
-    open STDOUT, '>', "$dir/mysqld.log";
-    open STDERR, '>&', \*STDOUT;
-    exec 'mariadbd', '--no-defaults', '--user=root', "--datadir=$dir/db", "--socket=$my_sock",
-         "--port=$my_port", '--bind-address=127.0.0.1', '--skip-grant-tables', "--pid-file=$dir/mysqld.pid",
-         '--skip-log-bin', '--innodb-buffer-pool-size=16M' or _exit(127);
-}
+my ($rc, $install) = mariadb_install($dir);
+is $rc, 0, 'a MariaDB data directory' or diag $install;
+my $db = mariadb_start($dir, "--port=$my_port", '--bind-address=127.0.0.1');
 END { local $?; kill 'TERM', $db; waitpid $db, 0 }
 ok((wait_until { -S $my_sock && IO::Socket::INET->new("127.0.0.1:$my_port") } 30), 'MariaDB is up')
     or diag `cat $dir/mysqld.log`;

@@ -22,7 +22,7 @@ our @EXPORT = qw(page_json vhost_entry vname access_log_php wait_until
                  median httpd_parent_pid helper_pid_of error_log_size
                  error_log_since write_instance start_instance stop_instance
                  instance_get configtest topdir within patch_symbol_size
-                 start_instance_ns helper_socket start_fpm stop_fpm
+                 start_instance_ns helper_socket start_fpm stop_fpm mariadb_install mariadb_start
                  bpf_prog_ids_of bpf_map_ids_of bpf_progs_alive);
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
@@ -354,6 +354,30 @@ sub start_fpm {
     wait_until {
         !grep { $_->[2] =~ m{^/} ? !-S $_->[2] : !IO::Socket::INET->new(PeerAddr => $_->[2]) } @{ $o{pools} }
     } 15 or die 'php-fpm did not start: ' . `cat $d/fpm.console $d/fpm.log 2>/dev/null`;
+    return $pid;
+}
+
+# MariaDB in dir, as the tests run it: its data, log and pid file there,
+# its socket dir/mysqld.sock, no passwords, no binary log.
+# mariadb_install: (exit code, output) of making its data directory.
+sub mariadb_install {
+    my ($dir) = @_;
+    my $out = `mariadb-install-db --no-defaults --user=root --datadir=$dir/db --skip-test-db 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# mariadb_start: the server, the test's child, with more of its options
+# (a port, performance_schema); its pid, for the test to stop it.
+sub mariadb_start {
+    my ($dir, @more) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>', "$dir/mysqld.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'mariadbd', '--no-defaults', '--user=root', "--datadir=$dir/db", "--socket=$dir/mysqld.sock",
+             '--skip-grant-tables', "--pid-file=$dir/mysqld.pid", '--skip-log-bin',
+             '--innodb-buffer-pool-size=16M', @more or POSIX::_exit(127);
+    }
     return $pid;
 }
 
